@@ -1,0 +1,1 @@
+"""Owner and staff accounts: registration, activation, sign-in, sessions, profile."""

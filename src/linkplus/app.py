@@ -1,0 +1,100 @@
+"""The FastAPI application factory: wiring only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from linkplus import __version__
+from linkplus.accounts.api import router as accounts_router
+from linkplus.accounts.api import staff_router
+from linkplus.config import Settings
+from linkplus.db import Database, create_engine
+from linkplus.errors import install_error_handlers, problem
+from linkplus.jobs.worker import Worker
+from linkplus.kit.clock import Clock, SystemClock
+from linkplus.notifications.api import router as notifications_router
+from linkplus.notifications.delivery import build_mail_transport, build_push_channel
+from linkplus.observability import Metrics, RequestGuard, configure_logging
+from linkplus.runtime import Runtime
+from linkplus.web import mount_web
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    db = Database(create_engine(settings.resolved_database_url))
+    return Runtime(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        mail=build_mail_transport(settings),
+        push=build_push_channel(settings),
+    )
+
+
+def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
+    """Build the HTTP app around ``runtime``. The worker runs inside it unless told otherwise."""
+    settings = runtime.settings
+    with_worker = settings.worker_enabled if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
+        if with_worker:
+            task = asyncio.create_task(Worker(runtime).run_forever(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+            await runtime.db.dispose()
+
+    app = FastAPI(
+        title="linkplus",
+        version=__version__,
+        summary="Open connected-vehicle services platform: owner API.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    metrics = Metrics()
+    install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        try:
+            await runtime.db.ping()
+        except Exception:
+            return problem(
+                503,
+                "database_unreachable",
+                "Not ready",
+                "The database cannot be reached.",
+            )
+        return JSONResponse({"status": "ready", "database": runtime.db.dialect})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus(_request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(accounts_router, prefix="/api/v1")
+    app.include_router(staff_router, prefix="/api/v1")
+    app.include_router(notifications_router, prefix="/api/v1")
+    mount_web(app, runtime)
+    app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, metrics=metrics)
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return app

@@ -1,0 +1,1 @@
+"""Append-only audit log of staff access, ownership changes, commands, consents and deletions."""

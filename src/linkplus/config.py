@@ -1,0 +1,95 @@
+"""The one place that reads configuration: environment variables prefixed ``LINKPLUS_`` and ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Everything has a default that runs on one machine with no set-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LINKPLUS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default is a SQLite file in the data dir.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs access tokens and web sessions; default is a random key kept in the data dir.",
+    )
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Mail: SMTP when set, otherwise the database outbox only (readable at /dev/mailbox in the demo).
+    smtp_url: str | None = None
+    mail_from: str = "linkplus <no-reply@linkplus.local>"
+    dev_mailbox: bool = False
+
+    # Web Push (VAPID). Without a key push notifications stay in the inbox only.
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:admin@linkplus.local"
+
+    # Tokens and sign-in.
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    web_session_days: int = 14
+    activation_hours: int = 48
+    password_reset_minutes: int = 30
+    email_change_hours: int = 24
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    # Jobs.
+    worker_enabled: bool = True
+    worker_poll_seconds: float = 1.0
+    worker_concurrency: int = 4
+    job_lease_seconds: int = 300
+
+    max_body_bytes: int = 1024 * 1024
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'linkplus.db'}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept (mode 0600) in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+    @property
+    def access_token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

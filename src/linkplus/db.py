@@ -1,0 +1,97 @@
+"""Engine, sessions and the one-transaction-per-unit-of-work scope.
+
+SQLite is tuned for durability and predictable locking: WAL journal, ``synchronous=FULL``, foreign
+keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so a transaction takes the write lock up front
+instead of failing half-way when it first writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+AFTER_COMMIT = "linkplus.after_commit"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off; the "begin" hook below issues BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, pool: bool = True) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, poolclass=NullPool if not pool else None)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if not pool:
+        kwargs["poolclass"] = NullPool
+    else:
+        kwargs.update(pool_size=10, max_overflow=20)
+    return create_async_engine(url, **kwargs)
+
+
+class Database:
+    """Owns the engine and hands out transactions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._commit_listeners: list[Callable[[AsyncSession], None]] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def on_commit(self, listener: Callable[[AsyncSession], None]) -> None:
+        """Call ``listener`` after every committed transaction (the worker uses it to wake up)."""
+        self._commit_listeners.append(listener)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on error, then run after-commit hooks."""
+        async with self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            hooks: list[Callable[[], None]] = session.info.pop(AFTER_COMMIT, [])
+            for hook in hooks:
+                hook()
+            for listener in self._commit_listeners:
+                listener(session)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, hook: Callable[[], None]) -> None:
+    """Run ``hook`` only once the session's transaction has committed (never on rollback)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(hook)

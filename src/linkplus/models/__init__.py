@@ -1,0 +1,6 @@
+"""Every ORM table, one module per aggregate. Importing this package registers them all."""
+
+from linkplus.models import accounts, audit, jobs, notifications
+from linkplus.models.base import Base
+
+__all__ = ["Base", "accounts", "audit", "jobs", "notifications"]

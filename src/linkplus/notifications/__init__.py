@@ -1,0 +1,1 @@
+"""In-app inbox, e-mail and push, with per-account preferences per category."""

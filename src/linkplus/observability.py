@@ -1,0 +1,167 @@
+"""Structured logs, request ids, Prometheus metrics and the request-level guards.
+
+The middleware here is plain ASGI (no per-request task or body buffering): it tags each request
+with an id, refuses bodies over the limit with 413 before they reach a handler, marks
+authenticated responses ``Cache-Control: no-store``, and records latency per route template.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from linkplus.errors import PROBLEM_JSON
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def configure_logging(*, json: bool, level: str = "INFO") -> None:
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+    ]
+    processors.append(
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+class Metrics:
+    """One registry per app, so several apps (tests) never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "linkplus_http_requests_total",
+            "HTTP requests by route template, method and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "linkplus_http_request_seconds",
+            "HTTP request latency by route template",
+            ["method", "route"],
+            registry=self.registry,
+        )
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestGuard:
+    """Request id, body limit, no-store for authenticated responses, metrics and access log."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, metrics: Metrics) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.metrics = metrics
+        self.log = structlog.get_logger("linkplus.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = (_header(scope, b"x-request-id") or b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        authenticated = _header(scope, b"authorization") is not None or b"lp_session=" in (
+            _header(scope, b"cookie") or b""
+        )
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                if authenticated or scope.get("state", {}).get("authenticated"):
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await self._too_large(send_wrapper, request_id)
+            self._observe(scope, 413, started)
+            return
+
+        received = 0
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, receive_limited, send_wrapper)
+        except _BodyTooLarge:
+            await self._too_large(send_wrapper, request_id)
+            status_holder["status"] = 413
+        finally:
+            self._observe(scope, status_holder["status"], started)
+
+    async def _too_large(self, send: Send, request_id: str) -> None:
+        body = (
+            b'{"type":"/problems/body_too_large","title":"Request body too large","status":413,'
+            b'"detail":"Send at most 1 MiB in one request.","code":"body_too_large"}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _observe(self, scope: Scope, status: int, started: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        elapsed = time.perf_counter() - started
+        method = scope.get("method", "")
+        self.metrics.requests.labels(method, template, str(status)).inc()
+        self.metrics.latency.labels(method, template).observe(elapsed)
+        self.log.info(
+            "request",
+            method=method,
+            path=scope.get("path"),
+            route=template,
+            status=status,
+            ms=round(elapsed * 1000, 2),
+        )

@@ -1,0 +1,116 @@
+"""Real PostgreSQL (and later Mosquitto) servers started from their binaries for the tests.
+
+Each server lives in a temporary directory for one test session. When a binary is missing the
+tests that need it are skipped, unless LINKPLUS_REQUIRE_SERVICES=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("LINKPLUS_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(what: str) -> None:
+    """Skip, or fail when CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (LINKPLUS_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_binary(name: str, patterns: list[str]) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern), reverse=True)
+        if matches:
+            return matches[0]
+    return None
+
+
+def _as_service_user() -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the 'postgres' user when we are root."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.fail("running as root needs the 'postgres' system user to start PostgreSQL")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+@dataclass
+class PostgresServer:
+    host: str
+    port: int
+    user: str = "postgres"
+
+    def url(self, database: str, *, driver: str = "asyncpg") -> str:
+        return f"postgresql+{driver}://{self.user}@{self.host}:{self.port}/{database}"
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    initdb = find_binary("initdb", ["/usr/lib/postgresql/*/bin/initdb"])
+    if initdb is None:
+        missing_service("PostgreSQL (initdb)")
+    assert initdb is not None
+    bindir = Path(initdb).resolve().parent
+    base = Path(tempfile.mkdtemp(prefix="linkplus-pg-"))
+    base.chmod(0o777)
+    data = base / "data"
+    runas = _as_service_user()
+    if runas:
+        shutil.chown(base, user="postgres")
+    subprocess.run(
+        [*runas, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+         "-E", "UTF8", "--no-instructions"],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    log = base / "server.log"
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    )
+    subprocess.run(
+        [*runas, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
+         "-t", "60", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.1)
+        yield PostgresServer("127.0.0.1", port)
+    finally:
+        subprocess.run(
+            [*runas, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(base, ignore_errors=True)
