@@ -1,0 +1,201 @@
+"""The ``linkplus`` command: serve, demo, worker, database and staff administration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from linkplus.config import Settings
+from linkplus.migrate import revisions, upgrade
+from linkplus.models.accounts import StaffRole
+
+app = typer.Typer(
+    help="linkplus: open connected-vehicle services platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts (dealers, agents, administrators).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+console = Console(stderr=True)
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def migrate_with_progress(settings: Settings) -> None:
+    """Apply every pending migration, showing one step per revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    steps = revisions(url)
+    with Progress(
+        TextColumn("[bold]Migrating database"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} {task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=len(steps))
+        upgrade(url, on_step=lambda rev: progress.update(task, advance=1, description=rev))
+    console.print(f"Database ready at revision {steps[-1]}.")
+
+
+def run_server(settings: Settings, *, banner: list[str] | None = None) -> None:
+    """Serve HTTP (and the worker) until Ctrl-C; shut down cleanly."""
+    from linkplus.app import build_runtime, create_app
+
+    runtime = build_runtime(settings)
+    application = create_app(runtime)
+    config = uvicorn.Config(
+        application, host=settings.host, port=settings.port, log_config=None, access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    if banner:
+        original_startup = server.startup
+
+        async def startup(sockets: Any = None) -> None:
+            await original_startup(sockets=sockets)
+            if server.started:
+                for line in banner:
+                    console.print(line)
+
+        server.startup = startup  # type: ignore[method-assign]
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file and keys live.")] = None,
+) -> None:
+    """Run the platform: HTTP API, web app and job worker in one process."""
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    migrate_with_progress(settings)
+    run_server(settings, banner=[f"linkplus is running at http://{settings.host}:{settings.port}/"])
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo's database lives.")] = Path("var"),
+    no_simulator: Annotated[
+        bool, typer.Option("--no-simulator", help="Do not drive the simulated fleet.")
+    ] = False,
+    email: Annotated[str, typer.Option(help="The demo owner's e-mail.")] = "demo@example.com",
+    password: Annotated[str, typer.Option(help="The demo owner's password.")] = "linkplus-demo",
+) -> None:
+    """Run the platform with a demo owner, ready to try in a browser. Ctrl-C stops it."""
+    from linkplus.demo import prepare_demo
+
+    settings = _settings(
+        port=port,
+        data_dir=data_dir,
+        dev_mailbox=True,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    migrate_with_progress(settings)
+    asyncio.run(prepare_demo(settings, email=email, password=password, simulate=not no_simulator))
+    url = f"http://127.0.0.1:{port}/"
+    run_server(
+        settings,
+        banner=[
+            "",
+            f"[bold green]linkplus demo[/] is running at [bold]{url}[/]",
+            f"  sign in as [bold]{email}[/] with password [bold]{password}[/]",
+            f"  mail sent by the platform: {url}dev/mailbox",
+            f"  API documentation: {url}api/v1/docs",
+            "  press Ctrl-C to stop",
+        ],
+    )
+
+
+@app.command()
+def worker(
+    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file and keys live.")] = None,
+) -> None:
+    """Run only the job worker (several may run against one PostgreSQL database)."""
+    from linkplus.app import build_runtime
+    from linkplus.jobs.worker import Worker
+    from linkplus.observability import configure_logging
+
+    settings = _settings(data_dir=data_dir)
+    configure_logging(json=settings.log_json, level=settings.log_level)
+
+    async def main() -> None:
+        runtime = build_runtime(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(runtime).run_forever(stop)
+        finally:
+            await runtime.db.dispose()
+
+    asyncio.run(main())
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file lives.")] = None,
+) -> None:
+    """Apply all pending database migrations."""
+    migrate_with_progress(_settings(data_dir=data_dir))
+
+
+@staff_app.command("create")
+def staff_create(
+    role: Annotated[StaffRole, typer.Option(help="The staff member's role.")],
+    email: Annotated[str, typer.Option(help="Sign-in e-mail address.")],
+    name: Annotated[str, typer.Option(help="Full name, shown in the audit log.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file lives.")] = None,
+) -> None:
+    """Create a staff account. This is the only way a staff role comes into existence."""
+    from linkplus.accounts import service as accounts
+    from linkplus.app import build_runtime
+    from linkplus.errors import ProblemError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings(data_dir=data_dir)
+
+    async def main() -> str:
+        runtime = build_runtime(settings)
+        try:
+            async with runtime.db.transaction() as session:
+                staff = await accounts.create_staff(
+                    session, runtime, email=email, name=name, role=role, password=password
+                )
+                return str(staff.id)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        staff_id = asyncio.run(main())
+    except ProblemError as exc:
+        console.print(f"[red]Not created:[/] {exc.detail}")
+        raise typer.Exit(code=1) from exc
+    console.print(f"Staff account {email} ({role.value}) created: {staff_id}")
+
+
+def main() -> None:
+    app()
