@@ -10,8 +10,8 @@ import os
 import re
 import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -32,7 +32,9 @@ from linkplus.runtime import Runtime
 from tests.services import PostgresServer, free_port, postgres_server
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-BACKENDS = [b for b in os.environ.get("LINKPLUS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("LINKPLUS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
+]
 
 
 # --- databases -----------------------------------------------------------------------------
@@ -74,9 +76,7 @@ def _pg_dsn(server: PostgresServer, database: str) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, fully migrated database for one test, on each backend in turn."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
@@ -139,7 +139,7 @@ class _Collect:
     def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.mailbox.messages.append(parsed)

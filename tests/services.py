@@ -83,8 +83,18 @@ def postgres_server() -> Iterator[PostgresServer]:
     if runas:
         shutil.chown(base, user="postgres")
     subprocess.run(
-        [*runas, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-         "-E", "UTF8", "--no-instructions"],
+        [
+            *runas,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        ],
         check=True,
         capture_output=True,
     )
@@ -95,8 +105,20 @@ def postgres_server() -> Iterator[PostgresServer]:
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     )
     subprocess.run(
-        [*runas, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
-         "-t", "60", "start"],
+        [
+            *runas,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )

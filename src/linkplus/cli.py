@@ -24,7 +24,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
-staff_app = typer.Typer(help="Staff accounts (dealers, agents, administrators).", no_args_is_help=True)
+staff_app = typer.Typer(
+    help="Staff accounts (dealers, agents, administrators).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 console = Console(stderr=True)
@@ -58,7 +60,11 @@ def run_server(settings: Settings, *, banner: list[str] | None = None) -> None:
     runtime = build_runtime(settings)
     application = create_app(runtime)
     config = uvicorn.Config(
-        application, host=settings.host, port=settings.port, log_config=None, access_log=False,
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
         lifespan="on",
     )
     server = uvicorn.Server(config)
@@ -80,7 +86,9 @@ def run_server(settings: Settings, *, banner: list[str] | None = None) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file and keys live.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the SQLite file and keys live.")
+    ] = None,
 ) -> None:
     """Run the platform: HTTP API, web app and job worker in one process."""
     settings = _settings(host=host, port=port, data_dir=data_dir)
@@ -96,7 +104,7 @@ def demo(
         bool, typer.Option("--no-simulator", help="Do not drive the simulated fleet.")
     ] = False,
     email: Annotated[str, typer.Option(help="The demo owner's e-mail.")] = "demo@example.com",
-    password: Annotated[str, typer.Option(help="The demo owner's password.")] = "linkplus-demo",
+    password: Annotated[str, typer.Option(help="The demo owner's password.")] = "linkplus-demo",  # noqa: S107
 ) -> None:
     """Run the platform with a demo owner, ready to try in a browser. Ctrl-C stops it."""
     from linkplus.demo import prepare_demo
@@ -125,7 +133,9 @@ def demo(
 
 @app.command()
 def worker(
-    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file and keys live.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the SQLite file and keys live.")
+    ] = None,
 ) -> None:
     """Run only the job worker (several may run against one PostgreSQL database)."""
     from linkplus.app import build_runtime

@@ -1,4 +1,4 @@
-"""The one place that reads configuration: environment variables prefixed ``LINKPLUS_`` and ``.env``."""
+"""The one place that reads configuration: ``LINKPLUS_*`` environment variables and ``.env``."""
 
 from __future__ import annotations
 
@@ -21,17 +21,17 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy async URL; default is a SQLite file in the data dir.",
+        description="SQLAlchemy async URL; default: a SQLite file in the data dir.",
     )
     secret_key: str | None = Field(
         default=None,
-        description="Signs access tokens and web sessions; default is a random key kept in the data dir.",
+        description="Signs tokens and web sessions; default: a random key kept in the data dir.",
     )
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
 
-    # Mail: SMTP when set, otherwise the database outbox only (readable at /dev/mailbox in the demo).
+    # Mail: SMTP when set, otherwise the outbox table only (readable at /dev/mailbox in the demo).
     smtp_url: str | None = None
     mail_from: str = "linkplus <no-reply@linkplus.local>"
     dev_mailbox: bool = False

@@ -17,13 +17,21 @@ async def prepare_demo(settings: Settings, *, email: str, password: str, simulat
     try:
         async with runtime.db.transaction() as session:
             created = await accounts.ensure_demo_owner(
-                session, runtime, email=email, password=password, first_name="Demo",
-                last_name="Owner", country="DE", language="en",
+                session,
+                runtime,
+                email=email,
+                password=password,
+                first_name="Demo",
+                last_name="Owner",
+                country="DE",
+                language="en",
             )
         console.print(
             f"Demo owner {email} {'created' if created else 'already present'} (e-mail confirmed)."
         )
         if simulate:
-            console.print("The demo owner has no cars yet: the vehicle simulator is not part of this build.")
+            console.print(
+                "The demo owner has no cars yet: the vehicle simulator is not part of this build."
+            )
     finally:
         await runtime.db.dispose()

@@ -25,9 +25,7 @@ class ProblemError(Exception):
     code: str = "bad_request"
     title: str = "The request cannot be carried out"
 
-    def __init__(
-        self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}

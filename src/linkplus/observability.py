@@ -115,22 +115,34 @@ class RequestGuard:
             return
 
         received = 0
+        overflow = False
+        response_started: list[bool] = []
 
         async def receive_limited() -> Message:
-            nonlocal received
+            nonlocal received, overflow
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    overflow = True
                     raise _BodyTooLarge
             return message
 
+        async def send_unless_overflowed(message: Message) -> None:
+            # Frameworks may catch the overflow while parsing and answer 400 themselves; that
+            # answer is dropped and the 413 below goes out instead.
+            if not overflow:
+                response_started.append(True)
+                await send_wrapper(message)
+
         try:
-            await self.app(scope, receive_limited, send_wrapper)
+            await self.app(scope, receive_limited, send_unless_overflowed)
         except _BodyTooLarge:
-            await self._too_large(send_wrapper, request_id)
-            status_holder["status"] = 413
+            pass
         finally:
+            if overflow and not response_started:
+                await self._too_large(send_wrapper, request_id)
+                status_holder["status"] = 413
             self._observe(scope, status_holder["status"], started)
 
     async def _too_large(self, send: Send, request_id: str) -> None:

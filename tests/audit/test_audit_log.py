@@ -17,8 +17,13 @@ async def test_an_entry_carries_actor_subject_time_and_request_id(runtime: Runti
     try:
         async with runtime.db.transaction() as session:
             await audit.record(
-                session, now=runtime.clock.now(), actor_type="staff", actor_id="s-1",
-                action="vehicle.viewed", subject_type="vehicle", subject_id="VIN1",
+                session,
+                now=runtime.clock.now(),
+                actor_type="staff",
+                actor_id="s-1",
+                action="vehicle.viewed",
+                subject_type="vehicle",
+                subject_id="VIN1",
                 details={"reason": "owner called"},
             )
     finally:

@@ -129,7 +129,10 @@ async def test_a_job_due_later_waits_for_its_time(
 ) -> None:
     async with runtime.db.transaction() as session:
         await enqueue(
-            session, "testjobs.record", {"n": 5}, now=clock.now(),
+            session,
+            "testjobs.record",
+            {"n": 5},
+            now=clock.now(),
             run_at=clock.now() + timedelta(minutes=5),
         )
     assert await worker.run_due() == 0
@@ -201,7 +204,7 @@ def test_next_occurrence_for_intervals_and_daily_times() -> None:
 
 
 def test_job_names_must_be_domain_dot_verb() -> None:
-    with pytest.raises(ValueError, match="domain.verb"):
+    with pytest.raises(ValueError, match=r"domain\.verb"):
         job("NoDot")
     with pytest.raises(ValueError, match="HH:MM"):
         schedule("x.y", "testjobs.record", daily_at="25:00")

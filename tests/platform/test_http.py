@@ -7,12 +7,13 @@ from pathlib import Path
 import httpx
 
 from linkplus.db import create_engine
-
 from linkplus.runtime import Runtime
 from tests.services import free_port
 
 
-async def test_healthz_and_readyz_report_the_database(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_healthz_and_readyz_report_the_database(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
@@ -24,7 +25,9 @@ async def test_readyz_fails_when_the_database_is_gone(
 ) -> None:
     await runtime.db.engine.dispose()
     if runtime.db.dialect == "sqlite":
-        unreachable = f"sqlite+aiosqlite:///{tmp_path}"  # a directory cannot be opened as a database
+        unreachable = (
+            f"sqlite+aiosqlite:///{tmp_path}"  # a directory cannot be opened as a database
+        )
     else:
         unreachable = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"
     runtime.db.engine = create_engine(unreachable)
@@ -55,7 +58,8 @@ async def test_unknown_path_is_a_problem_document(client: httpx.AsyncClient) -> 
 
 async def test_declared_body_over_one_mebibyte_is_refused(client: httpx.AsyncClient) -> None:
     answer = await client.post(
-        "/api/v1/accounts", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        "/api/v1/accounts",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
         headers={"content-type": "application/json"},
     )
     assert answer.status_code == 413

@@ -8,42 +8,65 @@ show that it exists.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from linkplus.accounts import repository
+from linkplus.accounts.errors import EmailNotConfirmed, SessionRevoked
 from linkplus.accounts.tokens import decode_access_token
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import Forbidden, NotFound, ProblemError, Unauthorized
 from linkplus.models.accounts import Account, Audience, StaffAccount, StaffRole
 
+__all__ = [
+    "CurrentOwner",
+    "CurrentOwnerSignIn",
+    "CurrentStaff",
+    "CurrentStaffSignIn",
+    "EmailNotConfirmed",
+    "OwnerSignIn",
+    "SessionRevoked",
+    "StaffSignIn",
+    "UnconfirmedOwner",
+    "UnconfirmedOwnerSignIn",
+    "staff_with_role",
+]
+
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-class SessionRevoked(Unauthorized):
-    code = "session_revoked"
-    title = "This sign-in has ended"
+@dataclass(frozen=True)
+class OwnerSignIn:
+    """The owner and the sign-in session their access token names (for sign-out and the like)."""
+
+    account: Account
+    session_id: uuid.UUID
 
 
-class EmailNotConfirmed(Forbidden):
-    code = "email_not_confirmed"
-    title = "Confirm your e-mail address first"
+@dataclass(frozen=True)
+class StaffSignIn:
+    staff: StaffAccount
+    session_id: uuid.UUID
 
 
-async def _owner(
+async def _owner_sign_in(
     request: Request, runtime: RuntimeDep, session: SessionDep, credentials: BearerDep
-) -> Account:
+) -> OwnerSignIn:
     if credentials is None:
         raise Unauthorized(
             "Sign in first and send the access token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     now = runtime.clock.now()
-    claims = decode_access_token(runtime.settings, now, credentials.credentials, audience=Audience.owner)
+    claims = decode_access_token(
+        runtime.settings, now, credentials.credentials, audience=Audience.owner
+    )
     request.state.authenticated = True
     sign_in = await repository.get_sign_in_session(session, claims.session_id)
     if (
@@ -56,27 +79,41 @@ async def _owner(
     account = await repository.get_account(session, claims.subject)
     if account is None:
         raise SessionRevoked("You were signed out. Sign in again.")
-    return account
+    return OwnerSignIn(account, sign_in.id)
+
+
+UnconfirmedOwnerSignIn = Annotated[OwnerSignIn, Depends(_owner_sign_in)]
+
+
+async def _owner(sign_in: UnconfirmedOwnerSignIn) -> Account:
+    return sign_in.account
 
 
 UnconfirmedOwner = Annotated[Account, Depends(_owner)]
 
 
-async def _confirmed_owner(account: UnconfirmedOwner) -> Account:
-    if account.email_confirmed_at is None:
+async def _confirmed_owner_sign_in(sign_in: UnconfirmedOwnerSignIn) -> OwnerSignIn:
+    if sign_in.account.email_confirmed_at is None:
         raise EmailNotConfirmed(
             "Open the link in the e-mail we sent you to confirm your address. "
             "To get a new link, use POST /api/v1/accounts/activation-email."
         )
-    return account
+    return sign_in
+
+
+CurrentOwnerSignIn = Annotated[OwnerSignIn, Depends(_confirmed_owner_sign_in)]
+
+
+async def _confirmed_owner(sign_in: CurrentOwnerSignIn) -> Account:
+    return sign_in.account
 
 
 CurrentOwner = Annotated[Account, Depends(_confirmed_owner)]
 
 
-async def _staff(
+async def _staff_sign_in(
     request: Request, runtime: RuntimeDep, session: SessionDep, credentials: BearerDep
-) -> StaffAccount:
+) -> StaffSignIn:
     hidden = NotFound("There is nothing at this address.")
     if credentials is None:
         raise hidden
@@ -103,7 +140,14 @@ async def _staff(
     staff = await repository.get_staff(session, claims.subject)
     if staff is None or not staff.active:
         raise SessionRevoked("This staff account is no longer active.")
-    return staff
+    return StaffSignIn(staff, sign_in.id)
+
+
+CurrentStaffSignIn = Annotated[StaffSignIn, Depends(_staff_sign_in)]
+
+
+async def _staff(sign_in: CurrentStaffSignIn) -> StaffAccount:
+    return sign_in.staff
 
 
 CurrentStaff = Annotated[StaffAccount, Depends(_staff)]

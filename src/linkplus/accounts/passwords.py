@@ -15,7 +15,9 @@ MAX_LENGTH = 128
 
 
 def hasher(settings: Settings) -> PasswordHasher:
-    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    return _hasher(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
 
 
 @cache
@@ -48,7 +50,9 @@ def dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
 def common_passwords() -> frozenset[str]:
     text = resources.files("linkplus.accounts").joinpath("data/common-passwords.txt").read_text()
     return frozenset(
-        line.strip().casefold() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        line.strip().casefold()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
     )
 
 

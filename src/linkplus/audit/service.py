@@ -41,8 +41,12 @@ async def record(
 
 
 async def entries_for(
-    session: AsyncSession, *, subject_type: str | None = None, subject_id: str | None = None,
-    action: str | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
 ) -> list[AuditEntry]:
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if subject_type is not None:

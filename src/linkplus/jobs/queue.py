@@ -45,10 +45,14 @@ async def enqueue(
     dialect = session.get_bind().dialect.name
     if dedupe_key is not None and dialect == "postgresql":
         stmt: Any = (
-            postgresql.insert(Job).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            postgresql.insert(Job)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
     elif dedupe_key is not None and dialect == "sqlite":
-        stmt = sqlite.insert(Job).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = (
+            sqlite.insert(Job).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
     else:
         stmt = insert(Job).values(values)
     await session.execute(stmt)

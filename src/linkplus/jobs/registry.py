@@ -27,7 +27,7 @@ class JobContext:
         return self.runtime.clock.now()
 
 
-class RetryLater(Exception):  # noqa: N818 - it is a signal, not an error
+class RetryLater(Exception):
     """Raised by a handler that cannot finish yet (e.g. an outside service is down)."""
 
     def __init__(self, reason: str, *, delay: timedelta | None = None) -> None:

@@ -72,7 +72,11 @@ class Worker:
                     spec.daily_at,
                     spec.job_name,
                 ):
-                    row.every_seconds, row.daily_at, row.job_name = every, spec.daily_at, spec.job_name
+                    row.every_seconds, row.daily_at, row.job_name = (
+                        every,
+                        spec.daily_at,
+                        spec.job_name,
+                    )
                     row.next_run_at = next_occurrence(every, spec.daily_at, now)
 
     async def tick_schedules(self) -> int:

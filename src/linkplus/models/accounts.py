@@ -103,7 +103,7 @@ class RefreshToken(Base):
 
 class TokenPurpose(StrEnum):
     activation = "activation"
-    password_reset = "password_reset"
+    password_reset = "password_reset"  # noqa: S105 - a purpose name
     email_change = "email_change"
 
 
@@ -132,5 +132,7 @@ class SignInThrottle(Base):
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
     failures_in_window: Mapped[int] = mapped_column(default=0)
+    # The hour before the current window: the rolling-hour cap looks at both (accounts/throttle).
+    previous_window_failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime]
     blocked_until: Mapped[datetime | None]

@@ -81,4 +81,3 @@ class NotificationPreference(Base):
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     email: Mapped[bool]
     push: Mapped[bool]
-

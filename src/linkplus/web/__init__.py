@@ -1,9 +1,62 @@
-"""Server-rendered web app (owner pages and staff console)."""
+"""Server-rendered web app: the owner pages and the staff console.
 
-from fastapi import FastAPI
+Everything here calls domain services only. Pages are plain HTML forms (no build step, nothing
+fetched from the internet); the one stylesheet is served from ``static/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 
 from linkplus.runtime import Runtime
+from linkplus.web.account_pages import router as account_router
+from linkplus.web.auth_pages import router as auth_router
+from linkplus.web.console import router as console_router
+from linkplus.web.mailbox import router as mailbox_router
+from linkplus.web.rendering import see_other
+from linkplus.web.sections import router as sections_router
+from linkplus.web.sessions import (
+    ConfirmationNeeded,
+    CsrfRefused,
+    SignInNeeded,
+    render,
+    visitor_without_session,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def mount_web(app: FastAPI, runtime: Runtime) -> None:
-    """Placeholder: replaced by the web implementation."""
+    """Add the web pages, the console and their static files to ``app``."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(sections_router)
+    app.include_router(auth_router)
+    app.include_router(account_router)
+    app.include_router(console_router)
+    if runtime.settings.dev_mailbox:
+        app.include_router(mailbox_router)
+    app.add_exception_handler(SignInNeeded, _to_sign_in)
+    app.add_exception_handler(ConfirmationNeeded, _to_confirmation)
+    app.add_exception_handler(CsrfRefused, _refused)
+
+
+async def _to_sign_in(_request: Request, exc: Exception) -> Response:
+    target = exc.next_path if isinstance(exc, SignInNeeded) else "/"
+    if target in ("/", "/vehicle"):
+        return see_other("/signin")
+    return see_other("/signin", next=target)
+
+
+async def _to_confirmation(_request: Request, _exc: Exception) -> Response:
+    return see_other("/activation-email")
+
+
+async def _refused(request: Request, _exc: Exception) -> Response:
+    # A fresh visitor (not the one whose form failed): the page must render even when the
+    # failure came from a broken session cookie.
+    visitor = visitor_without_session(request, request.app.state.runtime.settings)
+    return render(request, visitor, "refused.html", status=403)

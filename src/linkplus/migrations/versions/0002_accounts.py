@@ -63,8 +63,18 @@ def upgrade() -> None:
         sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sa.String(length=64), nullable=True),
         sa.Column("user_agent", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_sign_in_sessions_account_id_accounts"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_accounts.id"], name=op.f("fk_sign_in_sessions_staff_id_staff_accounts"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_sign_in_sessions_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_accounts.id"],
+            name=op.f("fk_sign_in_sessions_staff_id_staff_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_sessions")),
     )
     op.create_index("ix_sign_in_sessions_account", "sign_in_sessions", ["account_id"])
@@ -74,7 +84,12 @@ def upgrade() -> None:
         sa.Column("session_id", sa.Uuid(), nullable=False),
         sa.Column("issued_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("rotated_at", UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["session_id"], ["sign_in_sessions.id"], name=op.f("fk_refresh_tokens_session_id_sign_in_sessions"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["sign_in_sessions.id"],
+            name=op.f("fk_refresh_tokens_session_id_sign_in_sessions"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_refresh_tokens")),
     )
     op.create_index(op.f("ix_refresh_tokens_session_id"), "refresh_tokens", ["session_id"])
@@ -87,7 +102,12 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("used_at", UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_account_tokens_account_id_accounts"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_account_tokens_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_account_tokens")),
     )
     op.create_index(op.f("ix_account_tokens_account_id"), "account_tokens", ["account_id"])
@@ -97,6 +117,7 @@ def upgrade() -> None:
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("window_started_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("failures_in_window", sa.Integer(), nullable=False),
+        sa.Column("previous_window_failures", sa.Integer(), nullable=False),
         sa.Column("last_failure_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("blocked_until", UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("email_key_hash", name=op.f("pk_sign_in_throttles")),

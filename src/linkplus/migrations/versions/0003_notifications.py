@@ -30,10 +30,17 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=500), nullable=True),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("read_at", UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_notifications_account_id_accounts"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_notifications_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
     )
-    op.create_index("ix_notifications_account_created", "notifications", ["account_id", "created_at"])
+    op.create_index(
+        "ix_notifications_account_created", "notifications", ["account_id", "created_at"]
+    )
     op.create_table(
         "outbound_emails",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -47,7 +54,12 @@ def upgrade() -> None:
         sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_outbound_emails_account_id_accounts"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_outbound_emails_account_id_accounts"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_emails")),
     )
     op.create_index(op.f("ix_outbound_emails_account_id"), "outbound_emails", ["account_id"])
@@ -59,7 +71,12 @@ def upgrade() -> None:
         sa.Column("p256dh", sa.String(length=200), nullable=False),
         sa.Column("auth", sa.String(length=100), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_push_subscriptions_account_id_accounts"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_push_subscriptions_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_push_subscriptions")),
         sa.UniqueConstraint("endpoint", name=op.f("uq_push_subscriptions_endpoint")),
     )
@@ -70,7 +87,12 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("email", sa.Boolean(), nullable=False),
         sa.Column("push", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_notification_preferences_account_id_accounts"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_notification_preferences_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("account_id", "category", name=op.f("pk_notification_preferences")),
     )
 

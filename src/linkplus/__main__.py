@@ -1,0 +1,3 @@
+from linkplus.cli import main
+
+main()

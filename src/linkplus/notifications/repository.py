@@ -1,0 +1,228 @@
+"""All SQL of the notifications domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.models.accounts import Account
+from linkplus.models.notifications import (
+    Notification,
+    NotificationPreference,
+    OutboundEmail,
+    PushSubscription,
+)
+
+# --- accounts (shared model, read only) ------------------------------------------------------
+
+
+async def account_email(session: AsyncSession, account_id: uuid.UUID) -> str | None:
+    """The account's current address: mail goes where the owner reads it today."""
+    account = await session.get(Account, account_id)
+    return account.email if account is not None else None
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+async def add_notification(session: AsyncSession, notification: Notification) -> Notification:
+    session.add(notification)
+    await session.flush()
+    return notification
+
+
+async def get_notification(
+    session: AsyncSession, notification_id: uuid.UUID
+) -> Notification | None:
+    return await session.get(Notification, notification_id)
+
+
+async def get_account_notification(
+    session: AsyncSession, *, account_id: uuid.UUID, notification_id: uuid.UUID
+) -> Notification | None:
+    return await session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.account_id == account_id
+        )
+    )
+
+
+async def list_notifications(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    unread_only: bool,
+    limit: int,
+    before: datetime | None,
+    before_id: uuid.UUID | None,
+) -> list[Notification]:
+    """Newest first; ``id`` breaks ties so that a page boundary never skips an entry."""
+    stmt = select(Notification).where(Notification.account_id == account_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    if before is not None:
+        if before_id is None:
+            stmt = stmt.where(Notification.created_at < before)
+        else:
+            stmt = stmt.where(
+                or_(
+                    Notification.created_at < before,
+                    and_(Notification.created_at == before, Notification.id < before_id),
+                )
+            )
+    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_unread(session: AsyncSession, *, account_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.account_id == account_id, Notification.read_at.is_(None))
+    )
+    return int(count or 0)
+
+
+async def mark_all_read(session: AsyncSession, *, account_id: uuid.UUID, now: datetime) -> int:
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.account_id == account_id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+async def list_preferences(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> list[NotificationPreference]:
+    stmt = select(NotificationPreference).where(NotificationPreference.account_id == account_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_preference(
+    session: AsyncSession, *, account_id: uuid.UUID, category: str
+) -> NotificationPreference | None:
+    return await session.get(NotificationPreference, (account_id, category))
+
+
+async def save_preference(session: AsyncSession, preference: NotificationPreference) -> None:
+    session.add(preference)
+    await session.flush()
+
+
+# --- e-mail outbox ---------------------------------------------------------------------------
+
+
+async def add_email(session: AsyncSession, email: OutboundEmail) -> OutboundEmail:
+    session.add(email)
+    await session.flush()
+    return email
+
+
+async def get_email(session: AsyncSession, email_id: uuid.UUID) -> OutboundEmail | None:
+    return await session.get(OutboundEmail, email_id)
+
+
+async def count_delivery_attempt(session: AsyncSession, email_id: uuid.UUID) -> None:
+    await session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email_id)
+        .values(attempts=OutboundEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record_delivery_failure(session: AsyncSession, email_id: uuid.UUID, error: str) -> None:
+    await session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email_id)
+        .values(last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_email_sent(session: AsyncSession, email_id: uuid.UUID, *, now: datetime) -> None:
+    await session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email_id, OutboundEmail.sent_at.is_(None))
+        .values(sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def latest_emails(session: AsyncSession, *, limit: int) -> list[OutboundEmail]:
+    stmt = (
+        select(OutboundEmail)
+        .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+# --- push subscriptions ----------------------------------------------------------------------
+
+
+async def get_push_subscription_by_endpoint(
+    session: AsyncSession, endpoint: str
+) -> PushSubscription | None:
+    return await session.scalar(
+        select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    )
+
+
+async def get_push_subscription(
+    session: AsyncSession, subscription_id: uuid.UUID
+) -> PushSubscription | None:
+    return await session.get(PushSubscription, subscription_id)
+
+
+async def add_push_subscription(
+    session: AsyncSession, subscription: PushSubscription
+) -> PushSubscription:
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def list_push_subscriptions(
+    session: AsyncSession, *, account_id: uuid.UUID
+) -> list[PushSubscription]:
+    stmt = (
+        select(PushSubscription)
+        .where(PushSubscription.account_id == account_id)
+        .order_by(PushSubscription.created_at, PushSubscription.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def has_push_subscriptions(session: AsyncSession, *, account_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(PushSubscription.id).where(PushSubscription.account_id == account_id).limit(1)
+    )
+    return found is not None
+
+
+async def delete_push_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(PushSubscription)
+        .where(PushSubscription.id == subscription_id)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def delete_account_push_subscription(
+    session: AsyncSession, *, account_id: uuid.UUID, endpoint: str
+) -> bool:
+    result = await session.execute(
+        delete(PushSubscription)
+        .where(PushSubscription.account_id == account_id, PushSubscription.endpoint == endpoint)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(getattr(result, "rowcount", 0))

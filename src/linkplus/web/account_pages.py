@@ -1,0 +1,260 @@
+"""The Account section: profile, notification settings, password and e-mail address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from linkplus.accounts import service as accounts
+from linkplus.accounts.schemas import EmailChangeIn, PasswordChange, ProfileUpdate
+from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import ProblemError
+from linkplus.models.accounts import Account
+from linkplus.notifications import service as notifications
+from linkplus.notifications.schemas import NotificationPreferencesIn
+from linkplus.web.forms import country_options, field_errors, language_options, optional
+from linkplus.web.rendering import see_other
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Visitor,
+    VisitorDep,
+    form_secret,
+    form_text,
+    owner_account,
+    render,
+    set_session_cookie,
+    undo,
+)
+
+router = APIRouter(include_in_schema=False)
+
+_PROFILE_FIELDS = ("first_name", "last_name", "phone", "country", "language")
+# Categories an owner may switch, with their labels; "account" mail always goes.
+_CATEGORIES = (
+    ("account", "Account and security"),
+    ("vehicle_alerts", "Vehicle alerts"),
+    ("billing", "Billing"),
+    ("marketing", "News and offers"),
+)
+
+
+async def _account_page(
+    request: Request,
+    visitor: Visitor,
+    session: SessionDep,
+    *,
+    status: int = 200,
+    profile: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    account = owner_account(visitor)
+    preferences = await notifications.get_preferences(session, account_id=account.id)
+    stored_profile = {
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "phone": account.phone or "",
+        "country": account.country,
+        "language": account.language,
+    }
+    extra.setdefault("email_values", {})
+    extra.setdefault("failed", None)
+    extra.setdefault("error_here", None)
+    return render(
+        request,
+        visitor,
+        "account.html",
+        status=status,
+        section="account",
+        profile=profile or stored_profile,
+        countries=country_options(),
+        languages=_languages_with(account),
+        preferences=[(key, label, getattr(preferences, key)) for key, label in _CATEGORIES],
+        **extra,
+    )
+
+
+def _languages_with(account: Account) -> tuple[tuple[str, str], ...]:
+    """The offered languages, plus the account's own if it chose another one through the API."""
+    options = language_options()
+    if any(code == account.language for code, _ in options):
+        return options
+    return ((account.language, account.language), *options)
+
+
+@router.get("/account")
+async def account_page(request: Request, visitor: OwnerDep, session: SessionDep) -> Response:
+    return await _account_page(request, visitor, session)
+
+
+@router.post("/account/profile")
+async def save_profile(
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    values = {name: form_text(form, name) for name in _PROFILE_FIELDS}
+    try:
+        changes = ProfileUpdate.model_validate({**values, "phone": optional(values["phone"])})
+        await accounts.update_profile(session, runtime, owner_account(visitor), changes)
+    except ValidationError as exc:
+        return await _account_page(
+            request, visitor, session, status=422, profile=values, errors=field_errors(exc)
+        )
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return await _account_page(
+            request,
+            visitor,
+            session,
+            status=exc.status,
+            profile=values,
+            failed="profile",
+            error_here=exc.detail,
+        )
+    return see_other("/account", done="profile_saved")
+
+
+def _preferences_from(form: FormData) -> NotificationPreferencesIn:
+    """Unticked boxes are not posted at all, so every switchable channel is set explicitly."""
+    choices = {
+        key: {"email": f"{key}.email" in form, "push": f"{key}.push" in form}
+        for key, _label in _CATEGORIES
+        if key != "account"
+    }
+    return NotificationPreferencesIn.model_validate(choices)
+
+
+@router.post("/account/notifications")
+async def save_preferences(
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    changes = ProfileUpdate(notification_preferences=_preferences_from(form))
+    try:
+        await accounts.update_profile(session, runtime, owner_account(visitor), changes)
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return await _account_page(
+            request,
+            visitor,
+            session,
+            status=exc.status,
+            failed="preferences",
+            error_here=exc.detail,
+        )
+    return see_other("/account", done="preferences_saved")
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    try:
+        data = PasswordChange(
+            current_password=form_secret(form, "current_password"),
+            new_password=form_secret(form, "new_password"),
+        )
+        account = owner_account(visitor)
+        # Every session ends, this one included; the browser then gets a fresh one, so a
+        # cookie copied before the change is worthless afterwards.
+        await accounts.change_password(
+            session,
+            runtime,
+            account,
+            current_password=data.current_password,
+            new_password=data.new_password,
+            keep_session_id=None,
+        )
+        issued = await accounts.start_session(
+            session, runtime, account, channel="web", user_agent=request.headers.get("user-agent")
+        )
+    except ValidationError as exc:
+        return await _account_page(request, visitor, session, status=422, errors=field_errors(exc))
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return await _account_page(
+            request, visitor, session, status=exc.status, failed="password", error_here=exc.detail
+        )
+    response = see_other("/account", done="password_changed")
+    set_session_cookie(response, runtime.settings, issued.refresh_token)
+    return response
+
+
+@router.post("/account/email")
+async def change_email(
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    new_email = form_text(form, "new_email")
+    email_values = {"new_email": new_email}
+    try:
+        data = EmailChangeIn(new_email=new_email, password=form_secret(form, "email_password"))
+        await accounts.request_email_change(
+            session,
+            runtime,
+            owner_account(visitor),
+            new_email=data.new_email,
+            password=data.password,
+        )
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        if "password" in errors:
+            errors["email_password"] = errors.pop("password")
+        return await _account_page(
+            request, visitor, session, status=422, errors=errors, email_values=email_values
+        )
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return await _account_page(
+            request,
+            visitor,
+            session,
+            status=exc.status,
+            failed="email",
+            error_here=exc.detail,
+            email_values=email_values,
+        )
+    return see_other("/account", done="email_change_sent")
+
+
+@router.get("/confirm-email")
+async def confirm_email_form(request: Request, visitor: VisitorDep) -> Response:
+    token = request.query_params.get("token", "")
+    return render(request, visitor, "confirm_email.html", token=token[:200])
+
+
+@router.post("/confirm-email")
+async def confirm_email(
+    request: Request,
+    visitor: VisitorDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    try:
+        await accounts.confirm_email_change(session, runtime, token=form_text(form, "token"))
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return render(
+            request, visitor, "confirm_email.html", token="", error=exc.detail, status=exc.status
+        )
+    if visitor.confirmed:
+        return see_other("/account", done="email_changed")
+    return see_other("/signin", done="email_changed")

@@ -1,0 +1,65 @@
+"""Turning posted forms into the services' input models, and their refusals into field messages."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+from babel import Locale
+from pydantic import ValidationError
+
+# Languages offered in the forms; the API accepts any tag babel knows.
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "fi", "cs")
+
+_MISSING = "Fill in this field."
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """The first message per top-level field, in words the form can show next to it."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        location = error.get("loc", ())
+        name = str(location[0]) if location else "form"
+        if name in errors:
+            continue
+        message = str(error.get("msg", "This value is not valid."))
+        if error.get("type") == "missing":
+            message = _MISSING
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        errors[name] = message
+    return errors
+
+
+def optional(value: str) -> str | None:
+    return value or None
+
+
+@cache
+def country_options() -> tuple[tuple[str, str], ...]:
+    countries = sorted(
+        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
+        key=lambda pair: pair[1],
+    )
+    return (("", "Choose your country"), *countries)
+
+
+@cache
+def language_options() -> tuple[tuple[str, str], ...]:
+    options = []
+    for code in LANGUAGES:
+        name = Locale.parse(code).get_display_name(code) or code
+        options.append((code, name[:1].upper() + name[1:]))
+    return tuple(options)
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """The first language the browser asks for that the form offers; English otherwise."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        base = tag.split("-")[0]
+        if base in LANGUAGES:
+            return base
+        if base == "no":
+            return "nb"
+    return "en"

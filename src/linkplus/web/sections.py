@@ -1,0 +1,88 @@
+"""The five sections of the bottom bar. Vehicle, Map and Support say plainly that they are not
+built yet; Notifications is the inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import NotFound
+from linkplus.notifications import service as notifications
+from linkplus.web.rendering import is_internal_link, see_other
+from linkplus.web.sessions import FormDep, OwnerDep, VisitorDep, owner_account, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def home(visitor: VisitorDep) -> Response:
+    if visitor.account is None:
+        return see_other("/signin")
+    if not visitor.confirmed:
+        return see_other("/activation-email")
+    return see_other("/vehicle")
+
+
+@router.get("/vehicle")
+async def vehicle(request: Request, visitor: OwnerDep) -> Response:
+    return render(request, visitor, "vehicle.html", section="vehicle")
+
+
+@router.get("/map")
+async def map_page(request: Request, visitor: OwnerDep) -> Response:
+    return render(request, visitor, "map.html", section="map")
+
+
+@router.get("/support")
+async def support(request: Request, visitor: OwnerDep) -> Response:
+    return render(request, visitor, "support.html", section="support")
+
+
+@router.get("/notifications")
+async def inbox(
+    request: Request, visitor: OwnerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    account = owner_account(visitor)
+    unread_only = request.query_params.get("show") == "unread"
+    entries = await notifications.inbox(session, account_id=account.id, unread_only=unread_only)
+    public_url = runtime.settings.public_url
+    return render(
+        request,
+        visitor,
+        "notifications.html",
+        section="notifications",
+        entries=entries,
+        unread_only=unread_only,
+        safe_link=lambda link: link if is_internal_link(link, public_url) else None,
+    )
+
+
+@router.post("/notifications/read-all")
+async def mark_all_read(
+    visitor: OwnerDep, _form: FormDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    account = owner_account(visitor)
+    await notifications.mark_all_read(session, now=runtime.clock.now(), account_id=account.id)
+    return see_other("/notifications", done="all_read")
+
+
+@router.post("/notifications/{notification_id}/read")
+async def mark_read(
+    notification_id: str,
+    visitor: OwnerDep,
+    _form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    account = owner_account(visitor)
+    try:
+        parsed = uuid.UUID(notification_id)
+    except ValueError as exc:
+        raise NotFound("There is nothing at this address.") from exc
+    await notifications.mark_read(
+        session, now=runtime.clock.now(), account_id=account.id, notification_id=parsed
+    )
+    return see_other("/notifications")
