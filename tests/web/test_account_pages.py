@@ -209,7 +209,13 @@ async def test_changing_the_password_keeps_this_browser_and_ends_the_others(
     other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     async with other:
         await sign_in(other, owner.email, DEFAULT_PASSWORD)
+        api = await client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": owner.email, "password": DEFAULT_PASSWORD},
+        )
+        assert api.status_code == 200, api.text
         await sign_in(client, owner.email, DEFAULT_PASSWORD)
+        cookie = client.cookies["lp_session"]
         page = await client.get("/account")
         wrong = await client.post(
             "/account/password",
@@ -230,8 +236,14 @@ async def test_changing_the_password_keeps_this_browser_and_ends_the_others(
             },
         )
         assert changed.headers["location"] == "/account?done=password_changed"
+        assert "lp_session" not in changed.cookies  # no new cookie: the one it has still works
+        assert client.cookies["lp_session"] == cookie
         assert (await client.get("/account")).status_code == 200
         assert (await other.get("/account")).status_code == 303
+        refused = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": api.json()["refresh_token"]}
+        )
+        assert refused.status_code == 401, refused.text
 
 
 async def test_the_e_mail_address_changes_once_the_new_one_is_confirmed(

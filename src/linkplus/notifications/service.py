@@ -92,6 +92,11 @@ async def outbox(session: AsyncSession, *, limit: int = 50) -> list[OutboundEmai
     return await repository.latest_emails(session, limit=_page_size(limit))
 
 
+async def get_outbound_email(session: AsyncSession, *, email_id: uuid.UUID) -> OutboundEmail | None:
+    """One e-mail of the outbox, however old: /dev/mailbox links stay valid past the first page."""
+    return await repository.get_email(session, email_id)
+
+
 # --- inbox -----------------------------------------------------------------------------------
 
 

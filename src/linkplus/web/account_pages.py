@@ -27,7 +27,6 @@ from linkplus.web.sessions import (
     form_text,
     owner_account,
     render,
-    set_session_cookie,
     undo,
 )
 
@@ -168,19 +167,20 @@ async def change_password(
             current_password=form_secret(form, "current_password"),
             new_password=form_secret(form, "new_password"),
         )
-        account = owner_account(visitor)
-        # Every session ends, this one included; the browser then gets a fresh one, so a
-        # cookie copied before the change is worthless afterwards.
+        # Every session but this browser's ends, as in the API, where the caller's session is
+        # kept: the cookie stays, so forms open in other tabs of this browser still work.
+        keep = None
+        if visitor.session_cookie is not None:
+            keep = await accounts.web_session_id(
+                session, runtime, cookie_token=visitor.session_cookie
+            )
         await accounts.change_password(
             session,
             runtime,
-            account,
+            owner_account(visitor),
             current_password=data.current_password,
             new_password=data.new_password,
-            keep_session_id=None,
-        )
-        issued = await accounts.start_session(
-            session, runtime, account, channel="web", user_agent=request.headers.get("user-agent")
+            keep_session_id=keep,
         )
     except ValidationError as exc:
         return await _account_page(request, visitor, session, status=422, errors=field_errors(exc))
@@ -189,9 +189,7 @@ async def change_password(
         return await _account_page(
             request, visitor, session, status=exc.status, failed="password", error_here=exc.detail
         )
-    response = see_other("/account", done="password_changed")
-    set_session_cookie(response, runtime.settings, issued.refresh_token)
-    return response
+    return see_other("/account", done="password_changed")
 
 
 @router.post("/account/email")

@@ -7,6 +7,8 @@ rendered, so a mail cannot run anything in this page.
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -29,8 +31,13 @@ async def mailbox(request: Request, visitor: VisitorDep, session: SessionDep) ->
 async def mail(
     mail_id: str, request: Request, visitor: VisitorDep, session: SessionDep
 ) -> Response:
-    mails = await notifications.outbox(session, limit=SHOWN)
-    found = next((m for m in mails if str(m.id) == mail_id), None)
+    try:
+        email_id = uuid.UUID(mail_id)
+    except ValueError:
+        email_id = None  # not an id at all: answered like an id that is not there
+    found = None
+    if email_id is not None:
+        found = await notifications.get_outbound_email(session, email_id=email_id)
     if found is None:
         raise NotFound("There is no such e-mail in the outbox.")
     return render(request, visitor, "dev/mail.html", mail=found)
