@@ -11,11 +11,12 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,4 +136,80 @@ def postgres_server() -> Iterator[PostgresServer]:
             capture_output=True,
             check=False,
         )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# --- Mosquitto -------------------------------------------------------------------------------
+
+
+@dataclass
+class MosquittoServer:
+    """A running Mosquitto; ``ports`` are the listener ports its configuration was written for."""
+
+    host: str
+    ports: list[int]
+    directory: Path
+    process: subprocess.Popen[bytes]
+
+    def reload(self) -> None:
+        """Make Mosquitto re-read its password and ACL files (after they were rewritten)."""
+        _hand_to_mosquitto_user(self.directory)
+        self.process.send_signal(signal.SIGHUP)
+
+
+def _hand_to_mosquitto_user(directory: Path) -> None:
+    """Mosquitto started as root drops to the 'mosquitto' user: let that user read its files."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    shutil.chown(directory, user="mosquitto")
+    for path in directory.rglob("*"):
+        shutil.chown(path, user="mosquitto")
+
+
+@contextlib.contextmanager
+def mosquitto_server(
+    configure: Callable[[Path, list[int]], Path], *, listeners: int = 1
+) -> Iterator[MosquittoServer]:
+    """Start ``mosquitto -c <file>`` in a temporary directory and wait until every listener
+    accepts connections. ``configure(directory, ports)`` writes the configuration for the free
+    ports given and returns its path."""
+    binary = find_binary("mosquitto", ["/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"])
+    if binary is None:
+        missing_service("Mosquitto")
+    assert binary is not None
+    base = Path(tempfile.mkdtemp(prefix="linkplus-mosquitto-"))
+    ports = [free_port() for _ in range(listeners)]
+    config = configure(base, ports)
+    _hand_to_mosquitto_user(base)
+    log = (base / "mosquitto.log").open("wb")
+    process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        waiting = list(ports)
+        while waiting and time.monotonic() < deadline:
+            if process.poll() is not None:
+                output = (base / "mosquitto.log").read_text(errors="replace")
+                pytest.fail(f"mosquitto exited with {process.returncode}:\n{output}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", waiting[0]), 1),
+            ):
+                waiting.pop(0)
+                continue
+            time.sleep(0.05)
+        if waiting:
+            pytest.fail(f"mosquitto did not listen on {waiting} within 15 s")
+        yield MosquittoServer("127.0.0.1", ports, base, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
         shutil.rmtree(base, ignore_errors=True)

@@ -16,13 +16,19 @@ from linkplus.accounts.api import router as accounts_router
 from linkplus.accounts.api import staff_router
 from linkplus.config import Settings
 from linkplus.db import Database, create_engine
+from linkplus.dealers.api import router as dealers_router
 from linkplus.errors import install_error_handlers, problem
+from linkplus.garage.api import router as garage_router
+from linkplus.garage.staff_api import staff_router as garage_staff_router
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import Clock, SystemClock
 from linkplus.notifications.api import router as notifications_router
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.observability import Metrics, RequestGuard, configure_logging
+from linkplus.privacy.api import router as privacy_router
 from linkplus.runtime import Runtime
+from linkplus.services.api import router as services_router
+from linkplus.vehicles.api import router as vehicles_router
 from linkplus.web import mount_web
 
 
@@ -94,6 +100,12 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(staff_router, prefix="/api/v1")
     app.include_router(notifications_router, prefix="/api/v1")
+    app.include_router(garage_router, prefix="/api/v1")
+    app.include_router(garage_staff_router, prefix="/api/v1")
+    app.include_router(privacy_router, prefix="/api/v1")
+    app.include_router(services_router, prefix="/api/v1")
+    app.include_router(vehicles_router, prefix="/api/v1")
+    app.include_router(dealers_router, prefix="/api/v1")
     mount_web(app, runtime)
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, metrics=metrics)
     configure_logging(json=settings.log_json, level=settings.log_level)

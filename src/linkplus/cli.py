@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from linkplus.config import Settings
 from linkplus.migrate import revisions, upgrade
 from linkplus.models.accounts import StaffRole
+from linkplus.vehicles.cli import vehicles_app
 
 app = typer.Typer(
     help="linkplus: open connected-vehicle services platform.",
@@ -29,6 +30,7 @@ staff_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
+app.add_typer(vehicles_app, name="vehicles")
 console = Console(stderr=True)
 
 

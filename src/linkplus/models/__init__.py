@@ -1,6 +1,29 @@
 """Every ORM table, one module per aggregate. Importing this package registers them all."""
 
-from linkplus.models import accounts, audit, jobs, notifications
+from linkplus.models import (
+    accounts,
+    audit,
+    dealers,
+    garage,
+    jobs,
+    notifications,
+    privacy,
+    services,
+    telematics,
+    vehicles,
+)
 from linkplus.models.base import Base
 
-__all__ = ["Base", "accounts", "audit", "jobs", "notifications"]
+__all__ = [
+    "Base",
+    "accounts",
+    "audit",
+    "dealers",
+    "garage",
+    "jobs",
+    "notifications",
+    "privacy",
+    "services",
+    "telematics",
+    "vehicles",
+]

@@ -1,0 +1,1 @@
+"""Dealer directory and each owner's preferred dealer."""

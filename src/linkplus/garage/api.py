@@ -1,0 +1,64 @@
+"""The owner's garage under /api/v1: add, list and remove cars, car summary, odometer, primary."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from linkplus.accounts.deps import CurrentOwner
+from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.garage import service
+from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
+from linkplus.garage.schemas import (
+    AddVehicleIn,
+    GarageVehicleOut,
+    OdometerOut,
+    OwnershipProof,
+    RemoveVehicleIn,
+)
+from linkplus.services import service as connected_services
+
+router = APIRouter(tags=["garage"])
+
+
+@router.post("/garage/vehicles", status_code=status.HTTP_201_CREATED)
+async def add_vehicle(
+    body: AddVehicleIn, account: CurrentOwner, session: SessionDep, runtime: RuntimeDep
+) -> GarageVehicleOut:
+    """Add a car by VIN or registration plate with its odometer reading, or by its QR code."""
+    return await service.add_vehicle(session, runtime, account, body)
+
+
+@router.get("/garage/vehicles")
+async def list_vehicles(
+    account: CurrentOwner, session: SessionDep, runtime: RuntimeDep
+) -> list[GarageVehicleOut]:
+    """The account's cars with their role and whether connected services need activating."""
+    return await connected_services.garage_overview(session, runtime, account)
+
+
+@router.delete("/garage/vehicles/{vin}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_vehicle(
+    body: RemoveVehicleIn, caller: GarageVehicle, session: SessionDep, runtime: RuntimeDep
+) -> None:
+    """Remove the car from your garage. This cannot be undone: send ``{"confirm": true}``."""
+    await service.remove_vehicle(session, runtime, caller.account, caller.vehicle.vin)
+
+
+@router.get("/vehicles/{vin}")
+async def vehicle_summary(caller: GarageVehicle, session: SessionDep) -> GarageVehicleOut:
+    """The car as you may see it: a secondary account gets its name and model only."""
+    return await service.vehicle_summary(session, caller)
+
+
+@router.get("/vehicles/{vin}/odometer")
+async def odometer(caller: PrimaryVehicle) -> OdometerOut:
+    """The mileage the car last reported (primary account only)."""
+    return service.odometer(caller)
+
+
+@router.post("/vehicles/{vin}/primary-account", status_code=status.HTTP_204_NO_CONTENT)
+async def claim_primary(
+    body: OwnershipProof, caller: GarageVehicle, session: SessionDep, runtime: RuntimeDep
+) -> None:
+    """Become the car's primary account with fresh proof of access (QR code or odometer)."""
+    await service.claim_primary(session, runtime, caller.account, caller.vehicle.vin, body)

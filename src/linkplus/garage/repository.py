@@ -1,0 +1,185 @@
+"""All SQL of the garage domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.models.accounts import Account
+from linkplus.models.garage import GarageEntry, IdentityCheck, OwnershipCheck, PrimaryAccount
+
+
+def _upsert_nothing(session: AsyncSession, table: Any, values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect (so concurrent firsts agree)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+    return sqlite.insert(table).values(values).on_conflict_do_nothing()
+
+
+# --- garage entries -------------------------------------------------------------------------------
+
+
+async def get_entry(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str
+) -> GarageEntry | None:
+    return await session.get(GarageEntry, (account_id, vin))
+
+
+async def entries_of_account(session: AsyncSession, account_id: uuid.UUID) -> list[GarageEntry]:
+    stmt = (
+        select(GarageEntry)
+        .where(GarageEntry.account_id == account_id)
+        .order_by(GarageEntry.added_at, GarageEntry.vin)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_entries(session: AsyncSession, account_id: uuid.UUID) -> int:
+    stmt = select(func.count()).select_from(GarageEntry).where(GarageEntry.account_id == account_id)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def entries_of_vehicle(session: AsyncSession, vin: str) -> list[GarageEntry]:
+    stmt = select(GarageEntry).where(GarageEntry.vin == vin).order_by(GarageEntry.added_at)
+    return list((await session.scalars(stmt)).all())
+
+
+async def add_entry(session: AsyncSession, entry: GarageEntry) -> None:
+    session.add(entry)
+    await session.flush()
+
+
+async def delete_entry(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
+    await session.execute(
+        delete(GarageEntry)
+        .where(GarageEntry.account_id == account_id, GarageEntry.vin == vin)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+# --- primary accounts -----------------------------------------------------------------------------
+
+
+async def primary_of(session: AsyncSession, vin: str) -> PrimaryAccount | None:
+    return await session.scalar(select(PrimaryAccount).where(PrimaryAccount.vin == vin))
+
+
+async def primary_for_update(session: AsyncSession, vin: str) -> PrimaryAccount | None:
+    """The car's primary row, locked on PostgreSQL while a switch decides on it."""
+    stmt = (
+        select(PrimaryAccount)
+        .where(PrimaryAccount.vin == vin)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def primary_vins_of_account(session: AsyncSession, account_id: uuid.UUID) -> set[str]:
+    stmt = select(PrimaryAccount.vin).where(PrimaryAccount.account_id == account_id)
+    return set((await session.scalars(stmt)).all())
+
+
+async def claim_free_primary(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID, since: datetime
+) -> bool:
+    """Make ``account_id`` primary if the car has none; False when another account got there."""
+    values = {"vin": vin, "account_id": account_id, "since": since}
+    await session.execute(_upsert_nothing(session, PrimaryAccount, values))
+    current = await primary_for_update(session, vin)
+    return current is not None and current.account_id == account_id
+
+
+async def delete_primary(session: AsyncSession, *, vin: str, account_id: uuid.UUID) -> bool:
+    """End ``account_id``'s primary role for ``vin``; False when it did not have it."""
+    result = await session.execute(
+        delete(PrimaryAccount)
+        .where(PrimaryAccount.vin == vin, PrimaryAccount.account_id == account_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+# --- ownership checks -----------------------------------------------------------------------------
+
+
+async def ownership_check_for_update(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str
+) -> OwnershipCheck:
+    """The (account, car) attempt counter, created when missing and locked on PostgreSQL so that
+    concurrent wrong readings are all counted."""
+    values = {"account_id": account_id, "vin": vin, "failed_attempts": 0}
+    await session.execute(_upsert_nothing(session, OwnershipCheck, values))
+    stmt = (
+        select(OwnershipCheck)
+        .where(OwnershipCheck.account_id == account_id, OwnershipCheck.vin == vin)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    assert row is not None  # inserted just above when missing
+    return row
+
+
+async def ownership_check(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str
+) -> OwnershipCheck | None:
+    return await session.get(OwnershipCheck, (account_id, vin))
+
+
+async def ownership_checks_of_vehicle(session: AsyncSession, vin: str) -> list[OwnershipCheck]:
+    stmt = select(OwnershipCheck).where(OwnershipCheck.vin == vin)
+    return list((await session.scalars(stmt)).all())
+
+
+async def delete_ownership_check(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
+    await session.execute(
+        delete(OwnershipCheck)
+        .where(OwnershipCheck.account_id == account_id, OwnershipCheck.vin == vin)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+# --- identity checks ------------------------------------------------------------------------------
+
+
+async def add_identity_check(session: AsyncSession, check: IdentityCheck) -> None:
+    session.add(check)
+    await session.flush()
+
+
+async def latest_identity_check(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str, since: datetime
+) -> IdentityCheck | None:
+    stmt = (
+        select(IdentityCheck)
+        .where(
+            IdentityCheck.account_id == account_id,
+            IdentityCheck.vin == vin,
+            IdentityCheck.checked_at >= since,
+        )
+        .order_by(IdentityCheck.checked_at.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)
+
+
+# --- accounts (read-only: names and addresses for the staff view) ---------------------------------
+
+
+async def accounts_by_id(
+    session: AsyncSession, account_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Account]:
+    ids = set(account_ids)
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Account).where(Account.id.in_(ids)))
+    return {account.id: account for account in rows}

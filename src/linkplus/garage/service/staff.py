@@ -1,0 +1,223 @@
+"""The dealer console's use cases: find a car, record an identity check, unblock, remove."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.audit import service as audit
+from linkplus.garage import ownership, repository
+from linkplus.garage.errors import (
+    AccountNotLinked,
+    IdentityCheckRequired,
+    InvalidVinInput,
+    NoOwnershipCheck,
+    UnknownVehicle,
+)
+from linkplus.garage.schemas import (
+    IdentityCheckIn,
+    IdentityCheckOut,
+    OwnershipCheckOut,
+    Role,
+    StaffVehicleAccountOut,
+    StaffVehicleOut,
+)
+from linkplus.garage.service._common import (
+    _check_out,
+    _role,
+    _unlink,
+)
+from linkplus.kit.vin import InvalidVin, normalize_vin
+from linkplus.models.accounts import StaffAccount
+from linkplus.models.garage import (
+    IdentityCheck,
+    IdentityDocument,
+)
+from linkplus.models.vehicles import Vehicle
+from linkplus.runtime import Runtime
+from linkplus.vehicles import service as vehicles
+
+
+async def staff_find_vehicle(
+    session: AsyncSession, runtime: Runtime, staff: StaffAccount, raw_vin: str
+) -> StaffVehicleOut:
+    """The car, its accounts and their ownership checks; every look-up is audited."""
+    vehicle = await _registered_vehicle(session, raw_vin)
+    entries = {
+        entry.account_id: entry
+        for entry in await repository.entries_of_vehicle(session, vehicle.vin)
+    }
+    checks = {
+        check.account_id: check
+        for check in await repository.ownership_checks_of_vehicle(session, vehicle.vin)
+    }
+    primary = await repository.primary_of(session, vehicle.vin)
+    primary_id = primary.account_id if primary is not None else None
+    # Accounts whose check is blocked while adding the car are not in its garage: show them too.
+    people = await repository.accounts_by_id(session, [*entries, *checks])
+    rows = []
+    for account_id, person in people.items():
+        entry = entries.get(account_id)
+        check = checks.get(account_id)
+        rows.append(
+            StaffVehicleAccountOut(
+                account_id=account_id,
+                email=person.email,
+                name=f"{person.first_name} {person.last_name}",
+                role=None if entry is None else _role(account_id == primary_id),
+                in_garage=entry is not None,
+                added_at=entry.added_at if entry else None,
+                added_via=entry.added_via if entry else None,
+                ownership_check=_check_out(check) if check else None,
+            )
+        )
+    rows.sort(key=lambda row: (row.role is None, row.role != Role.primary, row.email))
+    await audit.record(
+        session,
+        now=runtime.clock.now(),
+        actor_type="staff",
+        actor_id=str(staff.id),
+        action="staff.vehicle_viewed",
+        subject_type="vehicle",
+        subject_id=vehicle.vin,
+    )
+    model = vehicles.model_of(vehicle)
+    return StaffVehicleOut(
+        vin=vehicle.vin,
+        model_code=vehicle.model_code,
+        model_name=model.name,
+        model_year=vehicle.model_year,
+        market=vehicle.market,
+        registration_plate=vehicle.registration_plate,
+        first_delivery_date=vehicle.first_delivery_date,
+        accounts=rows,
+    )
+
+
+async def record_identity_check(
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    raw_vin: str,
+    data: IdentityCheckIn,
+) -> IdentityCheckOut:
+    """A dealer saw the owner's identity document in person; needed before an unblock."""
+    now = runtime.clock.now()
+    vehicle = await _registered_vehicle(session, raw_vin)
+    await _require_involved(session, account_id=data.account_id, vin=vehicle.vin)
+    check = IdentityCheck(
+        id=uuid.uuid4(),
+        vin=vehicle.vin,
+        account_id=data.account_id,
+        staff_id=staff.id,
+        document=data.document.value,
+        checked_at=now,
+        notes=data.notes,
+    )
+    await repository.add_identity_check(session, check)
+    await audit.record(
+        session,
+        now=now,
+        actor_type="staff",
+        actor_id=str(staff.id),
+        action="staff.identity_checked",
+        subject_type="vehicle",
+        subject_id=vehicle.vin,
+        details={"account_id": str(data.account_id), "document": data.document.value},
+    )
+    return IdentityCheckOut(
+        id=check.id,
+        vin=check.vin,
+        account_id=check.account_id,
+        staff_id=check.staff_id,
+        document=IdentityDocument(check.document),
+        checked_at=check.checked_at,
+        notes=check.notes,
+    )
+
+
+async def unblock_ownership_check(
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    raw_vin: str,
+    account_id: uuid.UUID,
+) -> OwnershipCheckOut:
+    """Reset the wrong readings, once an identity check from the last 24 hours is on record."""
+    now = runtime.clock.now()
+    vehicle = await _registered_vehicle(session, raw_vin)
+    if await repository.ownership_check(session, account_id=account_id, vin=vehicle.vin) is None:
+        raise NoOwnershipCheck()
+    recent = await repository.latest_identity_check(
+        session,
+        account_id=account_id,
+        vin=vehicle.vin,
+        since=now - ownership.IDENTITY_CHECK_VALID_FOR,
+    )
+    if recent is None:
+        raise IdentityCheckRequired(int(ownership.IDENTITY_CHECK_VALID_FOR.total_seconds() // 3600))
+    check = await repository.ownership_check_for_update(
+        session, account_id=account_id, vin=vehicle.vin
+    )
+    was = {"failed_attempts": check.failed_attempts, "blocked": check.blocked_at is not None}
+    check.failed_attempts = 0
+    check.blocked_at = None
+    await session.flush()
+    await audit.record(
+        session,
+        now=now,
+        actor_type="staff",
+        actor_id=str(staff.id),
+        action="staff.ownership_check_unblocked",
+        subject_type="vehicle",
+        subject_id=vehicle.vin,
+        details={"account_id": str(account_id), "identity_check_id": str(recent.id), **was},
+    )
+    return _check_out(check)
+
+
+async def staff_remove_vehicle(
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    raw_vin: str,
+    account_id: uuid.UUID,
+    *,
+    reason: str,
+) -> None:
+    """Remove the car from an account on the owner's request: the same as the owner removing it."""
+    vehicle = await _registered_vehicle(session, raw_vin)
+    if await repository.get_entry(session, account_id=account_id, vin=vehicle.vin) is None:
+        raise AccountNotLinked()
+    await _unlink(
+        session,
+        runtime.clock.now(),
+        account_id=account_id,
+        vin=vehicle.vin,
+        actor_type="staff",
+        actor_id=str(staff.id),
+        action="staff.vehicle_removed_from_account",
+        details={"account_id": str(account_id), "reason": reason},
+    )
+
+
+async def _registered_vehicle(session: AsyncSession, raw_vin: str) -> Vehicle:
+    """Staff look cars up by VIN: a malformed VIN gets the reason (staff need to know)."""
+    try:
+        vin = normalize_vin(raw_vin)
+    except InvalidVin as exc:
+        raise InvalidVinInput(str(exc)) from exc
+    vehicle = await vehicles.get_vehicle(session, vin)
+    if vehicle is None:
+        raise UnknownVehicle("VIN")
+    return vehicle
+
+
+async def _require_involved(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
+    """The account has the car, or has tried the ownership check for it."""
+    if await repository.get_entry(session, account_id=account_id, vin=vin) is not None:
+        return
+    if await repository.ownership_check(session, account_id=account_id, vin=vin) is not None:
+        return
+    raise AccountNotLinked()

@@ -1,0 +1,463 @@
+"""The Connected Services Centre: what each car can have, activation, and "prepare to sell".
+
+Only the car's primary account activates services, and only with the current Terms of Use and
+Privacy Notice accepted: the owner may accept them in the activation request itself, in the same
+transaction, so a refused activation leaves no acceptance behind either. Activations belong to an
+account: when the car changes primary account, leaves the account, or the account withdraws the
+Terms of Use, they stop (jobs in ``services.reactions``), and ``is_active`` only ever counts the
+car's current primary account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.audit import service as audit
+from linkplus.garage import service as garage
+from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.schemas import GarageVehicleOut
+from linkplus.models.accounts import Account
+from linkplus.models.services import (
+    DeactivationReason,
+    SellChecklistMark,
+    SellChecklistStep,
+    ServiceActivation,
+)
+from linkplus.models.vehicles import Vehicle
+from linkplus.privacy import service as privacy
+from linkplus.runtime import Runtime
+from linkplus.services import repository, selling
+from linkplus.services.availability import (
+    Availability,
+    ServiceState,
+    VehicleFacts,
+    availability,
+    availability_for,
+    complimentary_until,
+    end_of_period,
+    package_available,
+    state_of,
+)
+from linkplus.services.catalogue import Package, PackageKind, service_catalogue
+from linkplus.services.errors import (
+    ComplimentaryPeriodOver,
+    PackageNotActivatable,
+    PackageNotAvailable,
+    TermsNotAccepted,
+    UnknownService,
+)
+from linkplus.services.schemas import (
+    ActivationIn,
+    CurrentVersions,
+    DeactivationIn,
+    SellChecklistOut,
+    SellStepOut,
+    ServicesCentreOut,
+    ServiceStateOut,
+    WelcomeCarOut,
+)
+from linkplus.vehicles import service as vehicles
+from linkplus.vehicles.catalogue import VehicleModel
+
+STANDARD = "standard"
+
+
+def facts_of(vehicle: Vehicle, model: VehicleModel) -> VehicleFacts:
+    return VehicleFacts(
+        model=model,
+        market=vehicle.market,
+        multimedia=vehicle.multimedia,
+        first_delivery_date=vehicle.first_delivery_date,
+        telematics_unit=vehicle.telematics_unit,
+    )
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(UTC).date()
+
+
+def running(row: ServiceActivation | None, now: datetime) -> bool:
+    """Activated, not stopped, and inside its complimentary period."""
+    return (
+        row is not None
+        and row.deactivated_at is None
+        and (row.ends_at is None or row.ends_at > now)
+    )
+
+
+# --- the Connected Services Centre -----------------------------------------------------------
+
+
+def _message(found: Availability, state: ServiceState) -> str | None:
+    package = found.package
+    if state is ServiceState.not_available:
+        return found.message
+    if state is ServiceState.paid_package:
+        return (
+            f"Part of the paid {package.name} package: it comes with a subscription, which you "
+            "can buy once subscriptions are offered."
+        )
+    if state is ServiceState.expired:
+        assert found.complimentary_until is not None
+        return (
+            f"The complimentary period ended on {found.complimentary_until.isoformat()}. "
+            "Keeping it needs a paid subscription."
+        )
+    if state is ServiceState.inactive:
+        return f"Activate the {package.name.lower()} to use it."
+    if package.kind is PackageKind.always_on:
+        return "Always on where the car has it; it cannot be switched off in the app."
+    return None
+
+
+async def services_for(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> list[ServiceStateOut]:
+    """Every service of the catalogue, its availability for this car and its state."""
+    now = runtime.clock.now()
+    today = _today(now)
+    rows = await repository.activations_for(
+        session, vin=caller.vehicle.vin, account_id=caller.account.id
+    )
+    live = {row.package: row for row in rows if running(row, now)}
+    states = []
+    for found in availability_for(
+        facts_of(caller.vehicle, caller.model), today=today, services=service_catalogue()
+    ):
+        row = live.get(found.package.code)
+        state = state_of(found, activation_active=row is not None, today=today)
+        active_row = row if state is ServiceState.active else None
+        states.append(
+            ServiceStateOut(
+                service=found.service.code,
+                name=found.service.name,
+                package=found.package.code,
+                package_name=found.package.name,
+                package_kind=found.package.kind,
+                state=state,
+                reason=found.reason,
+                message=_message(found, state),
+                started_at=active_row.started_at if active_row else None,
+                ends_at=active_row.ends_at if active_row else None,
+                complimentary_until=found.complimentary_until,
+                switchable=found.package.owner_can_activate and found.available,
+            )
+        )
+    return states
+
+
+async def centre(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> ServicesCentreOut:
+    versions = privacy.current_versions(caller.account)
+    return ServicesCentreOut(
+        vin=caller.vehicle.vin,
+        terms_accepted=await privacy.accepted_current(session, caller.account),
+        current_versions=CurrentVersions.model_validate(versions),
+        services=await services_for(session, runtime, caller),
+    )
+
+
+def _activatable(code: str) -> Package:
+    package = service_catalogue().packages[code]
+    if package.kind is PackageKind.always_on:
+        raise PackageNotActivatable(
+            code,
+            f"{package.name} is always on where the car has it; it is not switched on or off in "
+            "the app. Activate 'standard' or 'svt'.",
+        )
+    if package.kind is PackageKind.paid:
+        raise PackageNotActivatable(
+            code,
+            f"{package.name} comes with a paid subscription, which is bought separately, not "
+            "activated here. Activate 'standard' or 'svt'.",
+        )
+    return package
+
+
+def _require_available(package: Package, facts: VehicleFacts, today: date) -> date | None:
+    catalogue = service_catalogue()
+    if not package_available(package.code, facts, today=today, services=catalogue):
+        first = availability(
+            catalogue.services_of(package.code)[0], facts, today=today, services=catalogue
+        )
+        reason = first.reason.value if first.reason else "not_available"
+        why = first.message or f"None of the {package.name.lower()} is available for this car."
+        raise PackageNotAvailable(package.code, why, reason)
+    until = complimentary_until(package, facts)
+    if until is not None and until <= today:
+        raise ComplimentaryPeriodOver(package.code, until)
+    return until
+
+
+async def _require_terms(
+    session: AsyncSession, runtime: Runtime, account: Account, data: ActivationIn
+) -> None:
+    """Accept what the request accepts (current versions only), then insist on both."""
+    current = privacy.current_versions(account)
+    if data.accept is not None:
+        given = {
+            name: version
+            for name, version in data.accept.model_dump().items()
+            if version is not None
+        }
+        if any(current[name] != version for name, version in given.items()):
+            raise TermsNotAccepted(current)
+        await privacy.accept(session, runtime, account, versions=given, channel=data.channel.value)
+    if not await privacy.accepted_current(session, account):
+        raise TermsNotAccepted(current)
+
+
+async def activate(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, data: ActivationIn
+) -> ServicesCentreOut:
+    now = runtime.clock.now()
+    today = _today(now)
+    facts = facts_of(caller.vehicle, caller.model)
+    codes = list(dict.fromkeys(p.value for p in data.packages))
+    ends = {code: _require_available(_activatable(code), facts, today) for code in codes}
+    await _require_terms(session, runtime, caller.account, data)
+    started = []
+    for code in codes:
+        row = await repository.get_activation(
+            session, vin=caller.vehicle.vin, account_id=caller.account.id, package=code
+        )
+        if running(row, now):
+            continue
+        until = ends[code]
+        ends_at = end_of_period(until) if until is not None else None
+        if row is None:
+            await repository.add(
+                session,
+                ServiceActivation(
+                    vin=caller.vehicle.vin,
+                    account_id=caller.account.id,
+                    package=code,
+                    started_at=now,
+                    ends_at=ends_at,
+                ),
+            )
+        else:
+            row.started_at, row.ends_at = now, ends_at
+            row.deactivated_at, row.reason = None, None
+        started.append(code)
+    if started:
+        await audit.record(
+            session,
+            now=now,
+            actor_type="owner",
+            actor_id=str(caller.account.id),
+            action="services.activated",
+            subject_type="vehicle",
+            subject_id=caller.vehicle.vin,
+            details={"packages": started, "channel": data.channel.value},
+        )
+    await session.flush()
+    return await centre(session, runtime, caller)
+
+
+async def stop(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    rows: list[ServiceActivation],
+    reason: DeactivationReason,
+    actor_type: str,
+    actor_id: str | None,
+) -> None:
+    """Deactivate ``rows`` and audit it, one entry per car."""
+    by_vin: dict[str, list[str]] = {}
+    for row in rows:
+        row.deactivated_at, row.reason = now, reason.value
+        by_vin.setdefault(row.vin, []).append(row.package)
+    await session.flush()
+    for vin, packages in by_vin.items():
+        await audit.record(
+            session,
+            now=now,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            action="services.deactivated",
+            subject_type="vehicle",
+            subject_id=vin,
+            details={"packages": sorted(packages), "reason": reason.value},
+        )
+
+
+async def deactivate(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, data: DeactivationIn
+) -> ServicesCentreOut:
+    codes = {_activatable(p.value).code for p in data.packages}
+    rows = await repository.not_deactivated(
+        session, account_id=caller.account.id, vin=caller.vehicle.vin
+    )
+    await stop(
+        session,
+        now=runtime.clock.now(),
+        rows=[row for row in rows if row.package in codes],
+        reason=DeactivationReason.owner,
+        actor_type="owner",
+        actor_id=str(caller.account.id),
+    )
+    return await centre(session, runtime, caller)
+
+
+# --- for other domains -----------------------------------------------------------------------
+
+
+async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, service: str) -> bool:
+    """Whether ``service`` (a service code such as ``remote_lock_unlock``, or a package code such
+    as ``standard``) works for the car now: available for it, and for complimentary packages
+    activated by the car's current primary account and inside the complimentary period.
+
+    Safety services count as active wherever available; paid packages are never active here
+    (subscriptions are issue 7). Raises ``UnknownService`` for a code the catalogue lacks.
+    """
+    catalogue = service_catalogue()
+    known = catalogue.service(service)
+    package = catalogue.package(known.package if known else service)
+    if package is None:
+        raise UnknownService(f"no connected service or package called {service!r}")
+    vehicle = await vehicles.get_vehicle(session, vin)
+    if vehicle is None:
+        return False
+    now = runtime.clock.now()
+    today = _today(now)
+    facts = facts_of(vehicle, vehicles.model_of(vehicle))
+    if known is not None:
+        if not availability(known, facts, today=today, services=catalogue).available:
+            return False
+    elif not package_available(package.code, facts, today=today, services=catalogue):
+        return False
+    if package.kind is not PackageKind.complimentary:
+        return package.kind is PackageKind.always_on
+    primary = await garage.primary_account_id(session, vin)
+    if primary is None:
+        return False
+    row = await repository.get_activation(
+        session, vin=vin, account_id=primary, package=package.code
+    )
+    return running(row, now)
+
+
+async def needs_activation(
+    session: AsyncSession, runtime: Runtime, *, vin: str, account_id: uuid.UUID
+) -> bool:
+    """The standard services can be activated for this car and account but are not active.
+
+    Meant for the account's primary cars (the garage list and the welcome prompt).
+    """
+    vehicle = await vehicles.get_vehicle(session, vin)
+    if vehicle is None:
+        return False
+    now = runtime.clock.now()
+    today = _today(now)
+    facts = facts_of(vehicle, vehicles.model_of(vehicle))
+    catalogue = service_catalogue()
+    if not package_available(STANDARD, facts, today=today, services=catalogue):
+        return False
+    until = complimentary_until(catalogue.packages[STANDARD], facts)
+    if until is not None and until <= today:
+        return False
+    row = await repository.get_activation(session, vin=vin, account_id=account_id, package=STANDARD)
+    return not running(row, now)
+
+
+async def garage_overview(
+    session: AsyncSession, runtime: Runtime, account: Account
+) -> list[GarageVehicleOut]:
+    """The account's garage, each primary car marked with whether its connected services still
+    need activating. It lives here, not in garage, because garage must not depend on services."""
+    cars = await garage.list_vehicles(session, runtime, account)
+    for car in cars:
+        if car.role == "primary":
+            car.services_need_activation = await needs_activation(
+                session, runtime, vin=car.vin, account_id=account.id
+            )
+    return cars
+
+
+async def welcome(session: AsyncSession, runtime: Runtime, account: Account) -> list[WelcomeCarOut]:
+    """The caller's primary cars whose standard services wait to be activated (the app's
+    welcome prompt after sign-in)."""
+    cars = []
+    standard = service_catalogue().packages[STANDARD]
+    for vin in await garage.garage_vins(session, account.id):
+        if await garage.primary_account_id(session, vin) != account.id:
+            continue
+        if not await needs_activation(session, runtime, vin=vin, account_id=account.id):
+            continue
+        vehicle = await vehicles.get_vehicle(session, vin)
+        assert vehicle is not None  # needs_activation found it
+        model = vehicles.model_of(vehicle)
+        cars.append(
+            WelcomeCarOut(
+                vin=vin,
+                model_name=model.name,
+                complimentary_until=complimentary_until(standard, facts_of(vehicle, model)),
+            )
+        )
+    return cars
+
+
+# --- prepare to sell -------------------------------------------------------------------------
+
+
+async def sell_checklist(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> SellChecklistOut:
+    now = runtime.clock.now()
+    vin, account_id = caller.vehicle.vin, caller.account.id
+    rows = await repository.activations_for(session, vin=vin, account_id=account_id)
+    ticks = {
+        SellChecklistStep(mark.step): mark.marked_at
+        for mark in await repository.marks(session, account_id=account_id, vin=vin)
+    }
+    steps = selling.checklist(
+        vin=vin,
+        active_packages=[row.package for row in rows if running(row, now)],
+        ticks=ticks,
+    )
+    return SellChecklistOut(
+        vin=vin,
+        steps=[
+            SellStepOut(
+                step=s.step,
+                title=s.title,
+                done=s.done,
+                done_at=s.done_at,
+                detail=s.detail,
+                owner_ticks=s.owner_ticks,
+            )
+            for s in steps
+        ],
+        ready_to_remove=selling.ready_to_remove(steps),
+    )
+
+
+async def tick_sell_step(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, step: SellChecklistStep
+) -> SellChecklistOut:
+    """The owner confirms a step we cannot see; ticking twice keeps the first time."""
+    vin, account_id = caller.vehicle.vin, caller.account.id
+    existing = {m.step for m in await repository.marks(session, account_id=account_id, vin=vin)}
+    if step.value not in existing:
+        now = runtime.clock.now()
+        await repository.add(
+            session,
+            SellChecklistMark(account_id=account_id, vin=vin, step=step.value, marked_at=now),
+        )
+        await audit.record(
+            session,
+            now=now,
+            actor_type="owner",
+            actor_id=str(account_id),
+            action="sell_checklist.ticked",
+            subject_type="vehicle",
+            subject_id=vin,
+            details={"step": step.value},
+        )
+    return await sell_checklist(session, runtime, caller)

@@ -1,0 +1,118 @@
+"""MQTT connections for the gateway and for (simulated) telematics units, over aiomqtt.
+
+Both keep a persistent session at QoS 1, so nothing published while a client was briefly away is
+lost: the gateway with MQTT 5 clean start off and a session expiry, a unit with its VIN as the
+client id. The embedded amqtt broker speaks only MQTT 3.1.1, where the same is expressed as
+``clean_session=False``; ``BrokerAddress.version`` says which one to use.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import parse_qs, urlsplit
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from linkplus.vehicle_link.acl import GATEWAY_CLIENT_PREFIX, GATEWAY_USERNAME
+
+QOS = 1
+GATEWAY_SESSION_EXPIRY_SECONDS = 24 * 3600
+VEHICLE_SESSION_EXPIRY_SECONDS = 14 * 24 * 3600
+
+
+class MqttVersion(StrEnum):
+    v5 = "5"
+    v311 = "3.1.1"
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    version: MqttVersion = MqttVersion.v5
+    tls: ssl.SSLContext | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> BrokerAddress:
+        """``mqtt://host:port`` or ``mqtts://host:port`` (system CAs); ``?version=3.1.1``."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError(f"not an MQTT URL: {url!r} (expected mqtt://host:port)")
+        secure = parts.scheme == "mqtts"
+        version = parse_qs(parts.query).get("version", [MqttVersion.v5.value])[0]
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if secure else 1883),
+            version=MqttVersion(version),
+            tls=ssl.create_default_context() if secure else None,
+        )
+
+
+def gateway_client(
+    address: BrokerAddress,
+    *,
+    secret: str,
+    instance: str = "1",
+    session_expiry: int = GATEWAY_SESSION_EXPIRY_SECONDS,
+) -> aiomqtt.Client:
+    """A gateway process's connection; each process needs its own ``instance`` name."""
+    return _client(
+        address,
+        username=GATEWAY_USERNAME,
+        password=secret,
+        identifier=f"{GATEWAY_CLIENT_PREFIX}-{instance}",
+        session_expiry=session_expiry,
+    )
+
+
+def vehicle_client(
+    address: BrokerAddress,
+    *,
+    vin: str,
+    secret: str,
+    session_expiry: int = VEHICLE_SESSION_EXPIRY_SECONDS,
+) -> aiomqtt.Client:
+    return _client(
+        address, username=vin, password=secret, identifier=vin, session_expiry=session_expiry
+    )
+
+
+def _client(
+    address: BrokerAddress,
+    *,
+    username: str | None,
+    password: str | None,
+    identifier: str,
+    session_expiry: int,
+    timeout: float = 10.0,
+) -> aiomqtt.Client:
+    if address.version is MqttVersion.v5:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = session_expiry
+        return aiomqtt.Client(
+            address.host,
+            address.port,
+            username=username,
+            password=password,
+            identifier=identifier,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            properties=properties,
+            tls_context=address.tls,
+            timeout=timeout,
+        )
+    return aiomqtt.Client(
+        address.host,
+        address.port,
+        username=username,
+        password=password,
+        identifier=identifier,
+        protocol=aiomqtt.ProtocolVersion.V311,
+        clean_session=False,
+        tls_context=address.tls,
+        timeout=timeout,
+    )

@@ -1,0 +1,130 @@
+"""Per-vehicle MQTT credentials: username = VIN, a random secret shown once, stored hashed.
+
+The secret is 256 bits from ``secrets``, so the hash does not have to make guessing slow the
+way a password hash must; it only has to keep a database leak from handing out working
+credentials. scrypt (N=2^14, r=8, p=1: 16 MiB, a few tens of milliseconds) is a modest cost the
+broker can pay on every connection, and it runs in a worker thread so it never stalls the event
+loop that also serves HTTP. The parameters are stored with each hash, so they can change later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.config import Settings
+from linkplus.kit.secrets import sign
+from linkplus.models.telematics import TelematicsCredential
+from linkplus.vehicle_link import mosquitto, repository
+from linkplus.vehicle_link.errors import UnknownVehicle
+from linkplus.vehicle_link.protocol import is_vin
+
+SECRET_BYTES = 32
+MAX_SECRET_LENGTH = 200
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SALT_BYTES = 16
+KEY_BYTES = 32
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def hash_secret(secret: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = _scrypt(secret, salt, n, r, p, KEY_BYTES)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(key)}"
+
+
+def secret_matches(stored: str, secret: str) -> bool:
+    """Constant-time check; False for a malformed hash or an absurd secret, never an error."""
+    if len(secret) > MAX_SECRET_LENGTH:
+        return False
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt" or not all(x.isdigit() for x in parts[1:4]):
+        return False
+    n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+    if not (2 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
+        return False
+    try:
+        salt = base64.b64decode(parts[4], validate=True)
+        expected = base64.b64decode(parts[5], validate=True)
+        key = _scrypt(secret, salt, n, r, p, len(expected))
+    except ValueError:
+        return False
+    return hmac.compare_digest(key, expected)
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    return hashlib.scrypt(
+        secret.encode(), salt=salt, n=n, r=r, p=p, dklen=length, maxmem=256 * 1024 * 1024
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the VIN has no credential, so both refusals take as long."""
+    return hash_secret("linkplus-no-such-vehicle")
+
+
+async def provision(session: AsyncSession, *, vin: str, now: datetime) -> str:
+    """Create the unit's credential, or rotate it; returns the new secret, the only time it exists.
+
+    The old secret stops working when the transaction commits (for Mosquitto: once the password
+    file has been rewritten from ``broker_password_entries`` and the broker reloaded).
+    """
+    if not is_vin(vin) or not await repository.vehicle_exists(session, vin):
+        raise UnknownVehicle(f"No vehicle with VIN {vin} is registered; register it first.")
+    secret = new_secret()
+    secret_hash, broker_hash = await asyncio.to_thread(_both_hashes, secret)
+    credential = await repository.get_credential(session, vin)
+    if credential is None:
+        session.add(
+            TelematicsCredential(
+                vin=vin,
+                secret_hash=secret_hash,
+                broker_hash=broker_hash,
+                created_at=now,
+                rotated_at=None,
+            )
+        )
+    else:
+        credential.secret_hash = secret_hash
+        credential.broker_hash = broker_hash
+        credential.rotated_at = now
+    await session.flush()
+    return secret
+
+
+def _both_hashes(secret: str) -> tuple[str, str]:
+    return hash_secret(secret), mosquitto.password_hash(secret)
+
+
+async def verify(session: AsyncSession, *, vin: str, secret: str) -> bool:
+    credential = await repository.get_credential(session, vin) if is_vin(vin) else None
+    stored = credential.secret_hash if credential is not None else _dummy_hash()
+    matches = await asyncio.to_thread(secret_matches, stored, secret)
+    return matches and credential is not None
+
+
+async def broker_password_entries(session: AsyncSession) -> list[tuple[str, str]]:
+    """``(VIN, Mosquitto hash)`` for every provisioned unit: the vehicles' password file."""
+    return await repository.broker_hashes(session)
+
+
+def gateway_secret(settings: Settings) -> str:
+    """The gateway's broker password, derived from the platform key so it needs no setting."""
+    return sign(settings.resolved_secret_key, "linkplus.vehicle_link.gateway.mqtt-password")

@@ -1,0 +1,285 @@
+"""Vehicle protocol version 1: topics and message schemas (docs/vehicle-protocol.md).
+
+Every message is validated strictly: unknown fields are refused, JSON types are not coerced
+(``"1"`` is not a number, ``1`` is not ``true``), and each telemetry reading must name a known
+signal with a value of that signal's type and range. ``parse`` is the one entry point for
+untrusted bytes: it either returns a valid message or raises ``MalformedMessage``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from linkplus.vehicle_link import signals
+from linkplus.vehicle_link.errors import MalformedKind, MalformedMessage
+
+PROTOCOL_VERSION = 1
+TOPIC_ROOT = "lp/v1"
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_SIGNALS_PER_MESSAGE = 1000
+MAX_SEQ = 2**63 - 1
+VIN_RE = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+SIGNAL_ERROR = "vss_signal"
+
+
+class Channel(StrEnum):
+    telemetry = "telemetry"
+    events = "events"
+    command_results = "command-results"
+    commands = "commands"
+
+
+VEHICLE_CHANNELS = (Channel.telemetry, Channel.events, Channel.command_results)
+"""What a vehicle publishes; ``commands`` is the one channel it subscribes to."""
+
+
+def is_vin(text: str) -> bool:
+    return VIN_RE.fullmatch(text) is not None
+
+
+def topic(vin: str, channel: Channel) -> str:
+    return f"{TOPIC_ROOT}/{vin}/{channel.value}"
+
+
+def subscription(channel: Channel, *, share_group: str | None = None) -> str:
+    """The gateway's filter for one channel of every vehicle, optionally an MQTT 5 shared one."""
+    base = f"{TOPIC_ROOT}/+/{channel.value}"
+    return f"$share/{share_group}/{base}" if share_group else base
+
+
+def split_topic(name: str) -> tuple[str, Channel]:
+    """VIN and channel of a protocol topic; ``MalformedMessage`` for anything else."""
+    parts = name.split("/")
+    if len(parts) != 4 or f"{parts[0]}/{parts[1]}" != TOPIC_ROOT:
+        raise MalformedMessage("not a protocol v1 topic", kind=MalformedKind.topic)
+    vin, channel = parts[2], parts[3]
+    if not is_vin(vin):
+        raise MalformedMessage("the topic does not name a valid VIN", kind=MalformedKind.topic)
+    try:
+        return vin, Channel(channel)
+    except ValueError:
+        raise MalformedMessage("unknown channel", kind=MalformedKind.topic) from None
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Message(_Strict):
+    msg_id: uuid.UUID
+    sent_at: AwareDatetime
+
+
+class _VehicleMessage(_Message):
+    """Sent by a unit: ``seq`` counts up per unit so late, buffered messages can be ordered."""
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
+
+
+class SignalReading(_Strict):
+    path: str = Field(max_length=200)
+    value: signals.SignalValue
+    ts: AwareDatetime
+
+    @model_validator(mode="after")
+    def _known_signal(self) -> SignalReading:
+        signal = signals.lookup(self.path)
+        if signal is None:
+            raise PydanticCustomError(SIGNAL_ERROR, "unknown signal {path}", {"path": self.path})
+        problem = signals.value_problem(signal, self.value)
+        if problem is not None:
+            raise PydanticCustomError(
+                SIGNAL_ERROR, "{path}: {problem}", {"path": self.path, "problem": problem}
+            )
+        return self
+
+
+class Telemetry(_VehicleMessage):
+    signals: list[SignalReading] = Field(min_length=1, max_length=MAX_SIGNALS_PER_MESSAGE)
+
+
+class AlertKind(StrEnum):
+    window_open = "window_open"
+    doors_unlocked = "doors_unlocked"
+    door_open = "door_open"
+    boot_open = "boot_open"
+    hood_open = "hood_open"
+    sunroof_open = "sunroof_open"
+    headlights_on = "headlights_on"
+    hazard_lights_on = "hazard_lights_on"
+    warning_light = "warning_light"
+    rear_seat_reminder = "rear_seat_reminder"
+
+
+class _Event(_VehicleMessage):
+    occurred_at: AwareDatetime
+
+
+class IgnitionOn(_Event):
+    type: Literal["ignition_on"]
+
+
+class IgnitionOff(_Event):
+    type: Literal["ignition_off"]
+
+
+class TripUpload(_Event):
+    """Reserved: the trips feature defines the shape of ``trip``."""
+
+    type: Literal["trip_upload"]
+    trip: dict[str, JsonValue]
+
+
+class Alert(_Event):
+    type: Literal["alert"]
+    kind: AlertKind
+    detail: str | None = Field(default=None, max_length=200)
+
+
+class PrivacyModeChanged(_Event):
+    type: Literal["privacy_mode_changed"]
+    location_sharing: bool
+
+
+class Sleeping(_Event):
+    type: Literal["sleeping"]
+
+
+class Waking(_Event):
+    type: Literal["waking"]
+
+
+class EmergencyButton(_Event):
+    type: Literal["emergency_button"]
+
+
+class Collision(_Event):
+    type: Literal["collision"]
+
+
+EventMessage = (
+    IgnitionOn
+    | IgnitionOff
+    | TripUpload
+    | Alert
+    | PrivacyModeChanged
+    | Sleeping
+    | Waking
+    | EmergencyButton
+    | Collision
+)
+Event = Annotated[EventMessage, Field(discriminator="type")]
+EVENT_TYPES = (
+    "ignition_on",
+    "ignition_off",
+    "trip_upload",
+    "alert",
+    "privacy_mode_changed",
+    "sleeping",
+    "waking",
+    "emergency_button",
+    "collision",
+)
+
+COMMAND_REFRESH = "refresh"
+
+
+class Command(_Message):
+    """Platform to vehicle. The envelope is fixed here; the remote-control feature defines the
+    command types beyond ``refresh`` and how ``signature`` is computed."""
+
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    expires_at: AwareDatetime
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+    signature: str | None = Field(default=None, max_length=2048)
+
+
+class CommandStatus(StrEnum):
+    received = "received"
+    succeeded = "succeeded"
+    failed = "failed"
+    rejected = "rejected"  # signature, expiry, counter or VIN check failed, or unknown type
+
+
+class CommandResult(_VehicleMessage):
+    command_id: uuid.UUID
+    status: CommandStatus
+    reason: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
+
+
+VehicleMessage = Telemetry | EventMessage | CommandResult
+AnyMessage = VehicleMessage | Command
+
+_EVENT_ADAPTER: TypeAdapter[EventMessage] = TypeAdapter(Event)
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    vin: str
+    channel: Channel
+    message: AnyMessage
+
+
+def parse(topic_name: str, payload: bytes) -> ParsedMessage:
+    """Validate one MQTT message; raises ``MalformedMessage`` and nothing else, whatever arrives."""
+    try:
+        vin, channel = split_topic(topic_name)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise MalformedMessage("payload too large", kind=MalformedKind.too_large)
+        return ParsedMessage(vin, channel, _validate(channel, bytes(payload)))
+    except MalformedMessage:
+        raise
+    except ValidationError as exc:
+        raise _malformed(exc) from None
+    except (ValueError, TypeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise MalformedMessage(f"unreadable payload ({type(exc).__name__})") from None
+
+
+def _validate(channel: Channel, payload: bytes) -> AnyMessage:
+    match channel:
+        case Channel.telemetry:
+            return Telemetry.model_validate_json(payload)
+        case Channel.events:
+            return _EVENT_ADAPTER.validate_json(payload)
+        case Channel.command_results:
+            return CommandResult.model_validate_json(payload)
+        case Channel.commands:
+            return Command.model_validate_json(payload)
+    raise MalformedMessage("unknown channel", kind=MalformedKind.topic)  # pragma: no cover
+
+
+def _malformed(exc: ValidationError) -> MalformedMessage:
+    errors = exc.errors(include_url=False, include_input=False)
+    kinds = {str(err.get("type")) for err in errors}
+    first = errors[0] if errors else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    reason = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    if "json_invalid" in kinds or "json_type" in kinds:
+        return MalformedMessage(reason[:300], kind=MalformedKind.json)
+    if SIGNAL_ERROR in kinds:
+        return MalformedMessage(reason[:300], kind=MalformedKind.signal)
+    return MalformedMessage(reason[:300], kind=MalformedKind.schema)
+
+
+def encode(message: AnyMessage) -> bytes:
+    """The wire form of a message (what a unit or the platform publishes)."""
+    return message.model_dump_json(exclude_none=True).encode()

@@ -1,0 +1,166 @@
+"""The same access rules, proved against the embedded amqtt broker and a real Mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from linkplus.runtime import Runtime
+from linkplus.vehicle_link import credentials, mosquitto
+from linkplus.vehicle_link.acl import GATEWAY_USERNAME
+from linkplus.vehicle_link.broker import EmbeddedBroker
+from linkplus.vehicle_link.client import BrokerAddress, gateway_client, vehicle_client
+from linkplus.vehicle_link.protocol import Channel, subscription, topic
+from tests.services import free_port, mosquitto_server
+from tests.vehicle_link.support import provisioned_vehicle
+
+A = "WVWZZZ1JZXW000001"
+B = "WVWZZZ1JZXW000002"
+WAIT = 5.0  # seconds: far above a loopback round trip, only reached when something is wrong
+
+
+@dataclass
+class Link:
+    name: str
+    vehicles: BrokerAddress
+    gateway: BrokerAddress
+    gateway_secret: str
+    secrets: dict[str, str]
+
+
+@contextmanager
+def _mosquitto(
+    runtime_dir: Path, entries: list[tuple[str, str]], gateway_secret: str
+) -> Iterator[tuple[BrokerAddress, BrokerAddress]]:
+    def configure(directory: Path, ports: list[int]) -> Path:
+        setup = mosquitto.write_setup(
+            directory,
+            vehicles=mosquitto.Listener(ports[0]),
+            gateway=mosquitto.Listener(ports[1]),
+            gateway_username=GATEWAY_USERNAME,
+            gateway_secret=gateway_secret,
+            vehicle_entries=entries,
+            persistence=False,
+        )
+        return setup.config
+
+    with mosquitto_server(configure, listeners=2) as server:
+        yield (
+            BrokerAddress(server.host, server.ports[0]),
+            BrokerAddress(server.host, server.ports[1]),
+        )
+
+
+@pytest.fixture(params=["amqtt", "mosquitto"])
+async def link(request: pytest.FixtureRequest, runtime: Runtime) -> AsyncIterator[Link]:
+    secrets = {vin: await provisioned_vehicle(runtime, vin) for vin in (A, B)}
+    gateway_secret = credentials.gateway_secret(runtime.settings)
+    if request.param == "amqtt":
+        broker = EmbeddedBroker(runtime.db, gateway_secret=gateway_secret, port=free_port())
+        async with broker:
+            yield Link("amqtt", broker.address, broker.address, gateway_secret, secrets)
+        return
+    async with runtime.db.transaction() as session:
+        entries = await credentials.broker_password_entries(session)
+    with _mosquitto(runtime.settings.data_dir, entries, gateway_secret) as (vehicles, gateway):
+        yield Link("mosquitto", vehicles, gateway, gateway_secret, secrets)
+
+
+async def next_message(client: aiomqtt.Client) -> aiomqtt.Message:
+    async def first() -> aiomqtt.Message:
+        async for message in client.messages:
+            return message
+        raise AssertionError("message stream ended")
+
+    return await asyncio.wait_for(first(), WAIT)
+
+
+async def subscribed_gateway(link: Link) -> aiomqtt.Client:
+    gateway = gateway_client(link.gateway, secret=link.gateway_secret, instance="test")
+    await gateway.__aenter__()
+    for channel in (Channel.telemetry, Channel.events, Channel.command_results):
+        await gateway.subscribe(subscription(channel), qos=1)
+    return gateway
+
+
+async def test_vehicle_publishes_under_its_own_vin_and_the_gateway_receives_it(
+    link: Link,
+) -> None:
+    gateway = await subscribed_gateway(link)
+    try:
+        async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car:
+            await car.publish(topic(A, Channel.telemetry), b"speed", qos=1)
+            await car.publish(topic(A, Channel.events), b"ignition", qos=1)
+            first = await next_message(gateway)
+            second = await next_message(gateway)
+        assert (str(first.topic), first.payload) == (topic(A, Channel.telemetry), b"speed")
+        assert (str(second.topic), second.payload) == (topic(A, Channel.events), b"ignition")
+    finally:
+        await gateway.__aexit__(None, None, None)
+
+
+async def test_vehicle_a_cannot_publish_as_b(link: Link) -> None:
+    gateway = await subscribed_gateway(link)
+    try:
+        async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car:
+            for channel in (Channel.telemetry, Channel.events, Channel.command_results):
+                await car.publish(topic(B, channel), b"forged", qos=1)
+            # A marker on A's own topic, sent after the forgeries: once the gateway has it, the
+            # forgeries would have arrived before it if the broker had let them through.
+            await car.publish(topic(A, Channel.telemetry), b"marker", qos=1)
+            received = await next_message(gateway)
+        assert (str(received.topic), received.payload) == (topic(A, Channel.telemetry), b"marker")
+        assert len(gateway.messages) == 0
+    finally:
+        await gateway.__aexit__(None, None, None)
+
+
+async def test_vehicle_a_cannot_read_b_commands(link: Link) -> None:
+    async with (
+        gateway_client(link.gateway, secret=link.gateway_secret, instance="test") as gateway,
+        vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car_a,
+        vehicle_client(link.vehicles, vin=B, secret=link.secrets[B]) as car_b,
+    ):
+        granted = await car_a.subscribe(topic(B, Channel.commands), qos=1)
+        codes = [getattr(code, "value", code) for code in granted]
+        await car_a.subscribe(topic(A, Channel.commands), qos=1)
+        await car_b.subscribe(topic(B, Channel.commands), qos=1)
+        await gateway.publish(topic(B, Channel.commands), b"unlock B", qos=1)
+        await gateway.publish(topic(A, Channel.commands), b"refresh A", qos=1)
+        got_b = await next_message(car_b)
+        got_a = await next_message(car_a)
+        assert got_b.payload == b"unlock B"  # the command did go out
+        assert got_a.payload == b"refresh A"
+        assert str(got_a.topic) == topic(A, Channel.commands)
+        assert len(car_a.messages) == 0
+        if link.name == "amqtt":
+            assert codes == [0x80]  # amqtt refuses the subscription itself
+        # Mosquitto grants it and then never delivers a message the ACL does not allow.
+
+
+async def test_wrong_secret_is_refused_at_connect(link: Link) -> None:
+    with pytest.raises(aiomqtt.MqttCodeError):
+        async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[B]):
+            pass
+    with pytest.raises(aiomqtt.MqttCodeError):
+        async with gateway_client(link.gateway, secret="not-the-gateway-secret"):
+            pass
+
+
+async def test_anonymous_is_refused(link: Link) -> None:
+    for address in {link.vehicles, link.gateway}:
+        with pytest.raises(aiomqtt.MqttCodeError):
+            async with aiomqtt.Client(
+                address.host,
+                address.port,
+                identifier=A,
+                protocol=aiomqtt.ProtocolVersion.V311,
+                timeout=WAIT,
+            ):
+                pass
