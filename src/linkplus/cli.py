@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -118,7 +119,9 @@ def demo(
         public_url=f"http://127.0.0.1:{port}",
     )
     migrate_with_progress(settings)
-    asyncio.run(prepare_demo(settings, email=email, password=password, simulate=not no_simulator))
+    setup = asyncio.run(
+        prepare_demo(settings, email=email, password=password, simulate=not no_simulator)
+    )
     url = f"http://127.0.0.1:{port}/"
     run_server(
         settings,
@@ -126,6 +129,7 @@ def demo(
             "",
             f"[bold green]linkplus demo[/] is running at [bold]{url}[/]",
             f"  sign in as [bold]{email}[/] with password [bold]{password}[/]",
+            *setup.banner_lines(),
             f"  mail sent by the platform: {url}dev/mailbox",
             f"  API documentation: {url}api/v1/docs",
             "  press Ctrl-C to stop",
@@ -148,7 +152,10 @@ def worker(
     configure_logging(json=settings.log_json, level=settings.log_level)
 
     async def main() -> None:
+        from linkplus.vehicle_link.runner import command_publisher
+
         runtime = build_runtime(settings)
+        runtime.vehicle_link = command_publisher(settings, instance=f"worker.{os.getpid()}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -156,9 +163,122 @@ def worker(
         try:
             await Worker(runtime).run_forever(stop)
         finally:
+            await runtime.vehicle_link.close()
             await runtime.db.dispose()
 
     asyncio.run(main())
+
+
+@app.command()
+def gateway(
+    instance: Annotated[
+        str,
+        typer.Option(help="This process's name, unique among the gateways (letters, digits, _ .)."),
+    ] = "1",
+    share_group: Annotated[
+        str, typer.Option(help="MQTT 5 shared-subscription group the gateways split the load in.")
+    ] = "linkplus",
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the SQLite file and keys live.")
+    ] = None,
+) -> None:
+    """Run only the vehicle gateway; several share the load through $share/<group>/... on an
+    MQTT 5 broker (LINKPLUS_MQTT_URL), each with its own --instance."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from linkplus.app import build_runtime
+    from linkplus.observability import configure_logging
+    from linkplus.vehicle_link import credentials
+    from linkplus.vehicle_link.gateway import Gateway
+    from linkplus.vehicle_link.publisher import instance_name
+    from linkplus.vehicle_link.runner import broker_address
+
+    settings = _settings(data_dir=data_dir)
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    if not settings.mqtt_url:
+        console.print(
+            "LINKPLUS_MQTT_URL is not set: connecting to the broker of a local 'linkplus serve' "
+            f"(127.0.0.1:{settings.mqtt_port}, MQTT 3.1.1, no shared subscriptions)."
+        )
+    registry = CollectorRegistry()
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
+
+    async def main() -> None:
+        runtime = build_runtime(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        process = Gateway(
+            runtime,
+            broker_address(settings),
+            secret=credentials.gateway_secret(settings),
+            instance=instance_name(instance),
+            share_group=share_group,
+            registry=registry,
+        )
+        console.print(f"Gateway {instance} running; Ctrl-C stops it.")
+        try:
+            await process.run(stop)
+        finally:
+            await runtime.db.dispose()
+
+    asyncio.run(main())
+
+
+@vehicles_app.command("provision")
+def vehicles_provision(
+    vin: Annotated[str, typer.Argument(help="The car's VIN (registered in the vehicle registry).")],
+    data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file lives.")] = None,
+) -> None:
+    """Create (or rotate) the telematics unit's MQTT secret and print it, the only time it is
+    shown. With LINKPLUS_MOSQUITTO_DIR set, also rewrite Mosquitto's vehicle password file there
+    (then send Mosquitto SIGHUP)."""
+    from linkplus.app import build_runtime
+    from linkplus.errors import ProblemError
+    from linkplus.vehicle_link import credentials, mosquitto
+
+    settings = _settings(data_dir=data_dir)
+
+    async def main() -> tuple[str, list[tuple[str, str]]]:
+        runtime = build_runtime(settings)
+        try:
+            async with runtime.db.transaction() as session:
+                secret = await credentials.provision(
+                    session, vin=vin.strip().upper(), now=runtime.clock.now()
+                )
+            async with runtime.db.transaction() as session:
+                return secret, await credentials.broker_password_entries(session)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        secret, entries = asyncio.run(main())
+    except ProblemError as exc:
+        console.print(f"[red]Not provisioned:[/] {exc.detail}")
+        raise typer.Exit(code=1) from exc
+    typer.echo(secret)
+    console.print(
+        f"Unit {vin.strip().upper()} provisioned. The secret above is not stored and will not be "
+        "shown again: flash it into the unit now."
+    )
+    if settings.mosquitto_dir is not None:
+        passwords = settings.mosquitto_dir / "vehicles.passwd"
+        directory = settings.mosquitto_dir
+        setup = mosquitto.MosquittoSetup(
+            directory=directory,
+            config=directory / "mosquitto.conf",
+            vehicle_passwords=passwords,
+            gateway_passwords=directory / "gateway.passwd",
+            vehicle_acl=directory / "vehicles.acl",
+            gateway_acl=directory / "gateway.acl",
+        )
+        mosquitto.write_vehicle_passwords(setup, entries)
+        console.print(f"Rewrote {passwords}; send Mosquitto SIGHUP to load it.")
 
 
 @db_app.command("upgrade")

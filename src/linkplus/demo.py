@@ -1,18 +1,186 @@
-"""Everything ``linkplus demo`` puts in place before it serves: the demo owner (and, as the
-vehicle issues land, their cars and the simulated fleet)."""
+"""Everything ``linkplus demo`` puts in place before it serves: the demo owner and their cars.
+
+Three demo cars (a hybrid, a plug-in hybrid and an electric car, German market, delivered about a
+year before the first run) go into the registry through the factory feed import, as real cars do,
+and into the demo owner's garage as primary with proof of access: a QR pairing code signed by the
+car's head unit. The head unit's key is derived from a fixed demo seed and the VIN, so the same
+car has the same key on every run and a later run can still sign codes for it. The owner accepts
+the current documents and activates the standard services.
+
+Every step checks what is there first, so running the demo again changes nothing and fails
+nothing (and a car the simulator has driven keeps its odometer).
+"""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import service as accounts
 from linkplus.app import build_runtime
 from linkplus.config import Settings
+from linkplus.errors import ProblemError
+from linkplus.garage import service as garage
+from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
+from linkplus.kit.vin import normalize_vin
+from linkplus.models.accounts import Account
+from linkplus.models.vehicles import Vehicle
+from linkplus.privacy import service as privacy
+from linkplus.runtime import Runtime
+from linkplus.services import service as connected_services
+from linkplus.services.schemas import ActivationIn, PackageCode
+from linkplus.vehicles import service as vehicles
+from linkplus.vehicles.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from linkplus.vehicles.pairing import make_pairing_code, public_key_text
 
 console = Console(stderr=True)
 
+DEMO_SEED = b"linkplus demo head units v1"
+MARKET = "DE"
+DELIVERED_DAYS_AGO = 365
 
-async def prepare_demo(settings: Settings, *, email: str, password: str, simulate: bool) -> None:
+
+@dataclass(frozen=True)
+class DemoCarSpec:
+    vin: str
+    model_code: str
+    model_year: int
+    plate: str
+    odometer_km: int
+    nickname: str
+
+
+# European-built Lexus VINs (WMI JTH/JTJ: no check digit), checked by normalize_vin at import.
+DEMO_CARS = (
+    DemoCarSpec("JTHB9BAA5R2000101", "NX350H", 2024, "M-LX 350", 18_420, "Daily NX"),
+    DemoCarSpec("JTJHKCFZ0R2000102", "NX450HP", 2024, "M-LX 450E", 12_905, "Plug-in NX"),
+    DemoCarSpec("JTJAAAAB3R5000103", "RZ450E", 2024, "M-LX 450", 9_870, "Electric RZ"),
+)
+
+
+@dataclass(frozen=True)
+class DemoCar:
+    """A demo car as the banner shows it."""
+
+    vin: str
+    name: str
+    model_name: str
+    powertrain: str
+    plate: str | None
+    odometer_km: int | None
+
+    def banner_line(self) -> str:
+        plate = f", plate {self.plate}" if self.plate else ""
+        km = f", {self.odometer_km:,} km" if self.odometer_km is not None else ""
+        return f"  car: {self.model_name} ({self.powertrain.upper()}) VIN {self.vin}{plate}{km}"
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What the demo put in place, for the lines ``linkplus demo`` prints when it starts."""
+
+    owner_email: str
+    owner_created: bool
+    cars: list[DemoCar]
+
+    def banner_lines(self) -> list[str]:
+        return [car.banner_line() for car in self.cars]
+
+
+def head_unit_key(vin: str) -> Ed25519PrivateKey:
+    """The demo car's head-unit key: the same for the same VIN on every run and machine."""
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(DEMO_SEED + b"|" + vin.encode("ascii")).digest()
+    )
+
+
+def _feed(specs: list[DemoCarSpec], *, delivered: date) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS])
+    for spec in specs:
+        row = {
+            "vin": spec.vin,
+            "model_code": spec.model_code,
+            "model_year": str(spec.model_year),
+            "market": MARKET,
+            "telematics_unit": "true",
+            "multimedia": "",
+            "first_delivery_date": delivered.isoformat(),
+            "registration_plate": spec.plate,
+            "head_unit_public_key": public_key_text(head_unit_key(spec.vin).public_key()),
+            "odometer_km": str(spec.odometer_km),
+        }
+        writer.writerow([row[name] for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)])
+    return out.getvalue()
+
+
+async def _register_cars(session: AsyncSession, runtime: Runtime) -> None:
+    """Import the demo cars the registry does not have yet (the ones it has stay as they are)."""
+    missing = [
+        spec
+        for spec in DEMO_CARS
+        if await vehicles.get_vehicle(session, normalize_vin(spec.vin)) is None
+    ]
+    if not missing:
+        return
+    delivered = runtime.clock.now().date() - timedelta(days=DELIVERED_DAYS_AGO)
+    with tempfile.TemporaryDirectory(prefix="linkplus-demo-") as directory:
+        path = Path(directory) / "demo-cars.csv"
+        path.write_text(_feed(missing, delivered=delivered), encoding="utf-8")
+        report = await vehicles.import_csv(session, runtime, path)
+    if report.rejected:
+        reasons = "; ".join(f"line {row.line}: {row.reason}" for row in report.rejected)
+        raise RuntimeError(f"the demo cars were refused by the registry: {reasons}")
+
+
+async def _make_primary(
+    session: AsyncSession, runtime: Runtime, owner: Account, spec: DemoCarSpec
+) -> Vehicle:
+    """In the owner's garage, as its primary account, proven with the head unit's QR code."""
+    vin = normalize_vin(spec.vin)
+    if vin not in await garage.garage_vins(session, owner.id):
+        code = make_pairing_code(head_unit_key(vin), vin, now=runtime.clock.now())
+        await garage.add_vehicle(
+            session, runtime, owner, AddVehicleIn(pairing_code=code, nickname=spec.nickname)
+        )
+    if await garage.primary_account_id(session, vin) != owner.id:
+        code = make_pairing_code(head_unit_key(vin), vin, now=runtime.clock.now())
+        await garage.claim_primary(session, runtime, owner, vin, OwnershipProof(pairing_code=code))
+    vehicle = await vehicles.get_vehicle(session, vin)
+    assert vehicle is not None  # registered above
+    return vehicle
+
+
+async def _activate_standard(
+    session: AsyncSession, runtime: Runtime, owner: Account, vehicle: Vehicle
+) -> None:
+    """Accept the current documents and activate the standard services (a no-op when active)."""
+    await privacy.accept(
+        session, runtime, owner, versions=privacy.current_versions(owner), channel="app"
+    )
+    caller = CallerVehicle(vehicle, vehicles.model_of(vehicle), owner, is_primary=True)
+    if await connected_services.needs_activation(
+        session, runtime, vin=vehicle.vin, account_id=owner.id
+    ):
+        await connected_services.activate(
+            session, runtime, caller, ActivationIn(packages=[PackageCode.standard])
+        )
+
+
+async def prepare_demo(
+    settings: Settings, *, email: str, password: str, simulate: bool
+) -> DemoSetup:
     runtime = build_runtime(settings)
     try:
         async with runtime.db.transaction() as session:
@@ -23,15 +191,48 @@ async def prepare_demo(settings: Settings, *, email: str, password: str, simulat
                 password=password,
                 first_name="Demo",
                 last_name="Owner",
-                country="DE",
+                country=MARKET,
                 language="en",
             )
         console.print(
             f"Demo owner {email} {'created' if created else 'already present'} (e-mail confirmed)."
         )
+        cars = await _prepare_cars(runtime, email=email, password=password)
         if simulate:
-            console.print(
-                "The demo owner has no cars yet: the vehicle simulator is not part of this build."
-            )
+            console.print("The vehicle simulator is not part of this build: the cars stay parked.")
+        return DemoSetup(owner_email=email, owner_created=created, cars=cars)
     finally:
         await runtime.db.dispose()
+
+
+async def _prepare_cars(runtime: Runtime, *, email: str, password: str) -> list[DemoCar]:
+    async with runtime.db.transaction() as session:
+        await _register_cars(session, runtime)
+    try:
+        async with runtime.db.transaction() as session:
+            # The demo owner's own password opens the account, as it would in the app.
+            owner = await accounts.authenticate(session, runtime, email=email, password=password)
+    except ProblemError as exc:
+        console.print(
+            f"[yellow]The demo cars are registered but not in {email}'s garage:[/] {exc.detail}"
+        )
+        return []
+    cars = []
+    async with runtime.db.transaction() as session:
+        for spec in DEMO_CARS:
+            vehicle = await _make_primary(session, runtime, owner, spec)
+            await _activate_standard(session, runtime, owner, vehicle)
+            model = vehicles.model_of(vehicle)
+            cars.append(
+                DemoCar(
+                    vin=vehicle.vin,
+                    name=f"{spec.nickname} ({model.name})",
+                    model_name=model.name,
+                    powertrain=model.powertrain.value,
+                    plate=vehicle.registration_plate,
+                    odometer_km=vehicle.odometer_km,
+                )
+            )
+    for car in cars:
+        console.print(f"Demo car {car.model_name} {car.vin} in {email}'s garage, services active.")
+    return cars

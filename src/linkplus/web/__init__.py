@@ -16,9 +16,14 @@ from linkplus.runtime import Runtime
 from linkplus.web.account_pages import router as account_router
 from linkplus.web.auth_pages import router as auth_router
 from linkplus.web.console import router as console_router
+from linkplus.web.console_vehicles import router as console_vehicles_router
+from linkplus.web.dealer_pages import router as dealer_router
+from linkplus.web.garage_pages import router as garage_router
 from linkplus.web.mailbox import router as mailbox_router
+from linkplus.web.privacy_pages import router as privacy_router
 from linkplus.web.rendering import see_other
 from linkplus.web.sections import router as sections_router
+from linkplus.web.services_pages import router as services_router
 from linkplus.web.sessions import (
     ConfirmationNeeded,
     CsrfRefused,
@@ -34,9 +39,14 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     """Add the web pages, the console and their static files to ``app``."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(sections_router)
+    app.include_router(garage_router)
+    app.include_router(services_router)
     app.include_router(auth_router)
     app.include_router(account_router)
+    app.include_router(privacy_router)
+    app.include_router(dealer_router)
     app.include_router(console_router)
+    app.include_router(console_vehicles_router)
     if runtime.settings.dev_mailbox:
         app.include_router(mailbox_router)
     app.add_exception_handler(SignInNeeded, _to_sign_in)

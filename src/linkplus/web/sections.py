@@ -1,5 +1,5 @@
-"""The five sections of the bottom bar. Vehicle, Map and Support say plainly that they are not
-built yet; Notifications is the inbox."""
+"""The five sections of the bottom bar. Vehicle is My Garage (``web.garage_pages``); Map and
+Support say plainly that they are not built yet; Notifications is the inbox."""
 
 from __future__ import annotations
 
@@ -24,11 +24,6 @@ async def home(visitor: VisitorDep) -> Response:
     if not visitor.confirmed:
         return see_other("/activation-email")
     return see_other("/vehicle")
-
-
-@router.get("/vehicle")
-async def vehicle(request: Request, visitor: OwnerDep) -> Response:
-    return render(request, visitor, "vehicle.html", section="vehicle")
 
 
 @router.get("/map")

@@ -20,6 +20,7 @@ inside split it by use case and share their helpers through ``_common``.
 """
 
 from linkplus.garage.service._common import MAX_VEHICLES
+from linkplus.garage.service.access import CallerVehicle, caller_vehicle
 from linkplus.garage.service.owner import (
     add_vehicle,
     claim_primary,
@@ -39,7 +40,9 @@ from linkplus.garage.service.staff import (
 
 __all__ = [
     "MAX_VEHICLES",
+    "CallerVehicle",
     "add_vehicle",
+    "caller_vehicle",
     "claim_primary",
     "garage_vins",
     "list_vehicles",

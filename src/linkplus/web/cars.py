@@ -1,0 +1,76 @@
+"""What the garage, Connected Services Centre and privacy pages share: loading the visitor's car,
+reading proof of access from a form, and the confirmations those pages show.
+
+The API (bearer tokens, ``garage.deps``) and the web app (cookie sessions) load a car through the
+same ``garage.service.caller_vehicle``: a car that is not in the visitor's garage, an unknown VIN
+and a malformed VIN are all the same 404.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from linkplus.garage import service as garage
+from linkplus.garage.deps import CallerVehicle
+from linkplus.models.accounts import Account
+from linkplus.web.notices import notice_for
+from linkplus.web.sessions import form_text
+
+# Confirmations after the forms of these pages (``?done=...``): fixed sentences only, as in
+# ``web.notices``.
+NOTICES = {
+    "vehicle_added": "The car is in your garage.",
+    "vehicle_removed": "The car is removed from your account.",
+    "primary_claimed": "This account is now the car's primary account.",
+    "services_activated": "Connected services are activated.",
+    "services_deactivated": "The connected services are stopped.",
+    "privacy_mode_on": "Privacy mode is on: the car no longer shares its location.",
+    "privacy_mode_off": "Privacy mode is off: the car shares its location again.",
+    "step_ticked": "The step is marked as done.",
+    "not_primary": "Another account is this car's primary account now. Make this account the "
+    "active one to use it.",
+    "document_accepted": "Your acceptance is recorded.",
+    "consent_withdrawn": "Your consent is withdrawn.",
+    "dealer_chosen": "Your preferred dealer is saved.",
+    "identity_recorded": "The identity check is recorded.",
+    "check_unblocked": "The ownership check is unblocked: the owner can try again.",
+    "removed_from_account": "The car is removed from that account.",
+}
+
+_NON_DIGITS_ALLOWED = re.compile(r"[\s.,']")
+
+
+def page_notice(request: Request) -> str | None:
+    code = request.query_params.get("done")
+    return NOTICES.get(code or "") or notice_for(code)
+
+
+def car_name(model_name: str, nickname: str | None) -> str:
+    return f"{nickname} ({model_name})" if nickname else model_name
+
+
+async def visitor_car(session: AsyncSession, account: Account, vin: str) -> CallerVehicle:
+    """The car as ``account`` may see it, or the one 404 for every car it may not see."""
+    return await garage.caller_vehicle(session, account, vin)
+
+
+def odometer_from(form: FormData, name: str = "odometer_km") -> int | str | None:
+    """The reading as whole km; thousands separators and spaces are allowed as people type them.
+
+    None when the field is empty; the text itself when it is not a number (the service's
+    validation then names the field).
+    """
+    raw = _NON_DIGITS_ALLOWED.sub("", form_text(form, name))
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else raw
+
+
+def pairing_code_from(form: FormData, name: str = "pairing_code") -> str | None:
+    """The QR code text; scanners and copy-paste may add line breaks around it."""
+    value = "".join(form_text(form, name).split())
+    return value or None

@@ -1,0 +1,358 @@
+"""The Vehicle section, My Garage: the owner's cars, adding one with proof of access, a car's
+page, making this account the car's active (primary) one, removing a car, and "prepare to sell".
+
+Adding a car or claiming it always needs proof that the person is at the car: the odometer
+reading, or the text of the QR code the car's screen shows. Wrong readings are counted by the
+garage service, so the page says how many tries are left and, once the check is blocked, to visit
+a dealer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import NotFound, ProblemError
+from linkplus.garage import service as garage
+from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
+from linkplus.models.services import SellChecklistStep
+from linkplus.runtime import Runtime
+from linkplus.services import service as connected_services
+from linkplus.services.selling import SellStep
+from linkplus.web.cars import (
+    car_name,
+    odometer_from,
+    page_notice,
+    pairing_code_from,
+    visitor_car,
+)
+from linkplus.web.forms import field_errors
+from linkplus.web.rendering import see_other
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Visitor,
+    form_text,
+    owner_account,
+    render,
+    undo,
+)
+
+router = APIRouter(include_in_schema=False)
+
+BLOCKED = "ownership_check_blocked"
+_NOT_A_NUMBER = "Enter the reading in whole kilometres, digits only (for example 12345)."
+_VIN_LENGTH = 17
+_SEPARATORS = re.compile(r"[\s-]+")
+# The checklist's texts name the API call for each step; the page has a link instead.
+_API_HINT = re.compile(r"\s*\((?:GET|POST|PUT|DELETE) /api/v1/[^)]*\)")
+# The checklist steps an owner ticks, and what the service records for each.
+_TICKS = {
+    SellStep.delete_head_unit_profile: SellChecklistStep.head_unit_profile_deleted,
+    SellStep.tell_buyer: SellChecklistStep.buyer_informed,
+}
+
+
+def car_path(vin: str, *rest: str) -> str:
+    return "/".join(("/vehicle", vin, *rest))
+
+
+# --- the garage ------------------------------------------------------------------------------
+
+
+@router.get("/vehicle")
+async def garage_page(
+    request: Request, visitor: OwnerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    account = owner_account(visitor)
+    cars = await connected_services.garage_overview(session, runtime, account)
+    welcome = await connected_services.welcome(session, runtime, account)
+    return render(
+        request,
+        visitor,
+        "garage/index.html",
+        section="vehicle",
+        notice=page_notice(request),
+        cars=cars,
+        welcome=welcome,
+        car_name=car_name,
+        garage_full=len(cars) >= garage.MAX_VEHICLES,
+        max_vehicles=garage.MAX_VEHICLES,
+    )
+
+
+@router.get("/garage")
+async def garage_alias(_visitor: OwnerDep) -> Response:
+    """Mails and notifications link to /garage."""
+    return see_other("/vehicle")
+
+
+# --- adding a car ----------------------------------------------------------------------------
+
+
+def _add_page(request: Request, visitor: Visitor, *, status: int = 200, **extra: Any) -> Response:
+    extra.setdefault("blocked", False)
+    return render(request, visitor, "garage/add.html", section="vehicle", status=status, **extra)
+
+
+@router.get("/vehicle/add")
+async def add_form(request: Request, visitor: OwnerDep) -> Response:
+    return _add_page(request, visitor)
+
+
+def _addition_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's input for the form, and the field errors found before calling it."""
+    nickname = form_text(form, "nickname") or None
+    code = pairing_code_from(form)
+    if code is not None:
+        return {"pairing_code": code, "nickname": nickname}, {}
+    identifier = form_text(form, "identifier")
+    reading = odometer_from(form)
+    errors: dict[str, str] = {}
+    if not identifier:
+        errors["identifier"] = "Enter the car's VIN or registration plate."
+    if reading is None:
+        errors["odometer_km"] = "Enter the odometer reading shown in the instrument cluster."
+    elif isinstance(reading, str):
+        errors["odometer_km"] = _NOT_A_NUMBER
+    compact = _SEPARATORS.sub("", identifier)
+    way = "vin" if len(compact) == _VIN_LENGTH else "registration_plate"
+    value = compact if way == "vin" else identifier
+    return {way: value, "odometer_km": reading, "nickname": nickname}, errors
+
+
+def _field_errors_for_add(exc: ValidationError) -> dict[str, str]:
+    renamed = {"vin": "identifier", "registration_plate": "identifier"}
+    return {renamed.get(name, name): text for name, text in field_errors(exc).items()}
+
+
+@router.post("/vehicle/add")
+async def add_vehicle(
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    values = {name: form_text(form, name) for name in ("identifier", "odometer_km", "nickname")}
+    fields, errors = _addition_from(form)
+    if errors:
+        return _add_page(request, visitor, status=422, values=values, errors=errors)
+    try:
+        data = AddVehicleIn.model_validate(fields)
+        added = await garage.add_vehicle(session, runtime, owner_account(visitor), data)
+    except ValidationError as exc:
+        errors = _field_errors_for_add(exc)
+        return _add_page(
+            request, visitor, status=422, values=values, errors=errors, error=errors.get("form")
+        )
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return _add_page(
+            request,
+            visitor,
+            status=exc.status,
+            values=values,
+            error=exc.detail,
+            blocked=exc.code == BLOCKED,
+        )
+    return see_other(car_path(added.vin), done="vehicle_added")
+
+
+# --- one car ---------------------------------------------------------------------------------
+
+
+async def _car_page(
+    request: Request,
+    visitor: Visitor,
+    session: SessionDep,
+    caller: CallerVehicle,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    summary = await garage.vehicle_summary(session, caller)
+    extra.setdefault("notice", page_notice(request))
+    extra.setdefault("blocked", False)
+    return render(
+        request,
+        visitor,
+        "garage/car.html",
+        section="vehicle",
+        status=status,
+        car=summary,
+        name=car_name(summary.model_name, summary.nickname),
+        odometer=garage.odometer(caller) if caller.is_primary else None,
+        first_delivery=caller.vehicle.first_delivery_date if caller.is_primary else None,
+        **extra,
+    )
+
+
+@router.get("/vehicle/{vin}")
+async def car_page(vin: str, request: Request, visitor: OwnerDep, session: SessionDep) -> Response:
+    caller = await visitor_car(session, owner_account(visitor), vin)
+    if caller.vehicle.vin != vin:
+        return see_other(car_path(caller.vehicle.vin))
+    return await _car_page(request, visitor, session, caller)
+
+
+def proof_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fresh proof for claiming a car: the QR code text when given, else the odometer reading."""
+    code = pairing_code_from(form)
+    if code is not None:
+        return {"pairing_code": code}, {}
+    reading = odometer_from(form)
+    if reading is None:
+        return {}, {"odometer_km": "Enter the odometer reading, or paste the QR code text."}
+    if isinstance(reading, str):
+        return {}, {"odometer_km": _NOT_A_NUMBER}
+    return {"odometer_km": reading}, {}
+
+
+async def claim_primary_from_form(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, form: FormData
+) -> dict[str, str]:
+    """Claim the car for the visitor; the field errors, empty when it worked.
+
+    A refusal of the service propagates (the caller shows its detail on the form).
+    """
+    proof, errors = proof_from(form)
+    if errors:
+        return errors
+    try:
+        data = OwnershipProof.model_validate(proof)
+    except ValidationError as exc:
+        return field_errors(exc)
+    await garage.claim_primary(session, runtime, caller.account, caller.vehicle.vin, data)
+    return {}
+
+
+@router.post("/vehicle/{vin}/primary")
+async def claim_primary(
+    vin: str,
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    caller = await visitor_car(session, owner_account(visitor), vin)
+    values = {"odometer_km": form_text(form, "odometer_km")}
+    back = form_text(form, "back")
+    try:
+        errors = await claim_primary_from_form(session, runtime, caller, form)
+    except ProblemError as exc:
+        await undo(session, visitor)
+        caller = await visitor_car(session, owner_account(visitor), vin)
+        return await _car_page(
+            request,
+            visitor,
+            session,
+            caller,
+            status=exc.status,
+            values=values,
+            error=exc.detail,
+            blocked=exc.code == BLOCKED,
+        )
+    if errors:
+        return await _car_page(
+            request, visitor, session, caller, status=422, values=values, errors=errors
+        )
+    if back == "services":
+        return see_other(car_path(caller.vehicle.vin, "services"), done="primary_claimed")
+    return see_other(car_path(caller.vehicle.vin), done="primary_claimed")
+
+
+# --- removing a car --------------------------------------------------------------------------
+
+
+@router.get("/vehicle/{vin}/remove")
+async def remove_form(
+    vin: str, request: Request, visitor: OwnerDep, session: SessionDep
+) -> Response:
+    caller = await visitor_car(session, owner_account(visitor), vin)
+    summary = await garage.vehicle_summary(session, caller)
+    return render(
+        request,
+        visitor,
+        "garage/remove.html",
+        section="vehicle",
+        car=summary,
+        name=car_name(summary.model_name, summary.nickname),
+    )
+
+
+@router.post("/vehicle/{vin}/remove")
+async def remove_vehicle(
+    vin: str,
+    request: Request,
+    visitor: OwnerDep,
+    form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    caller = await visitor_car(session, owner_account(visitor), vin)
+    if form_text(form, "confirm") != "remove":
+        summary = await garage.vehicle_summary(session, caller)
+        return render(
+            request,
+            visitor,
+            "garage/remove.html",
+            section="vehicle",
+            status=422,
+            car=summary,
+            name=car_name(summary.model_name, summary.nickname),
+            error="Nothing was removed. Use the button below to confirm.",
+        )
+    await garage.remove_vehicle(session, runtime, caller.account, caller.vehicle.vin)
+    return see_other("/vehicle", done="vehicle_removed")
+
+
+# --- prepare to sell -------------------------------------------------------------------------
+
+
+@router.get("/vehicle/{vin}/sell")
+async def sell_checklist(
+    vin: str, request: Request, visitor: OwnerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    caller = await visitor_car(session, owner_account(visitor), vin)
+    checklist = await connected_services.sell_checklist(session, runtime, caller)
+    summary = await garage.vehicle_summary(session, caller)
+    return render(
+        request,
+        visitor,
+        "garage/sell.html",
+        section="vehicle",
+        notice=page_notice(request),
+        car=summary,
+        name=car_name(summary.model_name, summary.nickname),
+        checklist=checklist,
+        is_primary=caller.is_primary,
+        tickable={step.value for step in _TICKS},
+        plain=lambda text: _API_HINT.sub("", text),
+    )
+
+
+@router.post("/vehicle/{vin}/sell/{step}")
+async def tick_sell_step(
+    vin: str,
+    step: str,
+    visitor: OwnerDep,
+    _form: FormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    caller = await visitor_car(session, owner_account(visitor), vin)
+    mark = next((value for key, value in _TICKS.items() if key.value == step), None)
+    if mark is None:
+        raise NotFound("There is no such step to tick on this checklist.")
+    await connected_services.tick_sell_step(session, runtime, caller, mark)
+    return see_other(car_path(caller.vehicle.vin, "sell"), done="step_ticked")

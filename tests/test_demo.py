@@ -1,0 +1,86 @@
+"""``linkplus demo``'s set-up on a fresh data directory: the demo owner, three cars in their garage
+as primary with the standard services active, and nothing new or failing on a second run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from linkplus.accounts import service as accounts
+from linkplus.app import build_runtime
+from linkplus.config import Settings
+from linkplus.demo import DEMO_CARS, head_unit_key, prepare_demo
+from linkplus.garage import service as garage
+from linkplus.kit.vin import normalize_vin
+from linkplus.migrate import upgrade
+from linkplus.privacy import service as privacy
+from linkplus.services import service as connected_services
+from linkplus.vehicles import service as vehicles
+from linkplus.vehicles.pairing import public_key_text
+
+EMAIL = "demo@example.com"
+PASSWORD = "linkplus-demo"
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        secret_key="demo-test-secret-key-that-is-long-enough-for-hs256",
+        public_url="http://127.0.0.1:8000",
+        dev_mailbox=True,
+        smtp_url=None,
+        worker_enabled=False,
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        argon2_parallelism=1,
+        log_json=True,
+        log_level="WARNING",
+    )
+
+
+async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    settings = demo_settings(tmp_path)
+    upgrade(settings.resolved_database_url)
+
+    first = await prepare_demo(settings, email=EMAIL, password=PASSWORD, simulate=False)
+    second = await prepare_demo(settings, email=EMAIL, password=PASSWORD, simulate=False)
+
+    assert first.owner_created is True
+    assert second.owner_created is False
+    assert [car.vin for car in first.cars] == [normalize_vin(spec.vin) for spec in DEMO_CARS]
+    assert first.cars == second.cars
+    assert {car.powertrain for car in first.cars} == {"hev", "phev", "bev"}
+    lines = first.banner_lines()
+    assert len(lines) == 3
+    assert all(car.vin in line for car, line in zip(first.cars, lines, strict=True))
+
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.db.transaction() as session:
+            owner = await accounts.authenticate(session, runtime, email=EMAIL, password=PASSWORD)
+            cars = await connected_services.garage_overview(session, runtime, owner)
+            assert sorted(car.vin for car in cars) == sorted(car.vin for car in first.cars)
+            assert all(car.role == "primary" for car in cars)
+            assert not any(car.services_need_activation for car in cars)
+            assert await privacy.accepted_current(session, owner)
+            assert await connected_services.welcome(session, runtime, owner) == []
+            for spec in DEMO_CARS:
+                vehicle = await vehicles.get_vehicle(session, spec.vin)
+                assert vehicle is not None
+                assert vehicle.market == "DE"
+                assert vehicle.telematics_unit
+                assert vehicle.registration_plate == spec.plate
+                assert vehicle.odometer_km == spec.odometer_km
+                assert vehicle.first_delivery_date is not None
+                assert (runtime.clock.now().date() - vehicle.first_delivery_date).days >= 365
+                # The head-unit key is derived, so every run (and the simulator) can sign codes.
+                assert vehicle.head_unit_public_key == public_key_text(
+                    head_unit_key(spec.vin).public_key()
+                )
+                assert await garage.primary_account_id(session, spec.vin) == owner.id
+                assert await connected_services.is_active(
+                    session, runtime, vin=spec.vin, service="standard"
+                )
+    finally:
+        await runtime.db.dispose()
