@@ -96,11 +96,31 @@ def test_telemetry_with_every_kind_of_signal_value() -> None:
     assert parsed.message.signals[0].ts.utcoffset() is not None
 
 
+SHORT_TRIP = {
+    "trip_id": "0d8f4a1e-6f35-4b8e-9a7c-0e2b8f1f6c55",
+    "started_at": "2026-11-21T08:59:00Z",
+    "ended_at": "2026-11-21T09:00:00Z",
+    "distance_m": 12.5,
+    "duration_s": 60,
+    "fuel_used_l": 0.01,
+    "samples": {
+        "t": [0],
+        "lat": [None],
+        "lon": [None],
+        "speed_kmh": [0.0],
+        "accel_long_ms2": [0.0],
+        "accel_lat_ms2": [0.0],
+        "speed_limit_kmh": [None],
+        "location_shared": [False],
+    },
+}
+
+
 def test_each_event_type_parses() -> None:
     bodies = [
         event("ignition_on"),
         event("ignition_off"),
-        event("trip_upload", trip={"distance_km": 12.5, "points": [[1, 2]]}),
+        event("trip_upload", trip=SHORT_TRIP),
         event("alert", kind="window_open", detail="Row1.DriverSide"),
         event("privacy_mode_changed", location_sharing=False),
         event("sleeping"),
@@ -121,7 +141,8 @@ def test_each_event_type_parses() -> None:
         "Collision",
     ]
     assert isinstance(parsed[2], TripUpload)
-    assert parsed[2].trip["distance_km"] == 12.5
+    assert parsed[2].trip.distance_m == 12.5
+    assert parsed[2].trip.samples.location_shared == [False]
     assert isinstance(parsed[3], Alert)
     assert parsed[3].kind is AlertKind.window_open
     assert isinstance(parsed[4], PrivacyModeChanged)

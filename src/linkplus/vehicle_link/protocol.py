@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -142,11 +143,106 @@ class IgnitionOff(_Event):
     type: Literal["ignition_off"]
 
 
-class TripUpload(_Event):
-    """Reserved: the trips feature defines the shape of ``trip``."""
+MAX_TRIP_SAMPLES = 6 * 3600
+"""Six hours at 1 Hz. In practice ``MAX_PAYLOAD_BYTES`` binds first (about 70 minutes of samples
+for a plug-in hybrid, which sends every array); see docs/vehicle-protocol.md."""
+MAX_TRIP_DISTANCE_M = 2_000_000.0
+MAX_ACCELERATION_MS2 = 50.0  # far beyond any car: only absurd readings are refused
+MAX_POWER_KW = 1000.0
 
+_Latitude = Annotated[float, Field(ge=-90, le=90)]
+_Longitude = Annotated[float, Field(ge=-180, le=180)]
+_Acceleration = Annotated[float, Field(ge=-MAX_ACCELERATION_MS2, le=MAX_ACCELERATION_MS2)]
+
+
+def _samples() -> Any:
+    return Field(min_length=1, max_length=MAX_TRIP_SAMPLES)
+
+
+class TripSamples(_Strict):
+    """A trip's 1 Hz recording as parallel arrays (entry ``i`` of each is one sample).
+
+    Parallel arrays instead of one object per sample keep a one-hour trip inside one MQTT
+    message: field names are written once, not 3,600 times. ``ev_mode`` is sent by hybrids
+    (HEV, PHEV) only, ``power_kw`` by cars with a traction battery drive (PHEV, BEV) only.
+    """
+
+    t: list[Annotated[int, Field(ge=0, le=MAX_TRIP_SAMPLES * 4)]] = _samples()
+    lat: list[_Latitude | None] = _samples()
+    lon: list[_Longitude | None] = _samples()
+    speed_kmh: list[Annotated[float, Field(ge=0, le=500)]] = _samples()
+    accel_long_ms2: list[_Acceleration] = _samples()
+    accel_lat_ms2: list[_Acceleration] = _samples()
+    speed_limit_kmh: list[Annotated[int, Field(ge=5, le=300)] | None] = _samples()
+    location_shared: list[bool] = _samples()
+    ev_mode: list[bool] | None = Field(default=None, min_length=1, max_length=MAX_TRIP_SAMPLES)
+    power_kw: list[Annotated[float, Field(ge=-MAX_POWER_KW, le=MAX_POWER_KW)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_TRIP_SAMPLES
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TripSamples:
+        count = len(self.t)
+        arrays: dict[str, Sequence[object] | None] = {
+            "lat": self.lat,
+            "lon": self.lon,
+            "speed_kmh": self.speed_kmh,
+            "accel_long_ms2": self.accel_long_ms2,
+            "accel_lat_ms2": self.accel_lat_ms2,
+            "speed_limit_kmh": self.speed_limit_kmh,
+            "location_shared": self.location_shared,
+            "ev_mode": self.ev_mode,
+            "power_kw": self.power_kw,
+        }
+        for name, values in arrays.items():
+            if values is not None and len(values) != count:
+                raise ValueError(f"{name} has {len(values)} samples but t has {count}")
+        if any(later <= earlier for earlier, later in zip(self.t, self.t[1:], strict=False)):
+            raise ValueError("t must increase strictly")
+        for i, (lat, lon, shared) in enumerate(
+            zip(self.lat, self.lon, self.location_shared, strict=True)
+        ):
+            if (lat is None) != (lon is None):
+                raise ValueError(f"sample {i}: lat and lon must both be present or both null")
+            if not shared and lat is not None:
+                raise ValueError(f"sample {i}: a position while location sharing was off")
+        return self
+
+
+class Trip(_Strict):
+    """One drive from engine-on to engine-off, uploaded at engine-off.
+
+    ``trip_id`` makes the upload idempotent: the unit re-sends the same id after a reconnect or
+    a late delivery, and the platform stores a trip once. Energy: ``fuel_used_l`` for anything
+    that burns fuel (petrol, diesel, HEV, PHEV); ``energy_used_kwh`` for a traction battery
+    drive (PHEV, BEV): the net energy taken from the battery, i.e. after ``regenerated_kwh``,
+    the energy recovered by braking, has been put back.
+    """
+
+    trip_id: uuid.UUID
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    distance_m: float = Field(ge=0, le=MAX_TRIP_DISTANCE_M)
+    duration_s: int = Field(ge=0, le=MAX_TRIP_SAMPLES * 4)
+    fuel_used_l: float | None = Field(default=None, ge=0, le=1000)
+    energy_used_kwh: float | None = Field(default=None, ge=-1000, le=1000)
+    regenerated_kwh: float | None = Field(default=None, ge=0, le=1000)
+    samples: TripSamples
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Trip:
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        if self.samples.t[-1] > self.duration_s:
+            raise ValueError("a sample lies after the end of the trip")
+        if self.fuel_used_l is None and self.energy_used_kwh is None:
+            raise ValueError("a trip reports fuel_used_l, energy_used_kwh or both")
+        return self
+
+
+class TripUpload(_Event):
     type: Literal["trip_upload"]
-    trip: dict[str, JsonValue]
+    trip: Trip
 
 
 class Alert(_Event):

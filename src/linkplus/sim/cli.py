@@ -1,0 +1,97 @@
+"""``linkplus simulate``: a fleet of simulated cars driving through the real vehicle protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from linkplus.app import build_runtime
+from linkplus.config import Settings
+from linkplus.migrate import upgrade
+from linkplus.sim.fleet import Fleet
+from linkplus.sim.registry import register_fleet
+from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
+
+console = Console(stderr=True)
+REFRESH_SECONDS = 0.5
+
+
+def broker_address(settings: Settings, mqtt_url: str | None) -> BrokerAddress:
+    """The broker the cars connect to: ``mqtt_url``, else the configured one, else the broker
+    ``serve`` starts inside its process (MQTT 3.1.1 on 127.0.0.1)."""
+    url = mqtt_url or settings.mqtt_url
+    if url:
+        return BrokerAddress.from_url(url)
+    return BrokerAddress("127.0.0.1", settings.mqtt_port, MqttVersion.v311)
+
+
+def _status(fleet: Fleet) -> Text:
+    stats = fleet.stats
+    return Text.assemble(
+        ("simulated time ", "dim"),
+        (f"{fleet.clock.now():%Y-%m-%d %H:%M:%S} UTC", "bold"),
+        f"  cars {len(fleet.units)}  trips {stats.trips}  messages sent {stats.sent}",
+        f"  buffered {stats.buffered}  asleep {stats.asleep}",
+    )
+
+
+async def _run(
+    settings: Settings, *, vehicles: int, seed: int, speed: float, url: str | None
+) -> None:
+    runtime = build_runtime(settings)
+    try:
+        cars = await register_fleet(runtime, vehicles_count=vehicles, seed=seed)
+        start = runtime.clock.now().replace(microsecond=0)
+    finally:
+        await runtime.db.dispose()
+    address = broker_address(settings, url)
+    console.print(
+        f"{len(cars)} simulated car(s) registered; connecting to {address.host}:{address.port} "
+        f"(MQTT {address.version.value}). Ctrl-C stops."
+    )
+    fleet = Fleet(cars, address, seed=seed, speed=speed, start=start)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    runner = asyncio.create_task(fleet.run(stop))
+    with Live(_status(fleet), console=console, refresh_per_second=4, transient=False) as live:
+        while not runner.done():
+            await asyncio.wait({runner}, timeout=REFRESH_SECONDS)
+            live.update(_status(fleet))
+    await runner
+
+
+def simulate(
+    vehicles: Annotated[int, typer.Option(min=1, max=10_000, help="How many cars.")] = 3,
+    seed: Annotated[int, typer.Option(help="Same seed, same cars, same trips.")] = 1,
+    speed: Annotated[
+        float, typer.Option(min=0.01, help="Simulated time per real time: 60 = an hour a minute.")
+    ] = 60.0,
+    mqtt_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LINKPLUS_MQTT_URL",
+            help="Broker for the cars (mqtt://host:port); default: the one `serve` starts.",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the platform's SQLite file and keys live.")
+    ] = None,
+) -> None:
+    """Drive simulated cars through the real vehicle protocol until Ctrl-C."""
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
+    settings = Settings(**overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)  # the registry tables must exist, as for `serve`
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(settings, vehicles=vehicles, seed=seed, speed=speed, url=mqtt_url))

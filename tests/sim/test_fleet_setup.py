@@ -1,0 +1,84 @@
+"""Registering the simulated fleet, the simulated clock, and the broker the cars use."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from linkplus.config import Settings
+from linkplus.kit.vin import normalize_vin
+from linkplus.runtime import Runtime
+from linkplus.sim.cli import broker_address
+from linkplus.sim.clock import ManualClock, ScaledClock
+from linkplus.sim.registry import fleet_vehicles, register_fleet
+from linkplus.vehicle_link import credentials
+from linkplus.vehicle_link.client import MqttVersion
+from linkplus.vehicles import service as vehicles
+from linkplus.vehicles.catalogue import Powertrain
+
+T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+def test_fleet_vins_are_valid_distinct_and_follow_the_seed() -> None:
+    cars = fleet_vehicles(25, seed=8)
+    assert [c.vin for c in cars] == [c.vin for c in fleet_vehicles(25, seed=8)]
+    assert {c.vin for c in cars}.isdisjoint({c.vin for c in fleet_vehicles(25, seed=9)})
+    assert len({c.vin for c in cars}) == 25
+    assert all(normalize_vin(c.vin) == c.vin for c in cars)
+    assert {c.model.powertrain for c in cars} >= {Powertrain.hev, Powertrain.phev, Powertrain.bev}
+    assert all("BE" in c.model.markets for c in cars)
+
+
+async def test_registering_twice_keeps_the_cars_and_rotates_the_unit_secrets(
+    runtime: Runtime,
+) -> None:
+    first = await register_fleet(runtime, vehicles_count=4, seed=2)
+    second = await register_fleet(runtime, vehicles_count=4, seed=2)
+    assert [c.vin for c in first] == [c.vin for c in second]
+    async with runtime.db.transaction() as session:
+        for old, new in zip(first, second, strict=True):
+            vehicle = await vehicles.get_vehicle(session, new.vin)
+            assert vehicle is not None
+            assert vehicle.model_code == new.model.code
+            assert vehicle.telematics_unit
+            assert await credentials.verify(session, vin=new.vin, secret=new.secret)
+            assert not await credentials.verify(session, vin=old.vin, secret=old.secret)
+
+
+def test_the_cars_use_the_given_broker_else_the_configured_else_the_embedded_one() -> None:
+    settings = Settings(mqtt_port=18830)
+    embedded = broker_address(settings, None)
+    assert (embedded.host, embedded.port, embedded.version) == (
+        "127.0.0.1",
+        18830,
+        MqttVersion.v311,
+    )
+    configured = Settings(mqtt_url="mqtt://broker.example:1884")
+    assert broker_address(configured, None).host == "broker.example"
+    assert broker_address(configured, "mqtt://other:1999").port == 1999
+
+
+async def test_scaled_clock_runs_speed_times_real_time() -> None:
+    real = [100.0]
+    clock = ScaledClock(T0, 60, monotonic=lambda: real[0])
+    real[0] += 60
+    assert clock.now() == T0 + timedelta(hours=1)
+    await clock.sleep_until(T0)  # the past: returns at once
+
+
+async def test_manual_clock_wakes_sleepers_in_time_order() -> None:
+    clock = ManualClock(T0)
+    woke: list[int] = []
+
+    async def sleeper(minutes: int) -> None:
+        await clock.sleep_until(T0 + timedelta(minutes=minutes))
+        woke.append(minutes)
+
+    tasks = [asyncio.create_task(sleeper(m)) for m in (30, 10, 20)]
+    await asyncio.sleep(0)
+    clock.advance(minutes=15)
+    await asyncio.sleep(0)
+    assert woke == [10]
+    clock.advance(hours=1)
+    await asyncio.gather(*tasks)
+    assert woke == [10, 20, 30]
