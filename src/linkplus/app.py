@@ -20,14 +20,21 @@ from linkplus.dealers.api import router as dealers_router
 from linkplus.errors import install_error_handlers, problem
 from linkplus.garage.api import router as garage_router
 from linkplus.garage.staff_api import staff_router as garage_staff_router
+from linkplus.invoices.api import router as invoices_router
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import Clock, SystemClock
 from linkplus.notifications.api import router as notifications_router
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.observability import Metrics, RequestGuard, configure_logging
+from linkplus.payments.api import router as payments_router
+from linkplus.payments.sandbox import mount_sandbox
 from linkplus.privacy.api import router as privacy_router
+from linkplus.remote.api import router as remote_router
 from linkplus.runtime import Runtime
 from linkplus.services.api import router as services_router
+from linkplus.trips.api import router as trips_router
+from linkplus.vehicle_link.api import router as vehicle_link_router
+from linkplus.vehicle_link.runner import VehicleLinkRunner
 from linkplus.vehicles.api import router as vehicles_router
 from linkplus.web import mount_web
 
@@ -43,15 +50,24 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     )
 
 
-def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
-    """Build the HTTP app around ``runtime``. The worker runs inside it unless told otherwise."""
+def create_app(
+    runtime: Runtime, *, run_worker: bool | None = None, run_gateway: bool | None = None
+) -> FastAPI:
+    """Build the HTTP app around ``runtime``. The worker and the vehicle link (broker and
+    gateway) run inside it unless told otherwise."""
     settings = runtime.settings
     with_worker = settings.worker_enabled if run_worker is None else run_worker
+    with_gateway = settings.gateway_enabled if run_gateway is None else run_gateway
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task: asyncio.Task[None] | None = None
+        vehicle_link: VehicleLinkRunner | None = None
+        if with_gateway:
+            vehicle_link = VehicleLinkRunner(runtime, registry=metrics.registry)
+            await vehicle_link.start()
         if with_worker:
             task = asyncio.create_task(Worker(runtime).run_forever(stop))
         try:
@@ -61,6 +77,8 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
+            if vehicle_link is not None:
+                await vehicle_link.stop()
             await runtime.db.dispose()
 
     app = FastAPI(
@@ -73,7 +91,6 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    metrics = Metrics()
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -106,6 +123,12 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     app.include_router(services_router, prefix="/api/v1")
     app.include_router(vehicles_router, prefix="/api/v1")
     app.include_router(dealers_router, prefix="/api/v1")
+    app.include_router(payments_router, prefix="/api/v1")
+    app.include_router(invoices_router, prefix="/api/v1")
+    mount_sandbox(app, runtime)
+    app.include_router(vehicle_link_router, prefix="/api/v1")
+    app.include_router(remote_router, prefix="/api/v1")
+    app.include_router(trips_router, prefix="/api/v1")
     mount_web(app, runtime)
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, metrics=metrics)
     configure_logging(json=settings.log_json, level=settings.log_level)

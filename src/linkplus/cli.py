@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from linkplus.config import Settings
 from linkplus.migrate import revisions, upgrade
 from linkplus.models.accounts import StaffRole
+from linkplus.sim.cli import simulate
 from linkplus.vehicles.cli import vehicles_app
 
 app = typer.Typer(
@@ -32,6 +34,7 @@ staff_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(vehicles_app, name="vehicles")
+app.command(help="Drive a simulated fleet over the real vehicle protocol.")(simulate)
 console = Console(stderr=True)
 
 
@@ -56,8 +59,17 @@ def migrate_with_progress(settings: Settings) -> None:
     console.print(f"Database ready at revision {steps[-1]}.")
 
 
-def run_server(settings: Settings, *, banner: list[str] | None = None) -> None:
-    """Serve HTTP (and the worker) until Ctrl-C; shut down cleanly."""
+Companion = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def run_server(
+    settings: Settings, *, banner: list[str] | None = None, companion: Companion | None = None
+) -> None:
+    """Serve HTTP (and the worker) until Ctrl-C; shut down cleanly.
+
+    ``companion(stop)`` runs next to the server once it has started (the vehicle link's broker
+    is up by then) and is stopped, and awaited, before the server shuts its broker down.
+    """
     from linkplus.app import build_runtime, create_app
 
     runtime = build_runtime(settings)
@@ -71,16 +83,30 @@ def run_server(settings: Settings, *, banner: list[str] | None = None) -> None:
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    if banner:
+    stop = asyncio.Event()
+    running: list[asyncio.Task[None]] = []
+    if banner or companion:
         original_startup = server.startup
+        original_shutdown = server.shutdown
 
         async def startup(sockets: Any = None) -> None:
             await original_startup(sockets=sockets)
-            if server.started:
-                for line in banner:
-                    console.print(line)
+            if not server.started:
+                return
+            if companion is not None:
+                running.append(asyncio.create_task(companion(stop), name="companion"))
+            for line in banner or []:
+                console.print(line)
+
+        async def shutdown(sockets: Any = None) -> None:
+            stop.set()
+            for task in running:
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, timeout=15)
+            await original_shutdown(sockets=sockets)
 
         server.startup = startup  # type: ignore[method-assign]
+        server.shutdown = shutdown  # type: ignore[method-assign]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve())
 
@@ -106,11 +132,20 @@ def demo(
     no_simulator: Annotated[
         bool, typer.Option("--no-simulator", help="Do not drive the simulated fleet.")
     ] = False,
+    sim_speed: Annotated[
+        float,
+        typer.Option(
+            min=0.01,
+            help="Simulated time per real time for the demo cars (30: an hour every two minutes).",
+        ),
+    ] = 30.0,
     email: Annotated[str, typer.Option(help="The demo owner's e-mail.")] = "demo@example.com",
     password: Annotated[str, typer.Option(help="The demo owner's password.")] = "linkplus-demo",  # noqa: S107
 ) -> None:
-    """Run the platform with a demo owner, ready to try in a browser. Ctrl-C stops it."""
-    from linkplus.demo import prepare_demo
+    """Run the platform with a demo owner, ready to try in a browser; unless --no-simulator, the
+    owner's three cars drive around the simulator's city meanwhile. Ctrl-C stops it."""
+    from linkplus.demo import demo_fleet, drive_fleet, prepare_demo
+    from linkplus.vehicle_link.runner import broker_address
 
     settings = _settings(
         port=port,
@@ -122,6 +157,13 @@ def demo(
     setup = asyncio.run(
         prepare_demo(settings, email=email, password=password, simulate=not no_simulator)
     )
+    companion: Companion | None = None
+    if setup.fleet:
+
+        async def companion(stop: asyncio.Event) -> None:
+            fleet = demo_fleet(setup, broker_address(settings), speed=sim_speed)
+            await drive_fleet(fleet, stop)
+
     url = f"http://127.0.0.1:{port}/"
     run_server(
         settings,
@@ -130,10 +172,12 @@ def demo(
             f"[bold green]linkplus demo[/] is running at [bold]{url}[/]",
             f"  sign in as [bold]{email}[/] with password [bold]{password}[/]",
             *setup.banner_lines(),
+            *setup.fleet_banner(sim_speed),
             f"  mail sent by the platform: {url}dev/mailbox",
             f"  API documentation: {url}api/v1/docs",
             "  press Ctrl-C to stop",
         ],
+        companion=companion,
     )
 
 
@@ -259,7 +303,7 @@ def vehicles_provision(
     try:
         secret, entries = asyncio.run(main())
     except ProblemError as exc:
-        console.print(f"[red]Not provisioned:[/] {exc.detail}")
+        console.print(f"[red]Not provisioned:[/] {exc.detail}", soft_wrap=True)
         raise typer.Exit(code=1) from exc
     typer.echo(secret)
     console.print(

@@ -57,6 +57,38 @@ class Settings(BaseSettings):
     worker_concurrency: int = 4
     job_lease_seconds: int = 300
 
+    # Vehicle link. Without ``mqtt_url`` serve and demo start an MQTT broker (amqtt) inside the
+    # process on 127.0.0.1:``mqtt_port``; with it they connect to that broker (the gateway
+    # listener of a Mosquitto, say) and start none.
+    mqtt_url: str | None = None
+    mqtt_port: int = 1883
+    gateway_enabled: bool = True
+    gateway_batch_size: int = Field(default=500, ge=1, le=5000)
+    gateway_batch_window_ms: float = Field(default=5.0, ge=0, le=1000)
+    post_trip_alert_minutes: int = Field(default=7, ge=5, le=10)
+    location_retention_days: int = Field(default=90, ge=1)
+    signal_history_retention_days: int = Field(default=400, ge=1)
+    message_dedupe_hours: int = Field(default=48, ge=1)
+    vehicle_online_minutes: int = Field(default=15, ge=1)
+    refresh_command_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # Where ``linkplus vehicles provision`` rewrites Mosquitto's vehicle password file.
+    mosquitto_dir: Path | None = None
+
+    # Payments: the provider API (default: the sandbox provider inside this app, at
+    # {public_url}/sandbox-pay), the key the platform presents to it (default: derived from the
+    # secret key) and how long a call may take before it counts as failed and may be retried.
+    payment_provider_url: str | None = None
+    payment_provider_key: str | None = None
+    payment_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    # Remote control (docs/remote-control.md). ``command_key`` is the master secret every car's
+    # command-signing key derives from (default: derived from the secret key).
+    command_key: str | None = None
+    command_expiry_seconds: int = Field(default=60, ge=5, le=3600)
+    command_rate_per_vehicle: int = Field(default=10, ge=1)
+    command_rate_per_account: int = Field(default=30, ge=1)
+    command_rate_window_seconds: int = Field(default=60, ge=1)
+
     max_body_bytes: int = 1024 * 1024
     log_json: bool = True
     log_level: str = "INFO"

@@ -9,15 +9,21 @@ the current documents and activates the standard services.
 
 Every step checks what is there first, so running the demo again changes nothing and fails
 nothing (and a car the simulator has driven keeps its odometer).
+
+With the simulator, each demo car's telematics unit gets a fresh credential (secrets are stored
+only hashed, so every run provisions anew) and ``drive_fleet`` drives the three cars around the
+simulator's city through the embedded broker, faster than real time so the status page changes
+while someone watches.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,6 +38,7 @@ from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
+from linkplus.kit.clock import Clock, SystemClock
 from linkplus.kit.vin import normalize_vin
 from linkplus.models.accounts import Account
 from linkplus.models.vehicles import Vehicle
@@ -39,6 +46,10 @@ from linkplus.privacy import service as privacy
 from linkplus.runtime import Runtime
 from linkplus.services import service as connected_services
 from linkplus.services.schemas import ActivationIn, PackageCode
+from linkplus.sim.fleet import Fleet, SimCar
+from linkplus.sim.roads import BRUSSELS, GeoPoint
+from linkplus.vehicle_link import credentials
+from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from linkplus.vehicles.pairing import make_pairing_code, public_key_text
@@ -48,6 +59,11 @@ console = Console(stderr=True)
 DEMO_SEED = b"linkplus demo head units v1"
 MARKET = "DE"
 DELIVERED_DAYS_AGO = 365
+FLEET_SEED = 2024
+DEFAULT_SIM_SPEED = 30.0
+# Where the demo household lives: a few streets from the simulated city's centre, so every trip
+# starts and ends in the part of the map someone watching recognises.
+DEMO_HOME = GeoPoint(BRUSSELS.lat + 0.012, BRUSSELS.lon - 0.018)
 
 
 @dataclass(frozen=True)
@@ -92,9 +108,19 @@ class DemoSetup:
     owner_email: str
     owner_created: bool
     cars: list[DemoCar]
+    fleet: list[SimCar] = field(default_factory=list, repr=False)  # empty: no simulator
 
     def banner_lines(self) -> list[str]:
         return [car.banner_line() for car in self.cars]
+
+    def fleet_banner(self, speed: float) -> list[str]:
+        if not self.fleet:
+            return []
+        return [
+            f"  the fleet is driving: {len(self.fleet)} simulated car(s), "
+            f"{speed:g}× real time (an hour every {60 / speed:.1f} minutes); "
+            "open a car's Vehicle status page to watch it"
+        ]
 
 
 def head_unit_key(vin: str) -> Ed25519PrivateKey:
@@ -198,11 +224,48 @@ async def prepare_demo(
             f"Demo owner {email} {'created' if created else 'already present'} (e-mail confirmed)."
         )
         cars = await _prepare_cars(runtime, email=email, password=password)
-        if simulate:
-            console.print("The vehicle simulator is not part of this build: the cars stay parked.")
-        return DemoSetup(owner_email=email, owner_created=created, cars=cars)
+        fleet = await _provision_fleet(runtime, cars) if simulate else []
+        return DemoSetup(owner_email=email, owner_created=created, cars=cars, fleet=fleet)
     finally:
         await runtime.db.dispose()
+
+
+async def _provision_fleet(runtime: Runtime, cars: list[DemoCar]) -> list[SimCar]:
+    """A fresh unit credential per demo car, and the simulated car that uses it."""
+    fleet = []
+    async with runtime.db.transaction() as session:
+        for car in cars:
+            vehicle = await vehicles.get_vehicle(session, car.vin)
+            assert vehicle is not None  # registered by _prepare_cars
+            secret = await credentials.provision(session, vin=car.vin, now=runtime.clock.now())
+            fleet.append(
+                SimCar(vin=car.vin, secret=secret, model=vehicles.model_of(vehicle), home=DEMO_HOME)
+            )
+    return fleet
+
+
+def demo_fleet(
+    setup: DemoSetup, address: BrokerAddress, *, speed: float, clock: Clock | None = None
+) -> Fleet:
+    """The demo cars as simulated units, starting now with the mileage the registry knows, each
+    with a full status queued so the status page has something to show before the first trip."""
+    start = (clock or SystemClock()).now().replace(microsecond=0)
+    fleet = Fleet(setup.fleet, address, seed=FLEET_SEED, speed=speed, start=start)
+    odometers = {car.vin: car.odometer_km for car in setup.cars}
+    for unit in fleet.units:
+        known = odometers.get(unit.vin)
+        if known is not None:
+            unit.car.state.odometer_km = float(known)
+        unit.send_status(start)
+    return fleet
+
+
+async def drive_fleet(fleet: Fleet, stop: asyncio.Event) -> None:
+    """Drive until ``stop``; a failing simulator is reported and never takes the server down."""
+    try:
+        await fleet.run(stop)
+    except Exception as exc:  # the demo keeps serving with parked cars
+        console.print(f"[yellow]The simulated fleet stopped:[/] {exc!r}")
 
 
 async def _prepare_cars(runtime: Runtime, *, email: str, password: str) -> list[DemoCar]:

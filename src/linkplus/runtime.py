@@ -8,6 +8,8 @@ from linkplus.config import Settings
 from linkplus.db import Database
 from linkplus.kit.clock import Clock
 from linkplus.notifications.channels import MailTransport, PushChannel
+from linkplus.payments.provider import PaymentProvider
+from linkplus.vehicle_link.publisher import CommandPublisher
 
 
 @dataclass
@@ -17,4 +19,8 @@ class Runtime:
     clock: Clock
     mail: MailTransport | None = None
     push: PushChannel | None = None
+    # Sends commands to cars; set where a broker is reachable (serve, demo, worker). Without it
+    # command jobs wait (RetryLater) until a process that has one picks them up.
+    vehicle_link: CommandPublisher | None = None
+    payments: PaymentProvider | None = None  # default: HTTP to settings.payment_provider_url
     worker_name: str = field(default="worker")

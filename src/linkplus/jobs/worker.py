@@ -79,10 +79,13 @@ class Worker:
                     )
                     row.next_run_at = next_occurrence(every, spec.daily_at, now)
 
-    async def tick_schedules(self) -> int:
-        """Queue every schedule that is due; a missed stretch of runs becomes one run."""
+    async def tick_schedules(self) -> list[str]:
+        """Queue every schedule that is due; a missed stretch of runs becomes one run.
+
+        Returns the names of the schedules queued.
+        """
         now = self.runtime.clock.now()
-        queued = 0
+        queued: list[str] = []
         async with self.runtime.db.transaction() as session:
             stmt = select(Schedule).where(Schedule.next_run_at <= now)
             if session.get_bind().dialect.name == "postgresql":
@@ -102,7 +105,7 @@ class Worker:
                 while nxt <= now:
                     nxt = next_occurrence(row.every_seconds, row.daily_at, nxt)
                 row.next_run_at = nxt
-                queued += 1
+                queued.append(row.name)
         return queued
 
     async def _claim(self) -> list[Job]:

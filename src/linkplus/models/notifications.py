@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linkplus.models.base import Base, new_uuid
@@ -81,3 +81,19 @@ class NotificationPreference(Base):
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     email: Mapped[bool]
     push: Mapped[bool]
+
+
+class OutboundEmailAttachment(Base):
+    """A file sent with an outbox e-mail (an invoice's PDF), stored with the message so the
+    delivery job builds the same message on every attempt."""
+
+    __tablename__ = "outbound_email_attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    email_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbound_emails.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(200))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

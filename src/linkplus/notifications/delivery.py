@@ -17,7 +17,7 @@ from linkplus.config import Settings
 from linkplus.jobs import JobContext, RetryLater, enqueue, job
 from linkplus.notifications import repository
 from linkplus.notifications.channels import MailTransport, PushChannel, PushTarget
-from linkplus.notifications.mail import OutgoingMail, SmtpTransport, build_message
+from linkplus.notifications.mail import Attachment, OutgoingMail, SmtpTransport, build_message
 from linkplus.notifications.push import WebPushChannel
 
 DELIVER_EMAIL = "notifications.deliver_email"
@@ -56,12 +56,19 @@ async def deliver_email(ctx: JobContext, payload: dict[str, Any]) -> None:
         if email is None or email.sent_at is not None:
             return
         await repository.count_delivery_attempt(session, email_id)
+        # Only mails queued with attachments have rows to read (the payload says so).
+        files = (
+            await repository.attachments_of(session, email_id)
+            if payload.get("attachments")
+            else []
+        )
         outgoing = OutgoingMail(
             message_key=email.id.hex,
             to=email.to_address,
             subject=email.subject,
             text=email.text_body,
             html=email.html_body,
+            attachments=[Attachment(f.filename, f.mime_type, f.content) for f in files],
         )
     message = build_message(outgoing, sender=ctx.runtime.settings.mail_from, sent_at=ctx.now)
     try:

@@ -8,6 +8,7 @@ percent-decoded, so ``p%40ss`` is the password ``p@ss``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -117,6 +118,22 @@ class SmtpTransport:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail, such as an invoice's PDF."""
+
+    filename: str
+    mime_type: str  # "application/pdf"
+    content: bytes
+
+    def __post_init__(self) -> None:
+        if not self.filename or any(c in self.filename for c in "\r\n\"/\\"):
+            raise ValueError(f"not a plain file name: {self.filename!r}")
+        main, _, sub = self.mime_type.partition("/")
+        if not main or not sub or any(c.isspace() for c in self.mime_type):
+            raise ValueError(f"not a MIME type: {self.mime_type!r}")
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
     """What the message is built from: an outbox row's content and identity."""
 
@@ -125,10 +142,12 @@ class OutgoingMail:
     subject: str
     text: str
     html: str | None = None
+    attachments: Sequence[Attachment] = ()
 
 
 def build_message(mail: OutgoingMail, *, sender: str, sent_at: datetime) -> EmailMessage:
-    """The MIME message: plain text, with an HTML alternative when there is one."""
+    """The MIME message: plain text, with an HTML alternative when there is one, and the
+    attachments after them (the message becomes multipart/mixed)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
@@ -138,6 +157,11 @@ def build_message(mail: OutgoingMail, *, sender: str, sent_at: datetime) -> Emai
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
+    for attachment in mail.attachments:
+        main, _, sub = attachment.mime_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=main, subtype=sub, filename=attachment.filename
+        )
     return message
 
 

@@ -13,6 +13,7 @@ from linkplus.models.notifications import (
     Notification,
     NotificationPreference,
     OutboundEmail,
+    OutboundEmailAttachment,
     PushSubscription,
 )
 
@@ -128,6 +129,24 @@ async def add_email(session: AsyncSession, email: OutboundEmail) -> OutboundEmai
 
 async def get_email(session: AsyncSession, email_id: uuid.UUID) -> OutboundEmail | None:
     return await session.get(OutboundEmail, email_id)
+
+
+async def add_attachments(
+    session: AsyncSession, attachments: list[OutboundEmailAttachment]
+) -> None:
+    session.add_all(attachments)
+    await session.flush()
+
+
+async def attachments_of(
+    session: AsyncSession, email_id: uuid.UUID
+) -> list[OutboundEmailAttachment]:
+    stmt = (
+        select(OutboundEmailAttachment)
+        .where(OutboundEmailAttachment.email_id == email_id)
+        .order_by(OutboundEmailAttachment.position)
+    )
+    return list((await session.scalars(stmt)).all())
 
 
 async def count_delivery_attempt(session: AsyncSession, email_id: uuid.UUID) -> None:

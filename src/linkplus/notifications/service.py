@@ -8,6 +8,7 @@ caller's transaction: nothing leaves the platform unless that transaction commit
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +21,12 @@ from linkplus.models.notifications import (
     Notification,
     NotificationPreference,
     OutboundEmail,
+    OutboundEmailAttachment,
     PushSubscription,
 )
 from linkplus.notifications import preferences, repository
 from linkplus.notifications.delivery import DELIVER_EMAIL, DELIVER_PUSH
+from linkplus.notifications.mail import Attachment
 from linkplus.notifications.errors import (
     NotificationNotFound,
     PushNotConfigured,
@@ -62,8 +65,12 @@ async def queue_email(
     html: str | None = None,
     account_id: uuid.UUID | None = None,
     category: Category = Category.account,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboundEmail:
-    """Put a message in the outbox and queue its delivery (after the caller's commit)."""
+    """Put a message in the outbox and queue its delivery (after the caller's commit).
+
+    Attachments are stored with the message, so every delivery attempt sends the same files.
+    """
     address = to.strip()
     if "\r" in address or "\n" in address or address.count("@") != 1:
         raise ValueError(f"not a single e-mail address: {to!r}")
@@ -81,9 +88,24 @@ async def queue_email(
             attempts=0,
         ),
     )
-    await enqueue(
-        session, DELIVER_EMAIL, {"email_id": str(email.id)}, now=now, dedupe_key=f"email:{email.id}"
-    )
+    if attachments:
+        await repository.add_attachments(
+            session,
+            [
+                OutboundEmailAttachment(
+                    email_id=email.id,
+                    position=position,
+                    filename=attachment.filename,
+                    mime_type=attachment.mime_type,
+                    content=attachment.content,
+                )
+                for position, attachment in enumerate(attachments)
+            ],
+        )
+    payload: dict[str, str | bool] = {"email_id": str(email.id)}
+    if attachments:
+        payload["attachments"] = True
+    await enqueue(session, DELIVER_EMAIL, payload, now=now, dedupe_key=f"email:{email.id}")
     return email
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.models.privacy import Consent, PrivacyModeChange
@@ -85,3 +86,34 @@ async def privacy_history(
         limit
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def latest_location_sharing(
+    session: AsyncSession, vins: Iterable[str]
+) -> dict[str, tuple[datetime, bool]]:
+    """Per car, the latest privacy-mode change (when, and whether sharing is on), for a whole
+    batch of cars in one query. Cars without a change are absent (they share, the default)."""
+    wanted = sorted(set(vins))
+    if not wanted:
+        return {}
+    ranked = (
+        select(
+            PrivacyModeChange.vin,
+            PrivacyModeChange.changed_at,
+            PrivacyModeChange.location_sharing,
+            func.row_number()
+            .over(
+                partition_by=PrivacyModeChange.vin,
+                order_by=(PrivacyModeChange.changed_at.desc(), PrivacyModeChange.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(PrivacyModeChange.vin.in_(wanted))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.vin, ranked.c.changed_at, ranked.c.location_sharing).where(
+            ranked.c.rank == 1
+        )
+    )
+    return {vin: (changed_at, sharing) for vin, changed_at, sharing in rows}

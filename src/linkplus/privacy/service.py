@@ -9,6 +9,7 @@ timestamp on the acceptance, so the history shows both.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -352,3 +353,12 @@ async def privacy_mode_history(
             session, vin=vin, before=before, limit=max(1, min(limit, HISTORY_PAGE))
         )
     ]
+
+
+async def latest_location_sharing(
+    session: AsyncSession, vins: Iterable[str]
+) -> dict[str, tuple[datetime, bool]]:
+    """The latest privacy-mode change per car (time, sharing on?) for many cars at once: the
+    vehicle gateway judges a whole batch of positions with one query. Cars that never changed
+    are absent: they share their location."""
+    return await repository.latest_location_sharing(session, vins)

@@ -11,6 +11,7 @@ car's current primary account.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +65,35 @@ from linkplus.vehicles.catalogue import VehicleModel
 
 STANDARD = "standard"
 
+# --- the subscriptions hook ------------------------------------------------------------------
+# Paid packages (and complimentary ones after their period) work while the car's primary account
+# has a subscription in service. Only the subscriptions domain knows that, and it builds on this
+# one, so it tells us through a registered check instead of being imported here.
+
+SubscriptionCheck = Callable[[AsyncSession, str, uuid.UUID, str, date], Awaitable[bool]]
+_subscription_checks: list[SubscriptionCheck] = []
+
+
+def register_subscription_check(check: SubscriptionCheck) -> Callable[[], None]:
+    """``check(session, vin, account_id, package, today)`` answers whether the account has
+    ``package`` in service on the car today. Returns a function that takes the check away."""
+    _subscription_checks.append(check)
+
+    def unregister() -> None:
+        if check in _subscription_checks:
+            _subscription_checks.remove(check)
+
+    return unregister
+
+
+async def _subscribed(
+    session: AsyncSession, vin: str, account_id: uuid.UUID, package: str, today: date
+) -> bool:
+    for check in list(_subscription_checks):
+        if await check(session, vin, account_id, package, today):
+            return True
+    return False
+
 
 def facts_of(vehicle: Vehicle, model: VehicleModel) -> VehicleFacts:
     return VehicleFacts(
@@ -98,7 +128,7 @@ def _message(found: Availability, state: ServiceState) -> str | None:
     if state is ServiceState.paid_package:
         return (
             f"Part of the paid {package.name} package: it comes with a subscription, which you "
-            "can buy once subscriptions are offered."
+            "can buy in the Connected Services Centre."
         )
     if state is ServiceState.expired:
         assert found.complimentary_until is not None
@@ -123,12 +153,21 @@ async def services_for(
         session, vin=caller.vehicle.vin, account_id=caller.account.id
     )
     live = {row.package: row for row in rows if running(row, now)}
+    subscribed: dict[str, bool] = {}
     states = []
     for found in availability_for(
         facts_of(caller.vehicle, caller.model), today=today, services=service_catalogue()
     ):
-        row = live.get(found.package.code)
+        code = found.package.code
+        row = live.get(code)
         state = state_of(found, activation_active=row is not None, today=today)
+        if state in (ServiceState.paid_package, ServiceState.expired, ServiceState.inactive):
+            if code not in subscribed:
+                subscribed[code] = caller.is_primary and await _subscribed(
+                    session, caller.vehicle.vin, caller.account.id, code, today
+                )
+            if subscribed[code]:
+                state = ServiceState.active
         active_row = row if state is ServiceState.active else None
         states.append(
             ServiceStateOut(
@@ -313,8 +352,10 @@ async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, servic
     as ``standard``) works for the car now: available for it, and for complimentary packages
     activated by the car's current primary account and inside the complimentary period.
 
-    Safety services count as active wherever available; paid packages are never active here
-    (subscriptions are issue 7). Raises ``UnknownService`` for a code the catalogue lacks.
+    Safety services count as active wherever available; paid packages (and complimentary ones
+    after their period) are active while the primary account has a subscription in service
+    (the registered subscriptions check). Raises ``UnknownService`` for a code the catalogue
+    lacks.
     """
     catalogue = service_catalogue()
     known = catalogue.service(service)
@@ -332,15 +373,18 @@ async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, servic
             return False
     elif not package_available(package.code, facts, today=today, services=catalogue):
         return False
-    if package.kind is not PackageKind.complimentary:
-        return package.kind is PackageKind.always_on
+    if package.kind is PackageKind.always_on:
+        return True
     primary = await garage.primary_account_id(session, vin)
     if primary is None:
         return False
-    row = await repository.get_activation(
-        session, vin=vin, account_id=primary, package=package.code
-    )
-    return running(row, now)
+    if package.kind is PackageKind.complimentary:
+        row = await repository.get_activation(
+            session, vin=vin, account_id=primary, package=package.code
+        )
+        if running(row, now):
+            return True
+    return await _subscribed(session, vin, primary, package.code, today)
 
 
 async def needs_activation(

@@ -1,4 +1,9 @@
-"""A fleet of simulated cars on one broker, in one event loop (``linkplus simulate``, ``demo``)."""
+"""A fleet of simulated cars on one broker, in one event loop (``linkplus simulate``, ``demo``).
+
+Every car carries out remote commands (``sim.commands``) signed with its own key, derived from
+``command_master`` exactly as the platform derives it (``remote.signing.derive_key``); a fleet
+built without the master refuses every signed command as ``bad_signature``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from linkplus.remote import signing
 from linkplus.sim.car import SimulatedCar
 from linkplus.sim.clock import ScaledClock, SimClock
+from linkplus.sim.commands import REMOTE_HANDLERS
 from linkplus.sim.roads import GeoPoint, build_network
 from linkplus.sim.unit import CommandHandler, TelematicsUnit
 from linkplus.vehicle_link.client import BrokerAddress
@@ -42,6 +49,7 @@ class Fleet:
         start: datetime,
         clock: SimClock | None = None,
         handlers: Mapping[str, CommandHandler] | None = None,
+        command_master: bytes | None = None,
     ) -> None:
         self.clock = clock if clock is not None else ScaledClock(start, speed)
         self.network = build_network(seed)
@@ -58,7 +66,10 @@ class Fleet:
                 secret=car.secret,
                 address=address,
                 clock=self.clock,
-                handlers=handlers,
+                handlers={**REMOTE_HANDLERS, **(handlers or {})},
+                command_key=(
+                    signing.derive_key(command_master, car.vin) if command_master else None
+                ),
             )
             for car in cars
         ]

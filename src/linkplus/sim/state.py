@@ -38,6 +38,23 @@ class Charging:
 
 
 @dataclass
+class RemoteRuns:
+    """What runs in the parked car because of a remote command, and until when (simulated time).
+
+    The car keeps its own timers: the platform only knows what it asked for, so after a lost
+    answer the two may disagree, and the car's word (its next status) is the one that counts.
+    """
+
+    hazard_until: datetime | None = None
+    climate_since: datetime | None = None
+    climate_until: datetime | None = None
+    climate_renewals_used: int = 0
+    climate_settings: dict[str, object] = field(default_factory=dict)
+    engine_since: datetime | None = None  # the engine runs for basic climate or a remote start
+    engine_until: datetime | None = None
+
+
+@dataclass
 class VehicleState:
     spec: PowertrainSpec
     levels: EnergyLevels
@@ -74,6 +91,11 @@ class VehicleState:
     # Recent consumption, for the range the dashboard shows.
     litres_per_100km: float = 6.0
     kwh_per_100km: float = 17.0
+    # The cabin settings of the last trip, which basic remote climate switches back on.
+    cabin_settings: dict[str, object] = field(
+        default_factory=lambda: {"temperature_c": 21.0, "seat_heating": {"driver": 1}}
+    )
+    remote: RemoteRuns = field(default_factory=RemoteRuns)
 
     # --- verbs ---------------------------------------------------------------------------
 

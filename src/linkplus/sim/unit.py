@@ -7,6 +7,11 @@ outbox. The *link* keeps an MQTT connection while the car has coverage and is aw
 outbox oldest first (a message leaves the outbox only once the broker acknowledged it, so a
 lost connection never loses or reorders anything) and answers commands.
 
+Commands other than ``refresh`` must carry a valid signature (``remote.signing``) made with the
+unit's own command key: the unit refuses, and reports why, a command signed for another car, a
+forged or altered one, an expired one, the same one again and one with a lower counter.
+``refresh`` only asks for a status, so an unsigned one is answered (the vehicle link sends it).
+
 Underground car parks: coverage goes when the car drives down the ramp and comes back when it
 drives out on its next trip; everything in between waits in the outbox. Sleep: nine days after
 the last engine-off the unit sends ``sleeping`` and disconnects; commands wait in its broker
@@ -27,6 +32,7 @@ from typing import Any, Literal
 import aiomqtt
 import structlog
 
+from linkplus.remote import signing
 from linkplus.sim.car import (
     COVERAGE_BACK_AFTER_START_S,
     COVERAGE_LOST_BEFORE_END_S,
@@ -110,6 +116,7 @@ class TelematicsUnit:
         clock: SimClock,
         handlers: Mapping[str, CommandHandler] | None = None,
         plan: Iterable[PlannedTrip] | None = None,
+        command_key: bytes | None = None,
     ) -> None:
         self.car = car
         self.vin = car.vin
@@ -137,6 +144,11 @@ class TelematicsUnit:
         self._ready_at = self._start
         self._handled: set[uuid.UUID] = set()
         self._plan_done = False
+        # The key commands are signed with for this car (None: it obeys no signed command) and
+        # the highest counter it has accepted; both survive reconnects, as in a real unit.
+        self.command_key = command_key
+        self.last_counter: int | None = None
+        self._timers: set[asyncio.Task[None]] = set()
 
     # --- observable state ------------------------------------------------------------
 
@@ -236,6 +248,32 @@ class TelematicsUnit:
             ),
         )
 
+    # --- the car's own timers -------------------------------------------------------------
+
+    def at(self, moment: datetime, action: Callable[[datetime], None]) -> None:
+        """Run ``action(moment)`` once simulated time reaches ``moment`` (hazard lights, climate
+        and a remotely started engine switch themselves off this way)."""
+
+        async def wait_then_act() -> None:
+            await self.clock.sleep_until(moment)
+            self.car.advance(moment)
+            action(moment)
+
+        task = asyncio.create_task(wait_then_act(), name=f"sim-timer-{self.vin}")
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    @property
+    def timers(self) -> int:
+        """Timers still waiting."""
+        return len(self._timers)
+
+    async def stop_timers(self) -> None:
+        timers = list(self._timers)
+        for task in timers:
+            task.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
+
     # --- running -----------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -246,6 +284,7 @@ class TelematicsUnit:
             link.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await link
+            await self.stop_timers()
 
     async def _wait(self, moment: datetime, stop: asyncio.Event) -> bool:
         """Until ``moment`` in simulated time; False if the run was stopped first."""
@@ -477,11 +516,19 @@ class TelematicsUnit:
             await self.handle(command)
 
     async def handle(self, command: Command) -> None:
-        """Apply one command (each command id once: QoS 1 may deliver it twice)."""
+        """Apply one command (each command id once: QoS 1 may deliver it twice; a signed one
+        delivered again is refused as ``replayed``, which changes nothing on the platform once
+        the first answer has finished the command)."""
+        now = self.clock.now()
+        if command.type != COMMAND_REFRESH or command.signature is not None:
+            refusal = self._signature_refusal(command, now)
+            if refusal is not None:
+                self.car.advance(now)
+                self.report(command.msg_id, CommandStatus.rejected, at=now, reason=refusal)
+                return
         if command.msg_id in self._handled:
             return
         self._handled.add(command.msg_id)
-        now = self.clock.now()
         self.car.advance(now)
         if command.expires_at <= now:
             self.report(command.msg_id, CommandStatus.rejected, at=now, reason="expired")
@@ -491,3 +538,16 @@ class TelematicsUnit:
             self.report(command.msg_id, CommandStatus.rejected, at=now, reason="unknown_command")
             return
         await handler(self, command)
+
+    def _signature_refusal(self, command: Command, now: datetime) -> str | None:
+        """The reason to refuse ``command``, or None after accepting its counter."""
+        if self.command_key is None:
+            return signing.VerifyOutcome.bad_signature.value
+        outcome = signing.verify(
+            self.command_key, command, self.vin, now=now, last_counter=self.last_counter
+        )
+        if outcome is not signing.VerifyOutcome.ok:
+            log.info("sim_unit_refused_command", vin=self.vin, reason=outcome.value)
+            return outcome.value
+        self.last_counter = signing.counter_of(command)
+        return None

@@ -1,0 +1,145 @@
+"""Remote control of a car: commands, their live progress, what runs now, climate schedules.
+
+Primary account only (``PrimaryVehicle``): another account's VIN is 404, a secondary account 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.garage.deps import PrimaryVehicle
+from linkplus.remote import reactions, scheduling, service
+from linkplus.remote.schemas import (
+    CommandIn,
+    CommandOut,
+    RemoteStateOut,
+    ScheduleIn,
+    ScheduleOut,
+    ScheduleUpdate,
+)
+
+__all__ = ["reactions", "router"]  # importing the router registers the remote-control jobs
+
+router = APIRouter(tags=["remote control"])
+
+
+@router.post("/vehicles/{vin}/commands", status_code=202)
+async def send_command(
+    body: CommandIn,
+    car: PrimaryVehicle,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CommandOut:
+    """Send a command; 202 with its state, or 200 with the earlier command for a repeated
+    ``Idempotency-Key``. Follow it with GET or the event stream."""
+    out, created = await service.submit(
+        session, runtime, car, body, idempotency_key=idempotency_key
+    )
+    if not created:
+        response.status_code = 200
+    return out
+
+
+@router.get("/vehicles/{vin}/commands")
+async def list_commands(
+    car: PrimaryVehicle,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[CommandOut]:
+    """The car's latest commands, newest first."""
+    return await service.list_commands(session, runtime, car, limit=limit)
+
+
+@router.get("/vehicles/{vin}/commands/stream")
+async def command_stream(
+    car: PrimaryVehicle,
+    runtime: RuntimeDep,
+    request: Request,
+    max_events: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Server-sent events: every state change of this car's commands (``event: command``), with
+    the time left for climate, engine and hazard lights; comment lines keep it alive."""
+    vin = car.vehicle.vin
+    start = after
+    if start is None and last_event_id is not None and last_event_id.isdigit():
+        start = int(last_event_id)
+    if start is None:
+        start = await service.stream_start(runtime, vin=vin)
+    events = service.command_events(
+        runtime,
+        vin=vin,
+        after_id=start,
+        max_events=max_events,
+        disconnected=request.is_disconnected,
+    )
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/vehicles/{vin}/commands/{command_id}")
+async def get_command(
+    command_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
+) -> CommandOut:
+    return await service.get_command(session, runtime, car, command_id)
+
+
+@router.get("/vehicles/{vin}/remote-state")
+async def remote_state(
+    car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
+) -> RemoteStateOut:
+    """What runs on the car now (climate, engine, hazard lights) with the seconds left, the
+    renewals left, and the commands still on their way."""
+    return await service.remote_state(session, runtime, car)
+
+
+@router.get("/vehicles/{vin}/climate-schedules")
+async def list_schedules(
+    car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
+) -> list[ScheduleOut]:
+    return await scheduling.list_schedules(session, runtime, car)
+
+
+@router.post("/vehicles/{vin}/climate-schedules", status_code=201)
+async def create_schedule(
+    data: ScheduleIn, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
+) -> ScheduleOut:
+    return await scheduling.create_schedule(session, runtime, car, data)
+
+
+@router.get("/vehicles/{vin}/climate-schedules/{schedule_id}")
+async def get_schedule(
+    schedule_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
+) -> ScheduleOut:
+    return await scheduling.get_schedule(session, runtime, car, schedule_id)
+
+
+@router.patch("/vehicles/{vin}/climate-schedules/{schedule_id}")
+async def update_schedule(
+    schedule_id: uuid.UUID,
+    changes: ScheduleUpdate,
+    car: PrimaryVehicle,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ScheduleOut:
+    return await scheduling.update_schedule(session, runtime, car, schedule_id, changes)
+
+
+@router.delete("/vehicles/{vin}/climate-schedules/{schedule_id}", status_code=204)
+async def delete_schedule(
+    schedule_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    await scheduling.delete_schedule(session, runtime, car, schedule_id)
+    return Response(status_code=204)

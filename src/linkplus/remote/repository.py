@@ -1,0 +1,227 @@
+"""All SQL of the remote-control feature."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.models.remote import (
+    ClimateSchedule,
+    RemoteCommand,
+    RemoteCommandChange,
+    RemoteVehicleState,
+    SvtActive,
+)
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+async def add_command(session: AsyncSession, command: RemoteCommand) -> None:
+    session.add(command)
+    await session.flush()
+
+
+async def get_command(
+    session: AsyncSession, command_id: uuid.UUID, *, for_update: bool = False
+) -> RemoteCommand | None:
+    stmt = select(RemoteCommand).where(RemoteCommand.id == command_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def by_idempotency_key(
+    session: AsyncSession, *, account_id: uuid.UUID, key: str
+) -> RemoteCommand | None:
+    stmt = select(RemoteCommand).where(
+        RemoteCommand.account_id == account_id, RemoteCommand.idempotency_key == key
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def busy_command(session: AsyncSession, busy_key: str) -> RemoteCommand | None:
+    stmt = select(RemoteCommand).where(RemoteCommand.busy_key == busy_key)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def open_commands(session: AsyncSession, vin: str) -> list[RemoteCommand]:
+    stmt = (
+        select(RemoteCommand)
+        .where(RemoteCommand.vin == vin, RemoteCommand.busy_key.is_not(None))
+        .order_by(RemoteCommand.created_at)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def recent_commands(session: AsyncSession, vin: str, *, limit: int) -> list[RemoteCommand]:
+    stmt = (
+        select(RemoteCommand)
+        .where(RemoteCommand.vin == vin)
+        .order_by(RemoteCommand.created_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def accepted_since_for_vehicle(
+    session: AsyncSession, vin: str, since: datetime
+) -> list[datetime]:
+    stmt = select(RemoteCommand.created_at).where(
+        RemoteCommand.vin == vin, RemoteCommand.created_at > since
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def accepted_since_for_account(
+    session: AsyncSession, account_id: uuid.UUID, since: datetime
+) -> list[datetime]:
+    stmt = select(RemoteCommand.created_at).where(
+        RemoteCommand.account_id == account_id,
+        RemoteCommand.schedule_id.is_(None),
+        RemoteCommand.created_at > since,
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def commands_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, RemoteCommand]:
+    if not ids:
+        return {}
+    stmt = select(RemoteCommand).where(RemoteCommand.id.in_(list(set(ids))))
+    return {row.id: row for row in (await session.scalars(stmt)).all()}
+
+
+# --- state changes -------------------------------------------------------------------------------
+
+
+async def add_change(
+    session: AsyncSession, *, vin: str, command_id: uuid.UUID, state: str, at: datetime
+) -> None:
+    session.add(RemoteCommandChange(vin=vin, command_id=command_id, state=state, at=at))
+    await session.flush()
+
+
+async def changes_after(
+    session: AsyncSession, *, vin: str, after_id: int, limit: int
+) -> list[RemoteCommandChange]:
+    stmt = (
+        select(RemoteCommandChange)
+        .where(RemoteCommandChange.vin == vin, RemoteCommandChange.id > after_id)
+        .order_by(RemoteCommandChange.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def last_change_before(session: AsyncSession, *, vin: str, at: datetime) -> int:
+    """The id of the newest change of ``vin`` older than ``at`` (0 when none)."""
+    stmt = (
+        select(RemoteCommandChange.id)
+        .where(RemoteCommandChange.vin == vin, RemoteCommandChange.at < at)
+        .order_by(RemoteCommandChange.id.desc())
+        .limit(1)
+    )
+    found = (await session.scalars(stmt)).first()
+    return int(found) if found is not None else 0
+
+
+# --- per-car state ------------------------------------------------------------------------------
+
+
+async def ensure_vehicle_state(session: AsyncSession, vin: str) -> None:
+    values = {"vin": vin, "last_counter": 0, "climate_renewals_used": 0, "climate_advanced": False}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        await session.execute(
+            postgresql.insert(RemoteVehicleState)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["vin"])
+        )
+    else:
+        await session.execute(
+            sqlite.insert(RemoteVehicleState)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["vin"])
+        )
+
+
+async def vehicle_state(
+    session: AsyncSession, vin: str, *, for_update: bool = False
+) -> RemoteVehicleState | None:
+    stmt = select(RemoteVehicleState).where(RemoteVehicleState.vin == vin)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def next_counter(session: AsyncSession, vin: str) -> int:
+    """Take the car's next signature counter. The UPDATE locks the row until the transaction
+    ends, so two senders for one car take turns and publish in counter order."""
+    await ensure_vehicle_state(session, vin)
+    stmt = (
+        update(RemoteVehicleState)
+        .where(RemoteVehicleState.vin == vin)
+        .values(last_counter=RemoteVehicleState.last_counter + 1)
+        .returning(RemoteVehicleState.last_counter)
+        .execution_options(synchronize_session=False)
+    )
+    counter = (await session.execute(stmt)).scalar_one()
+    return int(counter)
+
+
+# --- stolen-vehicle tracking ---------------------------------------------------------------------
+
+
+async def svt_flag(session: AsyncSession, vin: str) -> SvtActive | None:
+    return await session.get(SvtActive, vin)
+
+
+async def set_svt(session: AsyncSession, flag: SvtActive) -> None:
+    session.add(flag)
+    await session.flush()
+
+
+async def clear_svt(session: AsyncSession, vin: str) -> bool:
+    flag = await session.get(SvtActive, vin)
+    if flag is None:
+        return False
+    await session.delete(flag)
+    await session.flush()
+    return True
+
+
+# --- climate schedules ---------------------------------------------------------------------------
+
+
+async def add_schedule(session: AsyncSession, schedule: ClimateSchedule) -> None:
+    session.add(schedule)
+    await session.flush()
+
+
+async def schedules_of(session: AsyncSession, vin: str) -> list[ClimateSchedule]:
+    stmt = (
+        select(ClimateSchedule)
+        .where(ClimateSchedule.vin == vin)
+        .order_by(ClimateSchedule.created_at, ClimateSchedule.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_schedule(
+    session: AsyncSession, schedule_id: uuid.UUID, *, for_update: bool = False
+) -> ClimateSchedule | None:
+    stmt = select(ClimateSchedule).where(ClimateSchedule.id == schedule_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def delete_schedule(session: AsyncSession, schedule: ClimateSchedule) -> None:
+    await session.delete(schedule)
+    await session.flush()

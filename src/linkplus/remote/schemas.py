@@ -1,0 +1,143 @@
+"""Request and response bodies of the remote-control API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SimpleType = Literal[
+    "door-lock",
+    "door-unlock",
+    "hazard-lights-on",
+    "engine-start",
+    "engine-stop",
+    "climate-renew",
+    "climate-stop",
+]
+SeatLevel = Annotated[int, Field(ge=0, le=3)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SimpleCommandIn(_In):
+    """A command without parameters."""
+
+    type: SimpleType
+
+
+class Seats(_In):
+    """Levels 0 (off) to 3 per seat; seats not named keep their setting."""
+
+    driver: SeatLevel | None = None
+    passenger: SeatLevel | None = None
+    rear_left: SeatLevel | None = None
+    rear_right: SeatLevel | None = None
+
+
+class Defrost(_In):
+    front: bool = False
+    rear: bool = False
+
+
+class ClimateSettings(_In):
+    """Advanced remote climate. Leave all out for basic climate, which restores the settings of
+    the last trip (and on petrol, diesel and hybrid cars starts the engine)."""
+
+    temperature_c: float | None = Field(default=None, ge=16, le=30, multiple_of=0.5)
+    seat_heating: Seats | None = None
+    seat_ventilation: Seats | None = None
+    steering_wheel_heating: bool | None = None
+    defrost: Defrost | None = None
+
+    def settings(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True, exclude={"type"})
+
+
+class ClimateStartIn(ClimateSettings):
+    type: Literal["climate-start"]
+
+
+CommandIn = Annotated[SimpleCommandIn | ClimateStartIn, Field(discriminator="type")]
+
+
+class CommandOut(BaseModel):
+    id: uuid.UUID
+    vin: str
+    type: str
+    subsystem: str
+    state: Literal["accepted", "sent", "acknowledged", "completed", "failed", "expired"]
+    code: str | None = Field(description="Why it failed or expired (a stable code).")
+    message: str | None = Field(description="What the owner can do about a failure.")
+    params: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    finished_at: datetime | None
+    runs_until: datetime | None = Field(
+        description="Climate, engine and hazard lights: when the car switches them off."
+    )
+    seconds_left: int | None = Field(description="Seconds until ``runs_until`` (0 when over).")
+    from_schedule: uuid.UUID | None
+
+
+class RemoteStateOut(BaseModel):
+    """What runs on the car now, by the commands it completed."""
+
+    vin: str
+    climate_until: datetime | None
+    climate_seconds_left: int
+    climate_renewals_left: int
+    engine_until: datetime | None
+    engine_seconds_left: int
+    hazard_until: datetime | None
+    hazard_seconds_left: int
+    open_commands: list[CommandOut]
+
+
+class ScheduleIn(_In):
+    name: str = Field(default="Remote climate", min_length=1, max_length=60)
+    kind: Literal["weekly", "once"]
+    weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
+    at: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Local time HH:MM.")
+    on_date: date | None = Field(default=None, description="The day of a one-off schedule.")
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA name, e.g. Europe/Vienna; default: the car's market's main zone.",
+    )
+    enabled: bool = True
+    climate: ClimateSettings = Field(default_factory=ClimateSettings)
+
+
+class ScheduleUpdate(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=60)
+    kind: Literal["weekly", "once"] | None = None
+    weekdays: list[Weekday] | None = Field(default=None, max_length=7)
+    at: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    on_date: date | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    enabled: bool | None = None
+    climate: ClimateSettings | None = None
+
+
+class ScheduleOut(BaseModel):
+    id: uuid.UUID
+    vin: str
+    name: str
+    kind: str
+    weekdays: list[str]
+    at: str
+    on_date: date | None
+    timezone: str
+    enabled: bool
+    climate: dict[str, Any]
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_command_id: uuid.UUID | None

@@ -1,0 +1,150 @@
+"""The daily billing run: charges what is due, retries what failed, ends what ran out, refunds,
+invoices, notices. ``linkplus billing run [--date D]`` and the daily schedule both call
+``run_billing``.
+
+Idempotent and resumable: each subscription is advanced to the day in its own transaction
+(``DayReached``; the actions are recorded with stable keys), then its money is settled
+(``ledger.settle``). A run that stops half-way leaves every subscription either not yet advanced
+(the next run does it) or advanced with its payments pending (the next run reconciles them with
+the provider by key). Running it twice for a day does nothing the second time.
+
+Several runs at once (two workers, two processes) share the work: a run claims a batch of due
+rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the write lock orders the
+claims), and even if two runs ever held the same row, the subscription row is locked while its
+state changes and the provider's idempotency keys make a repeated charge the same charge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, timedelta
+from typing import Any
+
+import structlog
+
+from linkplus.billing.lifecycle import DayReached, apply
+from linkplus.jobs import JobContext, job, schedule
+from linkplus.payments import service as payments
+from linkplus.payments.provider import PaymentProvider
+from linkplus.runtime import Runtime
+from linkplus.subscriptions import ledger, repository
+from linkplus.subscriptions.ledger import Tally
+
+log = structlog.get_logger("linkplus.subscriptions")
+
+BILLING_RUN = "subscriptions.billing_run"
+LEASE = timedelta(minutes=15)
+
+
+@dataclass
+class RunReport:
+    day: date
+    processed: int = 0
+    cards_told: int = 0
+    tally: Tally = field(default_factory=Tally)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "processed": self.processed,
+            "cards_told": self.cards_told,
+            **asdict(self.tally),
+        }
+
+
+def today(runtime: Runtime) -> date:
+    return runtime.clock.now().astimezone(UTC).date()
+
+
+async def advance(
+    runtime: Runtime,
+    subscription_id: uuid.UUID,
+    *,
+    day: date,
+    provider: PaymentProvider | None = None,
+) -> Tally:
+    """Bring one subscription to ``day`` and settle its money."""
+    tally = Tally()
+    now = runtime.clock.now()
+    fresh: frozenset[str] = frozenset()
+    async with runtime.db.transaction() as session:
+        row = await repository.lock(session, subscription_id)
+        if row is None or row.next_run_on is None or row.next_run_on > day:
+            return tally  # another run got there first
+        before = {c.idempotency_key for c in await repository.pending_charges(session, row.id)}
+        before |= {r.idempotency_key for r in await repository.pending_refunds(session, row.id)}
+        state = ledger.state_of(row)
+        transition = apply(state, DayReached(max(day, state.last_day)))
+        await ledger.record(session, runtime, row, transition, now=now, tally=tally)
+        after = {c.idempotency_key for c in await repository.pending_charges(session, row.id)}
+        after |= {r.idempotency_key for r in await repository.pending_refunds(session, row.id)}
+        fresh = frozenset(after - before)
+    tally.add(await ledger.settle(runtime, subscription_id, day=day, fresh=fresh, provider=provider))
+    return tally
+
+
+async def run_billing(
+    runtime: Runtime,
+    *,
+    day: date | None = None,
+    worker: str | None = None,
+    batch: int = 200,
+    concurrency: int = 1,
+    provider: PaymentProvider | None = None,
+) -> RunReport:
+    """Process every subscription due on or before ``day`` (default: today), then tell owners
+    whose primary card is about to expire. Returns what it did."""
+    day = day or today(runtime)
+    worker = worker or f"billing:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    report = RunReport(day)
+    gate = asyncio.Semaphore(max(1, concurrency))
+    held: list[uuid.UUID] = []
+
+    async def one(subscription_id: uuid.UUID) -> None:
+        async with gate:
+            try:
+                report.tally.add(
+                    await advance(runtime, subscription_id, day=day, provider=provider)
+                )
+            except Exception:
+                # One broken subscription must not stop everyone else's billing; its charge row
+                # (if any) stays pending and the next run reconciles it.
+                log.exception("billing_failed", subscription_id=str(subscription_id))
+                report.tally.errors += 1
+            report.processed += 1
+
+    try:
+        while True:
+            now = runtime.clock.now()
+            async with runtime.db.transaction() as session:
+                ids = await repository.claim_due(
+                    session, day=day, now=now, lease_until=now + LEASE, worker=worker, limit=batch
+                )
+            if not ids:
+                break
+            held.extend(ids)
+            await asyncio.gather(*(one(i) for i in ids))
+    finally:
+        for start in range(0, len(held), 1000):
+            async with runtime.db.transaction() as session:
+                await repository.release(session, held[start : start + 1000], worker=worker)
+    async with runtime.db.transaction() as session:
+        report.cards_told = await payments.notify_expiring_cards(
+            session, runtime, now=runtime.clock.now()
+        )
+    log.info("billing_run_done", **report.as_dict())
+    return report
+
+
+@job(BILLING_RUN, max_attempts=3)
+async def billing_run_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The scheduled daily run. It opens its own transactions (it never touches ``ctx.session``
+    while the provider is called, so SQLite's write lock is not held across the calls)."""
+    await run_billing(ctx.runtime)
+
+
+schedule("subscriptions.daily_billing_run", BILLING_RUN, daily_at="03:00")

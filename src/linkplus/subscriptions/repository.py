@@ -1,0 +1,266 @@
+"""All SQL of the subscriptions domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.models.subscriptions import (
+    SubscriptionCharge,
+    SubscriptionNotice,
+    SubscriptionRefund,
+    SubscriptionRow,
+)
+
+PENDING = "pending"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+LIVE = SubscriptionRow.status != "ended"
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def insert_subscription(session: AsyncSession, row: SubscriptionRow) -> bool:
+    """Insert in a savepoint; False when another live subscription of the package on the car
+    won the unique index (two purchases racing)."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def get(session: AsyncSession, subscription_id: uuid.UUID) -> SubscriptionRow | None:
+    return await session.get(SubscriptionRow, subscription_id)
+
+
+async def lock(session: AsyncSession, subscription_id: uuid.UUID) -> SubscriptionRow | None:
+    """The row, locked for this transaction (PostgreSQL; SQLite holds the write lock anyway),
+    with its values read afresh."""
+    stmt = (
+        select(SubscriptionRow)
+        .where(SubscriptionRow.id == subscription_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def of_vehicle(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID | None = None
+) -> list[SubscriptionRow]:
+    """The car's subscriptions (of one account), oldest first."""
+    stmt = select(SubscriptionRow).where(SubscriptionRow.vin == vin)
+    if account_id is not None:
+        stmt = stmt.where(SubscriptionRow.account_id == account_id)
+    stmt = stmt.order_by(SubscriptionRow.created_at, SubscriptionRow.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def live_of_vehicle(session: AsyncSession, *, vin: str) -> list[SubscriptionRow]:
+    stmt = select(SubscriptionRow).where(SubscriptionRow.vin == vin, LIVE)
+    return list((await session.scalars(stmt)).all())
+
+
+async def of_account(session: AsyncSession, account_id: uuid.UUID) -> list[SubscriptionRow]:
+    stmt = (
+        select(SubscriptionRow)
+        .where(SubscriptionRow.account_id == account_id)
+        .order_by(SubscriptionRow.created_at, SubscriptionRow.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def trial_packages(
+    session: AsyncSession, *, account_id: uuid.UUID | None = None, vin: str | None = None
+) -> set[str]:
+    """Packages that had a one-month trial, by this customer (on any car) or on this car."""
+    stmt = select(SubscriptionRow.package).where(SubscriptionRow.trial_months > 0)
+    if account_id is not None:
+        stmt = stmt.where(SubscriptionRow.account_id == account_id)
+    if vin is not None:
+        stmt = stmt.where(SubscriptionRow.vin == vin)
+    return set((await session.scalars(stmt)).all())
+
+
+async def withdrawal_used(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    stmt = select(SubscriptionRow.id).where(
+        SubscriptionRow.account_id == account_id,
+        SubscriptionRow.cancel_rule == "withdrawal_full_refund",
+    )
+    return (await session.scalars(stmt.limit(1))).first() is not None
+
+
+async def has_paid_in_service(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """A paid subscription that still has to be paid for, or whose retries are pending."""
+    stmt = select(SubscriptionRow.id).where(
+        SubscriptionRow.account_id == account_id,
+        SubscriptionRow.kind == "paid",
+        SubscriptionRow.status.in_(("trialing", "pending_payment", "active", "past_due")),
+    )
+    return (await session.scalars(stmt.limit(1))).first() is not None
+
+
+async def in_service(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID, package: str, today: date
+) -> bool:
+    stmt = select(SubscriptionRow.id).where(
+        SubscriptionRow.vin == vin,
+        SubscriptionRow.account_id == account_id,
+        SubscriptionRow.package == package,
+        SubscriptionRow.status.in_(("complimentary", "trialing", "active", "past_due", "cancelled")),
+        or_(SubscriptionRow.service_ends_on.is_(None), SubscriptionRow.service_ends_on > today),
+    )
+    return (await session.scalars(stmt.limit(1))).first() is not None
+
+
+# --- the billing run -------------------------------------------------------------------------
+
+
+async def claim_due(
+    session: AsyncSession, *, day: date, now: datetime, lease_until: datetime, worker: str, limit: int
+) -> list[uuid.UUID]:
+    """Take up to ``limit`` due rows nobody holds, for ``worker`` until ``lease_until``.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent runs take different rows. SQLite: the
+    transaction holds the database's write lock from its first statement (``BEGIN IMMEDIATE``),
+    so claims are one after the other.
+    """
+    stmt = (
+        select(SubscriptionRow.id)
+        .where(
+            SubscriptionRow.next_run_on.is_not(None),
+            SubscriptionRow.next_run_on <= day,
+            or_(SubscriptionRow.claimed_until.is_(None), SubscriptionRow.claimed_until < now),
+        )
+        .order_by(SubscriptionRow.next_run_on, SubscriptionRow.id)
+        .limit(limit)
+    )
+    if _postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(stmt)).all())
+    if ids:
+        await session.execute(
+            update(SubscriptionRow)
+            .where(SubscriptionRow.id.in_(ids))
+            .values(claimed_by=worker, claimed_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+async def release(session: AsyncSession, ids: Sequence[uuid.UUID], *, worker: str) -> None:
+    await session.execute(
+        update(SubscriptionRow)
+        .where(SubscriptionRow.id.in_(list(ids)), SubscriptionRow.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- charges, refunds, notices ---------------------------------------------------------------
+
+
+async def charge_by_key(session: AsyncSession, key: str) -> SubscriptionCharge | None:
+    stmt = select(SubscriptionCharge).where(SubscriptionCharge.idempotency_key == key)
+    return (await session.scalars(stmt)).first()
+
+
+async def add(session: AsyncSession, row: SubscriptionCharge | SubscriptionRefund) -> None:
+    session.add(row)
+    await session.flush()
+
+
+async def pending_charges(
+    session: AsyncSession, subscription_id: uuid.UUID
+) -> list[SubscriptionCharge]:
+    stmt = (
+        select(SubscriptionCharge)
+        .where(
+            SubscriptionCharge.subscription_id == subscription_id,
+            SubscriptionCharge.state == PENDING,
+        )
+        .order_by(SubscriptionCharge.period, SubscriptionCharge.attempt)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def charges_of(
+    session: AsyncSession, subscription_ids: Sequence[uuid.UUID]
+) -> list[SubscriptionCharge]:
+    stmt = (
+        select(SubscriptionCharge)
+        .where(SubscriptionCharge.subscription_id.in_(list(subscription_ids)))
+        .order_by(SubscriptionCharge.created_at, SubscriptionCharge.period)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def paid_charge(
+    session: AsyncSession, subscription_id: uuid.UUID, period: int
+) -> SubscriptionCharge | None:
+    stmt = select(SubscriptionCharge).where(
+        SubscriptionCharge.subscription_id == subscription_id,
+        SubscriptionCharge.period == period,
+        SubscriptionCharge.state == SUCCEEDED,
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def refund_by_key(session: AsyncSession, key: str) -> SubscriptionRefund | None:
+    stmt = select(SubscriptionRefund).where(SubscriptionRefund.idempotency_key == key)
+    return (await session.scalars(stmt)).first()
+
+
+async def pending_refunds(
+    session: AsyncSession, subscription_id: uuid.UUID
+) -> list[SubscriptionRefund]:
+    stmt = (
+        select(SubscriptionRefund)
+        .where(
+            SubscriptionRefund.subscription_id == subscription_id,
+            SubscriptionRefund.state == PENDING,
+        )
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def refunds_of(
+    session: AsyncSession, subscription_ids: Sequence[uuid.UUID]
+) -> list[SubscriptionRefund]:
+    stmt = (
+        select(SubscriptionRefund)
+        .where(SubscriptionRefund.subscription_id.in_(list(subscription_ids)))
+        .order_by(SubscriptionRefund.created_at)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def add_notice(session: AsyncSession, notice: SubscriptionNotice) -> bool:
+    """Record a notice; False when it was given before (its key is taken)."""
+    exists = await session.get(SubscriptionNotice, (notice.subscription_id, notice.key))
+    if exists is not None:
+        return False
+    session.add(notice)
+    await session.flush()
+    return True
+
+
+async def notices_of(session: AsyncSession, subscription_id: uuid.UUID) -> list[SubscriptionNotice]:
+    stmt = (
+        select(SubscriptionNotice)
+        .where(SubscriptionNotice.subscription_id == subscription_id)
+        .order_by(SubscriptionNotice.sent_at, SubscriptionNotice.key)
+    )
+    return list((await session.scalars(stmt)).all())
+

@@ -1,0 +1,130 @@
+"""All SQL of the trips feature."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from linkplus.models.trips import Trip, TripNotSaved
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def known_trip(session: AsyncSession, *, vin: str, trip_id: uuid.UUID) -> bool:
+    """Whether the car's trip was already taken in, saved or not."""
+    saved = exists().where(Trip.vin == vin, Trip.trip_id == trip_id)
+    refused = exists().where(TripNotSaved.vin == vin, TripNotSaved.trip_id == trip_id)
+    return bool(await session.scalar(select(or_(saved, refused))))
+
+
+async def add_trip(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID | None:
+    """Store a saved trip; None when another worker stored the same trip first."""
+    stmt = (
+        _insert(session, Trip)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["vin", "trip_id"])
+        .returning(Trip.id)
+    )
+    found: uuid.UUID | None = (await session.execute(stmt)).scalar_one_or_none()
+    return found
+
+
+async def add_not_saved(session: AsyncSession, row: dict[str, Any]) -> bool:
+    stmt = (
+        _insert(session, TripNotSaved)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["vin", "trip_id"])
+        .returning(TripNotSaved.trip_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def _owned(vin: str, account_id: uuid.UUID) -> Any:
+    return and_(Trip.vin == vin, Trip.account_id == account_id)
+
+
+async def page_of_trips(
+    session: AsyncSession,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[Trip]:
+    """Newest first by start time; ``before`` is the (start, id) of the last one already shown."""
+    stmt = select(Trip).where(_owned(vin, account_id))
+    if before is not None:
+        started, trip_id = before
+        stmt = stmt.where(
+            or_(Trip.started_at < started, and_(Trip.started_at == started, Trip.id < trip_id))
+        )
+    rows = await session.scalars(stmt.order_by(Trip.started_at.desc(), Trip.id.desc()).limit(limit))
+    return list(rows)
+
+
+async def get_trip(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID, trip_id: uuid.UUID
+) -> Trip | None:
+    row = await session.scalar(
+        select(Trip)
+        .options(undefer(Trip.samples))
+        .where(_owned(vin, account_id), Trip.id == trip_id)
+    )
+    return row
+
+
+async def trips_between(
+    session: AsyncSession,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    start: datetime | None,
+    end: datetime | None,
+    with_samples: bool = False,
+) -> list[Trip]:
+    """Trips that started in [start, end), oldest first."""
+    stmt = select(Trip).where(_owned(vin, account_id))
+    if with_samples:
+        stmt = stmt.options(undefer(Trip.samples))
+    if start is not None:
+        stmt = stmt.where(Trip.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(Trip.started_at < end)
+    rows = await session.scalars(stmt.order_by(Trip.started_at, Trip.id))
+    return list(rows)
+
+
+async def has_trips(session: AsyncSession, *, vin: str) -> bool:
+    saved = exists().where(Trip.vin == vin)
+    refused = exists().where(TripNotSaved.vin == vin)
+    return bool(await session.scalar(select(or_(saved, refused))))
+
+
+async def not_saved(
+    session: AsyncSession,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[tuple[datetime, str]]:
+    """(start, reason) of every trip of the car not saved while the account was its primary."""
+    stmt = select(TripNotSaved.started_at, TripNotSaved.reason).where(
+        TripNotSaved.vin == vin, TripNotSaved.account_id == account_id
+    )
+    if start is not None:
+        stmt = stmt.where(TripNotSaved.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(TripNotSaved.started_at < end)
+    rows = await session.execute(stmt.order_by(TripNotSaved.started_at))
+    return [(row[0], row[1]) for row in rows]

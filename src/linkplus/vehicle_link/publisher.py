@@ -1,0 +1,72 @@
+"""Sending commands to cars: the seam between jobs and the MQTT broker.
+
+``CommandPublisher`` is what ``Runtime.vehicle_link`` holds. The real one keeps one gateway
+connection per process, opened on first use and opened again after the broker went away; a
+command is published at QoS 1 to ``lp/v1/<VIN>/commands``, where the car's persistent session
+keeps it until the car comes back (it drops it itself once ``expires_at`` has passed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Protocol
+
+import aiomqtt
+import structlog
+
+from linkplus.vehicle_link.client import BrokerAddress, gateway_client
+from linkplus.vehicle_link.protocol import Channel, Command, encode, topic
+
+log = structlog.get_logger("linkplus.vehicle_link.publisher")
+
+
+class CommandPublisher(Protocol):
+    async def publish_command(self, vin: str, command: Command) -> None:
+        """Hand the command to the broker (QoS 1); raises ``aiomqtt.MqttError`` when it cannot."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def instance_name(text: str) -> str:
+    """A gateway client-id suffix the broker ACL accepts (letters, digits, ``_`` and ``.``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.]", "_", text)[:64]
+    return cleaned or "1"
+
+
+class MqttCommandPublisher:
+    def __init__(self, address: BrokerAddress, *, secret: str, instance: str) -> None:
+        self._address = address
+        self._secret = secret
+        self._instance = instance_name(instance)
+        self._client: aiomqtt.Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def _connected(self) -> aiomqtt.Client:
+        if self._client is None:
+            client = gateway_client(self._address, secret=self._secret, instance=self._instance)
+            await client.__aenter__()
+            self._client = client
+        return self._client
+
+    async def publish_command(self, vin: str, command: Command) -> None:
+        async with self._lock:
+            client = await self._connected()
+            try:
+                await client.publish(topic(vin, Channel.commands), encode(command), qos=1)
+            except aiomqtt.MqttError:
+                await self._drop()
+                raise
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.__aexit__(None, None, None)
+            except aiomqtt.MqttError:
+                log.info("mqtt_publisher_already_disconnected")
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._drop()

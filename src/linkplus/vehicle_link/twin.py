@@ -1,0 +1,316 @@
+"""Applying a planned batch to the vehicle twin, inside the gateway's one transaction per batch.
+
+Order matters within a batch: link states first (they must exist before a parked position is
+written), then events (a ``privacy_mode_changed`` must be on record before the positions that
+follow it are judged), then telemetry. Positions are stored only when the car shared its location
+at the moment they were measured, as the privacy history says: while privacy mode is on nothing
+of a position is kept, not in the twin, not in the history, not as the parked position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.events import publish
+from linkplus.jobs import enqueue
+from linkplus.models.privacy import PrivacyModeSource
+from linkplus.privacy import service as privacy
+from linkplus.runtime import Runtime
+from linkplus.vehicle_link import ingest, repository
+from linkplus.vehicle_link.events import (
+    AlertRaised,
+    CommandResultReceived,
+    EmergencyReported,
+    TripUploaded,
+)
+from linkplus.vehicle_link.ingest import BatchPlan, Fix, Reading
+from linkplus.vehicle_link.protocol import EventMessage, TripUpload
+from linkplus.vehicle_link.reactions import POST_TRIP_CHECK  # importing registers the job
+from linkplus.vehicles import service as vehicles
+
+LATE_BURST_GRACE = timedelta(minutes=1)
+"""A post-trip check for a trip that ended long ago (the car had no coverage) still waits this
+long, so the parked status that follows the ``ignition_off`` in the same burst is in first."""
+
+
+async def apply_batch(
+    session: AsyncSession, runtime: Runtime, plan: BatchPlan, *, now: datetime
+) -> None:
+    await repository.record_activity(
+        session,
+        [
+            {
+                "vin": vin,
+                "last_heard_at": now,
+                "last_seq": activity.last_seq,
+                "last_ignition_on_at": activity.ignition_on_at,
+                "last_ignition_off_at": activity.ignition_off_at,
+                "asleep_since": activity.asleep_since,
+                "awake_since": activity.awake_since,
+            }
+            for vin, activity in plan.activity.items()
+        ],
+    )
+    for vin, event in plan.events:
+        await _apply_event(session, runtime, vin, event, now=now)
+    await repository.add_events(
+        session,
+        [_event_row(vin, event, now) for vin, event in plan.events if event.type != "trip_upload"],
+    )
+    judge = _LocationJudge(session)
+    await judge.load({r.vin for r in plan.location_readings})
+    shared_locations = [r for r in plan.location_readings if await judge.shared(r.vin, r.ts)]
+    readings = plan.readings + shared_locations
+    await repository.upsert_twin(
+        session,
+        [
+            {"vin": r.vin, "path": r.path, "value": r.value, "ts": r.ts, "received_at": now}
+            for r in ingest.newest_per_signal(readings)
+        ],
+    )
+    await repository.add_history(
+        session,
+        [
+            {"vin": r.vin, "path": r.path, "ts": r.ts, "value": r.value}
+            for r in _unique(r for r in plan.readings if r.path in ingest.HISTORY_SIGNALS)
+        ],
+    )
+    fixes = [f for f in _unique_fixes(plan.fixes) if await judge.shared(f.vin, f.ts)]
+    await repository.add_positions(
+        session,
+        [
+            {
+                "vin": f.vin,
+                "ts": f.ts,
+                "latitude": f.latitude,
+                "longitude": f.longitude,
+                "heading": f.heading,
+                "accuracy_m": f.accuracy_m,
+            }
+            for f in fixes
+        ],
+    )
+    await _update_parked(session, fixes)
+    await _record_odometers(session, plan.readings)
+    await _record_command_results(session, plan, now=now)
+
+
+def _unique(readings: Iterable[Reading]) -> list[Reading]:
+    """One history row per (car, signal, time): a repeated reading adds nothing."""
+    seen: dict[tuple[str, str, datetime], Reading] = {}
+    for reading in readings:
+        seen[(reading.vin, reading.path, reading.ts)] = reading
+    return list(seen.values())
+
+
+def _unique_fixes(fixes: Iterable[Fix]) -> list[Fix]:
+    seen: dict[tuple[str, datetime], Fix] = {}
+    for fix in fixes:
+        seen[(fix.vin, fix.ts)] = fix
+    return sorted(seen.values(), key=lambda f: (f.vin, f.ts))
+
+
+@dataclass
+class _LocationJudge:
+    """Whether a car shared its location at a moment. One query gives every car's latest
+    privacy change; it decides for anything measured after it, and only older readings (late
+    data from before that change) ask the privacy history."""
+
+    session: AsyncSession
+    _latest: dict[str, tuple[datetime, bool]] | None = None
+
+    async def load(self, vins: Iterable[str]) -> None:
+        self._latest = await privacy.latest_location_sharing(self.session, vins)
+
+    async def shared(self, vin: str, at: datetime) -> bool:
+        assert self._latest is not None, "load() the batch's cars first"
+        latest = self._latest.get(vin)
+        if latest is None:
+            return True  # never switched: cars share their location by default
+        changed_at, sharing = latest
+        if at >= changed_at:
+            return sharing
+        return await privacy.location_shared_at(self.session, vin=vin, at=at)
+
+
+async def _apply_event(
+    session: AsyncSession, runtime: Runtime, vin: str, event: EventMessage, *, now: datetime
+) -> None:
+    match event.type:
+        case "privacy_mode_changed":
+            await privacy.set_location_sharing(
+                session,
+                runtime,
+                vin=vin,
+                sharing=event.location_sharing,
+                source=PrivacyModeSource.vehicle.value,
+                account_id=None,
+                at=event.occurred_at,
+            )
+        case "ignition_off":
+            delay = timedelta(minutes=runtime.settings.post_trip_alert_minutes)
+            ended = min(event.occurred_at, now)
+            await enqueue(
+                session,
+                POST_TRIP_CHECK,
+                {"vin": vin, "trip_ended_at": event.occurred_at.isoformat()},
+                now=now,
+                run_at=max(ended + delay, now + min(delay, LATE_BURST_GRACE)),
+                dedupe_key=f"post_trip:{vin}:{event.occurred_at.isoformat()}",
+            )
+        case "trip_upload":
+            await _store_trip(session, vin, event, now=now)
+        case "alert":
+            await publish(
+                session,
+                AlertRaised(
+                    vin=vin,
+                    msg_id=event.msg_id,
+                    kind=event.kind.value,
+                    detail=event.detail,
+                    occurred_at=event.occurred_at,
+                ),
+                now=now,
+            )
+        case "emergency_button" | "collision":
+            await publish(
+                session,
+                EmergencyReported(
+                    vin=vin, msg_id=event.msg_id, type=event.type, occurred_at=event.occurred_at
+                ),
+                now=now,
+            )
+        case _:
+            pass  # ignition_on, sleeping, waking: link state only
+
+
+async def _store_trip(
+    session: AsyncSession, vin: str, upload: TripUpload, *, now: datetime
+) -> None:
+    stored = await repository.add_trip_upload(
+        session,
+        {
+            "msg_id": upload.msg_id,
+            "vin": vin,
+            "occurred_at": upload.occurred_at,
+            "received_at": now,
+            "payload": upload.model_dump(mode="json"),
+            "consumed_at": None,
+        },
+    )
+    if not stored:
+        return
+    await publish(session, TripUploaded(vin=vin, msg_id=upload.msg_id), now=now)
+    end = ingest.trip_end_fix(vin, upload)
+    if end is not None and await privacy.location_shared_at(
+        session, vin=vin, at=upload.trip.ended_at
+    ):
+        await repository.set_parked(
+            session,
+            vin=vin,
+            at=end.ts,
+            latitude=end.latitude,
+            longitude=end.longitude,
+            heading=end.heading,
+        )
+
+
+def _event_row(vin: str, event: EventMessage, now: datetime) -> dict[str, Any]:
+    kind: str | None = None
+    detail: str | None = None
+    if event.type == "alert":
+        kind, detail = event.kind.value, event.detail
+    elif event.type == "privacy_mode_changed":
+        kind = "location_sharing_on" if event.location_sharing else "location_sharing_off"
+    return {
+        "msg_id": event.msg_id,
+        "vin": vin,
+        "type": event.type,
+        "kind": kind,
+        "detail": detail,
+        "occurred_at": event.occurred_at,
+        "received_at": now,
+    }
+
+
+async def _update_parked(session: AsyncSession, fixes: list[Fix]) -> None:
+    """The newest shared position measured while the engine was off is where the car parked.
+
+    The ignition events on record say whether the engine was off at a fix's time, so a batch
+    that holds a parked fix and the next drive (late data) still finds the parking spot. Going
+    from the newest fix back, one look-up per ignition switch: an ``ignition_on`` at T rules out
+    every fix from T on.
+    """
+    by_vin: dict[str, list[Fix]] = {}
+    for fix in fixes:
+        by_vin.setdefault(fix.vin, []).append(fix)
+    for vin, candidates in sorted(by_vin.items()):
+        candidates.sort(key=lambda f: f.ts, reverse=True)
+        index = 0
+        while index < len(candidates):
+            fix = candidates[index]
+            ignition = await repository.ignition_at(session, vin=vin, at=fix.ts)
+            if ignition is None:
+                break  # engine state unknown that early
+            if ignition.type == "ignition_off":
+                await repository.set_parked(
+                    session,
+                    vin=vin,
+                    at=fix.ts,
+                    latitude=fix.latitude,
+                    longitude=fix.longitude,
+                    heading=fix.heading,
+                )
+                break
+            started = ignition.occurred_at
+            while index < len(candidates) and candidates[index].ts >= started:
+                index += 1
+
+
+async def _record_odometers(session: AsyncSession, readings: list[Reading]) -> None:
+    """The registry keeps the car's mileage for the ownership check: the newest reading per car."""
+    newest: dict[str, Reading] = {}
+    for reading in readings:
+        if reading.path == ingest.ODOMETER and (
+            reading.vin not in newest or reading.ts > newest[reading.vin].ts
+        ):
+            newest[reading.vin] = reading
+    for vin, reading in sorted(newest.items()):
+        if isinstance(reading.value, int | float) and not isinstance(reading.value, bool):
+            await vehicles.record_odometer(
+                session, vin=vin, km=int(reading.value), reported_at=reading.ts
+            )
+
+
+async def _record_command_results(session: AsyncSession, plan: BatchPlan, *, now: datetime) -> None:
+    await repository.add_command_results(
+        session,
+        [
+            {
+                "msg_id": result.msg_id,
+                "vin": vin,
+                "command_id": result.command_id,
+                "status": result.status.value,
+                "reason": result.reason,
+                "sent_at": result.sent_at,
+                "received_at": now,
+            }
+            for vin, result in plan.command_results
+        ],
+    )
+    for vin, result in plan.command_results:
+        await publish(
+            session,
+            CommandResultReceived(
+                vin=vin,
+                command_id=result.command_id,
+                status=result.status.value,
+                reason=result.reason,
+            ),
+            now=now,
+        )
