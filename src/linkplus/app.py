@@ -32,6 +32,7 @@ from linkplus.privacy.api import router as privacy_router
 from linkplus.remote.api import router as remote_router
 from linkplus.runtime import Runtime
 from linkplus.services.api import router as services_router
+from linkplus.subscriptions.api import router as subscriptions_router
 from linkplus.trips.api import router as trips_router
 from linkplus.vehicle_link.api import router as vehicle_link_router
 from linkplus.vehicle_link.runner import VehicleLinkRunner
@@ -125,7 +126,10 @@ def create_app(
     app.include_router(dealers_router, prefix="/api/v1")
     app.include_router(payments_router, prefix="/api/v1")
     app.include_router(invoices_router, prefix="/api/v1")
-    mount_sandbox(app, runtime)
+    app.include_router(subscriptions_router, prefix="/api/v1")
+    if settings.payment_provider_url is None:
+        # The shipped sandbox provider stands in for a real one only when none is configured.
+        mount_sandbox(app, runtime)
     app.include_router(vehicle_link_router, prefix="/api/v1")
     app.include_router(remote_router, prefix="/api/v1")
     app.include_router(trips_router, prefix="/api/v1")

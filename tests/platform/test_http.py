@@ -6,7 +6,10 @@ from pathlib import Path
 
 import httpx
 
+from linkplus.app import build_runtime, create_app
+from linkplus.config import Settings
 from linkplus.db import create_engine
+from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
 from tests.services import free_port
 
@@ -81,3 +84,17 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
     await client.get("/healthz")
     text = (await client.get("/metrics")).text
     assert 'linkplus_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+
+
+async def test_the_payment_sandbox_is_served_only_without_a_real_provider(
+    settings: Settings, clock: ManualClock
+) -> None:
+    for provider_url, expected in ((None, 200), ("https://pay.example.com", 404)):
+        configured = settings.model_copy(update={"payment_provider_url": provider_url})
+        runtime = build_runtime(configured, clock=clock)
+        app = create_app(runtime, run_worker=False, run_gateway=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            page = await http.get("/sandbox-pay/cards/new", params={"session": "x"})
+        await runtime.db.dispose()
+        assert (page.status_code == 404) is (expected == 404), (provider_url, page.status_code)
