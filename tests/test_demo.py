@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from linkplus.accounts import service as accounts
 from linkplus.app import build_runtime
 from linkplus.config import Settings
@@ -12,6 +14,7 @@ from linkplus.demo import DEMO_CARS, head_unit_key, prepare_demo
 from linkplus.garage import service as garage
 from linkplus.kit.vin import normalize_vin
 from linkplus.migrate import upgrade
+from linkplus.models.trips import Trip
 from linkplus.privacy import service as privacy
 from linkplus.services import service as connected_services
 from linkplus.vehicles import service as vehicles
@@ -37,6 +40,15 @@ def demo_settings(data_dir: Path) -> Settings:
     )
 
 
+async def _trip_count(settings: Settings) -> int:
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.db.transaction() as session:
+            return int((await session.execute(select(func.count()).select_from(Trip))).scalar_one())
+    finally:
+        await runtime.db.dispose()
+
+
 async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_changes_nothing(
     tmp_path: Path,
 ) -> None:
@@ -44,7 +56,9 @@ async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_
     upgrade(settings.resolved_database_url)
 
     first = await prepare_demo(settings, email=EMAIL, password=PASSWORD, simulate=False)
+    trips_before_second_run = await _trip_count(settings)
     second = await prepare_demo(settings, email=EMAIL, password=PASSWORD, simulate=False)
+    assert await _trip_count(settings) == trips_before_second_run
 
     assert first.owner_created is True
     assert second.owner_created is False
@@ -82,5 +96,15 @@ async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_
                 assert await connected_services.is_active(
                     session, runtime, vin=spec.vin, service="standard"
                 )
+            # A past month of trips per car, uploaded once: the second run added none.
+            per_car = dict(
+                (
+                    await session.execute(
+                        select(Trip.vin, func.count()).group_by(Trip.vin).order_by(Trip.vin)
+                    )
+                ).all()
+            )
+            assert sorted(per_car) == sorted(car.vin for car in first.cars)
+            assert all(count >= 20 for count in per_car.values()), per_car
     finally:
         await runtime.db.dispose()

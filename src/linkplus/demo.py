@@ -48,6 +48,7 @@ from linkplus.services import service as connected_services
 from linkplus.services.schemas import ActivationIn, PackageCode
 from linkplus.sim.fleet import Fleet, SimCar
 from linkplus.sim.roads import BRUSSELS, GeoPoint
+from linkplus.trips.demo_history import give_demo_history
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles import service as vehicles
@@ -268,6 +269,27 @@ async def drive_fleet(fleet: Fleet, stop: asyncio.Event) -> None:
         console.print(f"[yellow]The simulated fleet stopped:[/] {exc!r}")
 
 
+async def _give_trip_history(runtime: Runtime, cars: list[DemoCar]) -> None:
+    """A simulated past month of trips per car, uploaded through the same ingestion path as a
+    real car's, so the trips pages have content at once (also with --no-simulator). A car that
+    already has trips gets none, so running the demo again adds nothing."""
+    for car in cars:
+        async with runtime.db.transaction() as session:
+            vehicle = await vehicles.get_vehicle(session, car.vin)
+            assert vehicle is not None  # registered by _prepare_cars
+            saved = await give_demo_history(
+                session,
+                runtime,
+                vin=car.vin,
+                model=vehicles.model_of(vehicle),
+                now=runtime.clock.now(),
+                seed=FLEET_SEED,
+                home=DEMO_HOME,
+            )
+        if saved:
+            console.print(f"Demo car {car.model_name}: {saved} past trips uploaded.")
+
+
 async def _prepare_cars(runtime: Runtime, *, email: str, password: str) -> list[DemoCar]:
     async with runtime.db.transaction() as session:
         await _register_cars(session, runtime)
@@ -298,4 +320,5 @@ async def _prepare_cars(runtime: Runtime, *, email: str, password: str) -> list[
             )
     for car in cars:
         console.print(f"Demo car {car.model_name} {car.vin} in {email}'s garage, services active.")
+    await _give_trip_history(runtime, cars)
     return cars

@@ -85,7 +85,8 @@ def test_lock_refused_with_an_open_door() -> None:
         service_active=True,
         now=NOW,
     )
-    assert found is not None and found.code is Refusal.door_open
+    assert found is not None
+    assert found.code is Refusal.door_open
     assert found.extra == {"open": ["boot"]}
 
 
@@ -160,10 +161,9 @@ def test_engine_stop_needs_a_running_engine() -> None:
 
 def test_hazard_lights_again_only_after_their_60_seconds() -> None:
     running = RunningState(hazard_until=NOW + timedelta(seconds=12.2))
-    found = check(
-        CommandType.hazard_lights_on, {}, facts(), running, service_active=True, now=NOW
-    )
-    assert found is not None and found.code is Refusal.hazard_lights_running
+    found = check(CommandType.hazard_lights_on, {}, facts(), running, service_active=True, now=NOW)
+    assert found is not None
+    assert found.code is Refusal.hazard_lights_running
     assert found.retry_after == 13
     over = RunningState(hazard_until=NOW)
     assert refused(CommandType.hazard_lights_on, running=over) is None

@@ -33,7 +33,8 @@ def signed(counter: int = 7, *, key: bytes = KEY, vin: str = VIN, **changes: obj
 
 def test_a_signed_command_verifies_and_names_its_counter() -> None:
     cmd = signed(counter=7)
-    assert cmd.signature is not None and cmd.signature.startswith(f"v1.{VIN}.7.")
+    assert cmd.signature is not None
+    assert cmd.signature.startswith(f"v1.{VIN}.7.")
     assert signing.verify(KEY, cmd, VIN, now=NOW, last_counter=6) is VerifyOutcome.ok
     assert signing.verify(KEY, cmd, VIN, now=NOW, last_counter=None) is VerifyOutcome.ok
     assert signing.counter_of(cmd) == 7

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from linkplus.garage.service.access import caller_vehicle
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from linkplus.trips import service
+from linkplus.trips import coaching, service
 from tests.connected_services.support import link, owner
 from tests.factories import bearer_for
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
@@ -94,9 +95,15 @@ async def test_the_detail_has_scores_breakdown_coaching_tip_and_route(
     runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock, worker: Worker
 ) -> None:
     car = await make_car(runtime, client, model_code="NX450HP")
-    # City trip at 40 km/h with hard starts: no constant-speed score, and a tip about it.
+    # City trip at 40 km/h, braking hard again and again: no constant-speed score, and a tip.
     await _drive(
-        runtime, worker, car, clock.now() - timedelta(hours=1), cruise_kmh=40, accel_ms2=3.5
+        runtime,
+        worker,
+        car,
+        clock.now() - timedelta(hours=1),
+        cruise_kmh=40,
+        accel_ms2=3.5,
+        wobble=1.5,
     )
     last = (await _get(runtime, client, car, "/last")).json()
     detail = await _get(runtime, client, car, f"/{last['trip']['id']}")
@@ -107,7 +114,8 @@ async def test_the_detail_has_scores_breakdown_coaching_tip_and_route(
     assert scores["constant_speed"] is None
     assert scores["constant_speed_absent"]["code"] == "too_little_fast_driving"
     assert "constant speed" in scores["constant_speed_absent"]["message"]
-    assert body["tip"]["part"] in ("acceleration", "braking")
+    assert scores["braking"] < scores["acceleration"]
+    assert body["tip"] == {"part": "braking", "text": coaching.TIPS["braking"]}
     assert body["coaching"]["kind"] == "hybrid_coaching"
     assert 0 < body["coaching"]["ev_distance_share"] <= 1
     assert body["insurance"]["combined"] is not None
@@ -181,8 +189,6 @@ async def test_insurance_figures_follow_the_powertrain(
 
     # Once the charging feature provides sessions, the frequency counts them.
     async with runtime.db.transaction() as session:
-        from linkplus.garage.service.access import caller_vehicle
-
         caller = await caller_vehicle(session, phev.owner.account, phev.vin)
         figures = await service.insurance_month(
             session,

@@ -14,6 +14,7 @@ from linkplus.cli import app
 from linkplus.config import Settings
 from linkplus.migrate import upgrade
 from linkplus.models.vehicles import Vehicle
+from linkplus.remote import signing
 from linkplus.vehicle_link import credentials, mosquitto
 
 runner = CliRunner()
@@ -83,6 +84,11 @@ def test_provision_prints_the_secret_once_and_rewrites_the_mosquitto_passwords(
     assert user == VIN
     assert mosquitto.password_hash_matches(hashed, secret)
     assert secret not in (broker_dir / "vehicles.passwd").read_text()
+    # The second line is the unit's command-signing key: the one the platform signs with.
+    key_line = result.stdout.strip().splitlines()[1]
+    assert key_line.startswith("command key: ")
+    printed = signing.key_from_text(key_line.removeprefix("command key: "))
+    assert printed == signing.command_key(settings, VIN)
 
     unknown = runner.invoke(
         app, ["vehicles", "provision", "JTHZZZZZZZZZZZZZZ", "--data-dir", str(tmp_path)]

@@ -1,8 +1,8 @@
 """The job that e-mails an issued document to the account's address.
 
-The e-mail links to the PDF in the web app instead of attaching it: the notifications outbox
-holds text and HTML only (docs/invoices.md says what an attachment needs). The address is read
-when the job runs, so a resend goes to the address the owner has now.
+The PDF is attached (rendered from the stored document, so it is the same file the owner
+downloads) and the e-mail also links to it in the web app. The address is read when the job
+runs, so a resend goes to the address the owner has now.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from typing import Any
 
 from babel.dates import format_date
 
-from linkplus.invoices import repository
+from linkplus.invoices import pdf, repository
+from linkplus.invoices.schemas import DocumentOut
 from linkplus.jobs import JobContext, job
 from linkplus.kit.money import Money, format_money
 from linkplus.models.invoices import DocumentKind, InvoiceDocument
 from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
+from linkplus.notifications.mail import Attachment
 
 SEND_DOCUMENT = "invoices.send"
 
@@ -42,7 +44,7 @@ def _message(document: InvoiceDocument, link: str) -> tuple[str, str]:
     text = (
         "Hello,\n\n"
         f"your {noun} {document.number} of {day} is ready: {amount} {what}.\n\n"
-        f"Download it as a PDF:\n{link}\n\n"
+        f"The PDF is attached. You can also download it here:\n{link}\n\n"
         "All your invoices and credit notes are in the app and the web portal under "
         "Account > Invoices.\n\n"
         f"{seller}\n"
@@ -60,6 +62,14 @@ async def send_document(ctx: JobContext, payload: dict[str, Any]) -> None:
     if contact is None:
         return  # the account was closed; the document stays on record, nobody to mail
     subject, text = _message(document, download_url(ctx.runtime.settings.public_url, document.id))
+    lines = await repository.lines_of(ctx.session, document.id)
+    corrects = (
+        await repository.number_of(ctx.session, document.corrects_id)
+        if document.corrects_id
+        else None
+    )
+    printed = DocumentOut.of(document, lines, corrects_number=corrects)
+    attachment = Attachment(pdf.file_name(printed), "application/pdf", pdf.render_pdf(printed))
     await notifications.queue_email(
         ctx.session,
         now=ctx.now,
@@ -68,4 +78,5 @@ async def send_document(ctx: JobContext, payload: dict[str, Any]) -> None:
         text=text,
         account_id=document.account_id,
         category=Category.billing,
+        attachments=[attachment],
     )

@@ -109,7 +109,9 @@ class SubscriptionCharge(Base):
     settled_on: Mapped[date | None]
 
     __table_args__ = (
-        UniqueConstraint("subscription_id", "period", "attempt", name="uq_subscription_charges_try"),
+        UniqueConstraint(
+            "subscription_id", "period", "attempt", name="uq_subscription_charges_try"
+        ),
     )
 
 

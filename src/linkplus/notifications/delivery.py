@@ -58,9 +58,7 @@ async def deliver_email(ctx: JobContext, payload: dict[str, Any]) -> None:
         await repository.count_delivery_attempt(session, email_id)
         # Only mails queued with attachments have rows to read (the payload says so).
         files = (
-            await repository.attachments_of(session, email_id)
-            if payload.get("attachments")
-            else []
+            await repository.attachments_of(session, email_id) if payload.get("attachments") else []
         )
         outgoing = OutgoingMail(
             message_key=email.id.hex,

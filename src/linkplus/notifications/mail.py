@@ -126,7 +126,7 @@ class Attachment:
     content: bytes
 
     def __post_init__(self) -> None:
-        if not self.filename or any(c in self.filename for c in "\r\n\"/\\"):
+        if not self.filename or any(c in self.filename for c in '\r\n"/\\'):
             raise ValueError(f"not a plain file name: {self.filename!r}")
         main, _, sub = self.mime_type.partition("/")
         if not main or not sub or any(c.isspace() for c in self.mime_type):

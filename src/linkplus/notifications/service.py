@@ -26,12 +26,12 @@ from linkplus.models.notifications import (
 )
 from linkplus.notifications import preferences, repository
 from linkplus.notifications.delivery import DELIVER_EMAIL, DELIVER_PUSH
-from linkplus.notifications.mail import Attachment
 from linkplus.notifications.errors import (
     NotificationNotFound,
     PushNotConfigured,
     PushSubscriptionNotFound,
 )
+from linkplus.notifications.mail import Attachment
 from linkplus.notifications.push import vapid_public_key
 from linkplus.notifications.schemas import (
     CategoryPreferences,

@@ -61,6 +61,7 @@ async def list_commands(
 @router.get("/vehicles/{vin}/commands/stream")
 async def command_stream(
     car: PrimaryVehicle,
+    session: SessionDep,
     runtime: RuntimeDep,
     request: Request,
     max_events: Annotated[int | None, Query(ge=1, le=10_000)] = None,
@@ -68,13 +69,14 @@ async def command_stream(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Server-sent events: every state change of this car's commands (``event: command``), with
-    the time left for climate, engine and hazard lights; comment lines keep it alive."""
+    the time left for climate, engine and hazard lights; comment lines keep it alive. The
+    request's transaction ends before the stream starts: each poll reads in its own."""
     vin = car.vehicle.vin
     start = after
     if start is None and last_event_id is not None and last_event_id.isdigit():
         start = int(last_event_id)
     if start is None:
-        start = await service.stream_start(runtime, vin=vin)
+        start = await service.stream_start(session, runtime, vin=vin)
     events = service.command_events(
         runtime,
         vin=vin,

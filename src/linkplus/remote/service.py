@@ -684,13 +684,12 @@ STREAM_LOOKBACK = timedelta(minutes=30)
 STREAM_BATCH = 100
 
 
-async def stream_start(runtime: Runtime, *, vin: str) -> int:
+async def stream_start(session: AsyncSession, runtime: Runtime, *, vin: str) -> int:
     """Where a stream without ``Last-Event-ID`` starts: the changes of the last 30 minutes, so a
     page opened while climate runs still learns about it."""
-    async with runtime.db.transaction() as session:
-        return await repository.last_change_before(
-            session, vin=vin, at=runtime.clock.now() - STREAM_LOOKBACK
-        )
+    return await repository.last_change_before(
+        session, vin=vin, at=runtime.clock.now() - STREAM_LOOKBACK
+    )
 
 
 def sse(event: str, data: dict[str, Any], *, event_id: int | None = None) -> str:

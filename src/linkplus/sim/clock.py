@@ -19,6 +19,12 @@ from typing import Protocol
 class SimClock(Protocol):
     def now(self) -> datetime: ...
 
+    def platform_now(self) -> datetime:
+        """The platform's time at this moment. A command's expiry is the platform's time, so a
+        unit running faster than real time judges it by this, not by its own clock (which is
+        ahead of the platform's after a few real seconds)."""
+        ...
+
     async def sleep_until(self, moment: datetime) -> None: ...
 
 
@@ -43,6 +49,9 @@ class ScaledClock:
         elapsed = (self._monotonic() - self._origin) * self.speed
         return self.start + timedelta(seconds=elapsed)
 
+    def platform_now(self) -> datetime:
+        return self.start + timedelta(seconds=self._monotonic() - self._origin)
+
     async def sleep_until(self, moment: datetime) -> None:
         ahead = (moment - self.now()).total_seconds()
         if ahead > 0:
@@ -58,6 +67,9 @@ class ManualClock:
         self._order = itertools.count()
 
     def now(self) -> datetime:
+        return self._now
+
+    def platform_now(self) -> datetime:
         return self._now
 
     async def sleep_until(self, moment: datetime) -> None:

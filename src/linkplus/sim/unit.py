@@ -530,7 +530,7 @@ class TelematicsUnit:
             return
         self._handled.add(command.msg_id)
         self.car.advance(now)
-        if command.expires_at <= now:
+        if command.expires_at <= self.clock.platform_now():
             self.report(command.msg_id, CommandStatus.rejected, at=now, reason="expired")
             return
         handler = self.handlers.get(command.type)

@@ -25,6 +25,7 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.billing.lifecycle import DayReached, apply
 from linkplus.jobs import JobContext, job, schedule
@@ -33,6 +34,7 @@ from linkplus.payments.provider import PaymentProvider
 from linkplus.runtime import Runtime
 from linkplus.subscriptions import ledger, repository
 from linkplus.subscriptions.ledger import Tally
+from linkplus.subscriptions.state import state_of
 
 log = structlog.get_logger("linkplus.subscriptions")
 
@@ -60,6 +62,33 @@ def today(runtime: Runtime) -> date:
     return runtime.clock.now().astimezone(UTC).date()
 
 
+async def _advance_in(
+    session: AsyncSession,
+    runtime: Runtime,
+    subscription_id: uuid.UUID,
+    *,
+    day: date,
+    tally: Tally,
+) -> ledger.Calls | None:
+    """Step 1 for one subscription inside ``session``: apply ``DayReached`` and record what it
+    asks for. Returns the provider calls that settle it (None: not due any more)."""
+    row = await repository.lock(session, subscription_id)
+    if row is None or row.next_run_on is None or row.next_run_on > day:
+        return None  # another run got there first
+    before = {c.idempotency_key for c in await repository.pending_charges(session, row.id)}
+    before |= {r.idempotency_key for r in await repository.pending_refunds(session, row.id)}
+    state = state_of(row)
+    transition = apply(state, DayReached(max(day, state.last_day)))
+    now = runtime.clock.now()
+    await ledger.record(session, runtime, row, transition, now=now, tally=tally)
+    calls = await ledger.calls_for(session, row, frozenset())
+    for call in calls.charges:
+        call.reconcile = call.key in before
+    for refund in calls.refunds:
+        refund.reconcile = refund.key in before
+    return calls
+
+
 async def advance(
     runtime: Runtime,
     subscription_id: uuid.UUID,
@@ -67,23 +96,42 @@ async def advance(
     day: date,
     provider: PaymentProvider | None = None,
 ) -> Tally:
-    """Bring one subscription to ``day`` and settle its money."""
+    """Bring one subscription to ``day`` and settle its money (steps 1, 2, 3)."""
+    return await advance_many(runtime, [subscription_id], day=day, provider=provider)
+
+
+async def advance_many(
+    runtime: Runtime,
+    ids: list[uuid.UUID],
+    *,
+    day: date,
+    provider: PaymentProvider | None = None,
+) -> Tally:
+    """Steps 1, 2 and 3 for several subscriptions, each step in one transaction for all of
+    them: the same protocol as one at a time (every attempt is committed before the provider
+    is called), with a few commits per batch instead of a few per subscription."""
     tally = Tally()
-    now = runtime.clock.now()
-    fresh: frozenset[str] = frozenset()
+    provider = provider or payments.provider(runtime)
+    pending: dict[uuid.UUID, ledger.Calls] = {}
+    markets: dict[uuid.UUID, str] = {}
     async with runtime.db.transaction() as session:
-        row = await repository.lock(session, subscription_id)
-        if row is None or row.next_run_on is None or row.next_run_on > day:
-            return tally  # another run got there first
-        before = {c.idempotency_key for c in await repository.pending_charges(session, row.id)}
-        before |= {r.idempotency_key for r in await repository.pending_refunds(session, row.id)}
-        state = ledger.state_of(row)
-        transition = apply(state, DayReached(max(day, state.last_day)))
-        await ledger.record(session, runtime, row, transition, now=now, tally=tally)
-        after = {c.idempotency_key for c in await repository.pending_charges(session, row.id)}
-        after |= {r.idempotency_key for r in await repository.pending_refunds(session, row.id)}
-        fresh = frozenset(after - before)
-    tally.add(await ledger.settle(runtime, subscription_id, day=day, fresh=fresh, provider=provider))
+        for subscription_id in sorted(ids):
+            calls = await _advance_in(session, runtime, subscription_id, day=day, tally=tally)
+            if calls:
+                pending[subscription_id] = calls
+                markets[subscription_id] = calls.market
+    for calls in pending.values():
+        await ledger.call_provider(provider, calls)
+    # Invoices of one market share a number series whose counter row is locked until commit:
+    # taking the series in one order (market, then id) keeps concurrent batches from deadlocking.
+    order = sorted(pending, key=lambda i: (markets[i], i))
+    async with runtime.db.transaction() as session:
+        for subscription_id in order:
+            calls = pending[subscription_id]
+            if not await ledger.record_results(
+                session, runtime, subscription_id, calls, day=day, tally=tally
+            ):
+                tally.unsettled += 1
     return tally
 
 
@@ -92,7 +140,7 @@ async def run_billing(
     *,
     day: date | None = None,
     worker: str | None = None,
-    batch: int = 200,
+    batch: int = 100,
     concurrency: int = 1,
     provider: PaymentProvider | None = None,
 ) -> RunReport:
@@ -105,17 +153,23 @@ async def run_billing(
     held: list[uuid.UUID] = []
 
     async def one(subscription_id: uuid.UUID) -> None:
+        try:
+            report.tally.add(await advance(runtime, subscription_id, day=day, provider=provider))
+        except Exception:
+            # One broken subscription must not stop everyone else's billing; its charge row
+            # (if any) stays pending and the next run reconciles it.
+            log.exception("billing_failed", subscription_id=str(subscription_id))
+            report.tally.errors += 1
+
+    async def chunk(ids: list[uuid.UUID]) -> None:
         async with gate:
             try:
-                report.tally.add(
-                    await advance(runtime, subscription_id, day=day, provider=provider)
-                )
-            except Exception:
-                # One broken subscription must not stop everyone else's billing; its charge row
-                # (if any) stays pending and the next run reconciles it.
-                log.exception("billing_failed", subscription_id=str(subscription_id))
-                report.tally.errors += 1
-            report.processed += 1
+                report.tally.add(await advance_many(runtime, ids, day=day, provider=provider))
+            except Exception as exc:
+                log.warning("billing_batch_failed_one_by_one", size=len(ids), error=repr(exc))
+                for subscription_id in ids:
+                    await one(subscription_id)
+            report.processed += len(ids)
 
     try:
         while True:
@@ -127,7 +181,8 @@ async def run_billing(
             if not ids:
                 break
             held.extend(ids)
-            await asyncio.gather(*(one(i) for i in ids))
+            size = max(1, -(-len(ids) // max(1, concurrency)))
+            await asyncio.gather(*(chunk(ids[i : i + size]) for i in range(0, len(ids), size)))
     finally:
         for start in range(0, len(held), 1000):
             async with runtime.db.transaction() as session:

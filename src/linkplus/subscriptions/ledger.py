@@ -47,8 +47,6 @@ from linkplus.runtime import Runtime
 from linkplus.subscriptions import notices, repository
 from linkplus.subscriptions.state import state_of, store
 
-__all__ = ["Tally", "record", "settle", "state_of"]
-
 log = structlog.get_logger("linkplus.subscriptions")
 
 NO_CARD = "no_card"
@@ -179,7 +177,8 @@ class _RefundCall:
 
 
 @dataclass
-class _Calls:
+class Calls:
+    market: str = ""
     charges: list[_ChargeCall] = field(default_factory=list)
     refunds: list[_RefundCall] = field(default_factory=list)
 
@@ -215,6 +214,13 @@ async def _call_refund(provider: PaymentProvider, call: _RefundCall) -> None:
         log.warning("refund_not_settled", key=call.key, error=exc.detail, code=exc.provider_code)
 
 
+async def call_provider(provider: PaymentProvider, calls: Calls) -> None:
+    for charge in calls.charges:
+        await _call_charge(provider, charge)
+    for refund in calls.refunds:
+        await _call_refund(provider, refund)
+
+
 # --- step 3: record the results --------------------------------------------------------------
 
 
@@ -237,10 +243,7 @@ async def settle(
         calls = await _pending_calls(runtime, subscription_id, fresh)
         if not calls:
             return tally
-        for charge in calls.charges:
-            await _call_charge(provider, charge)
-        for refund in calls.refunds:
-            await _call_refund(provider, refund)
+        await call_provider(provider, calls)
         settled = await _record_results(runtime, subscription_id, calls, day=day, tally=tally)
         if not settled:
             tally.unsettled += 1
@@ -251,35 +254,40 @@ async def settle(
 
 async def _pending_calls(
     runtime: Runtime, subscription_id: uuid.UUID, fresh: frozenset[str]
-) -> _Calls:
-    calls = _Calls()
+) -> Calls:
     async with runtime.db.transaction() as session:
         row = await repository.get(session, subscription_id)
         if row is None:
-            return calls
-        for charge in await repository.pending_charges(session, subscription_id):
-            calls.charges.append(
-                _ChargeCall(
-                    key=charge.idempotency_key,
-                    token=charge.provider_token,
-                    amount=Money(charge.amount_minor, charge.currency),
-                    description=_description(row, charge.period),
-                    reconcile=charge.idempotency_key not in fresh,
-                )
+            return Calls()
+        return await calls_for(session, row, fresh)
+
+
+async def calls_for(session: AsyncSession, row: SubscriptionRow, fresh: frozenset[str]) -> Calls:
+    """The provider calls that settle ``row``'s pending charges and refunds."""
+    calls = Calls(market=row.market)
+    for charge in await repository.pending_charges(session, row.id):
+        calls.charges.append(
+            _ChargeCall(
+                key=charge.idempotency_key,
+                token=charge.provider_token,
+                amount=Money(charge.amount_minor, charge.currency),
+                description=_description(row, charge.period),
+                reconcile=charge.idempotency_key not in fresh,
             )
-        for refund in await repository.pending_refunds(session, subscription_id):
-            paid = await repository.paid_charge(session, subscription_id, refund.period)
-            if paid is None or paid.provider_charge_id is None:
-                log.error("refund_without_payment", key=refund.idempotency_key)
-                continue
-            calls.refunds.append(
-                _RefundCall(
-                    key=refund.idempotency_key,
-                    charge_id=paid.provider_charge_id,
-                    amount=Money(refund.amount_minor, refund.currency),
-                    reconcile=refund.idempotency_key not in fresh,
-                )
+        )
+    for refund in await repository.pending_refunds(session, row.id):
+        paid = await repository.paid_charge(session, row.id, refund.period)
+        if paid is None or paid.provider_charge_id is None:
+            log.error("refund_without_payment", key=refund.idempotency_key)
+            continue
+        calls.refunds.append(
+            _RefundCall(
+                key=refund.idempotency_key,
+                charge_id=paid.provider_charge_id,
+                amount=Money(refund.amount_minor, refund.currency),
+                reconcile=refund.idempotency_key not in fresh,
             )
+        )
     return calls
 
 
@@ -289,34 +297,46 @@ def _description(row: SubscriptionRow, period: int) -> str:
 
 
 async def _record_results(
-    runtime: Runtime, subscription_id: uuid.UUID, calls: _Calls, *, day: date, tally: Tally
+    runtime: Runtime, subscription_id: uuid.UUID, calls: Calls, *, day: date, tally: Tally
 ) -> bool:
-    """Record every definitive result; False when nothing could be recorded."""
+    async with runtime.db.transaction() as session:
+        return await record_results(session, runtime, subscription_id, calls, day=day, tally=tally)
+
+
+async def record_results(
+    session: AsyncSession,
+    runtime: Runtime,
+    subscription_id: uuid.UUID,
+    calls: Calls,
+    *,
+    day: date,
+    tally: Tally,
+) -> bool:
+    """Record every definitive result (step 3); False when nothing could be recorded."""
     now = runtime.clock.now()
     recorded = False
-    async with runtime.db.transaction() as session:
-        row = await repository.lock(session, subscription_id)
-        if row is None:
-            return False
-        for call in calls.charges:
-            if call.token is not None and call.result is None:
-                continue
-            charge = await repository.charge_by_key(session, call.key)
-            if charge is None or charge.state != repository.PENDING:
-                continue  # another worker recorded it first
-            recorded = True
-            await _charge_result(session, runtime, row, charge, call.result, day, now, tally)
-        for refund_call in calls.refunds:
-            if refund_call.result is None:
-                continue
-            refund = await repository.refund_by_key(session, refund_call.key)
-            if refund is None or refund.state != repository.PENDING:
-                continue
-            recorded = True
-            await _refund_result(session, runtime, row, refund, refund_call.result, day, tally)
-        if recorded:
-            pending = await repository.pending_refunds(session, row.id)
-            store(row, state_of(row), money_pending=bool(pending))
+    row = await repository.lock(session, subscription_id)
+    if row is None:
+        return False
+    for call in calls.charges:
+        if call.token is not None and call.result is None:
+            continue
+        charge = await repository.charge_by_key(session, call.key)
+        if charge is None or charge.state != repository.PENDING:
+            continue  # another worker recorded it first
+        recorded = True
+        await _charge_result(session, runtime, row, charge, call.result, day, now, tally)
+    for refund_call in calls.refunds:
+        if refund_call.result is None:
+            continue
+        refund = await repository.refund_by_key(session, refund_call.key)
+        if refund is None or refund.state != repository.PENDING:
+            continue
+        recorded = True
+        await _refund_result(session, runtime, row, refund, refund_call.result, day, tally)
+    if recorded:
+        pending = await repository.pending_refunds(session, row.id)
+        store(row, state_of(row), money_pending=bool(pending))
     return recorded
 
 

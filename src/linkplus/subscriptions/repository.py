@@ -110,15 +110,27 @@ async def has_paid_in_service(session: AsyncSession, account_id: uuid.UUID) -> b
 
 
 async def in_service(
-    session: AsyncSession, *, vin: str, account_id: uuid.UUID, package: str, today: date
+    session: AsyncSession,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    package: str,
+    today: date,
+    kind: str | None = None,
 ) -> bool:
+    """A subscription of ``package`` whose service runs today (also a cancelled one until its
+    end)."""
     stmt = select(SubscriptionRow.id).where(
         SubscriptionRow.vin == vin,
         SubscriptionRow.account_id == account_id,
         SubscriptionRow.package == package,
-        SubscriptionRow.status.in_(("complimentary", "trialing", "active", "past_due", "cancelled")),
+        SubscriptionRow.status.in_(
+            ("complimentary", "trialing", "active", "past_due", "cancelled")
+        ),
         or_(SubscriptionRow.service_ends_on.is_(None), SubscriptionRow.service_ends_on > today),
     )
+    if kind is not None:
+        stmt = stmt.where(SubscriptionRow.kind == kind)
     return (await session.scalars(stmt.limit(1))).first() is not None
 
 
@@ -126,7 +138,13 @@ async def in_service(
 
 
 async def claim_due(
-    session: AsyncSession, *, day: date, now: datetime, lease_until: datetime, worker: str, limit: int
+    session: AsyncSession,
+    *,
+    day: date,
+    now: datetime,
+    lease_until: datetime,
+    worker: str,
+    limit: int,
 ) -> list[uuid.UUID]:
     """Take up to ``limit`` due rows nobody holds, for ``worker`` until ``lease_until``.
 
@@ -263,4 +281,3 @@ async def notices_of(session: AsyncSession, subscription_id: uuid.UUID) -> list[
         .order_by(SubscriptionNotice.sent_at, SubscriptionNotice.key)
     )
     return list((await session.scalars(stmt)).all())
-

@@ -20,7 +20,9 @@ class AmountOut(BaseModel):
 
     @classmethod
     def of(cls, amount: Money, locale: str) -> AmountOut:
-        return cls(minor=amount.minor, currency=amount.currency, display=format_money(amount, locale))
+        return cls(
+            minor=amount.minor, currency=amount.currency, display=format_money(amount, locale)
+        )
 
 
 class PlanPriceOut(BaseModel):

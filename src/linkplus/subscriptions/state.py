@@ -8,7 +8,6 @@ truth. ``next_run_on`` is derived here: the first day the run has anything to do
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -28,7 +27,9 @@ from linkplus.models.subscriptions import SubscriptionRow
 
 def _payments(raw: list[Any], currency: str) -> tuple[Payment, ...]:
     return tuple(
-        Payment(period=int(period), amount=Money(int(minor), currency), paid_on=date.fromisoformat(on))
+        Payment(
+            period=int(period), amount=Money(int(minor), currency), paid_on=date.fromisoformat(on)
+        )
         for period, minor, on in raw
     )
 
@@ -36,7 +37,8 @@ def _payments(raw: list[Any], currency: str) -> tuple[Payment, ...]:
 def state_of(row: SubscriptionRow) -> Subscription:
     charge = None
     if row.charge_period is not None:
-        assert row.charge_attempt is not None and row.charge_due_on is not None
+        assert row.charge_attempt is not None
+        assert row.charge_due_on is not None
         charge = PendingCharge(
             period=row.charge_period,
             attempt=row.charge_attempt,
@@ -104,8 +106,3 @@ def next_run_on(state: Subscription, *, money_pending: bool = False) -> date | N
     if not candidates:
         return None
     return max(min(candidates), state.last_day)
-
-
-def with_day(state: Subscription, day: date) -> Subscription:
-    """``state`` as if processed up to ``day`` (for answers computed before the run got there)."""
-    return replace(state, last_day=max(state.last_day, day))

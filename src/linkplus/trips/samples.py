@@ -109,11 +109,6 @@ def time_weights(t: FloatArray) -> FloatArray:
     weights[-1] = t[-1] - t[-2]
     weights *= 0.5
     return weights
-    gaps = np.diff(t)
-    weights[0] = gaps[0] / 2.0
-    weights[-1] = gaps[-1] / 2.0
-    weights[1:-1] = (gaps[:-1] + gaps[1:]) / 2.0
-    return weights
 
 
 def _floats(values: object, name: str, n: int | None) -> FloatArray:

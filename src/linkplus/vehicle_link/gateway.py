@@ -111,6 +111,7 @@ class Gateway:
         self._queue: asyncio.Queue[RawMessage] = asyncio.Queue(maxsize=self.batch_size * 20)
         self._progress = asyncio.Condition()
         self._provisioned: dict[str, float] = {}
+        self._odometers: twin.KnownOdometers = {}
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -272,8 +273,15 @@ class Gateway:
             fresh_ids = await repository.claim_messages(session, list(unique), now=now)
             fresh = [message for msg_id, message in unique.items() if msg_id in fresh_ids]
             tally[Result.duplicate] += len(unique) - len(fresh)
-            await twin.apply_batch(session, self.runtime, ingest.plan_batch(fresh), now=now)
+            recorded = await twin.apply_batch(
+                session,
+                self.runtime,
+                ingest.plan_batch(fresh),
+                now=now,
+                known_odometers=self._odometers,
+            )
             tally[Result.processed] += len(fresh)
+        self._odometers.update(recorded)  # committed: the registry has these now
         return tally
 
     async def _known_vins(self, session: AsyncSession, vins: set[str]) -> set[str]:

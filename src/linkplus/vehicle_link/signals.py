@@ -229,6 +229,10 @@ _SIGNALS: list[Signal] = [
     # Extensions: things VSS does not (yet) name.
     _bool("Vehicle.Private.LinkPlus.Alarm.IsArmed", "The anti-theft alarm is armed."),
     _bool("Vehicle.Private.LinkPlus.Alarm.IsTriggered", "The anti-theft alarm is sounding."),
+    _bool(
+        "Vehicle.Private.LinkPlus.Lock.IsLockedWithKey",
+        "The car was locked with the physical key (remote unlock is then refused).",
+    ),
     _bool("Vehicle.Private.LinkPlus.SmartKey.IsInside", "A smart key is inside the car."),
     Signal(
         "Vehicle.Private.LinkPlus.WarningLights.Active",

@@ -38,9 +38,24 @@ LATE_BURST_GRACE = timedelta(minutes=1)
 long, so the parked status that follows the ``ignition_off`` in the same burst is in first."""
 
 
+ODOMETER_REFRESH = timedelta(hours=1)
+"""The registry's mileage is for the ownership check (whole kilometres): a car reporting the same
+kilometre again is written at most this often, not once per batch (see ``KnownOdometers``)."""
+
+KnownOdometers = dict[str, tuple[int, datetime]]
+"""Per car, the whole kilometres and reading time this process last wrote to the registry."""
+
+
 async def apply_batch(
-    session: AsyncSession, runtime: Runtime, plan: BatchPlan, *, now: datetime
-) -> None:
+    session: AsyncSession,
+    runtime: Runtime,
+    plan: BatchPlan,
+    *,
+    now: datetime,
+    known_odometers: KnownOdometers | None = None,
+) -> KnownOdometers:
+    """Store ``plan``; returns the odometer readings written to the registry, which the caller
+    adds to its ``known_odometers`` once the transaction has committed."""
     await repository.record_activity(
         session,
         [
@@ -96,8 +111,9 @@ async def apply_batch(
         ],
     )
     await _update_parked(session, fixes)
-    await _record_odometers(session, plan.readings)
+    recorded = await _record_odometers(session, plan.readings, known_odometers or {})
     await _record_command_results(session, plan, now=now)
+    return recorded
 
 
 def _unique(readings: Iterable[Reading]) -> list[Reading]:
@@ -272,19 +288,31 @@ async def _update_parked(session: AsyncSession, fixes: list[Fix]) -> None:
                 index += 1
 
 
-async def _record_odometers(session: AsyncSession, readings: list[Reading]) -> None:
-    """The registry keeps the car's mileage for the ownership check: the newest reading per car."""
+async def _record_odometers(
+    session: AsyncSession, readings: list[Reading], known: KnownOdometers
+) -> KnownOdometers:
+    """The registry keeps the car's mileage for the ownership check: the newest reading per car,
+    skipped when this process wrote the same kilometre less than ``ODOMETER_REFRESH`` ago."""
     newest: dict[str, Reading] = {}
     for reading in readings:
         if reading.path == ingest.ODOMETER and (
             reading.vin not in newest or reading.ts > newest[reading.vin].ts
         ):
             newest[reading.vin] = reading
+    recorded: KnownOdometers = {}
     for vin, reading in sorted(newest.items()):
         if isinstance(reading.value, int | float) and not isinstance(reading.value, bool):
-            await vehicles.record_odometer(
-                session, vin=vin, km=int(reading.value), reported_at=reading.ts
-            )
+            km = int(reading.value)
+            previous = known.get(vin)
+            if (
+                previous is not None
+                and km <= previous[0]
+                and reading.ts - previous[1] < ODOMETER_REFRESH
+            ):
+                continue
+            await vehicles.record_odometer(session, vin=vin, km=km, reported_at=reading.ts)
+            recorded[vin] = (km, reading.ts)
+    return recorded
 
 
 async def _record_command_results(session: AsyncSession, plan: BatchPlan, *, now: datetime) -> None:

@@ -31,6 +31,8 @@ from linkplus.web.sessions import (
     render,
     visitor_without_session,
 )
+from linkplus.web.status_pages import router as status_router
+from linkplus.web.trips_pages import router as trips_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -41,6 +43,8 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(sections_router)
     app.include_router(garage_router)
     app.include_router(services_router)
+    app.include_router(trips_router)
+    app.include_router(status_router)
     app.include_router(auth_router)
     app.include_router(account_router)
     app.include_router(privacy_router)

@@ -86,7 +86,7 @@ async def _page(
     context: dict[str, Any] = {
         "car": summary,
         "name": car_name(summary.model_name, summary.nickname),
-        "status": None,
+        "report": None,
         "unavailable": None,
         "location": None,
         "location_note": None,
@@ -98,15 +98,13 @@ async def _page(
     }
     if caller.is_primary:
         try:
-            context["status"] = await vehicle_link.vehicle_status(session, runtime, caller)
+            context["report"] = await vehicle_link.vehicle_status(session, runtime, caller)
         except ProblemError as exc:
             context["unavailable"] = exc.detail
-        if context["status"] is not None:
+        if context["report"] is not None:
             mode = await privacy.privacy_mode(session, vin=caller.vehicle.vin)
             context["privacy_on"] = mode.privacy_mode
-            context["location"], context["location_note"] = await _parked(
-                session, runtime, caller
-            )
+            context["location"], context["location_note"] = await _parked(session, runtime, caller)
     notice = NOTICES.get(request.query_params.get("done") or "")
     return render(
         request,

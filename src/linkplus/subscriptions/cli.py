@@ -1,0 +1,65 @@
+"""``linkplus billing run [--date D]``: the daily billing run, by hand or from cron."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from linkplus.app import build_runtime
+from linkplus.config import Settings
+from linkplus.migrate import upgrade
+from linkplus.subscriptions import api
+from linkplus.subscriptions.billing_run import RunReport, run_billing
+
+billing_app = typer.Typer(no_args_is_help=True)
+console = Console(stderr=True)
+assert api.router is not None  # importing the API registers the domain's jobs and hooks
+
+
+@billing_app.callback()
+def billing() -> None:
+    """Subscriptions billing: the daily run."""
+
+
+async def _run(settings: Settings, day: date | None, concurrency: int) -> RunReport:
+    runtime = build_runtime(settings)
+    try:
+        return await run_billing(runtime, day=day, concurrency=concurrency)
+    finally:
+        await runtime.db.dispose()
+
+
+@billing_app.command("run")
+def run(
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="The day to bill for (YYYY-MM-DD); default today (UTC)."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Subscriptions processed at once.")
+    ] = 4,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the SQLite file and keys live.")
+    ] = None,
+) -> None:
+    """Charge what is due, retry what failed, end and refund, send notices. Safe to repeat:
+    a second run for the same day does nothing; a run that stopped half-way is resumed."""
+    try:
+        when = date.fromisoformat(day) if day is not None else None
+    except ValueError as exc:
+        console.print(f"[red]--date must be YYYY-MM-DD, got {day!r}[/]")
+        raise typer.Exit(code=2) from exc
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
+    settings = Settings(**overrides)
+    upgrade(settings.resolved_database_url)
+    report = asyncio.run(_run(settings, when, concurrency))
+    typer.echo(json.dumps(report.as_dict()))
+    if report.tally.errors:
+        console.print(f"[red]{report.tally.errors} subscription(s) failed; see the log.[/]")
+        raise typer.Exit(code=1)

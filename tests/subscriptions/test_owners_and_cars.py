@@ -1,0 +1,157 @@
+"""Removing the car cancels its subscriptions with the refund rules; complimentary periods pass
+to the next primary account with what is left and never renew into a paid plan; the last card
+stays while a paid subscription may be charged."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+
+from linkplus.jobs.worker import Worker
+from linkplus.kit.clock import ManualClock
+from linkplus.models.subscriptions import SubscriptionRow
+from linkplus.payments.sandbox.store import SandboxStore
+from linkplus.runtime import Runtime
+from linkplus.services import service as services
+from linkplus.subscriptions import repository
+from tests.connected_services.support import ODOMETER_KM, link, owner
+from tests.subscriptions.support import (
+    Customer,
+    at,
+    customer,
+    documents,
+    notice_kinds,
+    provider_charges,
+    provider_refunds,
+    row,
+    run_days,
+    subscribe,
+)
+
+
+async def test_removing_the_car_cancels_every_subscription_with_the_refund_rules(
+    runtime: Runtime,
+    clock: ManualClock,
+    client: httpx.AsyncClient,
+    sandbox: SandboxStore,
+    worker: Worker,
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    me = await customer(runtime, client)
+    yearly = (await subscribe(client, me, "svt", "yearly")).json()["subscription"]["id"]
+    trial = (await subscribe(client, me, "remote", "monthly")).json()["subscription"]["id"]
+    await run_days(runtime, clock, date(2026, 1, 6), date(2026, 4, 20))
+
+    await me.sign_in(runtime)
+    removed = await client.request(
+        "DELETE",
+        f"/api/v1/garage/vehicles/{me.vin}",
+        json={"confirm": True},
+        headers=me.headers,
+    )
+    assert removed.status_code == 204
+    await worker.run_due()
+
+    svt = await row(runtime, yearly)
+    assert (svt.status, svt.end_reason, svt.cancel_rule) == (
+        "cancelled",
+        "vehicle_removed",
+        "pro_rata_refund",
+    )
+    assert svt.service_ends_on == date(2026, 5, 5)  # the 4th month runs to its end
+    remote = await row(runtime, trial)
+    assert remote.end_reason == "vehicle_removed"
+    # 8 of 12 months back to the original payment, with a credit note.
+    assert [r.amount_minor for r in await provider_refunds(sandbox)] == [6600]
+    notes = [d for d in await documents(runtime) if d.kind == "credit_note"]
+    assert [(n.number, n.gross_minor) for n in notes] == [("DE-CN-2026-000001", 6600)]
+    charged_before = len(await provider_charges(sandbox))
+    await run_days(runtime, clock, date(2026, 4, 21), date(2026, 6, 1))
+    assert len(await provider_charges(sandbox)) == charged_before  # nothing more is charged
+    assert (await row(runtime, trial)).status == "ended"
+
+
+async def test_complimentary_periods_pass_to_the_next_primary_and_do_not_renew(
+    runtime: Runtime,
+    clock: ManualClock,
+    client: httpx.AsyncClient,
+    sandbox: SandboxStore,
+    worker: Worker,
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    first = await customer(runtime, client, delivered=date(2024, 3, 1))
+    status = (await client.get(first.url(), headers=first.headers)).json()
+    lines = {p["package"]: p for p in status["packages"]}
+    assert (lines["map_care"]["state"], lines["map_care"]["ends_on"]) == ("active", "2028-03-01")
+    assert (lines["svt"]["state"], lines["svt"]["ends_on"]) == ("active", "2027-03-01")
+
+    buyer = await owner(runtime)
+    await link(runtime, buyer.account, first.vin, primary=False)
+    claimed = await client.post(
+        f"/api/v1/vehicles/{first.vin}/primary-account",
+        json={"odometer_km": ODOMETER_KM},
+        headers=buyer.headers,
+    )
+    assert claimed.status_code == 204, claimed.text
+    await worker.run_due()
+    second = Customer(buyer, first.vin)
+
+    status = (await client.get(second.url(), headers=second.headers)).json()
+    lines = {p["package"]: p for p in status["packages"]}
+    assert (lines["map_care"]["state"], lines["map_care"]["ends_on"]) == ("active", "2028-03-01")
+    assert lines["standard"]["complimentary_until"] == "2028-03-01"  # 4 years for MM21
+    offers = (await client.get(second.url("/offers"), headers=second.headers)).json()
+    map_care = next(o for o in offers["offers"] if o["package"] == "map_care")
+    assert (map_care["purchasable"], map_care["reason"], map_care["available_from"]) == (
+        False,
+        "complimentary_period_running",
+        "2028-03-01",
+    )
+    refused = await subscribe(client, second, "map_care", "yearly")
+    assert refused.status_code == 409
+    assert refused.json()["available_from"] == "2028-03-01"
+    async with runtime.db.transaction() as session:
+        assert await services.is_active(session, runtime, vin=first.vin, service="map_updates")
+        rows = await repository.of_vehicle(session, vin=first.vin)
+    previous = [r for r in rows if r.account_id == first.who.account.id]
+    assert previous
+    assert all(r.status == "ended" for r in previous)
+    mine = {r.package: r for r in rows if r.account_id == buyer.account.id}
+
+    await run_days(runtime, clock, date(2028, 1, 30), date(2028, 3, 2))
+    kinds = await notice_kinds(runtime, str(mine["map_care"].id))
+    assert kinds == [
+        "head_unit_period_ending",
+        "complimentary_ending",
+        "complimentary_ending_soon",
+    ]
+    for package in ("map_care", "standard"):
+        over: SubscriptionRow = await row(runtime, str(mine[package].id))
+        assert (over.status, over.end_reason) == ("ended", "complimentary_over")
+    assert await provider_charges(sandbox) == []  # nothing renews into a paid plan by itself
+    async with runtime.db.transaction() as session:
+        assert not await services.is_active(session, runtime, vin=first.vin, service="map_updates")
+    await second.sign_in(runtime)
+    status = (await client.get(second.url(), headers=second.headers)).json()
+    assert {p["package"]: p["state"] for p in status["packages"]}["map_care"] == "expired"
+
+
+async def test_the_last_card_stays_while_a_paid_subscription_may_be_charged(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    me = await customer(runtime, client)
+    [card] = (await client.get("/api/v1/wallet/cards", headers=me.headers)).json()
+    subscription_id = (await subscribe(client, me, "remote", "monthly")).json()["subscription"][
+        "id"
+    ]
+    refused = await client.delete(f"/api/v1/wallet/cards/{card['id']}", headers=me.headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "card_needed_for_subscription"
+
+    cancelled = await client.post(me.url(f"/{subscription_id}/cancel"), headers=me.headers)
+    assert cancelled.json()["rule"] == "trial_cancelled"
+    assert cancelled.json()["service_ends_on"] == "2026-02-05"
+    removed = await client.delete(f"/api/v1/wallet/cards/{card['id']}", headers=me.headers)
+    assert removed.status_code == 204

@@ -1,0 +1,199 @@
+"""The Vehicle status page: what the car reported, part by part with its time, the connection
+state, the parked position (hidden in privacy mode), the Refresh form, and who may see it.
+
+The car's messages go through the gateway's own processing (``Gateway.process``), so the page
+shows exactly what the gateway stored."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from linkplus.kit.clock import ManualClock
+from linkplus.models.jobs import Job
+from linkplus.runtime import Runtime
+from linkplus.vehicle_link import credentials
+from linkplus.vehicle_link.gateway import Gateway, Result
+from linkplus.vehicle_link.protocol import Channel, topic
+from linkplus.vehicle_link.runner import broker_address
+from tests.connected_services.support import link, make_vehicle, owner
+from tests.factories import DEFAULT_PASSWORD
+from tests.vehicle_link.harness import Car, make_car
+from tests.web.conftest import csrf_in, sign_in
+
+LAT = "Vehicle.CurrentLocation.Latitude"
+LON = "Vehicle.CurrentLocation.Longitude"
+
+
+class FakeUnit:
+    """Messages as a telematics unit sends them, handed to the gateway's processing."""
+
+    def __init__(self, runtime: Runtime, vin: str) -> None:
+        self.vin = vin
+        self.seq = 0
+        self.gateway = Gateway(
+            runtime,
+            broker_address(runtime.settings),
+            secret=credentials.gateway_secret(runtime.settings),
+        )
+
+    def _message(self, body: dict[str, Any], at: datetime) -> bytes:
+        self.seq += 1
+        full = {"msg_id": str(uuid.uuid4()), "seq": self.seq, "sent_at": at.isoformat(), **body}
+        return json.dumps(full).encode()
+
+    async def telemetry(self, values: dict[str, Any], *, at: datetime) -> None:
+        signals = [{"path": p, "value": v, "ts": at.isoformat()} for p, v in values.items()]
+        payload = self._message({"signals": signals}, at)
+        tally = await self.gateway.process([(topic(self.vin, Channel.telemetry), payload)])
+        assert tally[Result.processed] == 1, tally
+
+    async def event(self, kind: str, *, at: datetime, **extra: Any) -> None:
+        payload = self._message({"type": kind, "occurred_at": at.isoformat(), **extra}, at)
+        tally = await self.gateway.process([(topic(self.vin, Channel.events), payload)])
+        assert tally[Result.processed] == 1, tally
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+async def signed_in_owner(client: httpx.AsyncClient, car: Car) -> None:
+    await sign_in(client, car.owner.account.email, DEFAULT_PASSWORD)
+
+
+PARKED = {
+    "Vehicle.Cabin.Door.Row1.DriverSide.IsOpen": False,
+    "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked": True,
+    "Vehicle.Cabin.Door.Row1.PassengerSide.IsOpen": False,
+    "Vehicle.Cabin.Door.Row1.PassengerSide.IsLocked": False,
+    "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position": 40,
+    "Vehicle.Body.Trunk.Rear.IsOpen": False,
+    "Vehicle.Body.Lights.Beam.Low.IsOn": False,
+    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 61.5,
+    "Vehicle.Powertrain.FuelSystem.Range": 402_000,
+    "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": 47.0,
+    "Vehicle.Powertrain.TractionBattery.Range": 31_000,
+    "Vehicle.Powertrain.TractionBattery.Charging.IsCharging": True,
+    "Vehicle.Powertrain.TractionBattery.Charging.IsChargingCableConnected": True,
+    "Vehicle.TraveledDistance": 15_432.7,
+    "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure": 250,
+    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
+    "Vehicle.Private.LinkPlus.WarningLights.Active": ["tire_pressure"],
+    LAT: 50.84671,
+    LON: 4.35251,
+}
+
+
+async def test_the_status_page_shows_what_the_car_reported_and_where_it_parked(
+    runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    car = await make_car(runtime, client, model_code="NX450HP")
+    await signed_in_owner(client, car)
+    car_page = await client.get(f"/vehicle/{car.vin}")
+    assert f'href="/vehicle/{car.vin}/status"' in car_page.text
+
+    empty = await client.get(f"/vehicle/{car.vin}/status")
+    assert empty.status_code == 200
+    assert "Not heard from yet" in text_of(empty.text)
+    assert "Not reported yet" in text_of(empty.text)
+    assert 'http-equiv="refresh"' in empty.text
+
+    unit = FakeUnit(runtime, car.vin)
+    off = clock.now() - timedelta(minutes=3)
+    await unit.event("ignition_off", at=off)
+    await unit.telemetry(PARKED, at=off + timedelta(seconds=40))
+    page = await client.get(f"/vehicle/{car.vin}/status")
+    text = text_of(page.text)
+    assert page.status_code == 200
+    assert "Online" in text
+    assert "A door is open" not in text
+    assert "Front right closed, unlocked" in text
+    assert "not locked" in text
+    assert "Front right 40 % open" in text
+    assert "Fuel 62 %, 402 km" in text
+    assert "Battery 47 %, 31 km electric" in text
+    assert "Charging charging" in text
+    assert "15,432.7 km" in text
+    assert "Front left 2.5 bar" in text
+    assert "12.6 V" in text
+    assert "Tyre pressure" in text
+    assert f"Reported {(off + timedelta(seconds=40)).strftime('%d %b %Y, %H:%M UTC')}" in text
+    assert "50.84671, 4.35251" in text
+    assert 'href="geo:50.84671,4.35251"' in page.text
+    assert "<svg" in page.text
+
+    # Privacy mode on: the position is no longer shown, and the page says why.
+    await unit.event(
+        "privacy_mode_changed", at=clock.now() - timedelta(seconds=30), location_sharing=False
+    )
+    private = text_of((await client.get(f"/vehicle/{car.vin}/status")).text)
+    assert "Privacy mode is on" in private
+    assert "50.84671" not in private
+
+
+async def test_refresh_posts_with_the_form_token_and_queues_the_command(
+    runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    car = await make_car(runtime, client, model_code="UX300E")
+    await signed_in_owner(client, car)
+    page = await client.get(f"/vehicle/{car.vin}/status")
+    action = f"/vehicle/{car.vin}/status/refresh"
+    assert f'action="{action}"' in page.text
+
+    refused = await client.post(action, data={})
+    assert refused.status_code == 403
+
+    sent = await client.post(action, data={"csrf_token": csrf_in(page.text)})
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/vehicle/{car.vin}/status?done=refresh_requested"
+    after = await client.get(sent.headers["location"])
+    assert "asked for a fresh status" in after.text
+    async with runtime.db.transaction() as session:
+        kinds = list(await session.scalars(select(Job.name)))
+    assert kinds.count("vehicle_link.send_command") == 1
+
+    # An asleep car is not asked: the page says to start the engine.
+    unit = FakeUnit(runtime, car.vin)
+    await unit.event("sleeping", at=clock.now() - timedelta(minutes=1))
+    asleep = await client.get(f"/vehicle/{car.vin}/status")
+    assert "Asleep" in text_of(asleep.text)
+    again = await client.post(action, data={"csrf_token": csrf_in(asleep.text)})
+    assert again.status_code == 409
+    assert "start the engine" in again.text.lower()
+
+
+async def test_only_the_primary_account_sees_the_status_and_strangers_get_404(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    car = await make_car(runtime, client, model_code="NX450HP")
+    secondary = await owner(runtime, email="second.driver@example.com")
+    await link(runtime, secondary.account, car.vin, primary=False)
+    await sign_in(client, "second.driver@example.com", DEFAULT_PASSWORD)
+    page = await client.get(f"/vehicle/{car.vin}/status")
+    assert page.status_code == 200
+    assert "Only the car's primary account sees its status" in text_of(page.text)
+    assert "Refresh" not in page.text
+
+    someone_elses = await make_vehicle(runtime)
+    assert (await client.get(f"/vehicle/{someone_elses}/status")).status_code == 404
+    unknown = "WVWZZZ1JZXW999999"
+    assert (await client.get(f"/vehicle/{unknown}/status")).status_code == 404
+
+
+async def test_the_page_says_when_the_service_is_not_active(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    car = await make_car(runtime, client, model_code="NX450HP", active=False)
+    await signed_in_owner(client, car)
+    page = await client.get(f"/vehicle/{car.vin}/status")
+    assert page.status_code == 200
+    assert "Connected Services Centre" in page.text
+    assert "Vehicle status" in page.text
+    assert "Refresh" not in page.text
