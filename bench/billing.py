@@ -314,7 +314,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 subscriptions (< 1 minute)")
     parser.add_argument("--n", type=int, default=None, help="subscriptions (default 100,000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="PostgreSQL workers in-run")
+    parser.add_argument(
+        "--concurrency", type=int, default=os.cpu_count() or 2, help="PostgreSQL chunks at once"
+    )
     args = parser.parse_args()
     n = args.n or (1_000 if args.quick else 100_000)
     results: dict[str, Any] = {

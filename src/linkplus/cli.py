@@ -20,6 +20,7 @@ from linkplus.config import Settings
 from linkplus.migrate import revisions, upgrade
 from linkplus.models.accounts import StaffRole
 from linkplus.sim.cli import simulate
+from linkplus.subscriptions.cli import billing_app
 from linkplus.vehicles.cli import vehicles_app
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ staff_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(vehicles_app, name="vehicles")
+app.add_typer(billing_app, name="billing")
 app.command(help="Drive a simulated fleet over the real vehicle protocol.")(simulate)
 console = Console(stderr=True)
 

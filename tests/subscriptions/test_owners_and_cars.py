@@ -16,6 +16,7 @@ from linkplus.runtime import Runtime
 from linkplus.services import service as services
 from linkplus.subscriptions import repository
 from tests.connected_services.support import ODOMETER_KM, link, owner
+from tests.garage.support import make_car
 from tests.subscriptions.support import (
     Customer,
     at,
@@ -155,3 +156,22 @@ async def test_the_last_card_stays_while_a_paid_subscription_may_be_charged(
     assert cancelled.json()["service_ends_on"] == "2026-02-05"
     removed = await client.delete(f"/api/v1/wallet/cards/{card['id']}", headers=me.headers)
     assert removed.status_code == 204
+
+
+async def test_the_first_owner_gets_the_complimentary_periods_when_adding_the_car(
+    runtime: Runtime, client: httpx.AsyncClient, worker: Worker
+) -> None:
+    car = await make_car(runtime)
+    first = await owner(runtime)
+    added = await client.post(
+        "/api/v1/garage/vehicles",
+        json={"vin": car.vin, "odometer_km": 12_345},
+        headers=first.headers,
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["role"] == "primary"
+    await worker.run_due()  # PrimaryAccountChanged(previous: none) reaches subscriptions
+    async with runtime.db.transaction() as session:
+        rows = await repository.of_vehicle(session, vin=car.vin)
+    mine = {r.package for r in rows if r.account_id == first.account.id}
+    assert {"map_care", "svt"} <= mine

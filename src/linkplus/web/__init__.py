@@ -19,6 +19,7 @@ from linkplus.web.console import router as console_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
 from linkplus.web.garage_pages import router as garage_router
+from linkplus.web.invoice_pages import router as invoice_router
 from linkplus.web.mailbox import router as mailbox_router
 from linkplus.web.privacy_pages import router as privacy_router
 from linkplus.web.rendering import see_other
@@ -32,7 +33,9 @@ from linkplus.web.sessions import (
     visitor_without_session,
 )
 from linkplus.web.status_pages import router as status_router
+from linkplus.web.subscription_pages import router as subscription_router
 from linkplus.web.trips_pages import router as trips_router
+from linkplus.web.wallet_pages import router as wallet_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -43,6 +46,9 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(sections_router)
     app.include_router(garage_router)
     app.include_router(services_router)
+    app.include_router(subscription_router)
+    app.include_router(wallet_router)
+    app.include_router(invoice_router)
     app.include_router(trips_router)
     app.include_router(status_router)
     app.include_router(auth_router)

@@ -71,6 +71,14 @@ async def add_vehicle(
     is_primary = await repository.claim_free_primary(
         session, vin=vehicle.vin, account_id=account.id, since=now
     )
+    if is_primary:
+        # The car had no primary account: other domains set up what the new primary gets
+        # (e.g. what is left of the car's complimentary periods).
+        await publish(
+            session,
+            PrimaryAccountChanged(vin=vehicle.vin, previous_account_id=None, account_id=account.id),
+            now=now,
+        )
     await audit.record(
         session,
         now=now,

@@ -1,0 +1,264 @@
+"""The wallet pages: a card added through the provider's page with the billing address asked
+first, primary, removal and its refusal, CSRF, another account's card, and the return page that
+must not leak its token through the Referer header."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from linkplus.app import create_app
+from linkplus.kit.clock import ManualClock
+from linkplus.models.accounts import Account
+from linkplus.payments.client import HttpPaymentProvider
+from linkplus.payments.endpoint import provider_key
+from linkplus.payments.service import register_active_paid_subscription_check
+from linkplus.runtime import Runtime
+from tests.connected_services.support import link, make_vehicle
+from tests.factories import DEFAULT_PASSWORD, make_owner
+from tests.payments.support import (
+    BILLING,
+    CHALLENGE,
+    MASTERCARD,
+    VISA,
+    PaidSubscriptions,
+    enter_card,
+)
+from tests.web.conftest import csrf_in, sign_in
+
+SANDBOX_URL = "http://testserver/sandbox-pay"
+CARD_ID = re.compile(r"/wallet/cards/([0-9a-f-]{36})/remove")
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The platform, its payment sandbox reached in-process over HTTP as in production."""
+    application = create_app(runtime, run_worker=False)
+    runtime.payments = HttpPaymentProvider(
+        base_url=SANDBOX_URL,
+        api_key=provider_key(runtime.settings),
+        timeout=5.0,
+        transport=httpx.ASGITransport(app=application),
+    )
+    return application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def other_browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser with its own cookies, for another account."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def paid_subscriptions() -> Iterator[PaidSubscriptions]:
+    fake = PaidSubscriptions()
+    unregister = register_active_paid_subscription_check(fake.check)
+    yield fake
+    unregister()
+
+
+@dataclass
+class WebOwner:
+    account: Account
+    vin: str
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+
+async def web_owner(
+    runtime: Runtime,
+    browser: httpx.AsyncClient,
+    *,
+    delivered: date = date(2021, 6, 1),
+    language: str = "de",
+) -> WebOwner:
+    """An owner signed in in ``browser``, primary account of a delivered car."""
+    account = await make_owner(runtime, language=language)
+    vin = await make_vehicle(runtime, first_delivery_date=delivered)
+    await link(runtime, account, vin, primary=True)
+    await sign_in(browser, account.email, DEFAULT_PASSWORD)
+    return WebOwner(account, vin)
+
+
+async def start_card(
+    browser: httpx.AsyncClient, address: dict[str, str] | None = None
+) -> httpx.Response:
+    """Step 1 on the platform: the billing address form, answered with the provider's page."""
+    page = await browser.get("/wallet/cards/new")
+    assert page.status_code == 200, page.text
+    fields = address if address is not None else BILLING
+    return await browser.post(
+        "/wallet/cards/new", data={**fields, "csrf_token": csrf_in(page.text)}
+    )
+
+
+async def add_card_in_pages(browser: httpx.AsyncClient, number: str = VISA) -> httpx.Response:
+    """The whole journey: address, the provider's page (and its 3-D Secure challenge), back."""
+    started = await start_card(browser)
+    assert started.status_code == 303, started.text
+    provider_page = started.headers["location"]
+    assert provider_page.startswith(SANDBOX_URL + "/cards/new")
+    result = await enter_card(browser, provider_page, number=number)
+    back = result.location
+    assert back.path == "/wallet/cards/added"
+    return await browser.get(str(back))
+
+
+def card_ids(html: str) -> list[str]:
+    return CARD_ID.findall(html)
+
+
+async def post_on(
+    browser: httpx.AsyncClient, page: str, action: str, fields: dict[str, str] | None = None
+) -> httpx.Response:
+    opened = await browser.get(page)
+    assert opened.status_code == 200, opened.text
+    return await browser.post(action, data={**(fields or {}), "csrf_token": csrf_in(opened.text)})
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+async def test_a_card_is_added_through_the_provider_with_the_address_asked_first(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    await web_owner(runtime, client)
+    empty = await client.get("/wallet")
+    assert empty.status_code == 200
+    assert "No cards yet" in empty.text
+    assert "add a new card instead" in empty.text
+
+    added = await add_card_in_pages(client, VISA)
+    assert (added.status_code, added.headers["location"]) == (303, "/wallet?done=card_added")
+    assert added.headers["referrer-policy"] == "no-referrer"
+    assert "lp_card_billing=" in added.headers["set-cookie"]  # cleared once used
+    wallet = await client.get("/wallet?done=card_added")
+    assert "The card is in your wallet." in wallet.text
+    assert "Visa ending in 4242" in wallet.text
+    assert "Valid until 12/2030" in wallet.text
+    assert "Primary" in wallet.text
+    assert "Alex Driver, Hauptstraße 1, 10115 Berlin, DE" in wallet.text
+    assert "/edit" not in wallet.text  # cards cannot be edited
+
+    # A 3-D Secure card: the challenge on the provider's page, then the second card.
+    second = await add_card_in_pages(client, CHALLENGE)
+    assert second.status_code == 303, second.text
+    wallet = await client.get("/wallet")
+    assert wallet.text.count("Primary") == 1
+    first_id, challenge_id = card_ids(wallet.text)
+    made = await post_on(client, "/wallet", f"/wallet/cards/{challenge_id}/primary")
+    assert (made.status_code, made.headers["location"]) == (303, "/wallet?done=card_primary")
+    wallet = await client.get("/wallet")
+    assert f"/wallet/cards/{challenge_id}/primary" not in wallet.text
+    assert f"/wallet/cards/{first_id}/primary" in wallet.text
+
+    removed = await post_on(client, "/wallet", f"/wallet/cards/{first_id}/remove")
+    assert removed.headers["location"] == "/wallet?done=card_removed"
+    assert card_ids((await client.get("/wallet")).text) == [challenge_id]
+
+
+async def test_the_address_is_required_and_the_return_needs_the_signed_address(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    await web_owner(runtime, client)
+    refused = await start_card(client, {**BILLING, "street": "", "country": "XX"})
+    assert refused.status_code == 422
+    assert "Fill in this field." in refused.text
+    assert "two-letter ISO country code" in refused.text
+
+    # Back from the provider without the address cookie, or with a forged one: nothing saved.
+    bare = await client.get("/wallet/cards/added?token=tok_x&three_ds=authenticated")
+    assert bare.status_code == 400
+    assert bare.headers["referrer-policy"] == "no-referrer"
+    assert "billing address you entered has expired" in bare.text
+    client.cookies.set("lp_card_billing", "eyJhIjoiMSJ9.forged", path="/wallet")
+    forged = await client.get("/wallet/cards/added?token=tok_x&three_ds=authenticated")
+    assert forged.status_code == 400
+    assert card_ids((await client.get("/wallet")).text) == []
+
+    # The address waits at most 30 minutes for the provider's page.
+    started = await start_card(client)
+    result = await enter_card(client, started.headers["location"], number=VISA)
+    clock.advance(minutes=31)
+    late = await client.get(str(result.location))
+    assert late.status_code == 400
+    assert card_ids((await client.get("/wallet")).text) == []
+
+
+async def test_forms_without_their_token_are_refused(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    await web_owner(runtime, client)
+    await add_card_in_pages(client, VISA)
+    (card_id,) = card_ids((await client.get("/wallet")).text)
+    for action in ("/wallet/cards/new", f"/wallet/cards/{card_id}/remove"):
+        answer = await client.post(action, data={**BILLING, "csrf_token": "forged.token"})
+        assert answer.status_code == 403, action
+    assert card_ids((await client.get("/wallet")).text) == [card_id]
+
+
+async def test_another_accounts_card_is_not_found(
+    runtime: Runtime,
+    clock: ManualClock,
+    client: httpx.AsyncClient,
+    other_browser: httpx.AsyncClient,
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    await web_owner(runtime, client)
+    await add_card_in_pages(client, VISA)
+    (card_id,) = card_ids((await client.get("/wallet")).text)
+    await web_owner(runtime, other_browser)
+    await add_card_in_pages(other_browser, MASTERCARD)
+    for target in (card_id, str(uuid.uuid4()), "not-a-card"):
+        for verb in ("remove", "primary"):
+            answer = await post_on(other_browser, "/wallet", f"/wallet/cards/{target}/{verb}")
+            assert answer.status_code == 404, (target, verb)
+    assert card_ids((await client.get("/wallet")).text) == [card_id]
+    assert "ending in 4444" not in (await client.get("/wallet")).text
+
+
+async def test_the_last_card_stays_while_a_paid_subscription_is_active(
+    runtime: Runtime,
+    clock: ManualClock,
+    client: httpx.AsyncClient,
+    paid_subscriptions: PaidSubscriptions,
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    me = await web_owner(runtime, client)
+    await add_card_in_pages(client, VISA)
+    (card_id,) = card_ids((await client.get("/wallet")).text)
+    paid_subscriptions.accounts.add(me.account.id)
+    refused = await post_on(client, "/wallet", f"/wallet/cards/{card_id}/remove")
+    assert refused.status_code == 409
+    assert "This is the last card in your wallet and you have an active paid subscription" in (
+        refused.text
+    )
+    assert card_ids(refused.text) == [card_id]
+
+
+async def test_signed_out_visitors_go_to_sign_in(client: httpx.AsyncClient) -> None:
+    for path in ("/wallet", "/wallet/cards/new", "/invoices"):
+        answer = await client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/signin?next=")
