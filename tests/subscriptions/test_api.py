@@ -8,6 +8,7 @@ from datetime import date
 import httpx
 
 from linkplus.audit import service as audit
+from linkplus.dealers import service as dealers
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.payments.sandbox.store import SandboxStore
@@ -143,3 +144,19 @@ async def test_an_agent_sees_payments_and_cancels_for_the_customer_audited(
     assert [e.subject_id for e in viewed] == [str(account_id)]
     assert done[0].details["reason"] == "Customer called: sold the car"
     assert (await row(runtime, subscription_id)).end_reason == "cancelled"
+
+
+async def test_the_purchase_may_be_referred_to_a_dealer_from_the_directory(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient, sandbox: SandboxStore
+) -> None:
+    clock.set(at(date(2026, 1, 5)))
+    me = await customer(runtime, client)
+    dealer_id = dealers.search(country="DE", limit=1)[0].dealer.id
+    unknown = await subscribe(client, me, "svt", "yearly", refer_dealer_id="no-such-dealer")
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "dealer_not_found"
+    assert await provider_charges(sandbox) == []  # refused before anything was charged
+    bought = await subscribe(client, me, "svt", "yearly", refer_dealer_id=dealer_id)
+    assert bought.status_code == 201, bought.text
+    stored = await row(runtime, bought.json()["subscription"]["id"])
+    assert stored.refer_dealer_id == dealer_id

@@ -13,11 +13,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.invoices.numbering import Series
+from linkplus.jobs.queue import JOBS_QUEUED
+from linkplus.jobs.registry import HANDLERS
 from linkplus.models.accounts import Account
 from linkplus.models.invoices import (
     DocumentKind,
@@ -25,6 +27,7 @@ from linkplus.models.invoices import (
     InvoiceLine,
     InvoiceNumberCounter,
 )
+from linkplus.models.jobs import Job, JobState
 
 
 async def get_document(session: AsyncSession, document_id: uuid.UUID) -> InvoiceDocument | None:
@@ -166,6 +169,66 @@ def _series(series: Series) -> Any:
     )
 
 
+async def by_idempotency_keys(
+    session: AsyncSession, keys: list[str]
+) -> dict[str, tuple[uuid.UUID, str]]:
+    """Documents already issued under any of ``keys``: key -> (id, request fingerprint)."""
+    found: dict[str, tuple[uuid.UUID, str]] = {}
+    for start in range(0, len(keys), 1000):
+        rows = await session.execute(
+            select(
+                InvoiceDocument.idempotency_key,
+                InvoiceDocument.id,
+                InvoiceDocument.request_fingerprint,
+            ).where(InvoiceDocument.idempotency_key.in_(keys[start : start + 1000]))
+        )
+        for key, document_id, fingerprint in rows.all():
+            found[key] = (document_id, fingerprint)
+    return found
+
+
+async def add_documents(
+    session: AsyncSession, documents: list[dict[str, Any]], lines: list[dict[str, Any]]
+) -> None:
+    """Insert many documents and their lines, a multi-row statement each (the documents carry
+    their ids, so the lines need nothing back)."""
+    if documents:
+        await session.execute(insert(InvoiceDocument), documents)
+    if lines:
+        await session.execute(insert(InvoiceLine), lines)
+
+
+async def reserve_numbers(session: AsyncSession, series: Series, count: int) -> int:
+    """Advance ``series`` by ``count`` numbers in one statement; returns the last number given
+    before (the reserved ones are that + 1 .. that + count). The series must be locked by this
+    transaction (``lock_counter``), so the numbers come back if it rolls back."""
+    last = await session.scalar(
+        update(InvoiceNumberCounter)
+        .where(_series(series))
+        .values(last_number=InvoiceNumberCounter.last_number + count)
+        .returning(InvoiceNumberCounter.last_number)
+    )
+    if last is None:
+        raise LookupError(f"number counter for {series} vanished")
+    return int(last) - count
+
+
+async def account_contacts(
+    session: AsyncSession, account_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Current e-mail address and language of each account that still exists."""
+    found: dict[uuid.UUID, tuple[str, str]] = {}
+    for start in range(0, len(account_ids), 1000):
+        rows = await session.execute(
+            select(Account.id, Account.email, Account.language).where(
+                Account.id.in_(account_ids[start : start + 1000])
+            )
+        )
+        for account_id, email, language in rows.all():
+            found[account_id] = (email, language)
+    return found
+
+
 async def account_contact(session: AsyncSession, account_id: uuid.UUID) -> tuple[str, str] | None:
     """The account's current e-mail address and language, or None once it is gone."""
     row = (
@@ -174,3 +237,50 @@ async def account_contact(session: AsyncSession, account_id: uuid.UUID) -> tuple
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    name: str,
+    jobs: list[tuple[dict[str, Any], str]],
+    *,
+    now: datetime,
+) -> None:
+    """``jobs.enqueue`` for many (payload, dedupe key) pairs in one multi-row statement, in the
+    caller's transaction; a key already queued is not queued again."""
+    if not jobs:
+        return
+    spec = HANDLERS.get(name)
+    if spec is None:
+        raise LookupError(f"no job handler named {name!r}")
+    rows = [
+        {
+            "name": name,
+            "payload": payload,
+            "state": JobState.queued,
+            "run_at": now,
+            "attempts": 0,
+            "max_attempts": spec.max_attempts,
+            "dedupe_key": key,
+            "created_at": now,
+        }
+        for payload, key in jobs
+    ]
+    dialect = session.get_bind().dialect.name
+    for start in range(0, len(rows), 1000):
+        part = rows[start : start + 1000]
+        stmt: Any
+        if dialect == "postgresql":
+            stmt = (
+                postgresql.insert(Job)
+                .values(part)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            )
+        else:
+            stmt = (
+                sqlite.insert(Job)
+                .values(part)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            )
+        await session.execute(stmt)
+    session.info[JOBS_QUEUED] = True

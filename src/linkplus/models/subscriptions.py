@@ -63,7 +63,7 @@ class SubscriptionRow(Base):
     billing_postcode: Mapped[str | None] = mapped_column(String(20))
     billing_city: Mapped[str | None] = mapped_column(String(100))
     billing_country: Mapped[str | None] = mapped_column(String(2))
-    refer_dealer_id: Mapped[uuid.UUID | None]
+    refer_dealer_id: Mapped[str | None] = mapped_column(String(32))
     next_run_on: Mapped[date | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_until: Mapped[datetime | None]

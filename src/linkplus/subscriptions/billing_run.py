@@ -113,25 +113,20 @@ async def advance_many(
     tally = Tally()
     provider = provider or payments.provider(runtime)
     pending: dict[uuid.UUID, ledger.Calls] = {}
-    markets: dict[uuid.UUID, str] = {}
     async with runtime.db.transaction() as session:
-        for subscription_id in sorted(ids):
-            calls = await _advance_in(session, runtime, subscription_id, day=day, tally=tally)
+        if len(ids) == 1:
+            calls = await _advance_in(session, runtime, ids[0], day=day, tally=tally)
             if calls:
-                pending[subscription_id] = calls
-                markets[subscription_id] = calls.market
+                pending[ids[0]] = calls
+        else:
+            pending = await ledger.advance_chunk(session, runtime, ids, day=day, tally=tally)
     for calls in pending.values():
         await ledger.call_provider(provider, calls)
-    # Invoices of one market share a number series whose counter row is locked until commit:
-    # taking the series in one order (market, then id) keeps concurrent batches from deadlocking.
-    order = sorted(pending, key=lambda i: (markets[i], i))
-    async with runtime.db.transaction() as session:
-        for subscription_id in order:
-            calls = pending[subscription_id]
-            if not await ledger.record_results(
-                session, runtime, subscription_id, calls, day=day, tally=tally
-            ):
-                tally.unsettled += 1
+    # The chunk's rows are locked in id order and its invoice series in (country, kind, year)
+    # order, the same for every batch, so concurrent batches cannot deadlock.
+    if pending:
+        async with runtime.db.transaction() as session:
+            await ledger.record_chunk_results(session, runtime, pending, day=day, tally=tally)
     return tally
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.billing.anchors import Plan, nth_billing_date
 from linkplus.billing.lifecycle import (
     Charge,
+    DayReached,
     EndService,
     LifecycleError,
     PaymentFailed,
@@ -89,8 +90,12 @@ async def record(
     *,
     now: datetime,
     tally: Tally,
+    deferred: bool = False,
 ) -> None:
-    """Store the transition's state in ``row`` and record each of its actions, once per key."""
+    """Store the transition's state in ``row`` and record each of its actions, once per key.
+
+    ``deferred``: the caller (a chunk) flushes once and stores the row again with its pending
+    refunds looked up for the whole chunk, so neither is done here."""
     for action in transition.actions:
         if isinstance(action, Charge):
             await _record_charge(session, row, action, now=now)
@@ -101,6 +106,10 @@ async def record(
                 tally.notices += 1
         elif isinstance(action, EndService):
             tally.ended += 1
+    if deferred:
+        store(row, transition.state)
+        row.updated_at = now
+        return
     pending_refunds = await repository.pending_refunds(session, row.id)
     store(row, transition.state, money_pending=bool(pending_refunds))
     row.updated_at = now
@@ -152,6 +161,134 @@ async def _record_refund(
         ),
     )
     row.cancel_rule = action.rule.value
+
+
+async def advance_chunk(
+    session: AsyncSession,
+    runtime: Runtime,
+    ids: list[uuid.UUID],
+    *,
+    day: date,
+    tally: Tally,
+) -> dict[uuid.UUID, Calls]:
+    """Step 1 for a chunk of subscriptions in ``session``: apply ``DayReached`` to each due row
+    and record what it asks for, exactly as ``record`` does one at a time, with the rows locked
+    and their attempts read in one statement each and the new attempts written in one flush.
+    Returns the provider calls that settle each row (rows not due any more are left out)."""
+    locked = await repository.lock_many(session, ids)
+    rows = [
+        row
+        for _, row in sorted(locked.items())
+        if row.next_run_on is not None and row.next_run_on <= day  # else another run did it
+    ]
+    if not rows:
+        return {}
+    row_ids = [row.id for row in rows]
+    pending_charges = await repository.pending_charges_of(session, row_ids)
+    pending_refunds = await repository.pending_refunds_of(session, row_ids)
+    transitions: dict[uuid.UUID, Transition] = {}
+    for row in rows:
+        state = state_of(row)
+        transitions[row.id] = apply(state, DayReached(max(day, state.last_day)))
+    charge_keys: list[str] = []
+    refund_keys: list[str] = []
+    for row in rows:
+        for action in transitions[row.id].actions:
+            if isinstance(action, Charge):
+                charge_keys.append(charge_key(row.id, action.period, action.attempt))
+            elif isinstance(action, Refund):
+                refund_keys.append(refund_key(row.id, action.period))
+    known_charges = await repository.charges_by_keys(session, charge_keys)
+    known_refunds = await repository.refunds_by_keys(session, refund_keys)
+    cards: dict[uuid.UUID, tuple[uuid.UUID | None, str | None]] = {}
+    now = runtime.clock.now()
+    out: dict[uuid.UUID, Calls] = {}
+    for row in rows:
+        charges = list(pending_charges[row.id])
+        refunds = list(pending_refunds[row.id])
+        before = {c.idempotency_key for c in charges} | {r.idempotency_key for r in refunds}
+        transition = transitions[row.id]
+        for action in transition.actions:
+            if isinstance(action, Charge):
+                key = charge_key(row.id, action.period, action.attempt)
+                if key in known_charges:
+                    continue  # asked again after a crash or timeout: the same attempt
+                if row.account_id not in cards:
+                    card = await payments.primary_card(session, account_id=row.account_id)
+                    cards[row.account_id] = (
+                        (card.id, card.provider_token) if card is not None else (None, None)
+                    )
+                card_id, token = cards[row.account_id]
+                charge = SubscriptionCharge(
+                    subscription_id=row.id,
+                    period=action.period,
+                    attempt=action.attempt,
+                    idempotency_key=key,
+                    amount_minor=action.amount.minor,
+                    currency=action.amount.currency,
+                    due_on=action.due_on,
+                    card_id=card_id,
+                    provider_token=token,
+                    state=repository.PENDING,
+                    created_at=now,
+                )
+                session.add(charge)
+                known_charges[key] = charge
+                charges.append(charge)
+            elif isinstance(action, Refund):
+                key = refund_key(row.id, action.period)
+                if key in known_refunds:
+                    continue
+                refund = SubscriptionRefund(
+                    subscription_id=row.id,
+                    period=action.period,
+                    idempotency_key=key,
+                    amount_minor=action.amount.minor,
+                    currency=action.amount.currency,
+                    rule=action.rule.value,
+                    state=repository.PENDING,
+                    created_at=now,
+                )
+                session.add(refund)
+                known_refunds[key] = refund
+                refunds.append(refund)
+                row.cancel_rule = action.rule.value
+            elif isinstance(action, SendNotice):
+                if await notices.give(session, runtime, row, action.notice, now=now):
+                    tally.notices += 1
+            elif isinstance(action, EndService):
+                tally.ended += 1
+        store(row, transition.state, money_pending=bool(refunds))
+        row.updated_at = now
+        charges.sort(key=lambda c: (c.period, c.attempt))
+        calls = Calls(market=row.market)
+        for charge in charges:
+            calls.charges.append(
+                _ChargeCall(
+                    key=charge.idempotency_key,
+                    token=charge.provider_token,
+                    amount=Money(charge.amount_minor, charge.currency),
+                    description=_description(row, charge.period),
+                    reconcile=charge.idempotency_key in before,
+                )
+            )
+        for refund in refunds:
+            paid = await repository.paid_charge(session, row.id, refund.period)
+            if paid is None or paid.provider_charge_id is None:
+                log.error("refund_without_payment", key=refund.idempotency_key)
+                continue
+            calls.refunds.append(
+                _RefundCall(
+                    key=refund.idempotency_key,
+                    charge_id=paid.provider_charge_id,
+                    amount=Money(refund.amount_minor, refund.currency),
+                    reconcile=refund.idempotency_key in before,
+                )
+            )
+        if calls:
+            out[row.id] = calls
+    await session.flush()
+    return out
 
 
 # --- step 2: the provider --------------------------------------------------------------------
@@ -340,6 +477,65 @@ async def record_results(
     return recorded
 
 
+async def record_chunk_results(
+    session: AsyncSession,
+    runtime: Runtime,
+    pending: dict[uuid.UUID, Calls],
+    *,
+    day: date,
+    tally: Tally,
+) -> None:
+    """``record_results`` for a chunk of subscriptions in one transaction, with the chunk's rows
+    locked and its attempts read in one statement each and its invoices issued together
+    (``invoices.issue_invoices``: one counter update per series). Same rules, row by row; a
+    subscription nothing could be recorded for counts as unsettled."""
+    now = runtime.clock.now()
+    rows = await repository.lock_many(session, list(pending))
+    keys = [call.key for calls in pending.values() for call in calls.charges]
+    charges = await repository.charges_by_keys(session, keys)
+    to_invoice: list[tuple[SubscriptionRow, SubscriptionCharge, str]] = []
+    recorded_ids: list[uuid.UUID] = []
+    for subscription_id in sorted(pending):
+        calls = pending[subscription_id]
+        row = rows.get(subscription_id)
+        if row is None:
+            tally.unsettled += 1
+            continue
+        recorded = False
+        for call in calls.charges:
+            if call.token is not None and call.result is None:
+                continue
+            charge = charges.get(call.key)
+            if charge is None or charge.state != repository.PENDING:
+                continue  # another worker recorded it first
+            recorded = True
+            await _charge_result(
+                session, runtime, row, charge, call.result, day, now, tally, to_invoice
+            )
+        for refund_call in calls.refunds:
+            if refund_call.result is None:
+                continue
+            refund = await repository.refund_by_key(session, refund_call.key)
+            if refund is None or refund.state != repository.PENDING:
+                continue
+            recorded = True
+            await _refund_result(session, runtime, row, refund, refund_call.result, day, tally)
+        if recorded:
+            recorded_ids.append(subscription_id)
+        else:
+            tally.unsettled += 1
+    if to_invoice:
+        requests = [_invoice_request(row, charge, ref, day) for row, charge, ref in to_invoice]
+        document_ids = await invoices.issue_invoices(session, runtime, requests)
+        for (_, charge, _), document_id in zip(to_invoice, document_ids, strict=True):
+            charge.invoice_id = document_id
+    await session.flush()
+    money_pending = await repository.with_pending_refunds(session, recorded_ids)
+    for subscription_id in recorded_ids:
+        row = rows[subscription_id]
+        store(row, state_of(row), money_pending=subscription_id in money_pending)
+
+
 async def _charge_result(
     session: AsyncSession,
     runtime: Runtime,
@@ -349,14 +545,19 @@ async def _charge_result(
     day: date,
     now: datetime,
     tally: Tally,
+    to_invoice: list[tuple[SubscriptionRow, SubscriptionCharge, str]] | None = None,
 ) -> None:
+    """Record one attempt's result. With ``to_invoice`` the invoice is left to the caller (who
+    issues the chunk's invoices together, in this transaction); otherwise it is issued here."""
     charge.settled_on = day
     if result is not None:
         charge.provider_charge_id = result.id
     if result is not None and result.succeeded:
         charge.state = repository.SUCCEEDED
-        invoice = await _invoice(session, runtime, row, charge, result.id, day)
-        charge.invoice_id = invoice
+        if to_invoice is None:
+            charge.invoice_id = await _invoice(session, runtime, row, charge, result.id, day)
+        else:
+            to_invoice.append((row, charge, result.id))
         event: PaymentSucceeded | PaymentFailed = PaymentSucceeded(
             charge.period, charge.attempt, day
         )
@@ -368,13 +569,15 @@ async def _charge_result(
         )
         event = PaymentFailed(charge.period, charge.attempt, day)
         tally.failed += 1
-    await session.flush()
+    chunk = to_invoice is not None
+    if not chunk:
+        await session.flush()
     try:
         transition = apply(state_of(row), event)
     except LifecycleError as exc:
         log.error("payment_result_refused", key=charge.idempotency_key, code=exc.code)
         return
-    await record(session, runtime, row, transition, now=now, tally=tally)
+    await record(session, runtime, row, transition, now=now, tally=tally, deferred=chunk)
 
 
 def buyer_of(row: SubscriptionRow) -> Buyer:
@@ -387,14 +590,9 @@ def buyer_of(row: SubscriptionRow) -> Buyer:
     )
 
 
-async def _invoice(
-    session: AsyncSession,
-    runtime: Runtime,
-    row: SubscriptionRow,
-    charge: SubscriptionCharge,
-    reference: str,
-    day: date,
-) -> uuid.UUID:
+def _invoice_request(
+    row: SubscriptionRow, charge: SubscriptionCharge, reference: str, day: date
+) -> invoices.InvoiceRequest:
     plan = Plan(row.plan) if row.plan else Plan.monthly
     trial = row.trial_months
     line = InvoiceLineIn(
@@ -405,9 +603,7 @@ async def _invoice(
         period_end=nth_billing_date(row.anchor, plan, charge.period + 1, trial_months=trial),
         gross=Money(charge.amount_minor, charge.currency),
     )
-    document = await invoices.issue_invoice(
-        session,
-        runtime,
+    return invoices.InvoiceRequest(
         account_id=row.account_id,
         buyer=buyer_of(row),
         lines=[line],
@@ -415,6 +611,28 @@ async def _invoice(
         issued_on=day,
         idempotency_key=charge.idempotency_key,
         market=row.market,
+    )
+
+
+async def _invoice(
+    session: AsyncSession,
+    runtime: Runtime,
+    row: SubscriptionRow,
+    charge: SubscriptionCharge,
+    reference: str,
+    day: date,
+) -> uuid.UUID:
+    request = _invoice_request(row, charge, reference, day)
+    document = await invoices.issue_invoice(
+        session,
+        runtime,
+        account_id=request.account_id,
+        buyer=request.buyer,
+        lines=request.lines,
+        charge_reference=request.charge_reference,
+        issued_on=request.issued_on,
+        idempotency_key=request.idempotency_key,
+        market=request.market,
     )
     return document.id
 

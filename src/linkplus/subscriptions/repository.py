@@ -54,6 +54,20 @@ async def lock(session: AsyncSession, subscription_id: uuid.UUID) -> Subscriptio
     return (await session.scalars(stmt)).first()
 
 
+async def lock_many(
+    session: AsyncSession, subscription_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, SubscriptionRow]:
+    """``lock`` for many rows in one statement (locked in id order, as one at a time would)."""
+    stmt = (
+        select(SubscriptionRow)
+        .where(SubscriptionRow.id.in_(sorted(subscription_ids)))
+        .order_by(SubscriptionRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in (await session.scalars(stmt)).all()}
+
+
 async def of_vehicle(
     session: AsyncSession, *, vin: str, account_id: uuid.UUID | None = None
 ) -> list[SubscriptionRow]:
@@ -190,6 +204,79 @@ async def release(session: AsyncSession, ids: Sequence[uuid.UUID], *, worker: st
 async def charge_by_key(session: AsyncSession, key: str) -> SubscriptionCharge | None:
     stmt = select(SubscriptionCharge).where(SubscriptionCharge.idempotency_key == key)
     return (await session.scalars(stmt)).first()
+
+
+async def charges_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> dict[str, SubscriptionCharge]:
+    """Charge attempts by idempotency key, read afresh (one statement)."""
+    if not keys:
+        return {}
+    stmt = (
+        select(SubscriptionCharge)
+        .where(SubscriptionCharge.idempotency_key.in_(list(keys)))
+        .execution_options(populate_existing=True)
+    )
+    return {charge.idempotency_key: charge for charge in (await session.scalars(stmt)).all()}
+
+
+async def refunds_by_keys(
+    session: AsyncSession, keys: Sequence[str]
+) -> dict[str, SubscriptionRefund]:
+    if not keys:
+        return {}
+    stmt = select(SubscriptionRefund).where(SubscriptionRefund.idempotency_key.in_(list(keys)))
+    return {refund.idempotency_key: refund for refund in (await session.scalars(stmt)).all()}
+
+
+async def pending_charges_of(
+    session: AsyncSession, subscription_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[SubscriptionCharge]]:
+    """``pending_charges`` for many subscriptions in one statement."""
+    found: dict[uuid.UUID, list[SubscriptionCharge]] = {i: [] for i in subscription_ids}
+    stmt = (
+        select(SubscriptionCharge)
+        .where(
+            SubscriptionCharge.subscription_id.in_(list(subscription_ids)),
+            SubscriptionCharge.state == PENDING,
+        )
+        .order_by(SubscriptionCharge.period, SubscriptionCharge.attempt)
+        .execution_options(populate_existing=True)
+    )
+    for charge in (await session.scalars(stmt)).all():
+        found[charge.subscription_id].append(charge)
+    return found
+
+
+async def pending_refunds_of(
+    session: AsyncSession, subscription_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[SubscriptionRefund]]:
+    """``pending_refunds`` for many subscriptions in one statement."""
+    found: dict[uuid.UUID, list[SubscriptionRefund]] = {i: [] for i in subscription_ids}
+    stmt = (
+        select(SubscriptionRefund)
+        .where(
+            SubscriptionRefund.subscription_id.in_(list(subscription_ids)),
+            SubscriptionRefund.state == PENDING,
+        )
+        .execution_options(populate_existing=True)
+    )
+    for refund in (await session.scalars(stmt)).all():
+        found[refund.subscription_id].append(refund)
+    return found
+
+
+async def with_pending_refunds(
+    session: AsyncSession, subscription_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``subscription_ids`` have a refund whose result is not known yet."""
+    if not subscription_ids:
+        return set()
+    stmt = select(SubscriptionRefund.subscription_id).where(
+        SubscriptionRefund.subscription_id.in_(list(subscription_ids)),
+        SubscriptionRefund.state == PENDING,
+    )
+    return set((await session.scalars(stmt)).all())
 
 
 async def add(session: AsyncSession, row: SubscriptionCharge | SubscriptionRefund) -> None:

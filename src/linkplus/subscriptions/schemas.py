@@ -67,7 +67,11 @@ class SubscribeIn(BaseModel):
         description="A card of your wallet; it becomes your primary card, which pays every "
         "subscription. Default: the primary card.",
     )
-    refer_dealer_id: uuid.UUID | None = None
+    refer_dealer_id: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Optional: the dealer to refer the purchase to (see GET /api/v1/dealers).",
+    )
     payment_reminders: bool = Field(
         default=False, description="A reminder 14 days before each yearly or 4-year payment."
     )

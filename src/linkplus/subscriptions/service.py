@@ -40,6 +40,8 @@ from linkplus.billing.lifecycle import (
     start_trial,
 )
 from linkplus.billing.proration import CancellationOutcome, CancellationRule
+from linkplus.dealers import service as dealers
+from linkplus.dealers.errors import DealerNotFound
 from linkplus.garage.deps import CallerVehicle
 from linkplus.jobs import enqueue
 from linkplus.kit.money import Money
@@ -260,6 +262,11 @@ async def subscribe(
     price = next((p.price.gross for p in found.plans if p.plan is data.plan), None)
     if price is None:
         raise PlanNotOffered(data.package, data.plan.value)
+    if data.refer_dealer_id is not None and dealers.get_dealer(data.refer_dealer_id) is None:
+        raise DealerNotFound(
+            "There is no dealer with this id to refer. Search the directory (GET /api/v1/dealers) "
+            "and use the id of a dealer it lists, or leave the referral out."
+        )
     await _clear_the_way(session, runtime, vin, data.package, today=today, now=now)
     if data.card_id is not None:
         await payments.set_primary(session, runtime, account, data.card_id)

@@ -8,12 +8,13 @@ by key before they are written, so concurrent batches lock rows in the same orde
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, Uuid, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,19 +54,51 @@ async def broker_hashes(session: AsyncSession) -> list[tuple[str, str]]:
 
 
 # --- ingest ------------------------------------------------------------------------------------
+#
+# The per-batch statements come in two forms with the same rules. On PostgreSQL each is ONE
+# statement over arrays (``INSERT ... SELECT FROM unnest(...)``): one round trip, one plan, the
+# driver encoding whole columns instead of SQLAlchemy binding every row, and the same SQL text
+# whatever the batch size (so the prepared statement is reused). Elsewhere (SQLite) it is a Core
+# ``insert(table)`` executemany: plain rows, not the ORM's bulk path.
+
+
+# The tables behind the models: Core statements on them skip the ORM's per-row bookkeeping.
+_SEEN = cast(Table, SeenMessage.__table__)
+_LINK_STATES = cast(Table, VehicleLinkState.__table__)
+_TWIN = cast(Table, TwinSignal.__table__)
+_HISTORY = cast(Table, SignalSample.__table__)
+_POSITIONS = cast(Table, PositionFix.__table__)
+_EVENTS = cast(Table, VehicleEventRecord.__table__)
+_COMMAND_RESULTS = cast(Table, CommandResultRecord.__table__)
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_postgresql(session):
         return postgresql.insert(table)
     return sqlite.insert(table)
 
 
 def _greatest(session: AsyncSession, stored: Any, incoming: Any) -> ColumnElement[Any]:
     """The later of two values, either of which may be NULL."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_postgresql(session):
         return func.greatest(stored, incoming)  # GREATEST ignores NULLs
     return func.max(func.coalesce(stored, incoming), func.coalesce(incoming, stored))
+
+
+def _json(value: Any) -> str:
+    """A JSON column value as the text PostgreSQL casts to ``jsonb`` (what the JSONB type sends)."""
+    return json.dumps(value)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """What ``UTCDateTime`` binds: naive times are refused, aware ones sent as they are."""
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return moment
 
 
 async def provisioned_vins(session: AsyncSession, vins: Iterable[str]) -> set[str]:
@@ -78,43 +111,90 @@ async def provisioned_vins(session: AsyncSession, vins: Iterable[str]) -> set[st
     return set(rows)
 
 
+_PG_CLAIM = text(
+    """
+    INSERT INTO vehicle_messages_seen (msg_id, received_at)
+    SELECT u.msg_id, CAST(:now AS timestamptz) FROM unnest(CAST(:ids AS uuid[])) AS u(msg_id)
+    ON CONFLICT (msg_id) DO NOTHING
+    RETURNING msg_id
+    """
+).columns(msg_id=Uuid())
+
+
+def _uuid_order(msg_id: uuid.UUID) -> int:
+    return msg_id.int  # the order ``UUID.__lt__`` gives, without a Python call per comparison
+
+
 async def claim_messages(
     session: AsyncSession, msg_ids: Sequence[uuid.UUID], *, now: datetime
 ) -> set[uuid.UUID]:
     """Record the ids as seen; returns those that were not seen before."""
     if not msg_ids:
         return set()
+    ids = sorted(set(msg_ids), key=_uuid_order)
+    if _is_postgresql(session):
+        result = await session.execute(_PG_CLAIM, {"ids": ids, "now": _utc(now)})
+        return set(result.scalars())
+    table = _SEEN
     stmt = (
-        _insert(session, SeenMessage)
+        sqlite.insert(table)
         .on_conflict_do_nothing(index_elements=["msg_id"])
-        .returning(SeenMessage.msg_id)
+        .returning(table.c.msg_id)
     )
-    rows = [{"msg_id": msg_id, "received_at": now} for msg_id in sorted(set(msg_ids))]
+    rows = [{"msg_id": msg_id, "received_at": now} for msg_id in ids]
     result = await session.execute(stmt, rows)
     return set(result.scalars())
+
+
+_LATER = (
+    "last_heard_at",
+    "last_seq",
+    "last_ignition_on_at",
+    "last_ignition_off_at",
+    "asleep_since",
+    "awake_since",
+)
+_PG_ACTIVITY = text(
+    """
+    INSERT INTO vehicle_link_states (vin, last_heard_at, last_seq, last_ignition_on_at,
+                                     last_ignition_off_at, asleep_since, awake_since)
+    SELECT * FROM unnest(
+        CAST(:vin AS varchar[]), CAST(:last_heard_at AS timestamptz[]),
+        CAST(:last_seq AS bigint[]), CAST(:last_ignition_on_at AS timestamptz[]),
+        CAST(:last_ignition_off_at AS timestamptz[]), CAST(:asleep_since AS timestamptz[]),
+        CAST(:awake_since AS timestamptz[]))
+    ON CONFLICT (vin) DO UPDATE SET
+        last_heard_at = GREATEST(vehicle_link_states.last_heard_at, excluded.last_heard_at),
+        last_seq = GREATEST(vehicle_link_states.last_seq, excluded.last_seq),
+        last_ignition_on_at =
+            GREATEST(vehicle_link_states.last_ignition_on_at, excluded.last_ignition_on_at),
+        last_ignition_off_at =
+            GREATEST(vehicle_link_states.last_ignition_off_at, excluded.last_ignition_off_at),
+        asleep_since = GREATEST(vehicle_link_states.asleep_since, excluded.asleep_since),
+        awake_since = GREATEST(vehicle_link_states.awake_since, excluded.awake_since)
+    """
+)
 
 
 async def record_activity(session: AsyncSession, rows: list[Row]) -> None:
     """Upsert link states; every column keeps the later of the stored and the new value."""
     if not rows:
         return
-    stmt = _insert(session, VehicleLinkState)
-    later = [
-        "last_heard_at",
-        "last_seq",
-        "last_ignition_on_at",
-        "last_ignition_off_at",
-        "asleep_since",
-        "awake_since",
-    ]
+    rows = sorted(rows, key=lambda row: row["vin"])
+    if _is_postgresql(session):
+        params: dict[str, list[Any]] = {"vin": [row["vin"] for row in rows]}
+        for name in _LATER:
+            values = [row[name] for row in rows]
+            params[name] = values if name == "last_seq" else [_utc(v) for v in values]
+        await session.execute(_PG_ACTIVITY, params)
+        return
+    table = _LINK_STATES
+    stmt = sqlite.insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["vin"],
-        set_={
-            name: _greatest(session, getattr(VehicleLinkState, name), getattr(stmt.excluded, name))
-            for name in later
-        },
+        set_={name: _greatest(session, table.c[name], stmt.excluded[name]) for name in _LATER},
     )
-    await session.execute(stmt, sorted(rows, key=lambda row: row["vin"]))
+    await session.execute(stmt, rows)
 
 
 async def link_states(session: AsyncSession, vins: Iterable[str]) -> dict[str, VehicleLinkState]:
@@ -129,11 +209,40 @@ async def get_link_state(session: AsyncSession, vin: str) -> VehicleLinkState | 
     return await session.get(VehicleLinkState, vin, populate_existing=True)
 
 
+_PG_TWIN = text(
+    """
+    INSERT INTO vehicle_twin_signals (vin, path, value, ts, received_at)
+    SELECT u.vin, u.path, CAST(u.value AS jsonb), u.ts, CAST(:received_at AS timestamptz)
+    FROM unnest(CAST(:vin AS varchar[]), CAST(:path AS varchar[]), CAST(:value AS text[]),
+                CAST(:ts AS timestamptz[])) AS u(vin, path, value, ts)
+    ON CONFLICT (vin, path) DO UPDATE
+    SET value = excluded.value, ts = excluded.ts, received_at = excluded.received_at
+    WHERE vehicle_twin_signals.ts < excluded.ts
+    """
+)
+
+
 async def upsert_twin(session: AsyncSession, rows: list[Row]) -> None:
-    """Newest reading per signal wins, by the vehicle's timestamp; an older one changes nothing."""
+    """Newest reading per signal wins, by the vehicle's timestamp; an older one changes nothing.
+    At most one row per (car, signal): one statement cannot update a row twice."""
     if not rows:
         return
-    stmt = _insert(session, TwinSignal)
+    rows = sorted(rows, key=lambda row: (row["vin"], row["path"]))
+    received = {row["received_at"] for row in rows}
+    if _is_postgresql(session) and len(received) == 1:
+        await session.execute(
+            _PG_TWIN,
+            {
+                "vin": [row["vin"] for row in rows],
+                "path": [row["path"] for row in rows],
+                "value": [_json(row["value"]) for row in rows],
+                "ts": [_utc(row["ts"]) for row in rows],
+                "received_at": _utc(received.pop()),
+            },
+        )
+        return
+    table = _TWIN
+    stmt = _insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["vin", "path"],
         set_={
@@ -141,22 +250,43 @@ async def upsert_twin(session: AsyncSession, rows: list[Row]) -> None:
             "ts": stmt.excluded.ts,
             "received_at": stmt.excluded.received_at,
         },
-        where=TwinSignal.ts < stmt.excluded.ts,
+        where=table.c.ts < stmt.excluded.ts,
     )
-    await session.execute(stmt, sorted(rows, key=lambda row: (row["vin"], row["path"])))
+    await session.execute(stmt, rows)
+
+
+_PG_HISTORY = text(
+    """
+    INSERT INTO vehicle_signal_history (vin, path, ts, value)
+    SELECT u.vin, u.path, u.ts, CAST(u.value AS jsonb)
+    FROM unnest(CAST(:vin AS varchar[]), CAST(:path AS varchar[]), CAST(:ts AS timestamptz[]),
+                CAST(:value AS text[])) AS u(vin, path, ts, value)
+    ON CONFLICT (vin, path, ts) DO NOTHING
+    """
+)
 
 
 async def add_history(session: AsyncSession, rows: list[Row]) -> None:
-    if rows:
-        stmt = _insert(session, SignalSample).on_conflict_do_nothing(
-            index_elements=["vin", "path", "ts"]
+    if not rows:
+        return
+    if _is_postgresql(session):
+        await session.execute(
+            _PG_HISTORY,
+            {
+                "vin": [row["vin"] for row in rows],
+                "path": [row["path"] for row in rows],
+                "ts": [_utc(row["ts"]) for row in rows],
+                "value": [_json(row["value"]) for row in rows],
+            },
         )
-        await session.execute(stmt, rows)
+        return
+    stmt = sqlite.insert(_HISTORY).on_conflict_do_nothing(index_elements=["vin", "path", "ts"])
+    await session.execute(stmt, rows)
 
 
 async def add_positions(session: AsyncSession, rows: list[Row]) -> None:
     if rows:
-        stmt = _insert(session, PositionFix).on_conflict_do_nothing(index_elements=["vin", "ts"])
+        stmt = _insert(session, _POSITIONS).on_conflict_do_nothing(index_elements=["vin", "ts"])
         await session.execute(stmt, rows)
 
 
@@ -187,9 +317,7 @@ async def set_parked(
 
 async def add_events(session: AsyncSession, rows: list[Row]) -> None:
     if rows:
-        stmt = _insert(session, VehicleEventRecord).on_conflict_do_nothing(
-            index_elements=["msg_id"]
-        )
+        stmt = _insert(session, _EVENTS).on_conflict_do_nothing(index_elements=["msg_id"])
         await session.execute(stmt, rows)
 
 
@@ -206,9 +334,7 @@ async def add_trip_upload(session: AsyncSession, row: Row) -> bool:
 
 async def add_command_results(session: AsyncSession, rows: list[Row]) -> None:
     if rows:
-        stmt = _insert(session, CommandResultRecord).on_conflict_do_nothing(
-            index_elements=["msg_id"]
-        )
+        stmt = _insert(session, _COMMAND_RESULTS).on_conflict_do_nothing(index_elements=["msg_id"])
         await session.execute(stmt, rows)
 
 

@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("billing_postcode", sa.String(length=20), nullable=True),
         sa.Column("billing_city", sa.String(length=100), nullable=True),
         sa.Column("billing_country", sa.String(length=2), nullable=True),
-        sa.Column("refer_dealer_id", sa.Uuid(), nullable=True),
+        sa.Column("refer_dealer_id", sa.String(length=32), nullable=True),
         sa.Column("next_run_on", sa.Date(), nullable=True),
         sa.Column("claimed_by", sa.String(length=200), nullable=True),
         sa.Column("claimed_until", UTCDateTime(timezone=True), nullable=True),
