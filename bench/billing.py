@@ -1,6 +1,6 @@
 """The daily billing run over N due subscriptions, against inserting N invoice rows directly.
 
-Usage: ``.venv/bin/python bench/billing.py [--quick] [--n N] [--concurrency C]``
+Usage: ``.venv/bin/python bench/billing.py [--quick] [--n N] [--concurrency C] [--batch B]``
 
 A real PostgreSQL is started from its binaries with the test suite's helper
 (``tests/services.py``; fsync off, as in the tests); SQLite is a file (WAL, synchronous=FULL).
@@ -10,7 +10,11 @@ its invoices in its own gapless series), one account with a primary card per 5 s
 
 "ours" is ``run_billing`` doing everything it does in production for each subscription: claim,
 advance the lifecycle, record the charge attempt and commit, charge, record the result, issue
-the invoice (gapless number, lines, VAT) and queue its e-mail, in its own transactions. The
+the invoice (gapless number, lines, VAT) and queue its e-mail. It works in chunks (``--batch``
+rows claimed at a time, split into ``--concurrency`` chunks): each chunk's attempts are recorded
+and committed in one transaction, the provider is called once per charge with its idempotency
+key, and the results, invoices (one counter update per number series) and e-mail jobs are
+recorded in a second one. The
 payment provider is an in-memory implementation of the ``PaymentProvider`` protocol, so the
 figure is the platform's cost, not the sandbox's HTTP. "bare" inserts N ``invoice_documents``
 rows (no lines, no numbering, no lookups) in batches of 1,000 rows per statement. After the run
@@ -258,7 +262,9 @@ async def _bare_inserts(db: Database, n: int) -> float:
     return time.perf_counter() - started
 
 
-async def _scenario(url: str, data_dir: Path, n: int, concurrency: int) -> dict[str, Any]:
+async def _scenario(
+    url: str, data_dir: Path, n: int, concurrency: int, batch: int = 500
+) -> dict[str, Any]:
     upgrade(url)
     settings = Settings(
         data_dir=data_dir,
@@ -275,7 +281,7 @@ async def _scenario(url: str, data_dir: Path, n: int, concurrency: int) -> dict[
     try:
         await _seed(db, n)
         started = time.perf_counter()
-        report = await run_billing(runtime, day=DAY, batch=500, concurrency=concurrency)
+        report = await run_billing(runtime, day=DAY, batch=batch, concurrency=concurrency)
         ours = time.perf_counter() - started
         async with db.transaction() as session:
             invoices = await session.scalar(select(func.count()).select_from(InvoiceDocument))
@@ -292,6 +298,7 @@ async def _scenario(url: str, data_dir: Path, n: int, concurrency: int) -> dict[
     return {
         "subscriptions": n,
         "concurrency": concurrency,
+        "batch": batch,
         "billing_seconds": round(ours, 2),
         "billing_per_s": round(n / ours, 1),
         "bare_insert_seconds": round(bare, 3),
@@ -317,6 +324,9 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=os.cpu_count() or 2, help="PostgreSQL chunks at once"
     )
+    parser.add_argument(
+        "--batch", type=int, default=500, help="due rows claimed at a time (split in chunks)"
+    )
     args = parser.parse_args()
     n = args.n or (1_000 if args.quick else 100_000)
     results: dict[str, Any] = {
@@ -331,11 +341,13 @@ def main() -> None:
     with postgres_server() as server:
         url = asyncio.run(_pg_database(server, "billing_bench"))
         with tempfile.TemporaryDirectory() as tmp:
-            pg = asyncio.run(_scenario(url, Path(tmp), n, args.concurrency))
+            pg = asyncio.run(_scenario(url, Path(tmp), n, args.concurrency, args.batch))
     print(f"postgresql: {json.dumps(pg)}", flush=True)
     results["postgresql"] = pg
     with tempfile.TemporaryDirectory() as tmp:
-        lite = asyncio.run(_scenario(f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp), n, 1))
+        lite = asyncio.run(
+            _scenario(f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp), n, 1, args.batch)
+        )
     print(f"sqlite: {json.dumps(lite)}", flush=True)
     results["sqlite"] = lite
     print(json.dumps(results))

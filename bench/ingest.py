@@ -13,7 +13,10 @@ run, a bare subscriber (one aiomqtt connection on the gateway listener, no parsi
 same messages, and K ``linkplus gateway --share-group`` processes (MQTT 5 shared subscription)
 store them. Rates are N divided by the time from the first message the bare subscriber saw to
 the last one it saw (bare) or to the moment every gateway's ``processed`` counter (Prometheus)
-added up to N (ours). The last line of output is one line of JSON with the figures.
+added up to N (ours). Because everything shares the machine's cores, the CPU time the gateway
+processes used meanwhile (``/proc``) is reported too: messages per CPU second of gateway (MQTT
+reading included) is what one gateway process could carry on a core of its own. The last line
+of output is one line of JSON with the figures.
 """
 
 from __future__ import annotations
@@ -121,10 +124,13 @@ async def count_bare(spec: dict[str, Any]) -> dict[str, float]:
     address = BrokerAddress(spec["host"], spec["port"], MqttVersion.v5)
     warm, total = spec["warm"], spec["warm"] + spec["messages"]
     count, first, last = 0, 0.0, 0.0
-    client = gateway_client(address, secret=spec["secret"], instance=f"bare-{os.getpid()}")
+    instance = spec.get("instance") or f"bare-{os.getpid()}"
+    client = gateway_client(address, secret=spec["secret"], instance=instance)
     async with client:
         await client.subscribe(subscription(Channel.telemetry), qos=1)
         print("subscribed", flush=True)
+        if spec.get("prime"):  # only leave a persistent session the broker queues for
+            return {"first": 0.0, "last": 0.0}
         async for _message in client.messages:
             count += 1
             if count == warm + 1:
@@ -151,6 +157,8 @@ class Result:
     ours_per_s: float
     ratio: float
     publish_s: float
+    gateway_cpu_s: float
+    msgs_per_gateway_cpu_s: float
 
 
 async def prepare(url: str, units: list[tuple[str, str, str]]) -> None:
@@ -204,8 +212,9 @@ def processed_total(ports: list[int]) -> int:
 
 @contextlib.contextmanager
 def gateways(
-    count: int, *, url: str, mqtt_url: str, data_dir: Path, run: str
-) -> Iterator[list[int]]:
+    count: int, *, url: str, mqtt_url: str, data_dir: Path, run: str, shared: bool = True
+) -> Iterator[tuple[list[int], list[int]]]:
+    """K gateway processes; yields their metrics ports and their process ids."""
     ports = [free_port() for _ in range(count)]
     env = {
         **os.environ,
@@ -225,7 +234,7 @@ def gateways(
                 "--instance",
                 f"{run}.{i}",
                 "--share-group",
-                f"bench.{run}",
+                f"bench.{run}" if shared else "",
                 "--metrics-port",
                 str(port),
                 "--data-dir",
@@ -247,7 +256,7 @@ def gateways(
                 if time.monotonic() > deadline:
                     raise RuntimeError("a gateway process did not start")
                 time.sleep(0.1)  # a process starting up: nothing to wait on but time
-        yield ports
+        yield ports, [process.pid for process in processes]
     finally:
         for process in processes:
             process.send_signal(signal.SIGINT)
@@ -256,6 +265,16 @@ def gateways(
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) the processes used so far, from ``/proc``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 async def processed(ports: list[int]) -> int:
@@ -313,11 +332,12 @@ async def scenario(
     )
     assert bare.stdout is not None
     assert (await bare.stdout.readline()).strip() == b"subscribed"
-    with gateways(processes, url=url, mqtt_url=mqtt_url, data_dir=work, run=run) as ports:
+    with gateways(processes, url=url, mqtt_url=mqtt_url, data_dir=work, run=run) as (ports, pids):
         # Warm-up: one message per unit, so every gateway is connected and subscribed.
         await publish(_spec(units, 1, vehicles, next_seq))
         baseline = await wait_processed(ports, warm, "the warm-up") and await processed(ports)
         groups = [units[i::publishers] for i in range(publishers)]
+        cpu_before = cpu_seconds(pids)
         started = time.monotonic()
         senders = [
             await asyncio.create_subprocess_exec(
@@ -330,6 +350,7 @@ async def scenario(
             if group
         ]
         done = await wait_processed(ports, baseline + total, "the gateways")
+        gateway_cpu = cpu_seconds(pids) - cpu_before
         for sender in senders:
             await sender.wait()
         publish_s = time.monotonic() - started
@@ -346,6 +367,104 @@ async def scenario(
         ours_per_s=round(ours_rate),
         ratio=round(ours_rate / bare_rate, 3),
         publish_s=round(publish_s, 2),
+        gateway_cpu_s=round(gateway_cpu, 2),
+        msgs_per_gateway_cpu_s=round(total / max(gateway_cpu, 1e-6)),
+    )
+
+
+@dataclass
+class Drain:
+    database: str
+    messages: int
+    bare_per_s: float
+    ours_per_s: float
+    ratio: float
+    gateway_cpu_s: float
+    msgs_per_gateway_cpu_s: float
+
+
+async def drain_scenario(
+    *,
+    database: str,
+    url: str,
+    units: list[tuple[str, str, str]],
+    messages: int,
+    publishers: int,
+    vehicles: BrokerAddress,
+    gateway_address: BrokerAddress,
+    work: Path,
+    run: str,
+    next_seq: int,
+) -> Drain:
+    """A backlog: the broker holds N messages for a gateway that was away (its persistent
+    session), then one gateway process, and separately a bare subscriber, take them all. Nothing
+    else runs meanwhile, so this is what one gateway process carries when it is not sharing the
+    cores with the load generator."""
+    secret = credentials.gateway_secret(Settings(secret_key=SECRET_KEY, data_dir=work))
+    mqtt_url = f"mqtt://{gateway_address.host}:{gateway_address.port}"
+    per_unit = messages // len(units)
+    total = per_unit * len(units)
+    bare_spec = {
+        "host": gateway_address.host,
+        "port": gateway_address.port,
+        "secret": secret,
+        "instance": f"bare-{run}",
+        "warm": 0,
+        "messages": total,
+    }
+
+    async def bare_process(prime: bool) -> asyncio.subprocess.Process:
+        spec = _spec_file(work, {**bare_spec, "prime": prime})
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, SCRIPT, "--bare", str(spec), stdout=asyncio.subprocess.PIPE
+        )
+        assert process.stdout is not None
+        assert (await process.stdout.readline()).strip() == b"subscribed"
+        return process
+
+    await (await bare_process(prime=True)).communicate()
+    # The gateway's session: subscribe, store one message per unit, leave.
+    with gateways(1, url=url, mqtt_url=mqtt_url, data_dir=work, run=run, shared=False) as (
+        ports,
+        _pids,
+    ):
+        await publish(_spec(units, 1, vehicles, next_seq))
+        await wait_processed(ports, len(units), "the warm-up")
+    senders = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            SCRIPT,
+            "--publish",
+            str(_spec_file(work, _spec(group, per_unit, vehicles, next_seq + 1))),
+        )
+        for group in (units[i::publishers] for i in range(publishers))
+        if group
+    ]
+    for sender in senders:
+        await sender.wait()
+    # The bare subscriber's backlog also holds the warm-up messages: count them out first.
+    bare_spec["warm"] = len(units)
+    bare = await bare_process(prime=False)
+    output, _ = await bare.communicate()
+    times = json.loads(output.decode().strip().splitlines()[-1])
+    bare_rate = (total - 1) / max(times["last"] - times["first"], 1e-6)
+    with gateways(1, url=url, mqtt_url=mqtt_url, data_dir=work, run=run, shared=False) as (
+        ports,
+        pids,
+    ):
+        first = await wait_processed(ports, 1, "the backlog's first message")
+        counted, cpu_before = await processed(ports), cpu_seconds(pids)
+        done = await wait_processed(ports, total, "the backlog")
+        gateway_cpu = cpu_seconds(pids) - cpu_before
+    ours_rate = (total - counted) / max(done - first, 1e-6)
+    return Drain(
+        database=database,
+        messages=total,
+        bare_per_s=round(bare_rate),
+        ours_per_s=round(ours_rate),
+        ratio=round(ours_rate / bare_rate, 3),
+        gateway_cpu_s=round(gateway_cpu, 2),
+        msgs_per_gateway_cpu_s=round((total - counted) / max(gateway_cpu, 1e-6)),
     )
 
 
@@ -437,7 +556,31 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"{database:10} gateways={k}  bare {result.bare_per_s:>7,.0f} msg/s  "
                 f"ours {result.ours_per_s:>7,.0f} msg/s  ratio {result.ratio:.2f}  "
-                f"({result.messages:,} messages, published in {result.publish_s:.1f} s)",
+                f"({result.messages:,} messages, published in {result.publish_s:.1f} s; "
+                f"gateways used {result.gateway_cpu_s:.1f} CPU s: "
+                f"{result.msgs_per_gateway_cpu_s:,.0f} msg per CPU second)",
+                flush=True,
+            )
+        drains: list[Drain] = []
+        if args.drain:
+            drain = await drain_scenario(
+                database="postgresql",
+                url=pg_url,
+                units=units,
+                messages=args.messages,
+                publishers=args.publishers,
+                vehicles=vehicles,
+                gateway_address=gateway_address,
+                work=work,
+                run="drain",
+                next_seq=seq,
+            )
+            drains.append(drain)
+            print(
+                f"postgresql backlog, 1 gateway: bare {drain.bare_per_s:>7,.0f} msg/s  ours "
+                f"{drain.ours_per_s:>7,.0f} msg/s  ratio {drain.ratio:.2f}  (gateway used "
+                f"{drain.gateway_cpu_s:.1f} CPU s: {drain.msgs_per_gateway_cpu_s:,.0f} msg per "
+                "CPU second)",
                 flush=True,
             )
     pg_results = [r for r in results if r.database == "postgresql"]
@@ -451,6 +594,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "signals_per_message": len(SIGNALS),
         "results": [asdict(r) for r in results],
         "postgresql_scaling_vs_one_process": scaling,
+        "backlog": [asdict(d) for d in drains],
         "machine": machine(),
     }
 
@@ -462,6 +606,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=None, help="Messages per scenario.")
     parser.add_argument("--processes", default=None, help="Gateway process counts, e.g. 1,2,4.")
     parser.add_argument("--publishers", type=int, default=2, help="Publishing processes.")
+    parser.add_argument(
+        "--no-drain",
+        dest="drain",
+        action="store_false",
+        help="Skip the backlog scenario (one gateway taking N messages the broker held).",
+    )
     parser.add_argument("--publish", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

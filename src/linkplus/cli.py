@@ -147,6 +147,7 @@ def demo(
     """Run the platform with a demo owner, ready to try in a browser; unless --no-simulator, the
     owner's three cars drive around the simulator's city meanwhile. Ctrl-C stops it."""
     from linkplus.demo import demo_fleet, drive_fleet, prepare_demo
+    from linkplus.remote import signing
     from linkplus.vehicle_link.runner import broker_address
 
     settings = _settings(
@@ -163,7 +164,12 @@ def demo(
     if setup.fleet:
 
         async def companion(stop: asyncio.Event) -> None:
-            fleet = demo_fleet(setup, broker_address(settings), speed=sim_speed)
+            fleet = demo_fleet(
+                setup,
+                broker_address(settings),
+                speed=sim_speed,
+                command_master=signing.master_secret(settings),
+            )
             await drive_fleet(fleet, stop)
 
     url = f"http://127.0.0.1:{port}/"

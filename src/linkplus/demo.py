@@ -246,12 +246,26 @@ async def _provision_fleet(runtime: Runtime, cars: list[DemoCar]) -> list[SimCar
 
 
 def demo_fleet(
-    setup: DemoSetup, address: BrokerAddress, *, speed: float, clock: Clock | None = None
+    setup: DemoSetup,
+    address: BrokerAddress,
+    *,
+    speed: float,
+    command_master: bytes | None = None,
+    clock: Clock | None = None,
 ) -> Fleet:
     """The demo cars as simulated units, starting now with the mileage the registry knows, each
-    with a full status queued so the status page has something to show before the first trip."""
+    with a full status queued so the status page has something to show before the first trip.
+    With ``command_master`` (the platform's command-key master secret) the cars accept the
+    platform's signed remote commands, as a real car provisioned with its own key would."""
     start = (clock or SystemClock()).now().replace(microsecond=0)
-    fleet = Fleet(setup.fleet, address, seed=FLEET_SEED, speed=speed, start=start)
+    fleet = Fleet(
+        setup.fleet,
+        address,
+        seed=FLEET_SEED,
+        speed=speed,
+        start=start,
+        command_master=command_master,
+    )
     odometers = {car.vin: car.odometer_km for car in setup.cars}
     for unit in fleet.units:
         known = odometers.get(unit.vin)

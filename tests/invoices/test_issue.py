@@ -228,3 +228,39 @@ async def test_issued_documents_cannot_be_changed_or_deleted(
     assert stored is not None
     assert stored.gross.minor == 999
     assert stored.lines[0].description
+
+
+async def test_a_batch_numbers_each_series_in_order_and_keeps_one_document_per_key(
+    runtime: Runtime, owner: Account
+) -> None:
+    def request(key: str, market: str, gross: str = "9.99") -> service.InvoiceRequest:
+        return service.InvoiceRequest(
+            account_id=owner.id,
+            buyer=DE_BUYER,
+            lines=[line(gross)],
+            charge_reference=f"ch_{key}",
+            issued_on=date(2026, 11, 21),
+            idempotency_key=key,
+            market=market,
+        )
+
+    before = await issue(runtime, owner.id, key="single-1")  # DE-2026-000001
+    batch = [request("b-1", "DE"), request("b-2", "FR"), request("b-3", "DE"), request("b-4", "FR")]
+    async with runtime.db.transaction() as session:
+        ids = await service.issue_invoices(session, runtime, batch)
+    async with runtime.db.transaction() as session:
+        numbers = [(await service.document(session, document_id=i)).number for i in ids]  # type: ignore[union-attr]
+    assert before.number == "DE-2026-000001"
+    assert numbers == ["DE-2026-000002", "FR-2026-000001", "DE-2026-000003", "FR-2026-000002"]
+
+    # The same batch again (a resumed run) gives the same documents and uses no number.
+    async with runtime.db.transaction() as session:
+        assert await service.issue_invoices(session, runtime, batch) == ids
+    assert (await issue(runtime, owner.id, key="single-2")).number == "DE-2026-000004"
+
+    # A key already issued with other content refuses the whole batch, and nothing is issued.
+    changed = [request("b-5", "DE"), request("b-1", "DE", gross="5.00")]
+    with pytest.raises(IdempotencyKeyReused):
+        async with runtime.db.transaction() as session:
+            await service.issue_invoices(session, runtime, changed)
+    assert (await issue(runtime, owner.id, key="single-3")).number == "DE-2026-000005"

@@ -168,9 +168,8 @@ async def issue_invoices(
     caller's transaction, so a batch that rolls back leaves no gap.
     """
     now = runtime.clock.now()
-    prepared: list[
-        tuple[InvoiceRequest, str, str, Any]
-    ] = []  # request, country, fingerprint, market
+    # (request, selling country, request fingerprint, the country's market in the catalogue)
+    prepared: list[tuple[InvoiceRequest, str, str, Any]] = []
     for request in requests:
         country = request.market or request.buyer.country
         _check_text("idempotency_key", request.idempotency_key, _KEY_MAX)
@@ -204,9 +203,6 @@ async def issue_invoices(
     contacts = await repository.account_contacts(
         session, sorted({request.account_id for request in requests})
     )
-    for request in requests:
-        if request.account_id not in contacts:
-            raise InvalidDocument(f"There is no account {request.account_id} to invoice.")
     all_series = sorted(
         {Series(country, DocumentKind.invoice, r.issued_on.year) for r, country, _, _ in prepared},
         key=lambda s: (s.country, s.kind.value, s.year),
@@ -227,6 +223,8 @@ async def issue_invoices(
                 )
             ids.append(found[0])
             continue
+        if request.account_id not in contacts:
+            raise InvalidDocument(f"There is no account {request.account_id} to invoice.")
         document_id = uuid.uuid4()
         ids.append(document_id)
         series = Series(country, DocumentKind.invoice, request.issued_on.year)

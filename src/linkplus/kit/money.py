@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import total_ordering
+from functools import cache, total_ordering
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, is_currency
@@ -45,8 +45,10 @@ def _divide(numerator: int, denominator: int, rounding: Rounding) -> int:
     return -quotient if negative else quotient
 
 
+@cache
 def currency_exponent(currency: str) -> int:
-    """Digits after the decimal point in ``currency`` (EUR 2, JPY 0, BHD 3)."""
+    """Digits after the decimal point in ``currency`` (EUR 2, JPY 0, BHD 3). Cached: every
+    Money asks, and babel's lookup is slow enough to show in the billing run's profile."""
     if len(currency) != 3 or not currency.isascii() or not currency.isupper():
         raise MoneyError(f"{currency!r} is not an ISO 4217 currency code")
     if not is_currency(currency):

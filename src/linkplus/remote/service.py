@@ -69,6 +69,7 @@ from linkplus.runtime import Runtime
 from linkplus.services import service as services
 from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.protocol import Command
+from linkplus.vehicle_link.signals import DOOR_POSITIONS
 from linkplus.vehicle_link.status import Values
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import VehicleModel, market_capabilities
@@ -76,11 +77,12 @@ from linkplus.vehicles.catalogue import VehicleModel, market_capabilities
 log = structlog.get_logger("linkplus.remote")
 
 # Twin signals the platform's own checks read (docs/remote-control.md).
+# Built from the protocol's own list of doors, so the names cannot drift from what cars send.
 DOOR_SIGNALS = {
-    "Vehicle.Cabin.Door.Row1.Left.IsOpen": "front left door",
-    "Vehicle.Cabin.Door.Row1.Right.IsOpen": "front right door",
-    "Vehicle.Cabin.Door.Row2.Left.IsOpen": "rear left door",
-    "Vehicle.Cabin.Door.Row2.Right.IsOpen": "rear right door",
+    **{
+        f"Vehicle.Cabin.Door.{row}.{side}.IsOpen": f"{words} door"
+        for row, side, words in DOOR_POSITIONS
+    },
     "Vehicle.Body.Trunk.Rear.IsOpen": "boot",
     "Vehicle.Body.Hood.IsOpen": "bonnet",
 }

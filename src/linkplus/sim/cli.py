@@ -16,6 +16,7 @@ from rich.text import Text
 from linkplus.app import build_runtime
 from linkplus.config import Settings
 from linkplus.migrate import upgrade
+from linkplus.remote import signing
 from linkplus.sim.fleet import Fleet
 from linkplus.sim.registry import register_fleet
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
@@ -57,7 +58,16 @@ async def _run(
         f"{len(cars)} simulated car(s) registered; connecting to {address.host}:{address.port} "
         f"(MQTT {address.version.value}). Ctrl-C stops."
     )
-    fleet = Fleet(cars, address, seed=seed, speed=speed, start=start)
+    # The cars verify remote commands with keys derived from the platform's master secret, as
+    # real units provisioned at the factory would.
+    fleet = Fleet(
+        cars,
+        address,
+        seed=seed,
+        speed=speed,
+        start=start,
+        command_master=signing.master_secret(settings),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

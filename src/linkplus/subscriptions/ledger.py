@@ -495,7 +495,9 @@ async def record_chunk_results(
     charges = await repository.charges_by_keys(session, keys)
     to_invoice: list[tuple[SubscriptionRow, SubscriptionCharge, str]] = []
     recorded_ids: list[uuid.UUID] = []
-    for subscription_id in sorted(pending):
+    # Credit notes lock their series as they go: taking them in market order (then id), as
+    # every chunk does, keeps concurrent chunks from deadlocking.
+    for subscription_id in sorted(pending, key=lambda i: (pending[i].market, i)):
         calls = pending[subscription_id]
         row = rows.get(subscription_id)
         if row is None:
@@ -524,16 +526,18 @@ async def record_chunk_results(
             recorded_ids.append(subscription_id)
         else:
             tally.unsettled += 1
-    if to_invoice:
-        requests = [_invoice_request(row, charge, ref, day) for row, charge, ref in to_invoice]
-        document_ids = await invoices.issue_invoices(session, runtime, requests)
-        for (_, charge, _), document_id in zip(to_invoice, document_ids, strict=True):
-            charge.invoice_id = document_id
     await session.flush()
     money_pending = await repository.with_pending_refunds(session, recorded_ids)
     for subscription_id in recorded_ids:
         row = rows[subscription_id]
         store(row, state_of(row), money_pending=subscription_id in money_pending)
+    # Last, so the number series (shared with every other chunk) stay locked only until commit.
+    if to_invoice:
+        requests = [_invoice_request(row, charge, ref, day) for row, charge, ref in to_invoice]
+        document_ids = await invoices.issue_invoices(session, runtime, requests)
+        for (_, charge, _), document_id in zip(to_invoice, document_ids, strict=True):
+            charge.invoice_id = document_id
+        await session.flush()
 
 
 async def _charge_result(

@@ -22,6 +22,7 @@ from linkplus.web.garage_pages import router as garage_router
 from linkplus.web.invoice_pages import router as invoice_router
 from linkplus.web.mailbox import router as mailbox_router
 from linkplus.web.privacy_pages import router as privacy_router
+from linkplus.web.remote_pages import router as remote_router
 from linkplus.web.rendering import see_other
 from linkplus.web.sections import router as sections_router
 from linkplus.web.services_pages import router as services_router
@@ -50,6 +51,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(wallet_router)
     app.include_router(invoice_router)
     app.include_router(trips_router)
+    app.include_router(remote_router)
     app.include_router(status_router)
     app.include_router(auth_router)
     app.include_router(account_router)
