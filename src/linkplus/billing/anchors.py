@@ -10,9 +10,10 @@ plan's period counts on from there, still from the anchor.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
 
 
 class Plan(StrEnum):
@@ -29,11 +30,13 @@ PLAN_MONTHS: dict[Plan, int] = {Plan.monthly: 1, Plan.yearly: 12, Plan.four_year
 
 
 def add_months(anchor: date, months: int) -> date:
-    """``anchor`` moved by ``months``; a day the month lacks becomes its last day."""
-    index = anchor.year * 12 + (anchor.month - 1) + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(anchor.day, last))
+    """``anchor`` moved by ``months``; a day the month lacks becomes its last day.
+
+    dateutil's ``relativedelta`` clamps to the month's last day exactly so; callers always add to
+    the anchor itself, never to a previous result, so 31 Jan gives 29 Feb and then 31 Mar.
+    """
+    moved: date = anchor + relativedelta(months=months)
+    return moved
 
 
 def one_month_after(day: date) -> date:
