@@ -15,7 +15,7 @@ from linkplus.runtime import Runtime
 from tests.connected_services.support import link, owner
 from tests.remote.support import RecordingPublisher, put_to_sleep, remote_car, set_twin
 
-DOOR = "Vehicle.Cabin.Door.Row2.Left.IsOpen"
+DOOR = "Vehicle.Cabin.Door.Row2.DriverSide.IsOpen"
 SMART_KEY = "Vehicle.Private.LinkPlus.SmartKey.IsInside"
 ALARM = "Vehicle.Private.LinkPlus.Alarm.IsTriggered"
 PHYSICAL_KEY = "Vehicle.Private.LinkPlus.Lock.IsLockedWithKey"
