@@ -221,3 +221,21 @@ async def test_several_workers_at_once_run_each_job_exactly_once(runtime: Runtim
     counts = await asyncio.gather(*(w.run_due() for w in workers))
     assert sum(counts) == 60
     assert sorted(c[1]["n"] for c in CALLS) == list(range(60))
+
+
+async def test_many_jobs_are_queued_at_once_each_key_only_once(
+    runtime: Runtime, worker: Worker
+) -> None:
+    from linkplus.jobs import enqueue_many
+
+    now = runtime.clock.now()
+    async with runtime.db.transaction() as session:
+        await enqueue_many(
+            session, "testjobs.record", [({"n": n}, f"many:{n}") for n in range(1500)], now=now
+        )
+    async with runtime.db.transaction() as session:
+        await enqueue_many(
+            session, "testjobs.record", [({"n": 0}, "many:0"), ({"n": 1500}, "many:1500")], now=now
+        )
+    await worker.run_due()
+    assert sorted(c[1]["n"] for c in CALLS) == list(range(1501))

@@ -18,8 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.invoices.numbering import Series
-from linkplus.jobs.queue import JOBS_QUEUED
-from linkplus.jobs.registry import HANDLERS
 from linkplus.models.accounts import Account
 from linkplus.models.invoices import (
     DocumentKind,
@@ -27,7 +25,6 @@ from linkplus.models.invoices import (
     InvoiceLine,
     InvoiceNumberCounter,
 )
-from linkplus.models.jobs import Job, JobState
 
 
 async def get_document(session: AsyncSession, document_id: uuid.UUID) -> InvoiceDocument | None:
@@ -237,50 +234,3 @@ async def account_contact(session: AsyncSession, account_id: uuid.UUID) -> tuple
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
-
-
-async def enqueue_many(
-    session: AsyncSession,
-    name: str,
-    jobs: list[tuple[dict[str, Any], str]],
-    *,
-    now: datetime,
-) -> None:
-    """``jobs.enqueue`` for many (payload, dedupe key) pairs in one multi-row statement, in the
-    caller's transaction; a key already queued is not queued again."""
-    if not jobs:
-        return
-    spec = HANDLERS.get(name)
-    if spec is None:
-        raise LookupError(f"no job handler named {name!r}")
-    rows = [
-        {
-            "name": name,
-            "payload": payload,
-            "state": JobState.queued,
-            "run_at": now,
-            "attempts": 0,
-            "max_attempts": spec.max_attempts,
-            "dedupe_key": key,
-            "created_at": now,
-        }
-        for payload, key in jobs
-    ]
-    dialect = session.get_bind().dialect.name
-    for start in range(0, len(rows), 1000):
-        part = rows[start : start + 1000]
-        stmt: Any
-        if dialect == "postgresql":
-            stmt = (
-                postgresql.insert(Job)
-                .values(part)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
-        else:
-            stmt = (
-                sqlite.insert(Job)
-                .values(part)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
-        await session.execute(stmt)
-    session.info[JOBS_QUEUED] = True

@@ -34,7 +34,6 @@ from linkplus.invoices.errors import (
     NotAnInvoice,
 )
 from linkplus.invoices.numbering import Series, document_number
-from linkplus.invoices.repository import enqueue_many
 from linkplus.invoices.schemas import (
     Buyer,
     DocumentOut,
@@ -46,6 +45,7 @@ from linkplus.invoices.schemas import (
 from linkplus.invoices.seller import seller_for
 from linkplus.invoices.sending import SEND_DOCUMENT
 from linkplus.jobs import enqueue
+from linkplus.jobs.queue import enqueue_many
 from linkplus.kit.money import Money, sum_money
 from linkplus.models.accounts import StaffAccount
 from linkplus.models.invoices import DocumentKind, InvoiceDocument, InvoiceLine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,52 @@ from linkplus.jobs.registry import HANDLERS
 from linkplus.models.jobs import Job, JobState
 
 JOBS_QUEUED = "linkplus.jobs_queued"
+_ROWS_PER_STATEMENT = 1000
+
+
+def _row(
+    name: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    run_at: datetime | None,
+    dedupe_key: str | None,
+    max_attempts: int,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "payload": payload,
+        "state": JobState.queued,
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+    }
+
+
+def _max_attempts(name: str) -> int:
+    spec = HANDLERS.get(name)
+    if spec is None:
+        raise LookupError(f"no job handler named {name!r}")
+    return spec.max_attempts
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]], *, deduped: bool) -> None:
+    """One multi-row INSERT; with ``deduped``, rows whose dedupe key is queued already are
+    skipped (``ON CONFLICT DO NOTHING``)."""
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if deduped and dialect == "postgresql":
+        stmt = postgresql.insert(Job).values(rows)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    elif deduped and dialect == "sqlite":
+        stmt = sqlite.insert(Job).values(rows)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    else:
+        stmt = insert(Job).values(rows)
+    await session.execute(stmt)
+    session.info[JOBS_QUEUED] = True
 
 
 async def enqueue(
@@ -29,31 +76,32 @@ async def enqueue(
     The row is part of the caller's transaction: if it rolls back, the job never existed.
     With ``dedupe_key``, a second job with the same key is silently not queued.
     """
-    spec = HANDLERS.get(name)
-    if spec is None:
-        raise LookupError(f"no job handler named {name!r}")
-    values = {
-        "name": name,
-        "payload": payload,
-        "state": JobState.queued,
-        "run_at": run_at or now,
-        "attempts": 0,
-        "max_attempts": spec.max_attempts,
-        "dedupe_key": dedupe_key,
-        "created_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    if dedupe_key is not None and dialect == "postgresql":
-        stmt: Any = (
-            postgresql.insert(Job)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-    elif dedupe_key is not None and dialect == "sqlite":
-        stmt = (
-            sqlite.insert(Job).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-    else:
-        stmt = insert(Job).values(values)
-    await session.execute(stmt)
-    session.info[JOBS_QUEUED] = True
+    row = _row(
+        name,
+        payload,
+        now=now,
+        run_at=run_at,
+        dedupe_key=dedupe_key,
+        max_attempts=_max_attempts(name),
+    )
+    await _insert(session, [row], deduped=dedupe_key is not None)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    name: str,
+    jobs: Sequence[tuple[dict[str, Any], str]],
+    *,
+    now: datetime,
+) -> None:
+    """``enqueue`` for many (payload, dedupe key) pairs, due at once, in multi-row statements
+    (a batch job such as the billing run's invoices); a key already queued is not queued again."""
+    if not jobs:
+        return
+    attempts = _max_attempts(name)
+    rows = [
+        _row(name, payload, now=now, run_at=None, dedupe_key=key, max_attempts=attempts)
+        for payload, key in jobs
+    ]
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        await _insert(session, rows[start : start + _ROWS_PER_STATEMENT], deduped=True)
