@@ -32,6 +32,7 @@ from linkplus.billing.lifecycle import (
     RenewalToggled,
     Status,
     Subscription,
+    Transition,
     apply,
     overview,
     purchase_refusal,
@@ -501,19 +502,15 @@ _EXPLAINED = {
 }
 
 
-async def cancel_row(
-    session: AsyncSession,
-    runtime: Runtime,
-    row: SubscriptionRow,
-    *,
-    source: CancelSource,
-) -> CancellationOutcome:
-    """Cancel ``row`` (locked) with the refund rules; the refund is paid by the settle job."""
+async def _cancellation(
+    session: AsyncSession, runtime: Runtime, row: SubscriptionRow, *, source: CancelSource
+) -> Transition:
+    """What cancelling ``row`` now does, decided by the rules; nothing is written."""
     now = runtime.clock.now()
     state = state_of(row)
     withdrawal_used = await repository.withdrawal_used(session, row.account_id)
     try:
-        transition = apply(
+        return apply(
             state,
             CancelRequested(
                 on=max(_today(now), state.last_day),
@@ -523,6 +520,18 @@ async def cancel_row(
         )
     except LifecycleError as exc:
         raise LifecycleRefused(exc.code, str(exc)) from exc
+
+
+async def cancel_row(
+    session: AsyncSession,
+    runtime: Runtime,
+    row: SubscriptionRow,
+    *,
+    source: CancelSource,
+) -> CancellationOutcome:
+    """Cancel ``row`` (locked) with the refund rules; the refund is paid by the settle job."""
+    now = runtime.clock.now()
+    transition = await _cancellation(session, runtime, row, source=source)
     outcome = transition.cancellation
     assert outcome is not None
     row.cancel_rule = outcome.rule.value
@@ -561,6 +570,18 @@ def _refuse_complimentary(row: SubscriptionRow) -> None:
             f"{row.service_ends_on}. Complimentary services are switched off in the Connected "
             "Services Centre.",
         )
+
+
+async def preview_cancel(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, subscription_id: uuid.UUID
+) -> CancelOut:
+    """The answer ``cancel`` would give now (end date, refund, rule), without cancelling: the
+    confirmation page shows it before the owner decides."""
+    row = await _owned(session, caller, subscription_id)
+    _refuse_complimentary(row)
+    outcome = (await _cancellation(session, runtime, row, source=CancelSource.owner)).cancellation
+    assert outcome is not None
+    return cancel_out(row, outcome)
 
 
 async def cancel(

@@ -36,7 +36,6 @@ from linkplus.runtime import Runtime
 from linkplus.subscriptions import service as subscriptions
 from linkplus.subscriptions.errors import SubscriptionNotFound
 from linkplus.subscriptions.schemas import (
-    CancelOut,
     OfferOut,
     StatusLineOut,
     SubscribeIn,
@@ -408,17 +407,6 @@ async def checkout_step(
 # --- cancel and renewal -----------------------------------------------------------------------
 
 
-async def _cancel_preview(
-    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, subscription_id: uuid.UUID
-) -> CancelOut:
-    """What cancelling would do now, computed by the service and then undone."""
-    savepoint = await session.begin_nested()
-    try:
-        return await subscriptions.cancel(session, runtime, caller, subscription_id)
-    finally:
-        await savepoint.rollback()
-
-
 @router.get("/vehicle/{vin}/subscriptions/{subscription_id}/cancel")
 async def cancel_page(
     vin: str,
@@ -434,7 +422,7 @@ async def cancel_page(
     wanted = _subscription_id(subscription_id)
     context = await _car_context(session, caller)
     try:
-        preview = await _cancel_preview(session, runtime, caller, wanted)
+        preview = await subscriptions.preview_cancel(session, runtime, caller, wanted)
     except SubscriptionNotFound:
         raise
     except ProblemError as exc:
