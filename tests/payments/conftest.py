@@ -1,53 +1,17 @@
-"""The app with its sandbox provider, and the platform's HTTP adapter pointed at it in-process."""
+"""The app with its sandbox payment provider, over HTTP in-process (tests/payments/fixtures.py),
+and a stand-in for the subscriptions' "has a paid plan" hook."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from linkplus.app import create_app
-from linkplus.payments.client import HttpPaymentProvider
-from linkplus.payments.endpoint import provider_key
-from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.payments.service import register_active_paid_subscription_check
-from linkplus.runtime import Runtime
+from tests.payments.fixtures import SANDBOX_URL, app, client, provider, sandbox
 from tests.payments.support import PaidSubscriptions
 
-SANDBOX_URL = "http://testserver/sandbox-pay"
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> FastAPI:
-    application = create_app(runtime, run_worker=False)
-    runtime.payments = HttpPaymentProvider(
-        base_url=SANDBOX_URL,
-        api_key=provider_key(runtime.settings),
-        timeout=5.0,
-        transport=httpx.ASGITransport(app=application),
-    )
-    return application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-@pytest.fixture
-def provider(runtime: Runtime, app: FastAPI) -> HttpPaymentProvider:
-    assert isinstance(runtime.payments, HttpPaymentProvider)
-    return runtime.payments
-
-
-@pytest.fixture
-def sandbox(app: FastAPI) -> SandboxStore:
-    store: SandboxStore = app.state.sandbox_pay
-    return store
+__all__ = ["SANDBOX_URL", "app", "client", "paid_subscriptions", "provider", "sandbox"]
 
 
 @pytest.fixture
