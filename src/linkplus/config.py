@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     # Jobs.
     worker_enabled: bool = True
     worker_poll_seconds: float = 1.0
-    worker_concurrency: int = 4
     job_lease_seconds: int = 300
 
     # Vehicle link. Without ``mqtt_url`` serve and demo start an MQTT broker (amqtt) inside the

@@ -83,11 +83,22 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-            hooks: list[Callable[[], None]] = session.info.pop(AFTER_COMMIT, [])
-            for hook in hooks:
-                hook()
-            for listener in self._commit_listeners:
-                listener(session)
+            self._committed(session)
+
+    async def commit(self, session: AsyncSession) -> None:
+        """Commit ``session``'s work so far and run the after-commit hooks; the session goes on
+        in a new transaction. For the rare use case that must make its change durable before an
+        outside effect in the same unit of work (a remote command is stored before it is
+        published to the car)."""
+        await session.commit()
+        self._committed(session)
+
+    def _committed(self, session: AsyncSession) -> None:
+        hooks: list[Callable[[], None]] = session.info.pop(AFTER_COMMIT, [])
+        for hook in hooks:
+            hook()
+        for listener in self._commit_listeners:
+            listener(session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

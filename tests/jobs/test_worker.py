@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from linkplus.jobs import JobContext, RetryLater, enqueue, job, schedule
+from linkplus.jobs import JobContext, RetryLater, cancel, enqueue, job, schedule
 from linkplus.jobs.registry import SCHEDULES, backoff, next_occurrence
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
@@ -239,3 +239,41 @@ async def test_many_jobs_are_queued_at_once_each_key_only_once(
         )
     await worker.run_due()
     assert sorted(c[1]["n"] for c in CALLS) == list(range(1501))
+
+
+async def test_a_queued_job_is_cancelled_by_its_key_and_never_runs(
+    runtime: Runtime, worker: Worker, clock: ManualClock
+) -> None:
+    async with runtime.db.transaction() as session:
+        await enqueue(
+            session,
+            "testjobs.record",
+            {"n": 1},
+            now=clock.now(),
+            run_at=clock.now() + timedelta(seconds=2),
+            dedupe_key="cancel-me",
+        )
+        await enqueue(session, "testjobs.record", {"n": 2}, now=clock.now(), dedupe_key="keep")
+    assert await worker.run_due() == 1
+    async with runtime.db.transaction() as session:
+        assert await cancel(session, "cancel-me", now=clock.now()) is True
+        assert await cancel(session, "keep", now=clock.now()) is False  # done already
+        assert await cancel(session, "no-such-key", now=clock.now()) is False
+    clock.advance(seconds=2)
+    assert await worker.run_due() == 0
+    assert [payload for _, payload, _ in CALLS] == [{"n": 2}]
+    states = {job.dedupe_key: job.state for job in await _jobs(runtime)}
+    assert states == {"cancel-me": JobState.cancelled, "keep": JobState.done}
+
+
+async def test_only_a_job_due_now_wakes_the_worker_after_commit(
+    runtime: Runtime, worker: Worker, clock: ManualClock
+) -> None:
+    async with runtime.db.transaction() as session:
+        await enqueue(
+            session, "testjobs.record", {}, now=clock.now(), run_at=clock.now() + timedelta(1)
+        )
+    assert not worker._wake.is_set()  # found by the regular poll once due
+    async with runtime.db.transaction() as session:
+        await enqueue(session, "testjobs.record", {}, now=clock.now())
+    assert worker._wake.is_set()

@@ -115,7 +115,8 @@ async def answer(
     status: str,
     reason: str | None = None,
 ) -> None:
-    """The car's answer as the gateway hands it on (the event), then the jobs it triggers."""
+    """The car's answer as the gateway hands it on (the event, whose reaction moves the command
+    in the same transaction), then the jobs it triggers (the owner's notifications)."""
     async with runtime.db.transaction() as session:
         await publish(
             session,
@@ -123,6 +124,7 @@ async def answer(
                 vin=vin, command_id=uuid.UUID(str(command_id)), status=status, reason=reason
             ),
             now=runtime.clock.now(),
+            runtime=runtime,
         )
     await worker.run_due()
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from linkplus.audit import service as audit
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.models.jobs import Job
 from linkplus.notifications import service as notifications
 from linkplus.remote import signing
 from linkplus.runtime import Runtime
@@ -22,11 +24,20 @@ async def test_door_lock_goes_accepted_sent_acknowledged_completed(
     response = await car.command({"type": "door-lock"})
     assert response.status_code == 202, response.text
     body = response.json()
-    assert body["state"] == "accepted"
+    # Stored, then published by the request itself: the answer already says "sent".
+    assert body["state"] == "sent"
     assert body["type"] == "door-lock"
     command_id = body["id"]
+    events = await car.get("commands/stream?after=0&max_events=2")
+    assert [line for line in events.text.splitlines() if line.startswith("event:")] == [
+        "event: command",
+        "event: command",
+    ]
+    assert '"state":"accepted"' in events.text
+    assert '"state":"sent"' in events.text
 
     await worker.run_due()
+    assert len(publisher.sent) == 1  # the send job, cancelled, does not send it again
     vin, sent = publisher.sent[-1]
     assert vin == car.vin
     assert str(sent.msg_id) == command_id
@@ -144,6 +155,47 @@ async def test_a_command_is_never_published_after_its_expiry(
     await worker.run_due()
     assert publisher.sent == []
     assert (await car.get(f"commands/{command_id}")).json()["state"] == "expired"
+
+
+async def test_a_failed_publish_is_left_to_the_send_job_which_sends_it_once(
+    runtime: Runtime,
+    client: httpx.AsyncClient,
+    worker: Worker,
+    clock: ManualClock,
+    publisher: RecordingPublisher,
+) -> None:
+    car = await remote_car(runtime, client)
+    publisher.fail = True
+    accepted = await car.command({"type": "door-lock"})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["state"] == "accepted"  # stored; not published
+    command_id = accepted.json()["id"]
+    publisher.fail = False
+    await worker.run_due()
+    assert publisher.sent == []  # the job waits for the request's own publish first
+    clock.advance(seconds=2)
+    await worker.run_due()
+    assert [str(cmd.msg_id) for _, cmd in publisher.sent] == [command_id]
+    assert signing.counter_of(publisher.last()) == 1  # the failed attempt used no counter
+    assert (await car.get(f"commands/{command_id}")).json()["state"] == "sent"
+    clock.advance(seconds=10)
+    await worker.run_due()
+    assert len(publisher.sent) == 1
+
+
+async def test_the_expiry_job_of_a_finished_command_is_cancelled(
+    runtime: Runtime, client: httpx.AsyncClient, worker: Worker, publisher: RecordingPublisher
+) -> None:
+    car = await remote_car(runtime, client)
+    command_id = (await car.command({"type": "door-lock"})).json()["id"]
+    await complete(runtime, worker, car.vin, command_id)
+    async with runtime.db.transaction() as session:
+        jobs = {
+            job.name: job.state
+            for job in (await session.scalars(select(Job))).all()
+            if job.payload.get("command_id") == command_id
+        }
+    assert jobs == {"remote.send_command": "cancelled", "remote.expire_command": "cancelled"}
 
 
 async def test_no_broker_connection_waits_and_sends_once_there(

@@ -113,8 +113,11 @@ async def test_lock_from_the_car_page_shows_its_progress_to_completed(
     command_id = match.group(2)
     first = (await web.get(sent.headers["location"])).text
     assert "<strong data-title>Lock</strong>" in first
-    assert "Accepted" in first
-    assert "Check the progress again" in first
+    # Published before the redirect; how far the car got by now depends on the broker's timing.
+    shown = re.search(r'data-state="(\w+)"', first)
+    assert shown is not None
+    assert shown.group(1) in ("sent", "acknowledged", "completed")
+    assert ("Check the progress again" in first) is (shown.group(1) != "completed")
 
     final = await cars.outcome("phev", command_id)
     assert final["state"] == "completed"

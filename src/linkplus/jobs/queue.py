@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,9 +45,12 @@ def _max_attempts(name: str) -> int:
     return spec.max_attempts
 
 
-async def _insert(session: AsyncSession, rows: list[dict[str, Any]], *, deduped: bool) -> None:
+async def _insert(
+    session: AsyncSession, rows: list[dict[str, Any]], *, deduped: bool, now: datetime
+) -> None:
     """One multi-row INSERT; with ``deduped``, rows whose dedupe key is queued already are
-    skipped (``ON CONFLICT DO NOTHING``)."""
+    skipped (``ON CONFLICT DO NOTHING``). The worker is woken after commit only when one of the
+    rows is due now: a job for later is found by its regular poll."""
     dialect = session.get_bind().dialect.name
     stmt: Any
     if deduped and dialect == "postgresql":
@@ -59,7 +62,8 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]], *, deduped:
     else:
         stmt = insert(Job).values(rows)
     await session.execute(stmt)
-    session.info[JOBS_QUEUED] = True
+    if any(row["run_at"] <= now for row in rows):
+        session.info[JOBS_QUEUED] = True
 
 
 async def enqueue(
@@ -84,7 +88,7 @@ async def enqueue(
         dedupe_key=dedupe_key,
         max_attempts=_max_attempts(name),
     )
-    await _insert(session, [row], deduped=dedupe_key is not None)
+    await _insert(session, [row], deduped=dedupe_key is not None, now=now)
 
 
 async def enqueue_many(
@@ -104,4 +108,17 @@ async def enqueue_many(
         for payload, key in jobs
     ]
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        await _insert(session, rows[start : start + _ROWS_PER_STATEMENT], deduped=True)
+        await _insert(session, rows[start : start + _ROWS_PER_STATEMENT], deduped=True, now=now)
+
+
+async def cancel(session: AsyncSession, dedupe_key: str, *, now: datetime) -> bool:
+    """Cancel the queued job with ``dedupe_key`` in the caller's transaction (its work was done
+    another way: a command published at once, a command that ended before its expiry job). A job
+    already running or finished is left alone. True when one was cancelled."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.dedupe_key == dedupe_key, Job.state == JobState.queued)
+        .values(state=JobState.cancelled, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

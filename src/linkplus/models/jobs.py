@@ -17,6 +17,7 @@ class JobState(StrEnum):
     running = "running"
     done = "done"
     dead = "dead"  # gave up after the last retry; kept for an operator to look at
+    cancelled = "cancelled"  # its work was done another way before it was due (``jobs.cancel``)
 
 
 class Job(Base):

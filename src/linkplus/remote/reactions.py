@@ -1,7 +1,9 @@
-"""The remote-control jobs: send, expire, follow the car's answers, run climate schedules.
+"""The remote-control jobs (send, expire, run climate schedules) and the reaction to the car's
+answers, which runs inside the gateway's transaction that stores them (no job in between: the
+answer moves the command as soon as it is stored).
 
-All idempotent: each acts only on a command in the state it expects (a second run finds it moved
-on), and a schedule run only for the occurrence its schedule still names.
+The jobs are all idempotent: each acts only on a command in the state it expects (a second run
+finds it moved on), and a schedule run only for the occurrence its schedule still names.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiomqtt
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.events import subscribe
+from linkplus.events import react_in_transaction
 from linkplus.jobs import JobContext, RetryLater, job
 from linkplus.remote import scheduling, service
 from linkplus.remote.jobnames import (
@@ -21,6 +24,7 @@ from linkplus.remote.jobnames import (
     RUN_CLIMATE_SCHEDULE,
     SEND_COMMAND,
 )
+from linkplus.runtime import Runtime
 from linkplus.vehicle_link.events import CommandResultReceived
 
 __all__ = ["COMMAND_RESULT", "EXPIRE_COMMAND", "RUN_CLIMATE_SCHEDULE", "SEND_COMMAND"]
@@ -43,8 +47,20 @@ async def expire_command(ctx: JobContext, payload: dict[str, Any]) -> None:
     await service.expire(ctx.session, ctx.runtime, command_id=uuid.UUID(payload["command_id"]))
 
 
+async def on_answer(session: AsyncSession, runtime: Runtime, event: CommandResultReceived) -> None:
+    await service.apply_answer(
+        session,
+        runtime,
+        vin=event.vin,
+        command_id=event.command_id,
+        status=event.status,
+        reason=event.reason,
+    )
+
+
 @job(COMMAND_RESULT)
 async def command_result(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Answers queued as jobs by an earlier release; new answers go through ``on_answer``."""
     await service.apply_answer(
         ctx.session,
         ctx.runtime,
@@ -65,4 +81,4 @@ async def run_climate_schedule(ctx: JobContext, payload: dict[str, Any]) -> None
     )
 
 
-subscribe(CommandResultReceived, COMMAND_RESULT)
+react_in_transaction(CommandResultReceived, on_answer)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,13 +161,21 @@ async def vehicle_state(
 
 
 async def next_counter(session: AsyncSession, vin: str) -> int:
-    """Take the car's next signature counter. The UPDATE locks the row until the transaction
-    ends, so two senders for one car take turns and publish in counter order."""
-    await ensure_vehicle_state(session, vin)
+    """Take the car's next signature counter, in one upsert (the first command of a car creates
+    its row). The row stays locked until the transaction ends, so two senders for one car take
+    turns and publish in counter order."""
+    values = {"vin": vin, "last_counter": 1, "climate_renewals_used": 0, "climate_advanced": False}
+    insert = (
+        postgresql.insert(RemoteVehicleState)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(RemoteVehicleState)
+    )
     stmt = (
-        update(RemoteVehicleState)
-        .where(RemoteVehicleState.vin == vin)
-        .values(last_counter=RemoteVehicleState.last_counter + 1)
+        insert.values(values)
+        .on_conflict_do_update(
+            index_elements=["vin"],
+            set_={"last_counter": RemoteVehicleState.last_counter + 1},
+        )
         .returning(RemoteVehicleState.last_counter)
         .execution_options(synchronize_session=False)
     )

@@ -4,9 +4,17 @@ and the expiry, the live stream of state changes, and what runs on the car now.
 A command is accepted only after every refusal the platform can see has been ruled out
 (``preconditions``), a per-subsystem slot is free and the rate limits allow it. It is then
 stored ``accepted`` with two jobs: one sends it (``remote.send_command``), one expires it at
-``expires_at`` (``remote.expire_command``). The car's answers arrive as
-``CommandResultReceived`` events (``remote.command_result``). Every final state is audited and
-told to the car's primary account.
+``expires_at`` (``remote.expire_command``).
+
+Where the accepting process has a broker connection (``serve``, ``demo``) the request commits
+the command and publishes it at once (``send_now``), and the send job, due ``SEND_FALLBACK``
+later, is cancelled in the same transaction that marks the command sent. The job sends it only
+when that did not happen: no broker connection here, a failed publish, or the process died in
+between. A command scheduled by the platform itself is sent by the job straight away.
+
+The car's answers arrive as ``CommandResultReceived`` events, handled inside the gateway's
+transaction that stores them (``reactions.on_answer``). Every final state is audited and told to
+the car's primary account, and the expiry job of a command that ended is cancelled.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiomqtt
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.audit import service as audit
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
+from linkplus.jobs import cancel as cancel_job
 from linkplus.jobs import enqueue
 from linkplus.models.notifications import Category
 from linkplus.models.remote import RemoteCommand, RemoteVehicleState, SvtActive
@@ -94,6 +104,19 @@ OUTSIDE_SIGNAL = "Vehicle.Exterior.AirTemperature"
 POWER_STATE_SIGNAL = "Vehicle.LowVoltageSystemState"
 MAX_IDEMPOTENCY_KEY = 200
 NOTIFY_KIND = "remote_command"
+SEND_FALLBACK = timedelta(seconds=2)
+"""How long the send job waits for the accepting process to publish the command itself."""
+PUBLISH_TIMEOUT_SECONDS = 2.0
+"""How long ``send_now`` waits for the broker before leaving the command to the send job."""
+
+
+def send_key(command_id: uuid.UUID) -> str:
+    return f"remote-send:{command_id}"
+
+
+def expire_key(command_id: uuid.UUID) -> str:
+    return f"remote-expire:{command_id}"
+
 
 TITLES: dict[CommandType, str] = {
     CommandType.door_lock: "Lock the doors",
@@ -300,6 +323,7 @@ async def submit(
             session, target.account_id, now - _window(runtime)
         ),
     )
+    publish_here = runtime.vehicle_link is not None
     row = await accept(
         session,
         runtime,
@@ -307,8 +331,15 @@ async def submit(
         body,
         idempotency_key=idempotency_key,
         request_fingerprint=print_,
+        publish_here=publish_here,
     )
-    return command_out(row, now=now), True
+    if not publish_here:
+        return command_out(row, now=now), True
+    # Stored, with its send and expiry jobs, before the car can hear of it: the car never acts
+    # on a command the platform has no record of.
+    await runtime.db.commit(session)
+    sent = await send_now(runtime, command_id=row.id)
+    return command_out(sent or row, now=runtime.clock.now()), True
 
 
 def _window(runtime: Runtime) -> timedelta:
@@ -340,8 +371,11 @@ async def accept(
     *,
     idempotency_key: str | None = None,
     request_fingerprint: str | None = None,
+    publish_here: bool = False,
 ) -> RemoteCommand:
-    """Check, store and queue one command (``CommandRefused``/``CommandInProgress`` if not)."""
+    """Check, store and queue one command (``CommandRefused``/``CommandInProgress`` if not).
+    With ``publish_here`` the caller publishes it after commit (``send_now``), and the send job
+    waits ``SEND_FALLBACK`` in case it does not."""
     now = runtime.clock.now()
     vin = target.vehicle.vin
     command_type = CommandType(body.type)
@@ -401,14 +435,21 @@ async def accept(
         raise CommandInProgress(subsystem.value, "") from None
     await repository.add_change(session, vin=vin, command_id=row.id, state=row.state, at=now)
     payload = {"command_id": str(row.id)}
-    await enqueue(session, SEND_COMMAND, payload, now=now, dedupe_key=f"remote-send:{row.id}")
+    await enqueue(
+        session,
+        SEND_COMMAND,
+        payload,
+        now=now,
+        run_at=now + SEND_FALLBACK if publish_here else now,
+        dedupe_key=send_key(row.id),
+    )
     await enqueue(
         session,
         EXPIRE_COMMAND,
         payload,
         now=now,
         run_at=row.expires_at,
-        dedupe_key=f"remote-expire:{row.id}",
+        dedupe_key=expire_key(row.id),
     )
     await audit.record(
         session,
@@ -480,17 +521,47 @@ class NoBroker(Exception):
     """This process has no connection to the MQTT broker (the job retries later)."""
 
 
-async def send(session: AsyncSession, runtime: Runtime, *, command_id: uuid.UUID) -> bool:
-    """Sign and publish an ``accepted`` command; True when it went out. An expired command is
-    never published: it is marked expired instead. Raises ``NoBroker`` without a publisher and
-    lets the publisher's ``aiomqtt.MqttError`` through (the job retries both)."""
+async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand | None:
+    """Publish a just-committed command from the accepting process, in a transaction of its own
+    that also cancels the send job; the command as it is afterwards. When the broker is away or
+    slow, None: the send job (due ``SEND_FALLBACK`` after acceptance) sends it instead."""
+    try:
+        async with runtime.db.transaction() as session:
+            row = await send(
+                session, runtime, command_id=command_id, publish_timeout=PUBLISH_TIMEOUT_SECONDS
+            )
+            if row is not None and State(row.state) is State.sent:
+                await cancel_job(session, send_key(command_id), now=runtime.clock.now())
+            return row
+    except (NoBroker, aiomqtt.MqttError, TimeoutError) as exc:
+        log.warning(
+            "remote_command_send_deferred",
+            command_id=str(command_id),
+            error=str(exc) or type(exc).__name__,
+        )
+        return None
+
+
+async def send(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    command_id: uuid.UUID,
+    publish_timeout: float | None = None,
+) -> RemoteCommand | None:
+    """Sign and publish an ``accepted`` command; the command afterwards (``sent`` when it went
+    out), None when there is no such command. One in another state is left as it is; an expired
+    one is never published: it is marked expired instead. Raises ``NoBroker`` without a
+    publisher and lets the publisher's ``aiomqtt.MqttError`` and a ``TimeoutError`` after
+    ``publish_timeout`` seconds through (the job retries them; the transaction rolls back, so
+    the counter taken is not used up)."""
     now = runtime.clock.now()
     row = await repository.get_command(session, command_id, for_update=True)
     if row is None or row.state != State.accepted.value:
-        return False
+        return row
     if now >= row.expires_at:
         await _finish(session, runtime, row, State.expired, reason=Refusal.no_answer.value)
-        return False
+        return row
     publisher = runtime.vehicle_link
     if publisher is None:
         raise NoBroker()
@@ -507,11 +578,12 @@ async def send(session: AsyncSession, runtime: Runtime, *, command_id: uuid.UUID
         vin=row.vin,
         counter=counter,
     )
-    await publisher.publish_command(row.vin, command)
+    async with asyncio.timeout(publish_timeout):
+        await publisher.publish_command(row.vin, command)
     row.counter = counter
     row.sent_at = now
     await _move(session, row, State.sent, now=now)
-    return True
+    return row
 
 
 async def _move(session: AsyncSession, row: RemoteCommand, state: State, *, now: datetime) -> None:
@@ -576,10 +648,12 @@ async def _apply_effects(
     session: AsyncSession, runtime: Runtime, row: RemoteCommand, *, now: datetime
 ) -> None:
     """Record what now runs on the car (and for how long) after it carried out a command."""
+    command_type = CommandType(row.type)
+    if command_type in (CommandType.door_lock, CommandType.door_unlock):
+        return  # the doors are the car's own state: the twin has them from its status
     await repository.ensure_vehicle_state(session, row.vin)
     state = await repository.vehicle_state(session, row.vin, for_update=True)
     assert state is not None
-    command_type = CommandType(row.type)
     minutes = timedelta(minutes=int(row.params.get("minutes", 0)))
     match command_type:
         case CommandType.hazard_lights_on:
@@ -613,7 +687,7 @@ async def _apply_effects(
             if state.engine_until is not None and state.engine_until == state.climate_until:
                 state.engine_until = None
             state.climate_until = None
-        case CommandType.door_lock | CommandType.door_unlock:
+        case CommandType.door_lock | CommandType.door_unlock:  # returned above
             pass
     await session.flush()
 
@@ -627,6 +701,7 @@ async def _finish(
     row.busy_key = None
     await _move(session, row, state, now=now)
     await session.flush()
+    await cancel_job(session, expire_key(row.id), now=now)  # a no-op when that job runs this
     await audit.record(
         session,
         now=now,

@@ -86,10 +86,14 @@ async def provision(session: AsyncSession, *, vin: str, now: datetime) -> str:
     The old secret stops working when the transaction commits (for Mosquitto: once the password
     file has been rewritten from ``broker_password_entries`` and the broker reloaded).
     """
-    if not is_vin(vin) or not await repository.vehicle_exists(session, vin):
+    if not is_vin(vin):
         raise UnknownVehicle(f"No vehicle with VIN {vin} is registered; register it first.")
     secret = new_secret()
+    # Hashed before the first statement: on SQLite that is what takes the write lock, and the
+    # hashes take tens of milliseconds that no other writer should wait for.
     secret_hash, broker_hash = await asyncio.to_thread(_both_hashes, secret)
+    if not await repository.vehicle_exists(session, vin):
+        raise UnknownVehicle(f"No vehicle with VIN {vin} is registered; register it first.")
     credential = await repository.get_credential(session, vin)
     if credential is None:
         session.add(

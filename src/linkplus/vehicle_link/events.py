@@ -1,5 +1,6 @@
 """What the vehicle link tells other domains. Each is published in the gateway's transaction, so
-a subscriber's job runs only once what the car sent is stored."""
+a subscriber's job runs only once what the car sent is stored, and a reaction registered with
+``events.react_in_transaction`` commits (or fails) together with it."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class EmergencyReported(DomainEvent):
 
 
 class CommandResultReceived(DomainEvent):
-    """The car answered a command (the remote-control feature follows its commands with it)."""
+    """The car answered a command. The remote-control feature moves its command with it inside the
+    gateway's transaction, so the answer and the command's new state commit together."""
 
     name: ClassVar[str] = "vehicle_link.command_result_received"
     vin: str

@@ -44,29 +44,37 @@ class MqttCommandPublisher:
         self._lock = asyncio.Lock()
 
     async def _connected(self) -> aiomqtt.Client:
-        if self._client is None:
-            client = gateway_client(self._address, secret=self._secret, instance=self._instance)
-            await client.__aenter__()
-            self._client = client
-        return self._client
+        client = self._client
+        if client is not None:
+            return client
+        async with self._lock:  # one connection, however many commands wait for it
+            if self._client is None:
+                opened = gateway_client(self._address, secret=self._secret, instance=self._instance)
+                await opened.__aenter__()
+                self._client = opened
+            return self._client
 
     async def publish_command(self, vin: str, command: Command) -> None:
-        async with self._lock:
-            client = await self._connected()
-            try:
-                await client.publish(topic(vin, Channel.commands), encode(command), qos=1)
-            except aiomqtt.MqttError:
-                await self._drop()
-                raise
+        """Publish at QoS 1 and wait for the broker's PUBACK. Commands to different cars are in
+        flight together; the callers keep one car's commands in order (``remote.service.send``
+        holds the car's counter row until its publish is acknowledged)."""
+        client = await self._connected()
+        try:
+            await client.publish(topic(vin, Channel.commands), encode(command), qos=1)
+        except aiomqtt.MqttError:
+            await self._drop(client)
+            raise
 
-    async def _drop(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            try:
-                await client.__aexit__(None, None, None)
-            except aiomqtt.MqttError:
-                log.info("mqtt_publisher_already_disconnected")
+    async def _drop(self, client: aiomqtt.Client | None) -> None:
+        if client is None:
+            return
+        if self._client is client:
+            self._client = None
+        try:
+            await client.__aexit__(None, None, None)
+        except aiomqtt.MqttError:
+            log.info("mqtt_publisher_already_disconnected")
 
     async def close(self) -> None:
         async with self._lock:
-            await self._drop()
+            await self._drop(self._client)

@@ -112,7 +112,7 @@ async def apply_batch(
     )
     await _update_parked(session, fixes)
     recorded = await _record_odometers(session, plan.readings, known_odometers or {})
-    await _record_command_results(session, plan, now=now)
+    await _record_command_results(session, runtime, plan, now=now)
     return recorded
 
 
@@ -315,7 +315,11 @@ async def _record_odometers(
     return recorded
 
 
-async def _record_command_results(session: AsyncSession, plan: BatchPlan, *, now: datetime) -> None:
+async def _record_command_results(
+    session: AsyncSession, runtime: Runtime, plan: BatchPlan, *, now: datetime
+) -> None:
+    """Store the cars' answers and tell the remote-control feature in this same transaction, in
+    the order they arrived (a car's ``received`` before its ``succeeded``)."""
     await repository.add_command_results(
         session,
         [
@@ -341,4 +345,5 @@ async def _record_command_results(session: AsyncSession, plan: BatchPlan, *, now
                 reason=result.reason,
             ),
             now=now,
+            runtime=runtime,
         )
