@@ -50,7 +50,7 @@ from typing import Any
 import aiomqtt
 import asyncpg
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -107,6 +107,11 @@ class Figures:
     bare_p99_ms: float
     added_p50_ms: float
     added_p99_ms: float
+    # Medians from the command rows' own timestamps (the platform's clock at the start of each
+    # transaction): accepted -> sent is storing it and opening the publishing transaction;
+    # sent -> finished is publishing, the car, and the gateway taking up the car's answers.
+    accepted_to_sent_p50_ms: float
+    sent_to_finished_p50_ms: float
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -255,21 +260,38 @@ def simulated_units(
 
 async def platform_round(
     http: httpx.AsyncClient, completions: Completions, cars: list[Car]
-) -> list[float]:
-    async def one(car: Car) -> float:
+) -> list[tuple[float, uuid.UUID]]:
+    async def one(car: Car) -> tuple[float, uuid.UUID]:
         started = time.perf_counter()
         answer = await http.post(
             f"/api/v1/vehicles/{car.vin}/commands", json={"type": "door-lock"}, headers=car.headers
         )
         if answer.status_code != 202:
             raise RuntimeError(f"the platform refused: {answer.text}")
-        state, finished = await completions.expect(uuid.UUID(answer.json()["id"]))
+        command_id = uuid.UUID(answer.json()["id"])
+        state, finished = await completions.expect(command_id)
         if state != "completed":
             raise RuntimeError(f"a door-lock ended {state}")
-        return finished - started
+        return finished - started, command_id
 
     async with asyncio.timeout(BOUND_SECONDS):
         return list(await asyncio.gather(*(one(car) for car in cars)))
+
+
+async def stages(runtime: Runtime, command_ids: list[uuid.UUID]) -> tuple[float, float]:
+    async with runtime.db.transaction() as session:
+        rows = (
+            await session.scalars(select(RemoteCommand).where(RemoteCommand.id.in_(command_ids)))
+        ).all()
+
+    def ms(later: datetime | None, earlier: datetime | None) -> float:
+        assert later is not None
+        assert earlier is not None
+        return (later - earlier).total_seconds() * 1000
+
+    to_sent = [ms(row.sent_at, row.created_at) for row in rows]
+    to_finished = [ms(row.finished_at, row.sent_at) for row in rows]
+    return round(statistics.median(to_sent), 2), round(statistics.median(to_finished), 2)
 
 
 # --- the bare side -------------------------------------------------------------------------------
@@ -399,9 +421,13 @@ async def measure(
                 await platform_round(http, completions, chosen)
             platform_ms: list[float] = []
             bare_ms: list[float] = []
+            measured: list[uuid.UUID] = []
             rounds = rounds_for(level, quick)
             for _ in range(rounds):
-                platform_ms += [s * 1000 for s in await platform_round(http, completions, chosen)]
+                for seconds, command_id in await platform_round(http, completions, chosen):
+                    platform_ms.append(seconds * 1000)
+                    measured.append(command_id)
+            to_sent, to_finished = await stages(runtime, measured)
             bare_link_ = bare_link(vehicles, gateway_address, gateway_secret, bare_cars[:level])
             async with bare_link_ as bare:
                 await bare["round"](bare_cars[:level])  # warm-up
@@ -416,13 +442,16 @@ async def measure(
                 bare_p99_ms=round(percentile(bare_ms, 0.99), 2),
                 added_p50_ms=round(statistics.median(platform_ms) - statistics.median(bare_ms), 2),
                 added_p99_ms=round(percentile(platform_ms, 0.99) - percentile(bare_ms, 0.99), 2),
+                accepted_to_sent_p50_ms=to_sent,
+                sent_to_finished_p50_ms=to_finished,
             )
             figures.append(row)
             print(
                 f"{level:>4} concurrent  platform p50 {row.platform_p50_ms:7.2f} ms "
                 f"p99 {row.platform_p99_ms:7.2f} ms   bare p50 {row.bare_p50_ms:6.2f} ms "
                 f"p99 {row.bare_p99_ms:6.2f} ms   added p50 {row.added_p50_ms:7.2f} ms "
-                f"p99 {row.added_p99_ms:7.2f} ms  ({row.samples} samples)",
+                f"p99 {row.added_p99_ms:7.2f} ms  ({row.samples} samples; accepted->sent "
+                f"{to_sent} ms, sent->finished {to_finished} ms)",
                 flush=True,
             )
     finally:

@@ -130,6 +130,9 @@ def render_config(
         "# Written by linkplus (vehicle_link.mosquitto). Regenerate rather than edit.",
         "per_listener_settings true",
         f"persistence {'true' if persistence else 'false'}",
+        # Commands and answers are small packets: without this Mosquitto's writes wait for the
+        # client's delayed ACK (40 ms on Linux), the whole of a loopback round trip's time.
+        "set_tcp_nodelay true",
     ]
     if persistence:
         lines.append(f"persistence_location {setup.directory}/")
