@@ -112,6 +112,9 @@ class Figures:
     # sent -> finished is publishing, the car, and the gateway taking up the car's answers.
     accepted_to_sent_p50_ms: float
     sent_to_finished_p50_ms: float
+    # This process's CPU time (all threads) over the measured platform rounds, per command: the
+    # platform's work, the simulated cars' and, on the embedded broker, the broker's.
+    cpu_ms_per_command: float
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -423,10 +426,12 @@ async def measure(
             bare_ms: list[float] = []
             measured: list[uuid.UUID] = []
             rounds = rounds_for(level, quick)
+            cpu_started = time.process_time()
             for _ in range(rounds):
                 for seconds, command_id in await platform_round(http, completions, chosen):
                     platform_ms.append(seconds * 1000)
                     measured.append(command_id)
+            cpu_ms = round((time.process_time() - cpu_started) * 1000 / len(measured), 2)
             to_sent, to_finished = await stages(runtime, measured)
             bare_link_ = bare_link(vehicles, gateway_address, gateway_secret, bare_cars[:level])
             async with bare_link_ as bare:
@@ -444,6 +449,7 @@ async def measure(
                 added_p99_ms=round(percentile(platform_ms, 0.99) - percentile(bare_ms, 0.99), 2),
                 accepted_to_sent_p50_ms=to_sent,
                 sent_to_finished_p50_ms=to_finished,
+                cpu_ms_per_command=cpu_ms,
             )
             figures.append(row)
             print(
@@ -451,7 +457,7 @@ async def measure(
                 f"p99 {row.platform_p99_ms:7.2f} ms   bare p50 {row.bare_p50_ms:6.2f} ms "
                 f"p99 {row.bare_p99_ms:6.2f} ms   added p50 {row.added_p50_ms:7.2f} ms "
                 f"p99 {row.added_p99_ms:7.2f} ms  ({row.samples} samples; accepted->sent "
-                f"{to_sent} ms, sent->finished {to_finished} ms)",
+                f"{to_sent} ms, sent->finished {to_finished} ms; CPU {cpu_ms} ms per command)",
                 flush=True,
             )
     finally:
