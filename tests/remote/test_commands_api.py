@@ -3,6 +3,8 @@ car, audited, and told to the owner."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -181,6 +183,30 @@ async def test_a_failed_publish_is_left_to_the_send_job_which_sends_it_once(
     clock.advance(seconds=10)
     await worker.run_due()
     assert len(publisher.sent) == 1
+
+
+async def test_an_unexpected_error_while_publishing_still_answers_202_and_the_job_sends(
+    runtime: Runtime,
+    client: httpx.AsyncClient,
+    worker: Worker,
+    clock: ManualClock,
+    publisher: RecordingPublisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    car = await remote_car(runtime, client)
+    original = publisher.publish_command
+
+    async def broken(vin: str, command: Any) -> None:
+        raise RuntimeError("a bug in the publishing path")
+
+    monkeypatch.setattr(publisher, "publish_command", broken)
+    accepted = await car.command({"type": "door-lock"})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["state"] == "accepted"  # stored: retrying would be a second command
+    monkeypatch.setattr(publisher, "publish_command", original)
+    clock.advance(seconds=2)
+    await worker.run_due()
+    assert [str(cmd.msg_id) for _, cmd in publisher.sent] == [accepted.json()["id"]]
 
 
 async def test_the_expiry_job_of_a_finished_command_is_cancelled(

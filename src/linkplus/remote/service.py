@@ -524,7 +524,8 @@ class NoBroker(Exception):
 async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand | None:
     """Publish a just-committed command from the accepting process, in a transaction of its own
     that also cancels the send job; the command as it is afterwards. When the broker is away or
-    slow, None: the send job (due ``SEND_FALLBACK`` after acceptance) sends it instead."""
+    slow, or anything else goes wrong, None: the send job (due ``SEND_FALLBACK`` after
+    acceptance) sends it instead."""
     try:
         async with runtime.db.transaction() as session:
             row = await send(
@@ -539,6 +540,11 @@ async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand 
             command_id=str(command_id),
             error=str(exc) or type(exc).__name__,
         )
+        return None
+    except Exception:
+        # The command is stored and its send job will deliver it: the owner gets the 202 that
+        # says so, not an error that invites a second command.
+        log.exception("remote_command_send_failed", command_id=str(command_id))
         return None
 
 
