@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiomqtt
@@ -15,8 +17,14 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials, mosquitto
 from linkplus.vehicle_link.acl import GATEWAY_USERNAME
 from linkplus.vehicle_link.broker import EmbeddedBroker
-from linkplus.vehicle_link.client import BrokerAddress, gateway_client, vehicle_client
-from linkplus.vehicle_link.protocol import Channel, subscription, topic
+from linkplus.vehicle_link.client import (
+    BrokerAddress,
+    MqttVersion,
+    gateway_client,
+    vehicle_client,
+)
+from linkplus.vehicle_link.protocol import Channel, Command, parse, subscription, topic
+from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from tests.services import free_port, mosquitto_server
 from tests.vehicle_link.support import provisioned_vehicle
 
@@ -164,3 +172,34 @@ async def test_anonymous_is_refused(link: Link) -> None:
                 timeout=WAIT,
             ):
                 pass
+
+
+async def test_a_command_carries_its_remaining_life_as_the_mqtt5_message_expiry(
+    link: Link,
+) -> None:
+    """Over MQTT 5 (Mosquitto) the broker is told when the command stops being deliverable, so
+    it drops a command queued for a car that is away past its expiry; MQTT 3.1.1 (the embedded
+    amqtt) has no such property, and the car's own expiry check is all there is."""
+    sent_at = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    command = Command(
+        msg_id=uuid.uuid4(),
+        sent_at=sent_at,
+        expires_at=sent_at + timedelta(seconds=45),
+        type="door_lock",
+        params={},
+    )
+    publisher = MqttCommandPublisher(link.gateway, secret=link.gateway_secret, instance="expiry")
+    try:
+        async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car:
+            await car.subscribe(topic(A, Channel.commands), qos=1)
+            await publisher.publish_command(A, command)
+            received = await next_message(car)
+    finally:
+        await publisher.close()
+    assert parse(str(received.topic), bytes(received.payload)).message == command  # type: ignore[arg-type]
+    expiry = getattr(received.properties, "MessageExpiryInterval", None)
+    if link.vehicles.version is MqttVersion.v5:
+        assert expiry is not None
+        assert 40 <= expiry <= 45  # what is left of the 45 s once the broker forwards it
+    else:
+        assert expiry is None

@@ -3,19 +3,24 @@
 ``CommandPublisher`` is what ``Runtime.vehicle_link`` holds. The real one keeps one gateway
 connection per process, opened on first use and opened again after the broker went away; a
 command is published at QoS 1 to ``lp/v1/<VIN>/commands``, where the car's persistent session
-keeps it until the car comes back (it drops it itself once ``expires_at`` has passed).
+keeps it until the car comes back (it drops it itself once ``expires_at`` has passed). Over
+MQTT 5 the command also carries its remaining life as the message expiry interval, so the broker
+itself discards it, rather than deliver it late, when the car is away past ``expires_at``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from typing import Protocol
 
 import aiomqtt
 import structlog
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
-from linkplus.vehicle_link.client import BrokerAddress, gateway_client
+from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, gateway_client
 from linkplus.vehicle_link.protocol import Channel, Command, encode, topic
 
 log = structlog.get_logger("linkplus.vehicle_link.publisher")
@@ -27,6 +32,11 @@ class CommandPublisher(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def expiry_seconds(command: Command) -> int:
+    """The command's remaining life when it is published (at least 1 s: 0 means no expiry)."""
+    return max(1, math.ceil((command.expires_at - command.sent_at).total_seconds()))
 
 
 def instance_name(text: str) -> str:
@@ -59,8 +69,14 @@ class MqttCommandPublisher:
         flight together; the callers keep one car's commands in order (``remote.service.send``
         holds the car's counter row until its publish is acknowledged)."""
         client = await self._connected()
+        properties = None
+        if self._address.version is MqttVersion.v5:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.MessageExpiryInterval = expiry_seconds(command)
         try:
-            await client.publish(topic(vin, Channel.commands), encode(command), qos=1)
+            await client.publish(
+                topic(vin, Channel.commands), encode(command), qos=1, properties=properties
+            )
         except aiomqtt.MqttError:
             await self._drop(client)
             raise
