@@ -14,7 +14,7 @@ import pytest
 
 from linkplus.remote import signing
 from linkplus.sim.car import SimulatedCar
-from linkplus.sim.clock import ManualClock
+from linkplus.sim.clock import ManualClock, ScaledClock
 from linkplus.sim.commands import REMOTE_HANDLERS
 from linkplus.sim.roads import build_network
 from linkplus.sim.unit import TelematicsUnit
@@ -364,3 +364,53 @@ async def test_a_unit_without_a_key_obeys_no_command_but_answers_refresh() -> No
             msg_id=uuid.uuid4(), sent_at=now, expires_at=now + timedelta(minutes=1), type="refresh"
         )
         assert await car.send(refresh) == [(CommandStatus.succeeded, None)]
+
+
+async def test_a_unit_running_faster_than_real_time_judges_expiry_by_the_platforms_time() -> None:
+    """The demo fleet runs at 30x: after 40 real seconds its own clock is 20 minutes ahead of
+    the platform's. A command the platform signed just now is fresh, one past its expiry is not."""
+    real = [0.0]
+    clock = ScaledClock(T0, 30, monotonic=lambda: real[0])
+    model = catalogue().models["NX450HP"]
+    simulated = SimulatedCar.create(vin=VIN, model=model, network=NETWORK, seed=SEED, start=T0)
+    simulated.state.close_everything()
+    simulated.state.smart_key_inside = False
+    unit = TelematicsUnit(
+        simulated,
+        secret="unused",
+        address=BrokerAddress("127.0.0.1", free_port()),
+        clock=clock,
+        handlers=REMOTE_HANDLERS,
+        command_key=signing.derive_key(MASTER, VIN),
+    )
+    real[0] = 40.0
+    platform_now = clock.platform_now()
+    assert clock.now() - platform_now == timedelta(minutes=19, seconds=20)
+
+    def signed(counter: int, *, sent_at: datetime) -> Command:
+        unsigned = Command(
+            msg_id=uuid.uuid4(),
+            sent_at=sent_at,
+            expires_at=sent_at + timedelta(seconds=60),
+            type="door_lock",
+        )
+        return signing.sign_command(
+            signing.derive_key(MASTER, VIN), unsigned, vin=VIN, counter=counter
+        )
+
+    def answers(command: Command) -> list[tuple[CommandStatus, str | None]]:
+        return [
+            (m.status, m.reason)
+            for m in unit.pending()
+            if isinstance(m, CommandResult) and m.command_id == command.msg_id
+        ]
+
+    try:
+        fresh = signed(1, sent_at=platform_now)
+        await unit.handle(fresh)
+        assert answers(fresh)[-1] == (CommandStatus.succeeded, None)
+        stale = signed(2, sent_at=platform_now - timedelta(seconds=61))
+        await unit.handle(stale)
+        assert answers(stale) == [(CommandStatus.rejected, "expired")]
+    finally:
+        await unit.stop_timers()

@@ -521,7 +521,9 @@ class TelematicsUnit:
         the first answer has finished the command)."""
         now = self.clock.now()
         if command.type != COMMAND_REFRESH or command.signature is not None:
-            refusal = self._signature_refusal(command, now)
+            # The expiry is the platform's time: a unit running faster than real time (the demo
+            # fleet) must not find every command expired by its own clock.
+            refusal = self._signature_refusal(command, self.clock.platform_now())
             if refusal is not None:
                 self.car.advance(now)
                 self.report(command.msg_id, CommandStatus.rejected, at=now, reason=refusal)
