@@ -37,9 +37,10 @@ async def make_vehicle(
     multimedia: str = "mm21",
     first_delivery_date: date | None = DELIVERED,
     telematics_unit: bool = True,
+    vin: str | None = None,
 ) -> str:
     now = runtime.clock.now()
-    vin = random_vin()
+    vin = vin or random_vin()
     async with runtime.db.transaction() as session:
         session.add(
             Vehicle(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 
+from linkplus.demo import DEMO_CARS
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
@@ -14,11 +15,15 @@ from linkplus.trips.demo_history import HISTORY_DAYS, give_demo_history
 from linkplus.vehicles.catalogue import catalogue
 from tests.vehicle_link.harness import make_car
 
+DEMO_RZ_VIN = next(spec.vin for spec in DEMO_CARS if spec.model_code == "RZ450E")
+
 
 async def test_a_demo_car_gets_a_month_of_trips_once(
     runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock, worker: Worker
 ) -> None:
-    car = await make_car(runtime, client, model_code="RZ450E")
+    # The demo's own electric car: its trips are derived from its VIN, so a random VIN would
+    # make the month's count vary from run to run (one had only 14 trips).
+    car = await make_car(runtime, client, model_code="RZ450E", vin=DEMO_RZ_VIN)
     model = catalogue().models["RZ450E"]
     async with runtime.db.transaction() as session:
         saved = await give_demo_history(

@@ -125,11 +125,16 @@ class VehicleLink:
 
 
 async def make_car(
-    runtime: Runtime, client: httpx.AsyncClient, *, model_code: str, active: bool = True
+    runtime: Runtime,
+    client: httpx.AsyncClient,
+    *,
+    model_code: str,
+    active: bool = True,
+    vin: str | None = None,
 ) -> Car:
     """A car with a primary owner, its unit provisioned, standard services active."""
     person = await owner(runtime)
-    vin = await make_vehicle(runtime, model_code=model_code)
+    vin = await make_vehicle(runtime, model_code=model_code, vin=vin)
     await link(runtime, person.account, vin, primary=True)
     if active:
         response = await activate(client, person, vin, accept=ACCEPT_DE)
