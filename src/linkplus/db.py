@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -111,3 +112,11 @@ class Database:
 def after_commit(session: AsyncSession, hook: Callable[[], None]) -> None:
     """Run ``hook`` only once the session's transaction has committed (never on rollback)."""
     session.info.setdefault(AFTER_COMMIT, []).append(hook)
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the session's dialect, for ``ON CONFLICT DO NOTHING`` / ``DO UPDATE``
+    (PostgreSQL and SQLite spell both alike; SQLAlchemy's generic insert has neither)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

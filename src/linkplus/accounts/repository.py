@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.accounts import (
     Account,
     AccountToken,
@@ -210,12 +210,8 @@ async def save_throttle(session: AsyncSession, values: dict[str, Any]) -> None:
     two first failures for the same address at once cannot collide."""
     key = ["email_key_hash"]
     changes = {name: value for name, value in values.items() if name != "email_key_hash"}
-    if session.get_bind().dialect.name == "postgresql":
-        pg = postgresql.insert(SignInThrottle).values(values)
-        await session.execute(pg.on_conflict_do_update(index_elements=key, set_=changes))
-    else:
-        lite = sqlite.insert(SignInThrottle).values(values)
-        await session.execute(lite.on_conflict_do_update(index_elements=key, set_=changes))
+    stmt = dialect_insert(session, SignInThrottle).values(values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=key, set_=changes))
 
 
 async def delete_throttle(session: AsyncSession, key_hash: str) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.dealers import PreferredDealer
 
 
@@ -21,9 +21,5 @@ async def set_preferred_dealer(
     """Insert or replace in one statement, so two devices choosing at once cannot collide."""
     values = {"account_id": account_id, "dealer_id": dealer_id}
     key = ["account_id"]
-    if session.get_bind().dialect.name == "postgresql":
-        pg = postgresql.insert(PreferredDealer).values(values)
-        await session.execute(pg.on_conflict_do_update(index_elements=key, set_=values))
-    else:
-        lite = sqlite.insert(PreferredDealer).values(values)
-        await session.execute(lite.on_conflict_do_update(index_elements=key, set_=values))
+    stmt = dialect_insert(session, PreferredDealer).values(values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=key, set_=values))

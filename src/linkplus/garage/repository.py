@@ -8,18 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.accounts import Account
 from linkplus.models.garage import GarageEntry, IdentityCheck, OwnershipCheck, PrimaryAccount
 
 
 def _upsert_nothing(session: AsyncSession, table: Any, values: dict[str, Any]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING in the session's dialect (so concurrent firsts agree)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).values(values).on_conflict_do_nothing()
-    return sqlite.insert(table).values(values).on_conflict_do_nothing()
+    return dialect_insert(session, table).values(values).on_conflict_do_nothing()
 
 
 # --- garage entries -------------------------------------------------------------------------------

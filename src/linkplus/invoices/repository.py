@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.invoices.numbering import Series
 from linkplus.models.accounts import Account
 from linkplus.models.invoices import (
@@ -132,18 +132,11 @@ async def lock_counter(session: AsyncSession, series: Series) -> int:
         "last_number": 0,
     }
     keys = ["country", "kind", "year"]
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            postgresql.insert(InvoiceNumberCounter)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=keys)
-        )
-    else:
-        await session.execute(
-            sqlite.insert(InvoiceNumberCounter)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=keys)
-        )
+    await session.execute(
+        dialect_insert(session, InvoiceNumberCounter)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=keys)
+    )
     last = await session.scalar(
         select(InvoiceNumberCounter.last_number).where(_series(series)).with_for_update()
     )

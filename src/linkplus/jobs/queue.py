@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.jobs.registry import HANDLERS
 from linkplus.models.jobs import Job, JobState
 
@@ -51,17 +51,14 @@ async def _insert(
     """One multi-row INSERT; with ``deduped``, rows whose dedupe key is queued already are
     skipped (``ON CONFLICT DO NOTHING``). The worker is woken after commit only when one of the
     rows is due now: a job for later is found by its regular poll."""
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if deduped and dialect == "postgresql":
-        stmt = postgresql.insert(Job).values(rows)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif deduped and dialect == "sqlite":
-        stmt = sqlite.insert(Job).values(rows)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    if deduped:
+        await session.execute(
+            dialect_insert(session, Job)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
     else:
-        stmt = insert(Job).values(rows)
-    await session.execute(stmt)
+        await session.execute(insert(Job).values(rows))
     if any(row["run_at"] <= now for row in rows):
         session.info[JOBS_QUEUED] = True
 

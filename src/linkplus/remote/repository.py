@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.remote import (
     ClimateSchedule,
     RemoteCommand,
@@ -134,21 +134,21 @@ async def last_change_before(session: AsyncSession, *, vin: str, at: datetime) -
 # --- per-car state ------------------------------------------------------------------------------
 
 
+def _new_state(vin: str, *, last_counter: int) -> dict[str, object]:
+    return {
+        "vin": vin,
+        "last_counter": last_counter,
+        "climate_renewals_used": 0,
+        "climate_advanced": False,
+    }
+
+
 async def ensure_vehicle_state(session: AsyncSession, vin: str) -> None:
-    values = {"vin": vin, "last_counter": 0, "climate_renewals_used": 0, "climate_advanced": False}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        await session.execute(
-            postgresql.insert(RemoteVehicleState)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["vin"])
-        )
-    else:
-        await session.execute(
-            sqlite.insert(RemoteVehicleState)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["vin"])
-        )
+    await session.execute(
+        dialect_insert(session, RemoteVehicleState)
+        .values(_new_state(vin, last_counter=0))
+        .on_conflict_do_nothing(index_elements=["vin"])
+    )
 
 
 async def vehicle_state(
@@ -164,14 +164,9 @@ async def next_counter(session: AsyncSession, vin: str) -> int:
     """Take the car's next signature counter, in one upsert (the first command of a car creates
     its row). The row stays locked until the transaction ends, so two senders for one car take
     turns and publish in counter order."""
-    values = {"vin": vin, "last_counter": 1, "climate_renewals_used": 0, "climate_advanced": False}
-    insert = (
-        postgresql.insert(RemoteVehicleState)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(RemoteVehicleState)
-    )
     stmt = (
-        insert.values(values)
+        dialect_insert(session, RemoteVehicleState)
+        .values(_new_state(vin, last_counter=1))
         .on_conflict_do_update(
             index_elements=["vin"],
             set_={"last_counter": RemoteVehicleState.last_counter + 1},

@@ -7,17 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from linkplus.db import dialect_insert
 from linkplus.models.trips import Trip, TripNotSaved
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 async def known_trip(session: AsyncSession, *, vin: str, trip_id: uuid.UUID) -> bool:
@@ -30,7 +24,7 @@ async def known_trip(session: AsyncSession, *, vin: str, trip_id: uuid.UUID) -> 
 async def add_trip(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID | None:
     """Store a saved trip; None when another worker stored the same trip first."""
     stmt = (
-        _insert(session, Trip)
+        dialect_insert(session, Trip)
         .values(row)
         .on_conflict_do_nothing(index_elements=["vin", "trip_id"])
         .returning(Trip.id)
@@ -41,7 +35,7 @@ async def add_trip(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID | No
 
 async def add_not_saved(session: AsyncSession, row: dict[str, Any]) -> bool:
     stmt = (
-        _insert(session, TripNotSaved)
+        dialect_insert(session, TripNotSaved)
         .values(row)
         .on_conflict_do_nothing(index_elements=["vin", "trip_id"])
         .returning(TripNotSaved.trip_id)

@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, Uuid, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import (
     CommandResultRecord,
@@ -74,12 +75,6 @@ _COMMAND_RESULTS = cast(Table, CommandResultRecord.__table__)
 
 def _is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    if _is_postgresql(session):
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _greatest(session: AsyncSession, stored: Any, incoming: Any) -> ColumnElement[Any]:
@@ -242,7 +237,7 @@ async def upsert_twin(session: AsyncSession, rows: list[Row]) -> None:
         )
         return
     table = _TWIN
-    stmt = _insert(session, table)
+    stmt = dialect_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["vin", "path"],
         set_={
@@ -286,7 +281,9 @@ async def add_history(session: AsyncSession, rows: list[Row]) -> None:
 
 async def add_positions(session: AsyncSession, rows: list[Row]) -> None:
     if rows:
-        stmt = _insert(session, _POSITIONS).on_conflict_do_nothing(index_elements=["vin", "ts"])
+        stmt = dialect_insert(session, _POSITIONS).on_conflict_do_nothing(
+            index_elements=["vin", "ts"]
+        )
         await session.execute(stmt, rows)
 
 
@@ -317,14 +314,14 @@ async def set_parked(
 
 async def add_events(session: AsyncSession, rows: list[Row]) -> None:
     if rows:
-        stmt = _insert(session, _EVENTS).on_conflict_do_nothing(index_elements=["msg_id"])
+        stmt = dialect_insert(session, _EVENTS).on_conflict_do_nothing(index_elements=["msg_id"])
         await session.execute(stmt, rows)
 
 
 async def add_trip_upload(session: AsyncSession, row: Row) -> bool:
     """Keep an upload in the inbox; False when it was already there."""
     stmt = (
-        _insert(session, TripUploadRecord)
+        dialect_insert(session, TripUploadRecord)
         .values(row)
         .on_conflict_do_nothing(index_elements=["msg_id"])
         .returning(TripUploadRecord.msg_id)
@@ -334,7 +331,9 @@ async def add_trip_upload(session: AsyncSession, row: Row) -> bool:
 
 async def add_command_results(session: AsyncSession, rows: list[Row]) -> None:
     if rows:
-        stmt = _insert(session, _COMMAND_RESULTS).on_conflict_do_nothing(index_elements=["msg_id"])
+        stmt = dialect_insert(session, _COMMAND_RESULTS).on_conflict_do_nothing(
+            index_elements=["msg_id"]
+        )
         await session.execute(stmt, rows)
 
 

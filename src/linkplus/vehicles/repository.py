@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.vehicles import UsedPairingCode, Vehicle
 
 _CHUNK = 500
@@ -68,10 +68,6 @@ async def spend_pairing_code(
 ) -> bool:
     """Record the code as used; False when it already was (by this or a concurrent request)."""
     values = {"vin": vin, "nonce": nonce, "used_at": used_at, "expires_at": expires_at}
-    if session.get_bind().dialect.name == "postgresql":
-        pg = postgresql.insert(UsedPairingCode).values(values).on_conflict_do_nothing()
-        result = await session.execute(pg)
-    else:
-        lite = sqlite.insert(UsedPairingCode).values(values).on_conflict_do_nothing()
-        result = await session.execute(lite)
+    stmt = dialect_insert(session, UsedPairingCode).values(values).on_conflict_do_nothing()
+    result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
