@@ -693,8 +693,6 @@ async def _apply_effects(
             if state.engine_until is not None and state.engine_until == state.climate_until:
                 state.engine_until = None
             state.climate_until = None
-        case CommandType.door_lock | CommandType.door_unlock:  # returned above
-            pass
     await session.flush()
 
 
