@@ -76,7 +76,8 @@ async def test_claim_with_qr_code_tells_the_old_primary_at_once(
 
     inbox = (await client.get("/api/v1/notifications", headers=old_headers)).json()["items"]
     assert [(n["kind"], n["category"]) for n in inbox] == [
-        ("garage.primary_account_lost", "account")
+        ("garage.primary_account_lost", "account"),
+        ("garage.secondary_account_added", "account"),  # when ``new`` added the car (issue 11)
     ]
     assert "Lexus NX 450h+" in inbox[0]["title"]
     assert car.vin in inbox[0]["body"]

@@ -36,6 +36,7 @@ from linkplus.garage.service.staff import (
     staff_find_vehicle,
     staff_remove_vehicle,
     unblock_ownership_check,
+    unblock_vehicle,
 )
 
 __all__ = [
@@ -53,5 +54,6 @@ __all__ = [
     "staff_find_vehicle",
     "staff_remove_vehicle",
     "unblock_ownership_check",
+    "unblock_vehicle",
     "vehicle_summary",
 ]
