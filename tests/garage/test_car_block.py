@@ -3,6 +3,7 @@ everyone until a dealer unblocks it, and the primary account hears of every atte
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -204,3 +205,22 @@ async def test_the_primary_account_hears_of_every_new_secondary_account(
     told = [m for m in mailbox.to(primary.email) if "added your" in str(m["Subject"])]
     assert len(told) == 2
     assert "QR code" in mailbox.text(told[0])
+
+
+async def test_concurrent_guesses_from_many_accounts_are_all_counted_and_block_once(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    car = await make_car(runtime, odometer_km=44_000)
+    guessers = [await bearer_for(runtime, await make_owner(runtime)) for _ in range(8)]
+    answers = await asyncio.gather(
+        *(add_car(client, headers, car, odometer_km=100 + n) for n, headers in enumerate(guessers))
+    )
+    codes = sorted(a.json()["code"] for a in answers)
+    # Four wrong readings are refused as such; the fifth blocks the car and so are the rest.
+    assert codes == ["odometer_mismatch"] * 4 + ["vehicle_ownership_check_blocked"] * 4
+    dealer = await bearer_for(runtime, await make_staff(runtime, role=StaffRole.dealer))
+    view = (await client.get(_staff_url(car.vin), headers=dealer)).json()
+    assert view["ownership_block"]["wrong_readings"] == 5
+    async with runtime.db.transaction() as session:
+        blocked = await audit.entries_for(session, action="garage.vehicle_ownership_blocked")
+    assert len(blocked) == 1
