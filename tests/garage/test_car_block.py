@@ -206,6 +206,13 @@ async def test_the_primary_account_hears_of_every_new_secondary_account(
     assert len(told) == 2
     assert "QR code" in mailbox.text(told[0])
 
+    # A secondary account guessing the reading to take the primary role is counted and told too.
+    claim = await client.post(
+        f"/api/v1/vehicles/{car.vin}/primary-account", json={"odometer_km": 1}, headers=headers
+    )
+    assert claim.json()["code"] == "odometer_mismatch", claim.text
+    assert (await _kinds_in_inbox(runtime, primary.id)).count(WRONG) == 1
+
 
 async def test_concurrent_guesses_from_many_accounts_are_all_counted_and_block_once(
     runtime: Runtime, client: httpx.AsyncClient
