@@ -178,6 +178,9 @@ async def claim_primary(
     vehicle = await vehicles.get_vehicle(session, vin)
     if vehicle is None:
         raise VehicleNotFound()
+    # Lock order as in add_vehicle: the car's ownership guard, then the primary row (PostgreSQL
+    # would otherwise find a deadlock between a claim and an add of the same car).
+    await repository.vehicle_guard_for_update(session, vin)
     current = await repository.primary_for_update(session, vin)
     if current is not None and current.account_id == account.id:
         raise AlreadyPrimaryAccount()
