@@ -225,7 +225,7 @@ async def test_the_account_returned_for_a_taken_address_cannot_be_signed_in(
     await signed_in(client, worker, mailbox, "victim@example.com")
     async with runtime.db.transaction() as session:
         data = RegistrationIn.model_validate(registration("Victim@example.com"))
-        returned = await service.register(session, runtime, data)
+        returned = await service.register(session, runtime, data, client="192.0.2.1")
         assert returned.first_name == "Alex"
         with pytest.raises(ValueError, match="stored account"):
             await service.start_session(session, runtime, returned, channel="web")

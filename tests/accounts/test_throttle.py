@@ -1,4 +1,5 @@
-"""The sign-in throttle: free mistakes, exponential back-off, the hourly cap."""
+"""The sign-in throttle: free mistakes, exponential back-off, the hourly cap; and the hourly cap on
+registrations per client."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from linkplus.accounts import throttle
-from linkplus.accounts.throttle import ThrottleState
+from linkplus.accounts.throttle import (
+    MAX_REGISTRATIONS_PER_HOUR,
+    HourlyCount,
+    ThrottleState,
+    check_registration,
+    client_key,
+    record_registration,
+)
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -150,3 +158,46 @@ def test_never_more_than_100_failures_in_any_rolling_hour(
     for start in counted:
         in_hour = [t for t in counted if start <= t < start + timedelta(hours=1)]
         assert len(in_hour) <= throttle.MAX_FAILURES_PER_HOUR
+
+
+# --- registrations per client -----------------------------------------------------------------
+
+
+def test_registrations_are_capped_per_rolling_hour() -> None:
+    start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    count: HourlyCount | None = None
+    for minute in range(MAX_REGISTRATIONS_PER_HOUR):
+        now = start + timedelta(minutes=minute)
+        assert check_registration(count, now).allowed
+        count = record_registration(count, now)
+    refused = check_registration(count, start + timedelta(minutes=30))
+    assert not refused.allowed
+    # All ten are in this window and still count in the next one (the two-window cap).
+    assert refused.retry_at == start + timedelta(hours=2)
+    assert refused.retry_after_seconds(start + timedelta(minutes=30)) == 90 * 60
+    assert not check_registration(count, start + timedelta(hours=2) - timedelta(seconds=1)).allowed
+    assert check_registration(count, start + timedelta(hours=2)).allowed
+
+
+@given(gaps=st.lists(st.integers(min_value=0, max_value=7_200), min_size=1, max_size=60))
+def test_no_rolling_hour_holds_more_registrations_than_the_cap(gaps: list[int]) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    count: HourlyCount | None = None
+    accepted: list[datetime] = []
+    for gap in gaps:
+        now += timedelta(seconds=gap)
+        if check_registration(count, now).allowed:
+            count = record_registration(count, now)
+            accepted.append(now)
+    for moment in accepted:
+        in_hour = [m for m in accepted if moment <= m < moment + timedelta(hours=1)]
+        assert len(in_hour) <= MAX_REGISTRATIONS_PER_HOUR
+
+
+def test_a_client_is_its_ip_address_and_an_ipv6_client_its_64_network() -> None:
+    assert client_key("203.0.113.5") == "203.0.113.5"
+    assert client_key("::ffff:203.0.113.5") == "203.0.113.5"
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9")
+    assert client_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key(None) == client_key("") == "unknown"

@@ -75,15 +75,18 @@ async def test_claim_with_qr_code_tells_the_old_primary_at_once(
     assert roles == {"old": "secondary", "new": "primary"}
 
     inbox = (await client.get("/api/v1/notifications", headers=old_headers)).json()["items"]
-    assert [(n["kind"], n["category"]) for n in inbox] == [
-        ("garage.primary_account_lost", "account")
+    # Also told when ``new`` added the car (issue 11); both at the same moment of the test clock.
+    assert sorted((n["kind"], n["category"]) for n in inbox) == [
+        ("garage.primary_account_lost", "account"),
+        ("garage.secondary_account_added", "account"),
     ]
-    assert "Lexus NX 450h+" in inbox[0]["title"]
-    assert car.vin in inbox[0]["body"]
+    [lost] = [n for n in inbox if n["kind"] == "garage.primary_account_lost"]
+    assert "Lexus NX 450h+" in lost["title"]
+    assert car.vin in lost["body"]
     assert (await client.get("/api/v1/notifications", headers=new_headers)).json()["items"] == []
 
     await worker.run_due()
-    mail = mailbox.last_to(old.email)
+    [mail] = [m for m in mailbox.to(old.email) if "new primary account" in str(m["Subject"])]
     assert "Lexus NX 450h+" in str(mail["Subject"])
     assert car.vin in mailbox.text(mail)
     assert mailbox.to(new.email) == []
@@ -163,7 +166,12 @@ async def test_claim_a_car_without_primary_notifies_nobody(
     assert (await client.get(f"/api/v1/vehicles/{car.vin}", headers=second)).json()[
         "role"
     ] == "primary"
-    assert (await client.get("/api/v1/notifications", headers=first)).json()["items"] == []
+    # ``first`` heard only of the secondary account (issue 11), not of the claim.
+    kinds = [
+        n["kind"]
+        for n in (await client.get("/api/v1/notifications", headers=first)).json()["items"]
+    ]
+    assert kinds == ["garage.secondary_account_added"]
 
 
 def _without_instance(response: httpx.Response) -> dict[str, Any]:

@@ -333,3 +333,31 @@ async def test_staff_sign_in_to_the_console_with_their_own_cookie(
     out = await client.post("/console/signout", data={"csrf_token": csrf_in(landing.text)})
     assert out.headers["location"] == "/console/signin"
     assert (await client.get("/console")).headers["location"] == "/console/signin"
+
+
+async def test_the_sign_up_form_says_when_this_connection_registered_too_often(
+    client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    def fields(n: int) -> dict[str, str]:
+        return {
+            "first_name": "Robin",
+            "last_name": "Roads",
+            "email": f"robin{n}@example.com",
+            "password": "the road goes ever on",
+            "country": "FR",
+            "language": "fr",
+            "phone": "",
+        }
+
+    for n in range(10):
+        done = await post_form(client, "/signup", "/signup", fields(n))
+        assert done.headers["location"] == "/signup/done", n
+    refused = await post_form(client, "/signup", "/signup", fields(10))
+    assert refused.status_code == 429
+    assert "Too many accounts were registered from your connection" in refused.text
+    assert 'value="robin10@example.com"' in refused.text  # what was typed stays
+    retry_after = int(refused.headers["retry-after"])
+    assert 0 < retry_after <= 7200
+    clock.advance(seconds=retry_after)
+    later = await post_form(client, "/signup", "/signup", fields(10))
+    assert later.headers["location"] == "/signup/done"

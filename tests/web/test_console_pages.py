@@ -152,3 +152,53 @@ async def test_a_dealer_removes_a_car_from_an_account_with_a_reason(
     unknown = await console.get("/console/vehicles/JTHOOOOOOOOOOOOOO")
     assert unknown.status_code == 422
     assert "VINs never contain I, O or Q" in unknown.text
+
+
+async def test_accounts_guessing_in_turn_block_the_car_until_a_dealer_unblocks_it(
+    runtime: Runtime, client: httpx.AsyncClient, console: httpx.AsyncClient
+) -> None:
+    car = await make_car(runtime, odometer_km=61_000)
+    primary = await make_owner(runtime, email="car.owner@example.com")
+    await sign_in(client, primary.email, DEFAULT_PASSWORD)
+    assert (await add_by_reading(client, car.vin, 61_000)).status_code == 303
+
+    answers = []
+    for readings in ((1, 2), (3, 4), (5,)):  # three new accounts, each in its own browser
+        guesser = await make_owner(runtime)
+        app = create_app(runtime, run_worker=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+            await sign_in(browser, guesser.email, DEFAULT_PASSWORD)
+            for reading in readings:
+                answers.append(await add_by_reading(browser, car.vin, reading))
+            if readings == (5,):
+                right = await add_by_reading(browser, car.vin, 61_000)
+    assert [a.status_code for a in answers] == [422, 422, 422, 422, 409]
+    assert "Visit a dealer" in answers[-1].text
+    assert 'href="/account/dealer"' in answers[-1].text
+    assert right.status_code == 409  # blocked for everyone, the right reading included
+    inbox = await client.get("/notifications")
+    assert inbox.text.count("A wrong odometer reading was entered for your") == 5
+
+    await staff_signed_in(runtime, console)
+    base = f"/console/vehicles/{car.vin}"
+    page = await console.get(base)
+    assert "Blocked</strong> for every account" in page.text
+    early = await post_form(console, base, f"{base}/ownership-block/unblock", {})
+    assert early.status_code == 409
+    assert "identity check of the car&#39;s owner" in early.text
+    checked = await post_form(
+        console,
+        base,
+        f"{base}/identity-checks",
+        {"account_id": str(primary.id), "document": "passport"},
+    )
+    assert checked.headers["location"] == f"{base}?done=identity_recorded"
+    unblocked = await post_form(console, base, f"{base}/ownership-block/unblock", {})
+    assert unblocked.headers["location"] == f"{base}?done=car_unblocked"
+    after = await console.get(unblocked.headers["location"])
+    assert "The car is unblocked" in after.text
+    assert "Not blocked: 0 wrong readings" in after.text
+    async with runtime.db.transaction() as session:
+        entries = await audit.entries_for(session, subject_type="vehicle", subject_id=car.vin)
+    assert any(e.action == "staff.vehicle_ownership_unblocked" for e in entries)

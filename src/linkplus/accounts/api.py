@@ -61,10 +61,14 @@ def _token_pair(response: Response, issued: service.IssuedTokens) -> TokenPair:
 
 @router.post("/accounts", status_code=status.HTTP_202_ACCEPTED)
 async def register(
-    data: RegistrationIn, session: SessionDep, runtime: RuntimeDep
+    data: RegistrationIn, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> PendingConfirmation:
-    """Create an account. The answer is the same when the address already has one."""
-    account = await service.register(session, runtime, data)
+    """Create an account. The answer is the same when the address already has one.
+
+    At most 10 registrations per client (IP address) per hour: 429 with ``Retry-After``.
+    """
+    client = request.client.host if request.client else None
+    account = await service.register(session, runtime, data, client=client)
     return PendingConfirmation(
         detail=f"We sent a confirmation link to {account.email}. Open it within "
         f"{runtime.settings.activation_hours} hours to activate your account."

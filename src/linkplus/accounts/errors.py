@@ -30,6 +30,22 @@ class SignInThrottled(TooManyRequests):
         )
 
 
+class RegistrationThrottled(TooManyRequests):
+    """Too many registrations from one client; says nothing about the address that was sent."""
+
+    code = "registration_throttled"
+    title = "Too many registrations from your connection"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            "Too many accounts were registered from your connection in the last hour. Nothing "
+            f"was registered: try again in {minutes} minute{'' if minutes == 1 else 's'}.",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
+
+
 class WrongPassword(Forbidden):
     code = "wrong_password"
     title = "The current password is wrong"

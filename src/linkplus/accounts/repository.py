@@ -14,7 +14,9 @@ from linkplus.db import dialect_insert
 from linkplus.models.accounts import (
     Account,
     AccountToken,
+    AddressNotice,
     RefreshToken,
+    RegistrationThrottle,
     SignInSession,
     SignInThrottle,
     StaffAccount,
@@ -216,3 +218,58 @@ async def save_throttle(session: AsyncSession, values: dict[str, Any]) -> None:
 
 async def delete_throttle(session: AsyncSession, key_hash: str) -> None:
     await session.execute(delete(SignInThrottle).where(SignInThrottle.email_key_hash == key_hash))
+
+
+# --- registrations per client ---------------------------------------------------------------------
+
+
+async def registration_throttle_for_update(
+    session: AsyncSession, key_hash: str, *, now: datetime
+) -> RegistrationThrottle:
+    """The client's registration count, created when missing and locked on PostgreSQL so that
+    concurrent registrations from one client are all counted."""
+    fresh = {
+        "client_key_hash": key_hash,
+        "window_started_at": now,
+        "attempts_in_window": 0,
+        "previous_window_attempts": 0,
+        "last_attempt_at": now,
+    }
+    await session.execute(
+        dialect_insert(session, RegistrationThrottle).values(fresh).on_conflict_do_nothing()
+    )
+    stmt = (
+        select(RegistrationThrottle)
+        .where(RegistrationThrottle.client_key_hash == key_hash)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    assert row is not None  # inserted just above when missing
+    return row
+
+
+# --- notices to an address's owner ----------------------------------------------------------------
+
+
+async def claim_address_notice(
+    session: AsyncSession, key_hash: str, *, now: datetime, last_sent_before: datetime
+) -> bool:
+    """Record a notice to the address now, unless one was recorded at or after
+    ``last_sent_before``; True when this caller may send it.
+
+    One statement: of two concurrent callers (other processes included) only one gets True, the
+    other waits for its commit on PostgreSQL (or for the database lock on SQLite) and gets False.
+    """
+    stmt = (
+        dialect_insert(session, AddressNotice)
+        .values(email_key_hash=key_hash, last_sent_at=now)
+        .on_conflict_do_update(
+            index_elements=["email_key_hash"],
+            set_={"last_sent_at": now},
+            where=AddressNotice.last_sent_at < last_sent_before,
+        )
+        .returning(AddressNotice.email_key_hash)
+    )
+    return (await session.execute(stmt)).first() is not None

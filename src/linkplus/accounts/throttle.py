@@ -1,6 +1,7 @@
-"""When a failed sign-in makes the next attempt wait. Pure: state and time in, state out.
+"""When a failed sign-in, or another registration from the same client, makes the next attempt
+wait. Pure: state and time in, state out.
 
-The numbers:
+The numbers for signing in:
 
 * The first 5 consecutive failures cost nothing: people mistype.
 * From the 6th consecutive failure on, each failure blocks the account for 1 s, then 2 s, 4 s,
@@ -16,10 +17,23 @@ The numbers:
 The state is kept per e-mail key (for unknown addresses too), so an attacker learns nothing from
 how the throttle behaves, and spreading attempts over many IP addresses does not help.
 Resetting the password clears the state.
+
+The numbers for registering (``check_registration``, ``record_registration``):
+
+* At most 10 registrations from one client in any rolling hour, counted in the same two
+  one-hour windows as the sign-in cap (``HourlyCount``). A household or an office behind one
+  address registers a few accounts at most; a script that sends "register" for other people's
+  addresses to fill their mailboxes is stopped after 10.
+* Every registration counts, for a new address and for one that already has an account alike,
+  and the refusal comes before the address is looked at, so the throttle answers the same for
+  both and tells nothing about which addresses are registered.
+* The client is its IP address as the app sees it; an IPv6 client is its /64 network, because a
+  single subscriber usually gets a whole /64 and could otherwise change address at will.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,6 +43,40 @@ FIRST_DELAY = timedelta(seconds=1)
 MAX_DELAY = timedelta(minutes=15)
 WINDOW = timedelta(hours=1)
 MAX_FAILURES_PER_HOUR = 100
+MAX_REGISTRATIONS_PER_HOUR = 10
+
+
+@dataclass(frozen=True)
+class HourlyCount:
+    """Events in the current one-hour window and in the window before it (the rolling-hour cap).
+
+    Any hour-long interval overlaps at most two adjacent windows, so keeping the sum of both under
+    the cap keeps every rolling hour under it.
+    """
+
+    window_started_at: datetime
+    in_window: int = 0
+    previous_window: int = 0
+
+    def rolled(self, now: datetime) -> HourlyCount:
+        """The count moved forward to the window that contains ``now``."""
+        if now < self.window_started_at + WINDOW:
+            return self
+        if now < self.window_started_at + 2 * WINDOW:
+            return HourlyCount(self.window_started_at + WINDOW, 0, self.in_window)
+        return HourlyCount(now)
+
+    def cap_lifts_at(self, cap: int) -> datetime | None:
+        """None while one more event keeps every rolling hour within ``cap``; else from when on."""
+        if self.previous_window + self.in_window < cap:
+            return None
+        if self.in_window < cap:
+            return self.window_started_at + WINDOW
+        return self.window_started_at + 2 * WINDOW
+
+    def counted(self, now: datetime) -> HourlyCount:
+        current = self.rolled(now)
+        return replace(current, in_window=current.in_window + 1)
 
 
 @dataclass(frozen=True)
@@ -67,26 +115,25 @@ def backoff_delay(consecutive_failures: int) -> timedelta:
     return min(delay, MAX_DELAY)
 
 
+def _hourly(state: ThrottleState) -> HourlyCount:
+    return HourlyCount(
+        state.window_started_at, state.failures_in_window, state.previous_window_failures
+    )
+
+
 def _rolled(state: ThrottleState, now: datetime) -> ThrottleState:
     """Move the hourly windows forward to the one that contains ``now``."""
-    if now < state.window_started_at + WINDOW:
-        return state
-    if now < state.window_started_at + 2 * WINDOW:
-        return replace(
-            state,
-            window_started_at=state.window_started_at + WINDOW,
-            previous_window_failures=state.failures_in_window,
-            failures_in_window=0,
-        )
-    return replace(state, window_started_at=now, previous_window_failures=0, failures_in_window=0)
+    hourly = _hourly(state).rolled(now)
+    return replace(
+        state,
+        window_started_at=hourly.window_started_at,
+        failures_in_window=hourly.in_window,
+        previous_window_failures=hourly.previous_window,
+    )
 
 
 def _cap_lifts_at(state: ThrottleState) -> datetime | None:
-    if state.previous_window_failures + state.failures_in_window < MAX_FAILURES_PER_HOUR:
-        return None
-    if state.failures_in_window < MAX_FAILURES_PER_HOUR:
-        return state.window_started_at + WINDOW
-    return state.window_started_at + 2 * WINDOW
+    return _hourly(state).cap_lifts_at(MAX_FAILURES_PER_HOUR)
 
 
 def check(state: ThrottleState | None, now: datetime) -> Decision:
@@ -120,3 +167,36 @@ def record_failure(state: ThrottleState | None, now: datetime) -> ThrottleState:
 def record_success(state: ThrottleState, now: datetime) -> ThrottleState:
     """A correct password ends the run of failures; the hourly count stays."""
     return replace(_rolled(state, now), consecutive_failures=0, blocked_until=None)
+
+
+# --- registrations per client ---------------------------------------------------------------------
+
+
+def check_registration(count: HourlyCount | None, now: datetime) -> Decision:
+    """May this client register now? When not, from when on."""
+    if count is None:
+        return Decision(allowed=True)
+    lifts_at = count.rolled(now).cap_lifts_at(MAX_REGISTRATIONS_PER_HOUR)
+    if lifts_at is None or lifts_at <= now:
+        return Decision(allowed=True)
+    return Decision(allowed=False, retry_at=lifts_at)
+
+
+def record_registration(count: HourlyCount | None, now: datetime) -> HourlyCount:
+    """The count after a registration that ``check_registration`` allowed."""
+    return (count or HourlyCount(now)).counted(now)
+
+
+def client_key(host: str | None) -> str:
+    """What a registration throttle is keyed by: the IP address, an IPv6 client by its /64."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host.strip().lower()[:100]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

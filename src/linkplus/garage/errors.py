@@ -100,6 +100,39 @@ class OwnershipCheckBlocked(Conflict):
         )
 
 
+class VehicleOwnershipBlocked(Conflict):
+    """The car's check is blocked for every account (too many wrong readings from any accounts)."""
+
+    code = "vehicle_ownership_check_blocked"
+    title = "The ownership check is blocked for this car"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Too many wrong odometer readings were entered for this car recently, so it cannot be "
+            "added or claimed for now. Visit a dealer, who will check your identity in person "
+            "and unblock the car."
+        )
+
+
+class VehicleNotBlocked(Conflict):
+    code = "vehicle_ownership_check_not_blocked"
+    title = "The car's ownership check is not blocked"
+
+    def __init__(self) -> None:
+        super().__init__("The ownership check for this car is not blocked; nothing was changed.")
+
+
+class VehicleIdentityCheckRequired(Conflict):
+    code = "identity_check_required"
+    title = "Check the owner's identity first"
+
+    def __init__(self, hours: int) -> None:
+        super().__init__(
+            "Record an in-person identity check of the car's owner (passport, ID card or driving "
+            f"licence) for this car before unblocking it; it must be from the last {hours} hours."
+        )
+
+
 class ProofRequired(InvalidInput):
     code = "proof_required"
     title = "Show that you have access to the car"

@@ -9,17 +9,29 @@ really lower. We accept readings from 5 km below the last report (rounding, mile
 car blocks the check. A blocked check refuses every proof for that account and car, a correct
 reading or a QR code included, until a dealer has seen the owner's identity document in person and
 unblocks it: the block exists because someone may be guessing, so only a person can lift it.
+
+The car counts too (``car_is_blocked``). Per account alone, every new account got three fresh
+guesses of the 56 km window, so a script with many accounts could find the reading. Every wrong
+reading is therefore also counted for the car, from whichever account; the fifth within 30 days
+blocks the check for the car, for every account, until a dealer unblocks the car. Why 5 in 30
+days: one owner who mistypes is blocked by the per-account rule after 3, so a fourth and fifth
+wrong reading mean a second account is guessing too; and the count must outlast an attacker's
+patience: with a 30-day window a script staying under the limit gets at most 4 guesses a month
+(each covering 56 km of a dial that could read anything in a range of tens of thousands), while
+the primary account is told of each one at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 KM_BELOW_LAST_REPORT = 5
 KM_ABOVE_LAST_REPORT = 50
 MAX_WRONG_READINGS = 3
+MAX_WRONG_READINGS_PER_CAR = 5
+CAR_WINDOW = timedelta(days=30)
 # A dealer's identity check allows an unblock for this long after it was recorded.
 IDENTITY_CHECK_VALID_FOR = timedelta(hours=24)
 
@@ -52,3 +64,14 @@ def judge_reading(entered_km: int, reported_km: int, *, failed_attempts: int) ->
 
 def attempts_left(failed_attempts: int) -> int:
     return max(MAX_WRONG_READINGS - failed_attempts, 0)
+
+
+def car_count_since(now: datetime, counted_since: datetime | None) -> datetime:
+    """From when on a car's wrong readings count: the window, or the last unblock if later."""
+    start = now - CAR_WINDOW
+    return max(start, counted_since) if counted_since is not None else start
+
+
+def car_is_blocked(wrong_readings_in_window: int) -> bool:
+    """Whether the car's wrong readings (from all accounts, in the window) block its check."""
+    return wrong_readings_in_window >= MAX_WRONG_READINGS_PER_CAR

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
 from linkplus.models.accounts import Account
-from linkplus.models.garage import GarageEntry, IdentityCheck, OwnershipCheck, PrimaryAccount
+from linkplus.models.garage import (
+    GarageEntry,
+    IdentityCheck,
+    OwnershipCheck,
+    OwnershipFailure,
+    PrimaryAccount,
+    VehicleOwnershipGuard,
+)
 
 
 def _upsert_nothing(session: AsyncSession, table: Any, values: dict[str, Any]) -> Any:
@@ -144,6 +151,58 @@ async def delete_ownership_check(session: AsyncSession, *, account_id: uuid.UUID
         .where(OwnershipCheck.account_id == account_id, OwnershipCheck.vin == vin)
         .execution_options(synchronize_session="fetch")
     )
+
+
+# --- the car's side of the ownership check --------------------------------------------------------
+
+
+async def vehicle_guard_for_update(session: AsyncSession, vin: str) -> VehicleOwnershipGuard:
+    """The car's guard row, created when missing and locked on PostgreSQL: every proof for the car,
+    from any account, passes through it one at a time, so concurrent wrong readings from many
+    accounts are all counted before the next one is judged."""
+    values = {"vin": vin, "counted_since": None, "blocked_at": None}
+    await session.execute(_upsert_nothing(session, VehicleOwnershipGuard, values))
+    stmt = (
+        select(VehicleOwnershipGuard)
+        .where(VehicleOwnershipGuard.vin == vin)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    assert row is not None  # inserted just above when missing
+    return row
+
+
+async def vehicle_guard(session: AsyncSession, vin: str) -> VehicleOwnershipGuard | None:
+    return await session.get(VehicleOwnershipGuard, vin)
+
+
+async def add_ownership_failure(session: AsyncSession, failure: OwnershipFailure) -> None:
+    session.add(failure)
+    await session.flush()
+
+
+async def count_ownership_failures(session: AsyncSession, *, vin: str, since: datetime) -> int:
+    """Wrong readings for the car, from any account, after ``since``."""
+    stmt = (
+        select(func.count())
+        .select_from(OwnershipFailure)
+        .where(OwnershipFailure.vin == vin, OwnershipFailure.failed_at > since)
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def latest_identity_check_for_vehicle(
+    session: AsyncSession, *, vin: str, since: datetime
+) -> IdentityCheck | None:
+    stmt = (
+        select(IdentityCheck)
+        .where(IdentityCheck.vin == vin, IdentityCheck.checked_at >= since)
+        .order_by(IdentityCheck.checked_at.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)
 
 
 # --- identity checks ------------------------------------------------------------------------------

@@ -171,6 +171,16 @@ class StaffVehicleAccountOut(BaseModel):
     ownership_check: OwnershipCheckOut | None
 
 
+class VehicleOwnershipBlockOut(BaseModel):
+    """The car's side of the ownership check: wrong readings from all accounts together."""
+
+    blocked: bool
+    blocked_at: datetime | None
+    wrong_readings: int  # counted now: in the window and since the last unblock
+    limit: int
+    window_days: int
+
+
 class StaffVehicleOut(BaseModel):
     vin: str
     model_code: str
@@ -179,6 +189,7 @@ class StaffVehicleOut(BaseModel):
     market: str
     registration_plate: str | None
     first_delivery_date: date | None
+    ownership_block: VehicleOwnershipBlockOut
     accounts: list[StaffVehicleAccountOut]
 
 

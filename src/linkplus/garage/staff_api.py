@@ -19,6 +19,7 @@ from linkplus.garage.schemas import (
     OwnershipCheckOut,
     StaffRemovalIn,
     StaffVehicleOut,
+    VehicleOwnershipBlockOut,
 )
 from linkplus.models.accounts import StaffAccount, StaffRole
 
@@ -57,6 +58,15 @@ async def unblock_ownership_check(
 ) -> OwnershipCheckOut:
     """Reset the wrong odometer readings; needs an identity check from the last 24 hours."""
     return await service.unblock_ownership_check(session, runtime, staff, vin, account_id)
+
+
+@staff_router.post("/staff/vehicles/{vin}/ownership-block/unblock")
+async def unblock_vehicle(
+    vin: str, staff: DealerOrAgent, session: SessionDep, runtime: RuntimeDep
+) -> VehicleOwnershipBlockOut:
+    """Lift the car's block after too many wrong readings from any accounts; needs an identity
+    check for this car from the last 24 hours (audited)."""
+    return await service.unblock_vehicle(session, runtime, staff, vin)
 
 
 @staff_router.delete(

@@ -136,3 +136,28 @@ class SignInThrottle(Base):
     previous_window_failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime]
     blocked_until: Mapped[datetime | None]
+
+
+class RegistrationThrottle(Base):
+    """Registrations per client (its IP address, keyed by HMAC): the hourly cap
+    (accounts/throttle)."""
+
+    __tablename__ = "registration_throttles"
+
+    client_key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime]
+    attempts_in_window: Mapped[int] = mapped_column(default=0)
+    previous_window_attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime]
+
+
+class AddressNotice(Base):
+    """When an address's owner was last told that someone used it (registering again, or asking
+    to move another account to it): at most one such notice per address per hour.
+
+    Keyed by an HMAC of the normalised address, so the table does not list addresses."""
+
+    __tablename__ = "address_notices"
+
+    email_key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_sent_at: Mapped[datetime]

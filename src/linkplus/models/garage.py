@@ -87,3 +87,35 @@ class IdentityCheck(Base):
     notes: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (Index("ix_identity_checks_vin_account", "vin", "account_id"),)
+
+
+class VehicleOwnershipGuard(Base):
+    """The car's side of the ownership check: wrong readings from all accounts together.
+
+    Blocked when too many wrong readings arrived within the window (``garage.ownership``); only a
+    dealer lifts it. ``counted_since`` is the last unblock: wrong readings before it are spent.
+    """
+
+    __tablename__ = "vehicle_ownership_guards"
+
+    vin: Mapped[str] = mapped_column(
+        String(17), ForeignKey("vehicles.vin", ondelete="CASCADE"), primary_key=True
+    )
+    counted_since: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+
+
+class OwnershipFailure(Base):
+    """One wrong odometer reading for a car. The account is forgotten (not the reading) when the
+    account is deleted, so deleting throw-away accounts cannot lower the car's count."""
+
+    __tablename__ = "ownership_failures"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    vin: Mapped[str] = mapped_column(String(17), ForeignKey("vehicles.vin", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    failed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_ownership_failures_vin_failed_at", "vin", "failed_at"),)

@@ -90,10 +90,13 @@ async def signup(
             errors["country"] = "Choose your country."
         return _signup_page(request, visitor, values, errors=errors, status=422)
     try:
-        await accounts.register(session, runtime, data, channel="web")
+        client = request.client.host if request.client else None
+        await accounts.register(session, runtime, data, client=client, channel="web")
     except ProblemError as exc:
         await undo(session, visitor)
-        return _signup_page(request, visitor, values, error=exc.detail, status=exc.status)
+        page = _signup_page(request, visitor, values, error=exc.detail, status=exc.status)
+        page.headers.update(exc.headers)
+        return page
     return see_other("/signup/done")
 
 

@@ -38,6 +38,7 @@ NOTICES = {
     "dealer_chosen": "Your preferred dealer is saved.",
     "identity_recorded": "The identity check is recorded.",
     "check_unblocked": "The ownership check is unblocked: the owner can try again.",
+    "car_unblocked": "The car is unblocked: its accounts can prove ownership again.",
     "removed_from_account": "The car is removed from that account.",
 }
 

@@ -1,5 +1,6 @@
-"""The dealer console's car pages: find a car by VIN, see its accounts and blocked ownership checks,
-record an in-person identity check, unblock, and remove the car from an account on request.
+"""The dealer console's car pages: find a car by VIN, see its accounts and blocked ownership checks
+(the car's and each account's), record an in-person identity check, unblock, and remove the car
+from an account on request.
 
 Only a signed-in dealer or agent (or an administrator) sees these pages. Anyone else, an owner
 with their own session included, gets the same 404 as for an address that does not exist, as the
@@ -186,6 +187,32 @@ async def unblock(
             error_here=exc.detail,
         )
     return see_other(f"/console/vehicles/{vin}", done="check_unblocked")
+
+
+@router.post("/{vin}/ownership-block/unblock")
+async def unblock_car(
+    vin: str,
+    request: Request,
+    visitor: DealerDep,
+    _form: ConsoleFormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    try:
+        await garage.unblock_vehicle(session, runtime, _staff(visitor), vin)
+    except ProblemError as exc:
+        await undo(session, visitor)
+        return await _car_page(
+            request,
+            visitor,
+            session,
+            runtime,
+            vin,
+            status=exc.status,
+            failed_for="car",
+            error_here=exc.detail,
+        )
+    return see_other(f"/console/vehicles/{vin}", done="car_unblocked")
 
 
 @router.post("/{vin}/accounts/{account_id}/remove")

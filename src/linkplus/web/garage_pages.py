@@ -48,7 +48,8 @@ from linkplus.web.sessions import (
 
 router = APIRouter(include_in_schema=False)
 
-BLOCKED = "ownership_check_blocked"
+# The account's check or the whole car's: both send the owner to a dealer.
+BLOCKED = frozenset({"ownership_check_blocked", "vehicle_ownership_check_blocked"})
 _NOT_A_NUMBER = "Enter the reading in whole kilometres, digits only (for example 12345)."
 _VIN_LENGTH = 17
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -162,7 +163,7 @@ async def add_vehicle(
             status=exc.status,
             values=values,
             error=exc.detail,
-            blocked=exc.code == BLOCKED,
+            blocked=exc.code in BLOCKED,
         )
     return see_other(car_path(added.vin), done="vehicle_added")
 
@@ -260,7 +261,7 @@ async def claim_primary(
             status=exc.status,
             values=values,
             error=exc.detail,
-            blocked=exc.code == BLOCKED,
+            blocked=exc.code in BLOCKED,
         )
     if errors:
         return await _car_page(

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import messages, passwords, repository, throttle
 from linkplus.accounts.email_address import InvalidEmail, normalize_email
-from linkplus.accounts.errors import LinkExpired, LinkInvalid, SignInThrottled, WeakPassword
+from linkplus.accounts.errors import (
+    LinkExpired,
+    LinkInvalid,
+    RegistrationThrottled,
+    SignInThrottled,
+    WeakPassword,
+)
 from linkplus.accounts.tokens import issue_access_token
 from linkplus.config import Settings
 from linkplus.errors import ProblemError
@@ -36,6 +42,11 @@ from linkplus.runtime import Runtime
 
 # A second link of the same kind within this time is not sent (stops mail flooding).
 RESEND_PAUSE = timedelta(seconds=60)
+
+
+# At most one "someone used your address" notice per address within this time (stops mail flooding
+# of an address's owner through registrations or e-mail changes naming it).
+ADDRESS_NOTICE_PAUSE = timedelta(hours=1)
 
 
 # The web session's "last used" is written at most this often, not on every page view.
@@ -242,6 +253,55 @@ async def _mail(
         text=mail.text,
         account_id=account.id if account is not None else None,
     )
+
+
+async def _notice_to_address(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    email_key: str,
+    to: str,
+    mail: messages.Mail,
+    account: Account | None,
+) -> bool:
+    """Mail a notice about the use of an address to its owner, at most once per address per
+    ``ADDRESS_NOTICE_PAUSE`` (stored, so it holds across processes); True when it was queued.
+
+    The caller's answer must not depend on the result: whether a notice went out is nobody's
+    business but the address owner's.
+    """
+    now = runtime.clock.now()
+    # Keyed (HMAC) by the normalised address, so the table does not list addresses.
+    key = sign(runtime.settings.resolved_secret_key, f"address-notice:{email_key}")
+    if not await repository.claim_address_notice(
+        session, key, now=now, last_sent_before=now - ADDRESS_NOTICE_PAUSE
+    ):
+        return False
+    await _mail(session, now, to, mail, account)
+    return True
+
+
+async def _count_registration(session: AsyncSession, runtime: Runtime, client: str | None) -> None:
+    """Count a registration from ``client`` (its IP address), or refuse it with 429 when the
+    client has used its hourly allowance (``throttle.check_registration``).
+
+    Called before the address is looked at, so the answer cannot depend on it.
+    """
+    now = runtime.clock.now()
+    key = sign(runtime.settings.resolved_secret_key, f"register:{throttle.client_key(client)}")
+    row = await repository.registration_throttle_for_update(session, key, now=now)
+    count = throttle.HourlyCount(
+        row.window_started_at, row.attempts_in_window, row.previous_window_attempts
+    )
+    decision = throttle.check_registration(count, now)
+    if not decision.allowed:
+        raise RegistrationThrottled(decision.retry_after_seconds(now))
+    counted = throttle.record_registration(count, now)
+    row.window_started_at = counted.window_started_at
+    row.attempts_in_window = counted.in_window
+    row.previous_window_attempts = counted.previous_window
+    row.last_attempt_at = now
+    await session.flush()
 
 
 def _public_url(runtime: Runtime) -> str:

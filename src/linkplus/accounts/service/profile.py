@@ -21,6 +21,7 @@ from linkplus.accounts.service._common import (
     _guarded_verify,
     _issue_link,
     _mail,
+    _notice_to_address,
     _public_url,
     _spend_token,
     _throttle_key,
@@ -101,7 +102,14 @@ async def request_email_change(
         session, account_id=account.id, purpose=TokenPurpose.email_change.value, now=now
     )
     if await repository.account_by_email_key(session, key) is not None:
-        await _mail(session, now, display, messages.address_in_use(_public_url(runtime)), None)
+        await _notice_to_address(
+            session,
+            runtime,
+            email_key=key,
+            to=display,
+            mail=messages.address_in_use(_public_url(runtime)),
+            account=None,
+        )
     else:
         hours = settings.email_change_hours
         link = await _issue_link(

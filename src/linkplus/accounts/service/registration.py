@@ -11,10 +11,12 @@ from linkplus.accounts import messages, repository
 from linkplus.accounts.email_address import normalize_email
 from linkplus.accounts.schemas import RegistrationIn
 from linkplus.accounts.service._common import (
+    _count_registration,
     _hash,
     _issue_link,
     _lookup_key,
     _mail,
+    _notice_to_address,
     _public_url,
     _recently_sent,
     _spend_token,
@@ -25,7 +27,12 @@ from linkplus.runtime import Runtime
 
 
 async def register(
-    session: AsyncSession, runtime: Runtime, data: RegistrationIn, *, channel: str = "api"
+    session: AsyncSession,
+    runtime: Runtime,
+    data: RegistrationIn,
+    *,
+    client: str | None,
+    channel: str = "api",
 ) -> Account:
     """Create an unconfirmed account and mail its activation link.
 
@@ -34,9 +41,14 @@ async def register(
     gets back an unsaved account built from ``data``, so the answer to the client is identical to
     a new registration and reveals nothing. Never sign anyone in on the strength of the returned
     account; the client signs in with its password like everyone else.
+
+    Abuse limits (``throttle``): every registration from ``client`` (the IP address the app sees)
+    counts towards its hourly allowance before the address is looked at, and the owner of an
+    existing address gets at most one "someone tried to register" mail per hour.
     """
     now = runtime.clock.now()
     settings = runtime.settings
+    await _count_registration(session, runtime, client)
     display, key = normalize_email(data.email)
     account = Account(
         id=uuid.uuid4(),
@@ -82,12 +94,13 @@ async def register(
         return account
     existing = await repository.account_by_email_key(session, key)
     if existing is not None:
-        await _mail(
+        await _notice_to_address(
             session,
-            now,
-            existing.email,
-            messages.already_registered(existing.first_name, _public_url(runtime)),
-            existing,
+            runtime,
+            email_key=key,
+            to=existing.email,
+            mail=messages.already_registered(existing.first_name, _public_url(runtime)),
+            account=existing,
         )
     return account
 

@@ -13,7 +13,8 @@ Rules (decided in issue 3; the odometer tolerance and block rules live in ``gara
 One departure from "services flush, never commit": a wrong odometer reading must be counted
 although the request then fails, and the request scope rolls back on any error.
 ``_commit_then_refuse`` commits the counter before raising. It is used only there, after nothing
-but the ownership check row has been written in the request.
+but the wrong reading's trace has been written in the request: the account's check row, the car's
+guard row and its wrong-reading row, their audit entries and the primary account's notice.
 
 Callers import the package (``from linkplus.garage import service as garage``); the modules
 inside split it by use case and share their helpers through ``_common``.
@@ -36,6 +37,7 @@ from linkplus.garage.service.staff import (
     staff_find_vehicle,
     staff_remove_vehicle,
     unblock_ownership_check,
+    unblock_vehicle,
 )
 
 __all__ = [
@@ -53,5 +55,6 @@ __all__ = [
     "staff_find_vehicle",
     "staff_remove_vehicle",
     "unblock_ownership_check",
+    "unblock_vehicle",
     "vehicle_summary",
 ]

@@ -32,6 +32,7 @@ from linkplus.garage.service._common import (
     _car_name,
     _garage_vehicle_out,
     _prove_access,
+    _tell_primary,
     _unlink,
 )
 from linkplus.models.accounts import Account
@@ -44,6 +45,12 @@ from linkplus.models.vehicles import Vehicle
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
 from linkplus.vehicles import service as vehicles
+
+_PROOF = {
+    AddedVia.qr: "with the QR code on its screen",
+    AddedVia.vin: "by its VIN and odometer reading",
+    AddedVia.plate: "by its registration plate and odometer reading",
+}
 
 
 async def add_vehicle(
@@ -59,7 +66,7 @@ async def add_vehicle(
             f"An account can have at most {MAX_VEHICLES} cars. Remove a car you no longer "
             "use from your garage, then add this one."
         )
-    await _prove_access(session, now, account.id, vehicle, odometer_km=data.odometer_km)
+    await _prove_access(session, runtime, now, account.id, vehicle, odometer_km=data.odometer_km)
     entry = GarageEntry(
         account_id=account.id,
         vin=vehicle.vin,
@@ -78,6 +85,23 @@ async def add_vehicle(
             session,
             PrimaryAccountChanged(vin=vehicle.vin, previous_account_id=None, account_id=account.id),
             now=now,
+        )
+    else:
+        await _tell_primary(
+            session,
+            runtime,
+            now,
+            vehicle,
+            not_to=account.id,
+            kind="garage.secondary_account_added",
+            title="Another account added your {car}",
+            body=(
+                f"On {now:%d %B %Y at %H:%M} UTC another account proved access to your {{car}} "
+                f"(VIN {vehicle.vin}, {_PROOF[via]}) and added it to its garage as a secondary "
+                "account. A secondary account sees only the car's name and model, but it can "
+                "claim the primary role with fresh proof. If you do not know who this is, contact "
+                "a dealer."
+            ),
         )
     await audit.record(
         session,
@@ -154,6 +178,9 @@ async def claim_primary(
     vehicle = await vehicles.get_vehicle(session, vin)
     if vehicle is None:
         raise VehicleNotFound()
+    # Lock order as in add_vehicle: the car's ownership guard, then the primary row (PostgreSQL
+    # would otherwise find a deadlock between a claim and an add of the same car).
+    await repository.vehicle_guard_for_update(session, vin)
     current = await repository.primary_for_update(session, vin)
     if current is not None and current.account_id == account.id:
         raise AlreadyPrimaryAccount()
@@ -161,7 +188,7 @@ async def claim_primary(
         shown_by = await vehicles.verify_pairing_code(session, runtime, proof.pairing_code)
         if shown_by.vin != vin:
             raise PairingCodeForAnotherVehicle()
-    await _prove_access(session, now, account.id, vehicle, odometer_km=proof.odometer_km)
+    await _prove_access(session, runtime, now, account.id, vehicle, odometer_km=proof.odometer_km)
     previous_id = current.account_id if current is not None else None
     if current is None:
         if not await repository.claim_free_primary(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,8 @@ from linkplus.garage.errors import (
     InvalidVinInput,
     NoOwnershipCheck,
     UnknownVehicle,
+    VehicleIdentityCheckRequired,
+    VehicleNotBlocked,
 )
 from linkplus.garage.schemas import (
     IdentityCheckIn,
@@ -22,6 +25,7 @@ from linkplus.garage.schemas import (
     Role,
     StaffVehicleAccountOut,
     StaffVehicleOut,
+    VehicleOwnershipBlockOut,
 )
 from linkplus.garage.service._common import (
     _check_out,
@@ -83,6 +87,7 @@ async def staff_find_vehicle(
         subject_id=vehicle.vin,
     )
     model = vehicles.model_of(vehicle)
+    block = await _block_out(session, runtime.clock.now(), vehicle.vin)
     return StaffVehicleOut(
         vin=vehicle.vin,
         model_code=vehicle.model_code,
@@ -91,6 +96,7 @@ async def staff_find_vehicle(
         market=vehicle.market,
         registration_plate=vehicle.registration_plate,
         first_delivery_date=vehicle.first_delivery_date,
+        ownership_block=block,
         accounts=rows,
     )
 
@@ -175,6 +181,63 @@ async def unblock_ownership_check(
         details={"account_id": str(account_id), "identity_check_id": str(recent.id), **was},
     )
     return _check_out(check)
+
+
+async def unblock_vehicle(
+    session: AsyncSession, runtime: Runtime, staff: StaffAccount, raw_vin: str
+) -> VehicleOwnershipBlockOut:
+    """Lift the car's block (wrong readings from any accounts), once an in-person identity check
+    for this car from the last 24 hours is on record; the wrong readings so far are spent.
+
+    The accounts' own blocked checks stay as they are: each is unblocked on its own.
+    """
+    now = runtime.clock.now()
+    vehicle = await _registered_vehicle(session, raw_vin)
+    guard = await repository.vehicle_guard_for_update(session, vehicle.vin)
+    if guard.blocked_at is None:
+        raise VehicleNotBlocked()
+    recent = await repository.latest_identity_check_for_vehicle(
+        session, vin=vehicle.vin, since=now - ownership.IDENTITY_CHECK_VALID_FOR
+    )
+    if recent is None:
+        raise VehicleIdentityCheckRequired(
+            int(ownership.IDENTITY_CHECK_VALID_FOR.total_seconds() // 3600)
+        )
+    blocked_at = guard.blocked_at
+    guard.blocked_at = None
+    guard.counted_since = now
+    await session.flush()
+    await audit.record(
+        session,
+        now=now,
+        actor_type="staff",
+        actor_id=str(staff.id),
+        action="staff.vehicle_ownership_unblocked",
+        subject_type="vehicle",
+        subject_id=vehicle.vin,
+        details={
+            "identity_check_id": str(recent.id),
+            "identity_checked_account_id": str(recent.account_id),
+            "blocked_at": blocked_at.isoformat(),
+        },
+    )
+    return await _block_out(session, now, vehicle.vin)
+
+
+async def _block_out(session: AsyncSession, now: datetime, vin: str) -> VehicleOwnershipBlockOut:
+    guard = await repository.vehicle_guard(session, vin)
+    counted_since = guard.counted_since if guard is not None else None
+    wrong = await repository.count_ownership_failures(
+        session, vin=vin, since=ownership.car_count_since(now, counted_since)
+    )
+    blocked_at = guard.blocked_at if guard is not None else None
+    return VehicleOwnershipBlockOut(
+        blocked=blocked_at is not None,
+        blocked_at=blocked_at,
+        wrong_readings=wrong,
+        limit=ownership.MAX_WRONG_READINGS_PER_CAR,
+        window_days=ownership.CAR_WINDOW.days,
+    )
 
 
 async def staff_remove_vehicle(
