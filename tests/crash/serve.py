@@ -16,7 +16,7 @@ import httpx
 from tests.services import free_port
 
 SECRET_KEY = "crash-test-secret-key-that-is-long-enough-for-hs256-signing"
-START_TIMEOUT = 45.0  # seconds; python start-up and the migration check on a loaded machine
+START_TIMEOUT = 90.0  # seconds; python start-up and the migration check on a loaded machine
 
 
 class ServeProcess:

@@ -34,7 +34,7 @@ JOB = "SELECT state FROM jobs WHERE name = :name"
 DUE = "SELECT count(*) FROM subscriptions WHERE next_run_on <= :day"
 
 
-async def _provider_charges(read: Reader, sandbox: Reader) -> int:
+async def _provider_charges(sandbox: Reader) -> int:
     return int(await sandbox.value("SELECT count(*) FROM sandbox_charges") or 0)
 
 
@@ -75,11 +75,11 @@ async def test_a_billing_run_killed_mid_way_charges_everyone_once_after_restart(
             await serve.start()
 
             async def some_charged() -> bool:
-                return await _provider_charges(read, sandbox) >= KILL_AFTER_CHARGES
+                return await _provider_charges(sandbox) >= KILL_AFTER_CHARGES
 
             await eventually(some_charged, within=30, what="the run charging", every=0.02)
             serve.kill()
-            charged_at_kill = await _provider_charges(read, sandbox)
+            charged_at_kill = await _provider_charges(sandbox)
             await serve.start()
 
             async def job_done() -> bool:
