@@ -14,6 +14,13 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from linkplus.vehicle_link import protocol
+from linkplus.vehicle_link.client import BrokerAddress, gateway_client
+from linkplus.vehicle_link.gateway import SHARE_GROUP
+from linkplus.vehicle_link.protocol import VEHICLE_CHANNELS
+
+SERVE_INSTANCE = "serve"  # the gateway client id ``serve`` uses (vehicle_link.runner)
+
 
 class Reader:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -46,3 +53,11 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(every)
+
+
+async def open_gateway_session(address: BrokerAddress, secret: str) -> None:
+    """Create the session ``serve``'s gateway resumes, with its subscriptions, and leave it:
+    from now on the broker keeps every vehicle message for it."""
+    async with gateway_client(address, secret=secret, instance=SERVE_INSTANCE) as client:
+        for channel in VEHICLE_CHANNELS:
+            await client.subscribe(protocol.subscription(channel, share_group=SHARE_GROUP), qos=1)

@@ -25,12 +25,11 @@ from pathlib import Path
 import httpx
 
 from linkplus.runtime import Runtime
-from linkplus.vehicle_link import credentials, protocol
-from linkplus.vehicle_link.client import BrokerAddress, gateway_client, vehicle_client
-from linkplus.vehicle_link.gateway import SHARE_GROUP
-from linkplus.vehicle_link.protocol import VEHICLE_CHANNELS, Channel, topic
+from linkplus.vehicle_link import credentials
+from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
+from linkplus.vehicle_link.protocol import Channel, topic
 from tests.crash.serve import ServeProcess
-from tests.crash.support import Reader, eventually, reader
+from tests.crash.support import Reader, eventually, open_gateway_session, reader
 from tests.vehicle_link.harness import Car, make_car, mosquitto_broker
 
 CARS = 6
@@ -42,7 +41,6 @@ PATH = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"  # kept in the
 SEEN = "SELECT msg_id FROM vehicle_messages_seen"
 SEEN_COUNT = "SELECT count(*) FROM vehicle_messages_seen"
 HISTORY = "SELECT vin, ts FROM vehicle_signal_history WHERE path = :path"
-SERVE_INSTANCE = "serve"  # the gateway client id ``serve`` uses (vehicle_link.runner)
 
 
 @dataclass
@@ -93,14 +91,6 @@ async def _publish(
             index += 1
 
 
-async def _open_gateway_session(address: BrokerAddress, secret: str) -> None:
-    """Create the session ``serve``'s gateway resumes, with its subscriptions, and leave it:
-    from now on the broker keeps every vehicle message for it."""
-    async with gateway_client(address, secret=secret, instance=SERVE_INSTANCE) as client:
-        for channel in VEHICLE_CHANNELS:
-            await client.subscribe(protocol.subscription(channel, share_group=SHARE_GROUP), qos=1)
-
-
 async def _stored(read: Reader) -> tuple[set[uuid.UUID], dict[tuple[str, datetime], int]]:
     """Message ids the gateway recorded as seen, and history rows per (VIN, reading time)."""
     seen = {uuid.UUID(str(msg_id)) for (msg_id,) in await read.rows(SEEN)}
@@ -127,7 +117,7 @@ async def test_no_message_the_broker_accepted_is_lost_or_doubled_by_kill_9(
             mqtt_url=f"mqtt://{gateway.host}:{gateway.port}",
             worker_enabled="false",
         )
-        await _open_gateway_session(gateway, secret)
+        await open_gateway_session(gateway, secret)
         async with reader(runtime.settings.resolved_database_url) as read:
             try:
                 accepted, at_kill = await _kill_mid_backlog(serve, read, vehicles, cars)
