@@ -1,0 +1,52 @@
+"""A message the gateway could not store is not acknowledged: the broker delivers it again and
+it is stored once the database works again (Mosquitto, both databases).
+
+The database failure is real: the table of seen message ids is renamed away while the message
+arrives, so every attempt to store it fails, and renamed back afterwards."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+
+from linkplus.kit.clock import ManualClock
+from linkplus.runtime import Runtime
+from linkplus.vehicle_link import service as vehicle_link_service
+from linkplus.vehicle_link.gateway import Result
+from tests.crash.support import eventually
+from tests.vehicle_link.harness import WAIT, make_car, vehicle_link
+
+SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
+
+
+async def _rename(runtime: Runtime, old: str, new: str) -> None:
+    async with runtime.db.transaction() as session:
+        await session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+async def test_a_message_that_failed_to_store_is_delivered_again_and_stored(
+    runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    cars = {"bev": await make_car(runtime, client, model_code="UX300E")}
+    async with vehicle_link("mosquitto", runtime, client, cars) as link:
+        await _rename(runtime, "vehicle_messages_seen", "vehicle_messages_seen_away")
+        try:
+            async with link.unit("bev") as unit:
+                await unit.telemetry({SOC: 64.0}, ts=clock.now())
+
+            async def failed() -> bool:
+                return link.gateway.metrics.count(Result.failed) >= 1
+
+            await eventually(failed, within=WAIT, what="the store to fail", every=0.02)
+        finally:
+            await _rename(runtime, "vehicle_messages_seen_away", "vehicle_messages_seen")
+        # The gateway reconnects after its back-off and the broker delivers the message again.
+
+        async def stored() -> bool:
+            return link.gateway.metrics.count(Result.processed) >= 1
+
+        await eventually(stored, within=WAIT, what="the message delivered again and stored")
+    async with runtime.db.transaction() as session:
+        values = await vehicle_link_service.twin_values(session, vin=cars["bev"].vin)
+    assert link.gateway.metrics.count(Result.processed) == 1
+    assert values[SOC][0] == 64.0
