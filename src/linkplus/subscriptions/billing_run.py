@@ -166,6 +166,12 @@ async def run_billing(
                     await one(subscription_id)
             report.processed += len(ids)
 
+    async with runtime.db.transaction() as session:
+        # A run under a name already used (the billing job again, after its process died)
+        # takes back what the earlier attempt claimed instead of waiting out that lease.
+        resumed = await repository.release_all(session, worker=worker)
+    if resumed:
+        log.info("billing_run_resumed", worker=worker, rows=resumed)
     try:
         while True:
             now = runtime.clock.now()
@@ -193,8 +199,13 @@ async def run_billing(
 @job(BILLING_RUN, max_attempts=3)
 async def billing_run_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The scheduled daily run. It opens its own transactions (it never touches ``ctx.session``
-    while the provider is called, so SQLite's write lock is not held across the calls)."""
-    await run_billing(ctx.runtime)
+    while the provider is called, so SQLite's write lock is not held across the calls).
+
+    The run claims rows under the job's own name, so when its process dies mid-run and the
+    worker runs the job again (once the job's lease ran out), the new attempt takes back the
+    rows the dead one held rather than skipping them for the rest of their 15-minute lease
+    (and leaving them unbilled until the next day's run)."""
+    await run_billing(ctx.runtime, worker=f"{BILLING_RUN}:{ctx.job_id}")
 
 
 schedule("subscriptions.daily_billing_run", BILLING_RUN, daily_at="03:00")

@@ -189,6 +189,17 @@ async def claim_due(
     return ids
 
 
+async def release_all(session: AsyncSession, *, worker: str) -> int:
+    """Give up every row ``worker`` holds (a run starting again under its own name)."""
+    result = await session.execute(
+        update(SubscriptionRow)
+        .where(SubscriptionRow.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def release(session: AsyncSession, ids: Sequence[uuid.UUID], *, worker: str) -> None:
     await session.execute(
         update(SubscriptionRow)

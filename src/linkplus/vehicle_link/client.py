@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
@@ -72,6 +73,31 @@ def gateway_client(
         identifier=f"{GATEWAY_CLIENT_PREFIX}-{instance}",
         session_expiry=session_expiry,
     )
+
+
+def acknowledge_after_processing(client: aiomqtt.Client) -> Callable[[aiomqtt.Message], None]:
+    """Turn off the automatic PUBACK of ``client`` (call before connecting) and return the
+    function that acknowledges one received message.
+
+    By default paho acknowledges a QoS 1 message as soon as it has read it, before the
+    application has done anything with it: a process that dies then loses every message it had
+    read but not yet stored, and the broker never delivers them again. With acknowledgement
+    after processing the broker keeps each message in the session until it is acknowledged and
+    delivers it again to the next connection of the same session.
+
+    aiomqtt 2.5.1 has no API for this yet (empicano/aiomqtt#345), so this reaches the paho
+    client under it; paho-mqtt 2.x documents ``manual_ack_set`` and ``ack``. An acknowledgement
+    is sent only while this client's connection is up: each connection of the gateway is a new
+    client, so a message from an earlier connection is never acknowledged on a later one, where
+    the same packet id names another message (the broker delivers it again instead)."""
+    paho = client._client  # private, see above
+    paho.manual_ack_set(True)
+
+    def acknowledge(message: aiomqtt.Message) -> None:
+        if message.qos > 0 and paho.is_connected():
+            paho.ack(message.mid, message.qos)
+
+    return acknowledge
 
 
 def vehicle_client(

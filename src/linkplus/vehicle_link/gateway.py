@@ -15,20 +15,27 @@ Every message ends up counted once in ``linkplus_gateway_messages_total{result=.
 
 Nothing a car sends can stop the gateway: parsing never raises anything but
 ``MalformedMessage``, a batch that fails is retried and then stored message by message, and a
-lost broker connection is reopened with a bounded back-off (0.5 s doubling to 30 s). The broker
-acknowledges QoS 1 deliveries on receipt (aiomqtt has no manual acknowledgement), so a message is
-lost only if the process dies between receiving and committing it.
+lost broker connection is reopened with a bounded back-off (0.5 s doubling to 30 s).
+
+A message is acknowledged to the broker (PUBACK) only after the transaction that stored it has
+committed, in the order the messages arrived. Until then the broker keeps it in the gateway's
+persistent session, so a gateway that dies with messages read but not stored gets them again
+from the broker on its next connection; the ones it had stored but not yet acknowledged come
+again too and are counted as ``duplicate`` (de-duplication by ``msg_id`` keeps each message
+stored once). A batch with a message that could not be stored is not acknowledged at all: the
+gateway reconnects, after the back-off, so that the broker delivers it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import time
 import uuid
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 import aiomqtt
@@ -38,13 +45,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import ingest, protocol, repository, twin
-from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, gateway_client
+from linkplus.vehicle_link.client import (
+    BrokerAddress,
+    MqttVersion,
+    acknowledge_after_processing,
+    gateway_client,
+)
 from linkplus.vehicle_link.errors import MalformedMessage
 from linkplus.vehicle_link.protocol import VEHICLE_CHANNELS, ParsedMessage
 
 log = structlog.get_logger("linkplus.vehicle_link.gateway")
 
 RawMessage = tuple[str, bytes]
+Acknowledge = Callable[[], None]
 SHARE_GROUP = "linkplus"
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
@@ -65,6 +78,10 @@ def freeze_startup_heap() -> None:
         _heap_frozen = True
         gc.collect()
         gc.freeze()
+
+
+class MessagesNotStored(Exception):
+    """A batch could not be stored: reconnect, so that the broker delivers it again."""
 
 
 class Result(StrEnum):
@@ -125,7 +142,11 @@ class Gateway:
         self.connected = asyncio.Event()
         self.disconnected = asyncio.Event()  # set while the broker connection is lost
         self.handled = 0
-        self._queue: asyncio.Queue[RawMessage] = asyncio.Queue(maxsize=self.batch_size * 20)
+        # What was read and not yet stored, each with the PUBACK to send once it is.
+        self._queue: asyncio.Queue[tuple[RawMessage, Acknowledge]] = asyncio.Queue(
+            maxsize=self.batch_size * 20
+        )
+        self._unstored = asyncio.Event()  # set when a batch could not be stored
         self._progress = asyncio.Condition()
         self._provisioned: dict[str, float] = {}
         self._odometers: twin.KnownOdometers = {}
@@ -147,6 +168,8 @@ class Gateway:
                     self.disconnected.set()
                     if isinstance(exc, aiomqtt.MqttError):
                         log.warning("gateway_disconnected", error=str(exc), retry_in=backoff)
+                    elif isinstance(exc, MessagesNotStored):
+                        log.warning("gateway_redelivery_needed", retry_in=backoff)
                     else:
                         log.exception("gateway_session_failed", retry_in=backoff)
                     with contextlib.suppress(TimeoutError):
@@ -161,6 +184,8 @@ class Gateway:
 
     async def _session(self, stop: asyncio.Event) -> None:
         client = gateway_client(self.address, secret=self.secret, instance=self.instance)
+        acknowledge = acknowledge_after_processing(client)
+        self._unstored.clear()
         async with client:
             for channel in VEHICLE_CHANNELS:
                 filter_ = protocol.subscription(channel, share_group=self.share_group)
@@ -168,24 +193,33 @@ class Gateway:
             self.connected.set()
             self.disconnected.clear()
             log.info("gateway_subscribed", broker=self.address.host, port=self.address.port)
-            reader = asyncio.create_task(self._read(client), name="gateway-reader")
+            reader = asyncio.create_task(self._read(client, acknowledge), name="gateway-reader")
             stopping = asyncio.create_task(stop.wait())
+            unstored = asyncio.create_task(self._unstored.wait())
             try:
-                await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {reader, stopping, unstored}, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
-                for task in (reader, stopping):
+                for task in (reader, stopping, unstored):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             self.connected.clear()
             if reader.done() and not reader.cancelled() and reader.exception() is not None:
                 raise reader.exception()  # type: ignore[misc]
+            if unstored.done() and not stop.is_set():
+                raise MessagesNotStored()
 
-    async def _read(self, client: aiomqtt.Client) -> None:
+    async def _read(
+        self, client: aiomqtt.Client, acknowledge: Callable[[aiomqtt.Message], None]
+    ) -> None:
         async for message in client.messages:
             payload = message.payload
             raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
-            await self._queue.put((message.topic.value, raw))
+            await self._queue.put(
+                ((message.topic.value, raw), functools.partial(acknowledge, message))
+            )
 
     async def _process_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -205,16 +239,33 @@ class Gateway:
                     batch.append(await asyncio.wait_for(self._queue.get(), remaining))
                 except TimeoutError:
                     break
-            try:
-                await self.process(batch)
-            except Exception:  # process() handles its own failures; this keeps the loop alive
-                log.exception("gateway_batch_crashed", size=len(batch))
+            await self._process_then_acknowledge(batch)
+
+    async def _process_then_acknowledge(
+        self, batch: Sequence[tuple[RawMessage, Acknowledge]]
+    ) -> None:
+        """Store a batch, then acknowledge its messages in the order they came; none of them
+        when one could not be stored (the broker delivers them all again after a reconnect, and
+        the stored ones are then duplicates)."""
+        try:
+            tally = await self.process([raw for raw, _ in batch])
+        except Exception:  # process() handles its own failures; this keeps the loop alive
+            log.exception("gateway_batch_crashed", size=len(batch))
+            self._unstored.set()
+            return
+        if tally[Result.failed]:
+            self._unstored.set()
+            return
+        for _, acknowledge in batch:
+            acknowledge()
 
     async def _drain(self) -> None:
-        """Store what was received before stopping."""
+        """Store what was received before stopping (the connection is closed by now, so these
+        are not acknowledged: the broker delivers them again and they count as duplicates)."""
         batch: list[RawMessage] = []
         while not self._queue.empty():
-            batch.append(self._queue.get_nowait())
+            raw, _ = self._queue.get_nowait()
+            batch.append(raw)
         if batch:
             await self.process(batch)
 

@@ -29,6 +29,9 @@ from pathlib import Path
 
 from linkplus.vehicle_link.protocol import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
 
+QUEUED_MESSAGES = 1_000_000
+"""Per client, beyond those in flight: about 20 minutes of a 10,000-car fleet's telemetry (one
+message every 10 s per car) for the gateway's session, a few hundred MB of broker memory."""
 PBKDF2_ITERATIONS = 101  # what mosquitto_passwd uses; the secrets are 256-bit random
 SALT_BYTES = 12
 HASH_BYTES = 64
@@ -125,6 +128,7 @@ def render_config(
     tls: Tls | None = None,
     persistence: bool = True,
     run_as: str | None = None,
+    queued_messages: int = QUEUED_MESSAGES,
 ) -> str:
     lines = [
         "# Written by linkplus (vehicle_link.mosquitto). Regenerate rather than edit.",
@@ -133,6 +137,10 @@ def render_config(
         # Commands and answers are small packets: without this Mosquitto's writes wait for the
         # client's delayed ACK (40 ms on Linux), the whole of a loopback round trip's time.
         "set_tcp_nodelay true",
+        # The gateway's session holds every car's messages while the gateway restarts or falls
+        # behind. Mosquitto's default of 1,000 queued messages per client drops the rest, even
+        # though each car was told (PUBACK) its message was accepted.
+        f"max_queued_messages {queued_messages}",
     ]
     if persistence:
         lines.append(f"persistence_location {setup.directory}/")
