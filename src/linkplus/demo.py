@@ -36,7 +36,6 @@ from linkplus.app import build_runtime
 from linkplus.config import Settings
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
-from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
 from linkplus.kit.clock import Clock, SystemClock
 from linkplus.kit.vin import normalize_vin
@@ -196,7 +195,7 @@ async def _activate_standard(
     await privacy.accept(
         session, runtime, owner, versions=privacy.current_versions(owner), channel="app"
     )
-    caller = CallerVehicle(vehicle, vehicles.model_of(vehicle), owner, is_primary=True)
+    caller = await garage.caller_vehicle(session, owner, vehicle.vin)
     if await connected_services.needs_activation(
         session, runtime, vin=vehicle.vin, account_id=owner.id
     ):
