@@ -17,6 +17,7 @@ from linkplus.migrate import upgrade
 from linkplus.models.trips import Trip
 from linkplus.privacy import service as privacy
 from linkplus.services import service as connected_services
+from linkplus.trips import service as trips
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.pairing import public_key_text
 
@@ -106,5 +107,9 @@ async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_
             )
             assert sorted(per_car) == sorted(car.vin for car in first.cars)
             assert all(count >= 20 for count in per_car.values()), per_car
+            # ... and the demo owner reads them: they are of its own time with the car.
+            for spec in DEMO_CARS:
+                caller = await garage.caller_vehicle(session, owner, spec.vin)
+                assert (await trips.last_trip(session, runtime, caller)).trip is not None
     finally:
         await runtime.db.dispose()

@@ -7,12 +7,12 @@ instead of failing half-way when it first writes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import ColumnElement, and_, event, false, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
+
+from linkplus.kit.spans import Span
 
 AFTER_COMMIT = "linkplus.after_commit"
 
@@ -120,3 +122,15 @@ def dialect_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sql
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def during(column: Any, spans: Iterable[Span]) -> ColumnElement[bool]:
+    """``column`` lies in one of ``spans`` (start included, end not); no spans match nothing.
+
+    Every per-car read passes the caller's ``garage.tenure.Tenure.spans`` here, so a car's
+    history is read only for the stretches the caller had it (docs/garage.md, "Whose data")."""
+    clauses = [
+        column >= span.start if span.end is None else and_(column >= span.start, column < span.end)
+        for span in spans
+    ]
+    return or_(*clauses) if clauses else false()

@@ -23,8 +23,8 @@ import csv
 import hashlib
 import io
 import tempfile
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -36,7 +36,6 @@ from linkplus.app import build_runtime
 from linkplus.config import Settings
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
-from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
 from linkplus.kit.clock import Clock, SystemClock
 from linkplus.kit.vin import normalize_vin
@@ -48,7 +47,7 @@ from linkplus.services import service as connected_services
 from linkplus.services.schemas import ActivationIn, PackageCode
 from linkplus.sim.fleet import Fleet, SimCar
 from linkplus.sim.roads import BRUSSELS, GeoPoint
-from linkplus.trips.demo_history import give_demo_history
+from linkplus.trips.demo_history import HISTORY_DAYS, give_demo_history
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles import service as vehicles
@@ -171,10 +170,25 @@ async def _register_cars(session: AsyncSession, runtime: Runtime) -> None:
         raise RuntimeError(f"the demo cars were refused by the registry: {reasons}")
 
 
+class _Earlier:
+    """A clock ``by`` behind another one."""
+
+    def __init__(self, clock: Clock, by: timedelta) -> None:
+        self._clock, self._by = clock, by
+
+    def now(self) -> datetime:
+        return self._clock.now() - self._by
+
+
 async def _make_primary(
     session: AsyncSession, runtime: Runtime, owner: Account, spec: DemoCarSpec
 ) -> Vehicle:
-    """In the owner's garage, as its primary account, proven with the head unit's QR code."""
+    """In the owner's garage, as its primary account, proven with the head unit's QR code.
+
+    Added (or claimed) as of a day before the car's month of demo trips: an account sees only
+    the trips of its own time with a car (docs/garage.md, "Whose data"), and the demo owner is
+    meant to have driven them."""
+    runtime = replace(runtime, clock=_Earlier(runtime.clock, timedelta(days=HISTORY_DAYS + 1)))
     vin = normalize_vin(spec.vin)
     if vin not in await garage.garage_vins(session, owner.id):
         code = make_pairing_code(head_unit_key(vin), vin, now=runtime.clock.now())
@@ -196,7 +210,7 @@ async def _activate_standard(
     await privacy.accept(
         session, runtime, owner, versions=privacy.current_versions(owner), channel="app"
     )
-    caller = CallerVehicle(vehicle, vehicles.model_of(vehicle), owner, is_primary=True)
+    caller = await garage.caller_vehicle(session, owner, vehicle.vin)
     if await connected_services.needs_activation(
         session, runtime, vin=vehicle.vin, account_id=owner.id
     ):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -63,9 +63,12 @@ async def make_vehicle(
     return vin
 
 
-async def link(runtime: Runtime, account: Account, vin: str, *, primary: bool) -> None:
-    """Put the car in the account's garage (and make the account its primary)."""
-    now = runtime.clock.now()
+async def link(
+    runtime: Runtime, account: Account, vin: str, *, primary: bool, since: datetime | None = None
+) -> None:
+    """Put the car in the account's garage (and make the account its primary), from ``since``
+    (default now). The account reads only the car's history from then on (docs/garage.md)."""
+    now = since or runtime.clock.now()
     async with runtime.db.transaction() as session:
         session.add(GarageEntry(account_id=account.id, vin=vin, added_at=now, added_via="vin"))
         if primary:

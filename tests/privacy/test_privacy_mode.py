@@ -12,7 +12,12 @@ from linkplus.kit.clock import ManualClock
 from linkplus.privacy import service as privacy
 from linkplus.privacy.errors import InvalidPrivacyModeSource
 from linkplus.runtime import Runtime
-from tests.connected_services.support import link, owner, primary_owner_of_new_car
+from tests.connected_services.support import (
+    link,
+    make_vehicle,
+    owner,
+    primary_owner_of_new_car,
+)
 
 
 def _url(vin: str, tail: str = "") -> str:
@@ -90,8 +95,11 @@ async def test_location_shared_at_boundaries(runtime: Runtime, clock: ManualCloc
 async def test_car_reports_come_from_the_vehicle_and_may_arrive_late(
     runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    me, vin = await primary_owner_of_new_car(runtime)
     now = clock.now()
+    me = await owner(runtime)
+    vin = await make_vehicle(runtime)
+    # The owner has had the car since yesterday: the late report of 5 hours ago is in its time.
+    await link(runtime, me.account, vin, primary=True, since=now - timedelta(days=1))
     async with runtime.db.transaction() as session:
         await privacy.set_location_sharing(
             session, runtime, vin=vin, sharing=False, source="vehicle", account_id=None, at=now

@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 
+from linkplus.garage.tenure import Tenure
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.kit.spans import Span
 from linkplus.remote import service
 from linkplus.runtime import Runtime
 from tests.remote.support import RecordingPublisher, complete, remote_car
@@ -79,6 +81,7 @@ async def test_idle_stream_sends_heartbeats_and_stops_when_the_client_leaves(
         async for chunk in service.command_events(
             runtime,
             vin=car.vin,
+            tenure=Tenure(car.owner.account.id, (Span(runtime.clock.now()),)),
             after_id=0,
             poll_seconds=0,
             heartbeat_seconds=0,

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +132,13 @@ async def make_car(
     active: bool = True,
     vin: str | None = None,
 ) -> Car:
-    """A car with a primary owner, its unit provisioned, standard services active."""
+    """A car with a primary owner (for a year already: tests drive trips in the past, and an
+    account reads only the trips of its own time with the car), its unit provisioned, standard
+    services active."""
     person = await owner(runtime)
     vin = await make_vehicle(runtime, model_code=model_code, vin=vin)
-    await link(runtime, person.account, vin, primary=True)
+    a_year_ago = runtime.clock.now() - timedelta(days=365)
+    await link(runtime, person.account, vin, primary=True, since=a_year_ago)
     if active:
         response = await activate(client, person, vin, accept=ACCEPT_DE)
         assert response.status_code == 200, response.text

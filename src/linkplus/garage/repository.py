@@ -11,12 +11,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
+from linkplus.kit.spans import Span
 from linkplus.models.accounts import Account
 from linkplus.models.garage import (
     GarageEntry,
     IdentityCheck,
     OwnershipCheck,
     OwnershipFailure,
+    PastPrimaryPeriod,
     PrimaryAccount,
     VehicleOwnershipGuard,
 )
@@ -102,14 +104,47 @@ async def claim_free_primary(
     return current is not None and current.account_id == account_id
 
 
-async def delete_primary(session: AsyncSession, *, vin: str, account_id: uuid.UUID) -> bool:
-    """End ``account_id``'s primary role for ``vin``; False when it did not have it."""
-    result = await session.execute(
-        delete(PrimaryAccount)
-        .where(PrimaryAccount.vin == vin, PrimaryAccount.account_id == account_id)
-        .execution_options(synchronize_session="fetch")
+async def delete_primary(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID, at: datetime
+) -> bool:
+    """End ``account_id``'s primary role for ``vin`` at ``at`` (its stretch is kept as a past
+    period); False when it did not have it."""
+    current = await primary_for_update(session, vin)
+    if current is None or current.account_id != account_id:
+        return False
+    await _end_period(session, current, at)
+    await session.delete(current)
+    await session.flush()
+    return True
+
+
+async def hand_over_primary(
+    session: AsyncSession, current: PrimaryAccount, *, account_id: uuid.UUID, at: datetime
+) -> None:
+    """Make ``account_id`` the primary account from ``at``; the previous one's stretch ends."""
+    await _end_period(session, current, at)
+    current.account_id = account_id
+    current.since = at
+    await session.flush()
+
+
+async def _end_period(session: AsyncSession, current: PrimaryAccount, at: datetime) -> None:
+    session.add(
+        PastPrimaryPeriod(
+            vin=current.vin, account_id=current.account_id, started_at=current.since, ended_at=at
+        )
     )
-    return bool(getattr(result, "rowcount", 0))
+    await session.flush()
+
+
+async def past_periods(session: AsyncSession, *, vin: str, account_id: uuid.UUID) -> list[Span]:
+    """The ended stretches during which ``account_id`` was the car's primary account."""
+    stmt = (
+        select(PastPrimaryPeriod.started_at, PastPrimaryPeriod.ended_at)
+        .where(PastPrimaryPeriod.vin == vin, PastPrimaryPeriod.account_id == account_id)
+        .order_by(PastPrimaryPeriod.started_at)
+    )
+    return [Span(row[0], row[1]) for row in await session.execute(stmt)]
 
 
 # --- ownership checks -----------------------------------------------------------------------------

@@ -56,6 +56,25 @@ class PrimaryAccount(Base):
     since: Mapped[datetime]
 
 
+class PastPrimaryPeriod(Base):
+    """A stretch of time during which an account was a car's primary account, now ended.
+
+    The running stretch is ``PrimaryAccount.since``; a row is written here when the role ends
+    (another account claims it, or the car leaves the account). Together they say what each
+    account may read of the car's history (``garage.tenure``).
+    """
+
+    __tablename__ = "past_primary_periods"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    vin: Mapped[str] = mapped_column(String(17), ForeignKey("vehicles.vin", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_past_primary_periods_vin_account", "vin", "account_id"),)
+
+
 class OwnershipCheck(Base):
     """Odometer attempts of one account for one car: wrong readings count towards the block."""
 

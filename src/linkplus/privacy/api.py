@@ -58,7 +58,7 @@ async def withdraw_consent(
 
 @router.get("/vehicles/{vin}/privacy-mode")
 async def get_privacy_mode(car: PrimaryVehicle, session: SessionDep) -> PrivacyModeOut:
-    return await service.privacy_mode(session, vin=car.vehicle.vin)
+    return await service.privacy_mode(session, vin=car.vehicle.vin, spans=car.tenure.spans)
 
 
 @router.put("/vehicles/{vin}/privacy-mode")
@@ -79,5 +79,5 @@ async def privacy_mode_history(
     limit: int = Query(default=service.HISTORY_PAGE, ge=1, le=service.HISTORY_PAGE),
 ) -> list[PrivacyModeChangeOut]:
     return await service.privacy_mode_history(
-        session, vin=car.vehicle.vin, before=before, limit=limit
+        session, vin=car.vehicle.vin, spans=car.tenure.spans, before=before, limit=limit
     )

@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import during
+from linkplus.kit.spans import Span
 from linkplus.models.privacy import Consent, PrivacyModeChange
 
 
@@ -77,9 +79,12 @@ async def latest_privacy_change(session: AsyncSession, *, vin: str) -> PrivacyMo
 
 
 async def privacy_history(
-    session: AsyncSession, *, vin: str, before: datetime | None, limit: int
+    session: AsyncSession, *, vin: str, spans: Iterable[Span], before: datetime | None, limit: int
 ) -> list[PrivacyModeChange]:
-    stmt = select(PrivacyModeChange).where(PrivacyModeChange.vin == vin)
+    """The car's changes made in the given stretches (one account's time with the car)."""
+    stmt = select(PrivacyModeChange).where(
+        PrivacyModeChange.vin == vin, during(PrivacyModeChange.changed_at, spans)
+    )
     if before is not None:
         stmt = stmt.where(PrivacyModeChange.changed_at < before)
     stmt = stmt.order_by(PrivacyModeChange.changed_at.desc(), PrivacyModeChange.id.desc()).limit(

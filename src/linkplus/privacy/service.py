@@ -9,13 +9,14 @@ timestamp on the acceptance, so the history shows both.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
 from linkplus.events import publish
+from linkplus.kit.spans import Span
 from linkplus.models.accounts import Account
 from linkplus.models.privacy import (
     Consent,
@@ -309,15 +310,18 @@ async def set_location_sharing(
     )
 
 
-async def privacy_mode(session: AsyncSession, *, vin: str) -> PrivacyModeOut:
+async def privacy_mode(session: AsyncSession, *, vin: str, spans: Sequence[Span]) -> PrivacyModeOut:
+    """The setting in force. ``spans``: the reader's time with the car; a change made before it
+    (by a previous owner) gives the setting without when and how it was made."""
     latest = await repository.latest_privacy_change(session, vin=vin)
     sharing = True if latest is None else latest.location_sharing
+    own = latest is not None and any(span.covers(latest.changed_at) for span in spans)
     return PrivacyModeOut(
         vin=vin,
         location_sharing=sharing,
         privacy_mode=not sharing,
-        changed_at=latest.changed_at if latest else None,
-        source=PrivacyModeSource(latest.source) if latest else None,
+        changed_at=latest.changed_at if latest and own else None,
+        source=PrivacyModeSource(latest.source) if latest and own else None,
     )
 
 
@@ -325,6 +329,7 @@ async def change_privacy_mode(
     session: AsyncSession, runtime: Runtime, *, vin: str, account_id: uuid.UUID, data: PrivacyModeIn
 ) -> PrivacyModeOut:
     """The owner switches location sharing in the app; answers with the state now in force."""
+    now = runtime.clock.now()
     await set_location_sharing(
         session,
         runtime,
@@ -332,15 +337,22 @@ async def change_privacy_mode(
         sharing=data.location_sharing,
         source=PrivacyModeSource.app.value,
         account_id=account_id,
-        at=runtime.clock.now(),
+        at=now,
     )
-    return await privacy_mode(session, vin=vin)
+    # The change just made is the caller's own: the answer shows when and how it was made.
+    return await privacy_mode(session, vin=vin, spans=(Span(now),))
 
 
 async def privacy_mode_history(
-    session: AsyncSession, *, vin: str, before: datetime | None = None, limit: int = HISTORY_PAGE
+    session: AsyncSession,
+    *,
+    vin: str,
+    spans: Sequence[Span],
+    before: datetime | None = None,
+    limit: int = HISTORY_PAGE,
 ) -> list[PrivacyModeChangeOut]:
-    """Changes newest first, a page at a time (``before``: the oldest ``changed_at`` seen)."""
+    """Changes newest first, a page at a time (``before``: the oldest ``changed_at`` seen),
+    only those made in ``spans`` (the reader's time with the car)."""
     if before is not None and before.tzinfo is None:
         before = before.replace(tzinfo=UTC)
     return [
@@ -350,7 +362,7 @@ async def privacy_mode_history(
             source=PrivacyModeSource(c.source),
         )
         for c in await repository.privacy_history(
-            session, vin=vin, before=before, limit=max(1, min(limit, HISTORY_PAGE))
+            session, vin=vin, spans=spans, before=before, limit=max(1, min(limit, HISTORY_PAGE))
         )
     ]
 

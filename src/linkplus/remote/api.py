@@ -80,6 +80,7 @@ async def command_stream(
     events = service.command_events(
         runtime,
         vin=vin,
+        tenure=car.tenure,
         after_id=start,
         max_events=max_events,
         disconnected=request.is_disconnected,

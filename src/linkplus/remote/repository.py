@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert
+from linkplus.db import dialect_insert, during
+from linkplus.kit.spans import Span
 from linkplus.models.remote import (
     ClimateSchedule,
     RemoteCommand,
@@ -58,10 +60,17 @@ async def open_commands(session: AsyncSession, vin: str) -> list[RemoteCommand]:
     return list((await session.scalars(stmt)).all())
 
 
-async def recent_commands(session: AsyncSession, vin: str, *, limit: int) -> list[RemoteCommand]:
+def _of_account_during(account_id: uuid.UUID, spans: Iterable[Span]) -> Any:
+    """Commands the account sent in the given stretches of its time with the car."""
+    return and_(RemoteCommand.account_id == account_id, during(RemoteCommand.created_at, spans))
+
+
+async def recent_commands(
+    session: AsyncSession, vin: str, *, account_id: uuid.UUID, spans: Iterable[Span], limit: int
+) -> list[RemoteCommand]:
     stmt = (
         select(RemoteCommand)
-        .where(RemoteCommand.vin == vin)
+        .where(RemoteCommand.vin == vin, _of_account_during(account_id, spans))
         .order_by(RemoteCommand.created_at.desc())
         .limit(limit)
     )
@@ -108,11 +117,23 @@ async def add_change(
 
 
 async def changes_after(
-    session: AsyncSession, *, vin: str, after_id: int, limit: int
+    session: AsyncSession,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    spans: Iterable[Span],
+    after_id: int,
+    limit: int,
 ) -> list[RemoteCommandChange]:
+    """The changes after ``after_id`` of the commands the account sent in ``spans``."""
     stmt = (
         select(RemoteCommandChange)
-        .where(RemoteCommandChange.vin == vin, RemoteCommandChange.id > after_id)
+        .join(RemoteCommand, RemoteCommand.id == RemoteCommandChange.command_id)
+        .where(
+            RemoteCommandChange.vin == vin,
+            RemoteCommandChange.id > after_id,
+            _of_account_during(account_id, spans),
+        )
         .order_by(RemoteCommandChange.id)
         .limit(limit)
     )
@@ -207,10 +228,17 @@ async def add_schedule(session: AsyncSession, schedule: ClimateSchedule) -> None
     await session.flush()
 
 
-async def schedules_of(session: AsyncSession, vin: str) -> list[ClimateSchedule]:
+async def schedules_of(
+    session: AsyncSession, vin: str, *, account_id: uuid.UUID, spans: Iterable[Span]
+) -> list[ClimateSchedule]:
+    """The account's schedules for the car, made in the given stretches of its time with it."""
     stmt = (
         select(ClimateSchedule)
-        .where(ClimateSchedule.vin == vin)
+        .where(
+            ClimateSchedule.vin == vin,
+            ClimateSchedule.account_id == account_id,
+            during(ClimateSchedule.created_at, spans),
+        )
         .order_by(ClimateSchedule.created_at, ClimateSchedule.id)
     )
     return list((await session.scalars(stmt)).all())

@@ -128,7 +128,10 @@ def _days(names: list[str]) -> list[int]:
 async def list_schedules(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle
 ) -> list[ScheduleOut]:
-    return [schedule_out(row) for row in await repository.schedules_of(session, caller.vehicle.vin)]
+    rows = await repository.schedules_of(
+        session, caller.vehicle.vin, account_id=caller.tenure.account_id, spans=caller.tenure.spans
+    )
+    return [schedule_out(row) for row in rows]
 
 
 async def create_schedule(
@@ -162,7 +165,11 @@ async def create_schedule(
 
 async def _owned(caller: CallerVehicle, session: AsyncSession, schedule_id: uuid.UUID) -> Any:
     row = await repository.get_schedule(session, schedule_id, for_update=True)
-    if row is None or row.vin != caller.vehicle.vin:
+    if (
+        row is None
+        or row.vin != caller.vehicle.vin
+        or not caller.tenure.owns(row.account_id, row.created_at)
+    ):
         raise ScheduleNotFound()
     return row
 

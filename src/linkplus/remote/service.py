@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.audit import service as audit
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.tenure import Tenure
 from linkplus.jobs import cancel as cancel_job
 from linkplus.jobs import enqueue
 from linkplus.models.notifications import Category
@@ -475,7 +476,11 @@ async def get_command(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle, command_id: uuid.UUID
 ) -> CommandOut:
     row = await repository.get_command(session, command_id)
-    if row is None or row.vin != caller.vehicle.vin:
+    if (
+        row is None
+        or row.vin != caller.vehicle.vin
+        or not caller.tenure.owns(row.account_id, row.created_at)
+    ):
         raise CommandNotFound()
     return command_out(row, now=runtime.clock.now())
 
@@ -484,7 +489,13 @@ async def list_commands(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle, *, limit: int = 20
 ) -> list[CommandOut]:
     now = runtime.clock.now()
-    rows = await repository.recent_commands(session, caller.vehicle.vin, limit=limit)
+    rows = await repository.recent_commands(
+        session,
+        caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        limit=limit,
+    )
     return [command_out(row, now=now) for row in rows]
 
 
@@ -509,7 +520,9 @@ async def remote_state(
         hazard_until=hazard_until,
         hazard_seconds_left=_seconds_left(hazard_until, now),
         open_commands=[
-            command_out(c, now=now) for c in await repository.open_commands(session, vin)
+            command_out(c, now=now)
+            for c in await repository.open_commands(session, vin)
+            if caller.tenure.owns(c.account_id, c.created_at)
         ],
     )
 
@@ -729,8 +742,8 @@ async def _tell_owner(
     session: AsyncSession, runtime: Runtime, row: RemoteCommand, state: State
 ) -> None:
     primary = await garage.primary_account_id(session, row.vin)
-    if primary is None:
-        return
+    if primary is None or primary != row.account_id:
+        return  # the car changed hands since: its new primary account is not told of this one
     vehicle = await vehicles.get_vehicle(session, row.vin)
     name = vehicles.model_of(vehicle).name if vehicle is not None else row.vin
     command_type = CommandType(row.type)
@@ -783,6 +796,7 @@ async def command_events(
     runtime: Runtime,
     *,
     vin: str,
+    tenure: Tenure,
     after_id: int,
     max_events: int | None = None,
     poll_seconds: float = 0.25,
@@ -796,6 +810,7 @@ async def command_events(
     hazard lights. A comment line every ``heartbeat_seconds`` keeps proxies from closing an idle
     stream. Ends after ``max_events`` events or when ``disconnected()`` says the client left.
     Each poll is its own short transaction, so a long stream holds no database connection.
+    Only the commands ``tenure``'s account sent in its time with the car are streamed.
     """
     sent = 0
     last_id = after_id
@@ -806,7 +821,12 @@ async def command_events(
             return
         async with runtime.db.transaction() as session:
             changes = await repository.changes_after(
-                session, vin=vin, after_id=last_id, limit=STREAM_BATCH
+                session,
+                vin=vin,
+                account_id=tenure.account_id,
+                spans=tenure.spans,
+                after_id=last_id,
+                limit=STREAM_BATCH,
             )
             commands = await repository.commands_by_ids(session, [c.command_id for c in changes])
         now = runtime.clock.now()

@@ -153,6 +153,22 @@ def _refusal_text(refusal: PurchaseRefusal, state: Subscription) -> tuple[str, d
     )
 
 
+def _shown_to(caller: CallerVehicle, row: SubscriptionRow, refusal: PurchaseRefusal) -> bool:
+    """Whether the dates of ``row`` may be shown to ``caller``: its own, or the car's
+    complimentary period (it comes with the car and passes to the next owner, seed 004); never
+    a trial or subscription of another account (docs/garage.md, "Whose data")."""
+    return refusal is PurchaseRefusal.complimentary_period_running or caller.tenure.owns(
+        row.account_id, row.created_at
+    )
+
+
+def _held_by_another_account(package: str) -> str:
+    return (
+        f"{notices.package_name(package)} still runs on this car for the account that was its "
+        "primary account before. It can be bought once that has ended."
+    )
+
+
 def _live(rows: list[SubscriptionRow], package: str) -> SubscriptionRow | None:
     return next((r for r in rows if r.package == package and r.status != Status.ended), None)
 
@@ -178,6 +194,8 @@ async def offers(session: AsyncSession, runtime: Runtime, caller: CallerVehicle)
             if refusal is not None:
                 purchasable = False
                 message, available_from = _refusal_text(refusal, state_of(live))
+                if not _shown_to(caller, live, refusal):
+                    message, available_from = _held_by_another_account(found.package), None
                 out.append(_offer_out(found, locale, False, refusal.value, message, available_from))
                 continue
         out.append(
@@ -437,7 +455,11 @@ async def status(session: AsyncSession, runtime: Runtime, caller: CallerVehicle)
     facts = _facts(caller)
     vin = caller.vehicle.vin
     customer, car = await _trial_sets(session, caller.account.id, vin)
-    rows = await repository.of_vehicle(session, vin=vin, account_id=caller.account.id)
+    rows = [
+        row
+        for row in await repository.of_vehicle(session, vin=vin, account_id=caller.account.id)
+        if caller.tenure.covers(row.created_at)
+    ]
     locale = notices.locale_of(facts.market)
     lines = []
     for found in catalogue.offers(
@@ -482,7 +504,11 @@ async def _owned(
     session: AsyncSession, caller: CallerVehicle, subscription_id: uuid.UUID
 ) -> SubscriptionRow:
     row = await repository.lock(session, subscription_id)
-    if row is None or row.account_id != caller.account.id or row.vin != caller.vehicle.vin:
+    if (
+        row is None
+        or row.vin != caller.vehicle.vin
+        or not caller.tenure.owns(row.account_id, row.created_at)
+    ):
         raise SubscriptionNotFound()
     return row
 

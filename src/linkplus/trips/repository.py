@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from linkplus.db import dialect_insert
+from linkplus.db import dialect_insert, during
+from linkplus.kit.spans import Span
 from linkplus.models.trips import Trip, TripNotSaved
 
 
@@ -43,8 +45,9 @@ async def add_not_saved(session: AsyncSession, row: dict[str, Any]) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-def _owned(vin: str, account_id: uuid.UUID) -> Any:
-    return and_(Trip.vin == vin, Trip.account_id == account_id)
+def _owned(vin: str, account_id: uuid.UUID, spans: Iterable[Span]) -> Any:
+    """The account's trips of the car that began in the given stretches of its time with it."""
+    return and_(Trip.vin == vin, Trip.account_id == account_id, during(Trip.started_at, spans))
 
 
 async def page_of_trips(
@@ -52,11 +55,12 @@ async def page_of_trips(
     *,
     vin: str,
     account_id: uuid.UUID,
+    spans: Iterable[Span],
     limit: int,
     before: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Trip]:
     """Newest first by start time; ``before`` is the (start, id) of the last one already shown."""
-    stmt = select(Trip).where(_owned(vin, account_id))
+    stmt = select(Trip).where(_owned(vin, account_id, spans))
     if before is not None:
         started, trip_id = before
         stmt = stmt.where(
@@ -67,12 +71,17 @@ async def page_of_trips(
 
 
 async def get_trip(
-    session: AsyncSession, *, vin: str, account_id: uuid.UUID, trip_id: uuid.UUID
+    session: AsyncSession,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    spans: Iterable[Span],
+    trip_id: uuid.UUID,
 ) -> Trip | None:
     row = await session.scalar(
         select(Trip)
         .options(undefer(Trip.samples))
-        .where(_owned(vin, account_id), Trip.id == trip_id)
+        .where(_owned(vin, account_id, spans), Trip.id == trip_id)
     )
     return row
 
@@ -82,12 +91,13 @@ async def trips_between(
     *,
     vin: str,
     account_id: uuid.UUID,
+    spans: Iterable[Span],
     start: datetime | None,
     end: datetime | None,
     with_samples: bool = False,
 ) -> list[Trip]:
     """Trips that started in [start, end), oldest first."""
-    stmt = select(Trip).where(_owned(vin, account_id))
+    stmt = select(Trip).where(_owned(vin, account_id, spans))
     if with_samples:
         stmt = stmt.options(undefer(Trip.samples))
     if start is not None:
@@ -109,12 +119,15 @@ async def not_saved(
     *,
     vin: str,
     account_id: uuid.UUID,
+    spans: Iterable[Span],
     start: datetime | None,
     end: datetime | None,
 ) -> list[tuple[datetime, str]]:
     """(start, reason) of every trip of the car not saved while the account was its primary."""
     stmt = select(TripNotSaved.started_at, TripNotSaved.reason).where(
-        TripNotSaved.vin == vin, TripNotSaved.account_id == account_id
+        TripNotSaved.vin == vin,
+        TripNotSaved.account_id == account_id,
+        during(TripNotSaved.started_at, spans),
     )
     if start is not None:
         stmt = stmt.where(TripNotSaved.started_at >= start)

@@ -257,7 +257,8 @@ async def list_trips(
     rows = await repository.page_of_trips(
         session,
         vin=caller.vehicle.vin,
-        account_id=caller.account.id,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
         limit=limit + 1,
         before=before,
     )
@@ -276,7 +277,11 @@ async def trip_detail(
 ) -> TripDetailOut:
     await require_service(session, runtime, caller)
     trip = await repository.get_trip(
-        session, vin=caller.vehicle.vin, account_id=caller.account.id, trip_id=trip_id
+        session,
+        vin=caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        trip_id=trip_id,
     )
     if trip is None:
         raise TripNotFound()
@@ -298,7 +303,11 @@ async def last_trip(session: AsyncSession, runtime: Runtime, caller: CallerVehic
     """The home screen's last trip (by start time), or why there is none yet."""
     await require_service(session, runtime, caller)
     rows = await repository.page_of_trips(
-        session, vin=caller.vehicle.vin, account_id=caller.account.id, limit=1
+        session,
+        vin=caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        limit=1,
     )
     if not rows:
         return LastTripOut(trip=None, message=views.NO_TRIPS_YET)
@@ -340,7 +349,12 @@ async def monthly(
     key = _month_or_now(runtime, month)
     year, number, start, end = month_bounds(key)
     rows = await repository.trips_between(
-        session, vin=caller.vehicle.vin, account_id=caller.account.id, start=start, end=end
+        session,
+        vin=caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        start=start,
+        end=end,
     )
     overview = periods.monthly_overview(
         [_period_trip(trip) for trip in rows], year=year, month=number
@@ -422,7 +436,12 @@ async def insurance_month(
     key = _month_or_now(runtime, month)
     year, number, start, end = month_bounds(key)
     rows = await repository.trips_between(
-        session, vin=caller.vehicle.vin, account_id=caller.account.id, start=start, end=end
+        session,
+        vin=caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        start=start,
+        end=end,
     )
     outcome = period_insurance_score([_insured(trip) for trip in rows])
     score = outcome.score
@@ -483,7 +502,12 @@ async def missing_trips(
     if month is not None:
         _, _, start, end = month_bounds(month)
     rows = await repository.not_saved(
-        session, vin=caller.vehicle.vin, account_id=caller.account.id, start=start, end=end
+        session,
+        vin=caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        start=start,
+        end=end,
     )
     counts: dict[str, Counter[str]] = {}
     for started_at, reason in rows:
@@ -530,7 +554,8 @@ async def export_trips(
     rows = await repository.trips_between(
         session,
         vin=caller.vehicle.vin,
-        account_id=caller.account.id,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
         start=datetime.combine(start, time(), UTC) if start else None,
         end=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
         with_samples=True,

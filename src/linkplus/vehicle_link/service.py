@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.tenure import Tenure
 from linkplus.jobs import enqueue
 from linkplus.models.notifications import Category
 from linkplus.models.twin import PostTripCheck, TripUploadRecord, VehicleLinkState
@@ -64,9 +65,16 @@ def _facts(state: VehicleLinkState | None) -> status.LinkFacts | None:
     )
 
 
-async def twin_values(session: AsyncSession, *, vin: str) -> status.Values:
-    """The twin of one car: latest value and vehicle timestamp per signal."""
-    return {row.path: (row.value, row.ts) for row in await repository.twin_signals(session, vin)}
+async def twin_values(
+    session: AsyncSession, *, vin: str, tenure: Tenure | None = None
+) -> status.Values:
+    """The twin of one car: latest value and vehicle timestamp per signal; with ``tenure``, only
+    the values the car reported in that account's time with it."""
+    return {
+        row.path: (row.value, row.ts)
+        for row in await repository.twin_signals(session, vin)
+        if tenure is None or tenure.covers(row.ts)
+    }
 
 
 async def vehicle_status(
@@ -78,7 +86,7 @@ async def vehicle_status(
     settings = runtime.settings
     return status.vehicle_status(
         vin,
-        await twin_values(session, vin=vin),
+        await twin_values(session, vin=vin, tenure=caller.tenure),
         powertrain=caller.model.powertrain,
         capabilities=market_capabilities(caller.model, caller.vehicle.market),
         connection=status.connection(
@@ -138,6 +146,7 @@ async def parked_location(
         or state.parked_at is None
         or state.parked_latitude is None
         or state.parked_longitude is None
+        or not caller.tenure.covers(state.parked_at)
     ):
         raise LocationUnknown()
     return LocationOut(
@@ -199,7 +208,9 @@ async def post_trip_check(
         if row.kind is not None and row.kind in AlertKind.__members__
     ]
     findings = alerts.post_trip_findings(values, raised)
-    primary = await garage.primary_account_id(session, vin)
+    # Told only to an account that was already the primary when the trip ended: a trip of the
+    # previous owner is not the new one's to hear about.
+    primary = await garage.primary_account_at(session, vin, trip_ended_at)
     notified = bool(findings) and primary is not None
     if notified:
         assert primary is not None

@@ -275,6 +275,7 @@ async def command_events(
     events = remote.command_events(
         runtime,
         vin=caller.vehicle.vin,
+        tenure=caller.tenure,
         after_id=start,
         max_events=max_events,
         disconnected=request.is_disconnected,

@@ -225,9 +225,9 @@ async def privacy_mode_page(
     if not caller.is_primary:
         return see_other(car_path(caller.vehicle.vin), done="not_primary")
     summary = await garage.vehicle_summary(session, caller)
-    mode = await privacy.privacy_mode(session, vin=caller.vehicle.vin)
+    mode = await privacy.privacy_mode(session, vin=caller.vehicle.vin, spans=caller.tenure.spans)
     history = await privacy.privacy_mode_history(
-        session, vin=caller.vehicle.vin, limit=HISTORY_SHOWN
+        session, vin=caller.vehicle.vin, spans=caller.tenure.spans, limit=HISTORY_SHOWN
     )
     return render(
         request,

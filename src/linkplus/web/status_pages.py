@@ -102,7 +102,9 @@ async def _page(
         except ProblemError as exc:
             context["unavailable"] = exc.detail
         if context["report"] is not None:
-            mode = await privacy.privacy_mode(session, vin=caller.vehicle.vin)
+            mode = await privacy.privacy_mode(
+                session, vin=caller.vehicle.vin, spans=caller.tenure.spans
+            )
             context["privacy_on"] = mode.privacy_mode
             context["location"], context["location_note"] = await _parked(session, runtime, caller)
     notice = NOTICES.get(request.query_params.get("done") or "")

@@ -21,7 +21,7 @@ inside split it by use case and share their helpers through ``_common``.
 """
 
 from linkplus.garage.service._common import MAX_VEHICLES
-from linkplus.garage.service.access import CallerVehicle, caller_vehicle
+from linkplus.garage.service.access import CallerVehicle, caller_vehicle, primary_account_at
 from linkplus.garage.service.owner import (
     add_vehicle,
     claim_primary,
@@ -49,6 +49,7 @@ __all__ = [
     "garage_vins",
     "list_vehicles",
     "odometer",
+    "primary_account_at",
     "primary_account_id",
     "record_identity_check",
     "remove_vehicle",

@@ -211,7 +211,7 @@ async def _unlink(
     details: dict[str, str],
 ) -> None:
     await repository.delete_entry(session, account_id=account_id, vin=vin)
-    was_primary = await repository.delete_primary(session, vin=vin, account_id=account_id)
+    was_primary = await repository.delete_primary(session, vin=vin, account_id=account_id, at=now)
     check = await repository.ownership_check(session, account_id=account_id, vin=vin)
     # A blocked check stays: removing and re-adding the car must not give three fresh tries.
     if check is not None and check.blocked_at is None:

@@ -196,9 +196,7 @@ async def claim_primary(
         ):
             raise PrimaryChangedMeanwhile()
     else:
-        current.account_id = account.id
-        current.since = now
-        await session.flush()
+        await repository.hand_over_primary(session, current, account_id=account.id, at=now)
     if previous_id is not None:
         await _tell_previous_primary(session, runtime, now, previous_id, vehicle)
     await publish(
