@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplus.kit.parsing import INT64_MAX, StrictInt
+
 SimpleType = Literal[
     "door-lock",
     "door-unlock",
@@ -18,6 +20,9 @@ SimpleType = Literal[
     "climate-stop",
 ]
 SeatLevel = Annotated[int, Field(ge=0, le=3)]
+# A change number on the command stream (``after=``, ``Last-Event-ID``): ASCII digits up to the
+# largest id the databases store, so an odd value is a 422 and never reaches the driver.
+ChangeNumber = Annotated[int, StrictInt(0, INT64_MAX)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
