@@ -107,6 +107,20 @@ def parse_int(text: str, *, field: str, minimum: int, maximum: int) -> int:
     return value
 
 
+def parse_digits(text: str, *, field: str, min_length: int, max_length: int) -> str:
+    """``text`` as a string of ASCII digits of the given length (card numbers, security codes,
+    one-time codes: leading zeros matter, so it stays text)."""
+    if (
+        not isinstance(text, str)
+        or not min_length <= len(text) <= max_length
+        or not _ASCII_DIGITS.fullmatch(text)
+        or text.startswith("-")
+    ):
+        size = f"{min_length}" if min_length == max_length else f"{min_length} to {max_length}"
+        raise NotAnInteger(field, f"Enter {size} digits, 0-9 only.")
+    return text
+
+
 def _range_message(minimum: int, maximum: int, what: str) -> str:
     return f"Enter {what} from {minimum} to {maximum}, in the digits 0-9 only."
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from linkplus.models.payments import PaymentCard
 from linkplus.payments import card_rules
+from linkplus.payments.wire import ReturnUrl
 
 
 class BillingAddress(BaseModel):
@@ -37,9 +38,8 @@ class BillingAddress(BaseModel):
 class CardSessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    return_url: str | None = Field(
+    return_url: ReturnUrl | None = Field(
         default=None,
-        max_length=2000,
         description="Where the provider's page sends the browser back with the token; an "
         "address on this platform. Default: the web app's wallet page.",
     )
