@@ -10,8 +10,10 @@ import pytest
 
 from linkplus.app import create_app
 from linkplus.runtime import Runtime
+from tests.factories import DEFAULT_PASSWORD, bearer_for
 from tests.garage.support import make_car
-from tests.web.conftest import post_form
+from tests.vehicle_link.harness import make_car as make_connected_car
+from tests.web.conftest import post_form, sign_in
 from tests.web.test_garage_pages import add_by_reading, owner_with_car, signed_in_owner
 
 # Each one passes str.isdigit() after the form's separators are removed; none is a reading.
@@ -110,3 +112,36 @@ async def test_the_car_pages_event_stream_refuses_an_odd_resume_point(
 
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "9999-12", "1999-12", "3000-01"])
+async def test_a_month_outside_the_calendar_the_trips_pages_compute_with_is_a_422(
+    runtime: Runtime, client: httpx.AsyncClient, month: str
+) -> None:
+    """Year 0 and the month after 9999-12 do not exist: the month's bounds raised (500)."""
+    car = await make_connected_car(runtime, client, model_code="NX450HP")
+    headers = await bearer_for(runtime, car.owner.account)
+    await sign_in(client, car.owner.account.email, DEFAULT_PASSWORD)
+    api = f"/api/v1/vehicles/{car.vin}/trips"
+
+    answers = [
+        await client.get(f"{api}/monthly", params={"month": month}, headers=headers),
+        await client.get(f"{api}/missing", params={"month": month}, headers=headers),
+        await client.get(f"{api}/insurance", params={"month": month}, headers=headers),
+        await client.get(f"/vehicle/{car.vin}/trips/monthly", params={"month": month}),
+    ]
+
+    assert [a.status_code for a in answers] == [422] * 4
+    assert all(a.json()["errors"][0]["field"] == "query.month" for a in answers)
+    assert "from 2000-01 to 2999-12" in answers[0].json()["errors"][0]["message"]
+
+
+async def test_the_first_and_last_month_accepted_still_show(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    car = await make_connected_car(runtime, client, model_code="NX450HP")
+    await sign_in(client, car.owner.account.email, DEFAULT_PASSWORD)
+
+    for month in ("2000-01", "2999-12"):
+        page = await client.get(f"/vehicle/{car.vin}/trips/monthly", params={"month": month})
+        assert page.status_code == 200, page.text

@@ -161,6 +161,48 @@ class StrictInt:
         )
 
 
+MONTH_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
+
+
+def parse_year_month(text: str, *, field: str, first_year: int, last_year: int) -> str:
+    """``text`` as a calendar month ``YYYY-MM`` with the year in ``[first_year, last_year]``
+    (a year the date functions of every caller can compute with, and its neighbours)."""
+    wrong = NotAnInteger(
+        field, f"Enter a month as YYYY-MM, from {first_year}-01 to {last_year}-12."
+    )
+    if not isinstance(text, str) or not re.fullmatch(MONTH_PATTERN, text):
+        raise wrong
+    try:
+        year = parse_int(text[:4], field=field, minimum=first_year, maximum=last_year)
+        month = parse_int(text[5:], field=field, minimum=1, maximum=12)
+    except InputRefused:
+        raise wrong from None
+    return f"{year:04d}-{month:02d}"
+
+
+class YearMonth:
+    """The Pydantic form of ``parse_year_month``: ``Annotated[str, YearMonth(2000, 2999)]``."""
+
+    def __init__(self, first_year: int, last_year: int) -> None:
+        self.first_year = first_year
+        self.last_year = last_year
+
+    def _validate(self, value: str) -> str:
+        try:
+            return parse_year_month(
+                value, field="", first_year=self.first_year, last_year=self.last_year
+            )
+        except InputRefused as refused:
+            raise PydanticCustomError(refused.kind, refused.message) from None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            self._validate, core_schema.str_schema(pattern=MONTH_PATTERN)
+        )
+
+
 # --- web addresses ------------------------------------------------------------------------------
 
 
