@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from linkplus.kit.parsing import INT64_MAX, StrictInt
+from linkplus.kit.parsing import INT64_MAX, StrictInt, display_text
 
 SimpleType = Literal[
     "door-lock",
@@ -107,7 +107,9 @@ class RemoteStateOut(BaseModel):
 
 
 class ScheduleIn(_In):
-    name: str = Field(default="Remote climate", min_length=1, max_length=60)
+    name: Annotated[str, display_text()] = Field(
+        default="Remote climate", min_length=1, max_length=60
+    )
     kind: Literal["weekly", "once"]
     weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
     at: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Local time HH:MM.")
@@ -122,7 +124,7 @@ class ScheduleIn(_In):
 
 
 class ScheduleUpdate(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=60)
+    name: Annotated[str, display_text()] | None = Field(default=None, min_length=1, max_length=60)
     kind: Literal["weekly", "once"] | None = None
     weekdays: list[Weekday] | None = Field(default=None, max_length=7)
     at: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
