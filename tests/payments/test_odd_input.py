@@ -145,3 +145,19 @@ async def test_the_card_page_reads_only_ascii_digits(
     assert result.response.status_code == 422, result.response.text
     assert f'data-field="{field}"' in result.response.text
     assert await _cards(sandbox) == 0
+
+
+@pytest.mark.parametrize("amount", [2**63, 2**64 + 1, 0, -5, 1.5, True])
+async def test_the_providers_charge_amount_is_bounded(
+    runtime: Runtime, client: httpx.AsyncClient, amount: object
+) -> None:
+    answer = await client.post(
+        "/sandbox-pay/v1/charges",
+        json={"token": "tok_any", "amount_minor": amount, "currency": "EUR"},
+        headers={
+            "Authorization": f"Bearer {provider_key(runtime.settings)}",
+            "Idempotency-Key": "k1",
+        },
+    )
+
+    assert answer.status_code == 422, answer.text
