@@ -129,14 +129,16 @@ def _int_validator(minimum: int, maximum: int) -> Callable[[Any], int]:
     def validate(value: Any) -> int:
         if isinstance(value, bool):
             raise PydanticCustomError("int_parsing", _range_message(minimum, maximum, "a number"))
-        if isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, str):
-            text = value
-        else:
+        if isinstance(value, int):  # a JSON number: already an integer, only the range to check
+            if not minimum <= value <= maximum:
+                raise PydanticCustomError(
+                    "out_of_range", _range_message(minimum, maximum, "a number")
+                )
+            return value
+        if not isinstance(value, str):
             raise PydanticCustomError("int_parsing", _range_message(minimum, maximum, "a number"))
         try:
-            return parse_int(text, field="", minimum=minimum, maximum=maximum)
+            return parse_int(value, field="", minimum=minimum, maximum=maximum)
         except InputRefused as refused:
             raise PydanticCustomError(refused.kind, refused.message) from None
 
