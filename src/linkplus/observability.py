@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from linkplus.errors import PROBLEM_JSON
+from linkplus.kit.parsing import InputRefused, OutOfRange, parse_int
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -73,6 +74,19 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _declares_more_than(declared: bytes, limit: int) -> bool:
+    """Whether a Content-Length (read by ``kit.parsing``) is past ``limit``. One that is not a
+    number is refused by the server's HTTP parser before it gets here; the body is counted
+    while it streams in either case."""
+    try:
+        parse_int(declared.decode("latin-1"), field="Content-Length", minimum=0, maximum=limit)
+    except OutOfRange:
+        return True
+    except InputRefused:
+        return False
+    return False
+
+
 class RequestGuard:
     """Request id, body limit, no-store for authenticated responses, metrics and access log."""
 
@@ -109,7 +123,7 @@ class RequestGuard:
             await send(message)
 
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+        if declared is not None and _declares_more_than(declared, self.max_body):
             await self._too_large(send_wrapper, request_id)
             self._observe(scope, 413, started)
             return

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from linkplus.accounts.email_address import InvalidEmail, normalize_email
 from linkplus.accounts.passwords import MAX_LENGTH, policy_problem
+from linkplus.kit.parsing import InputRefused, check_display_text
 from linkplus.notifications.schemas import NotificationPreferencesIn, NotificationPreferencesOut
 
 
@@ -68,9 +69,10 @@ def _strip_name(value: str) -> str:
     stripped = value.strip()
     if not stripped:
         raise PydanticCustomError("empty_name", "Enter a name.")
-    if any(ord(char) < 32 or ord(char) == 127 for char in stripped):
-        raise PydanticCustomError("invalid_name", "Names cannot contain control characters.")
-    return stripped
+    try:
+        return check_display_text(stripped, field="name")
+    except InputRefused as refused:
+        raise PydanticCustomError(refused.kind, refused.message) from None
 
 
 Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]

@@ -15,6 +15,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from linkplus.kit.parsing import InputRefused, check_display_text, display_text
 from linkplus.kit.vin import InvalidVin, normalize_vin
 from linkplus.models.garage import IdentityDocument
 
@@ -32,9 +33,10 @@ def _strip_text(value: str) -> str:
     stripped = value.strip()
     if not stripped:
         raise PydanticCustomError("empty", "Enter a value or leave the field out.")
-    if any(ord(char) < 32 or ord(char) == 127 for char in stripped):
-        raise PydanticCustomError("control_characters", "Control characters are not allowed.")
-    return stripped
+    try:
+        return check_display_text(stripped, field="text")
+    except InputRefused as refused:
+        raise PydanticCustomError(refused.kind, refused.message) from None
 
 
 Vin = Annotated[str, Field(max_length=40), AfterValidator(check_vin)]
@@ -198,7 +200,7 @@ class IdentityCheckIn(BaseModel):
 
     account_id: uuid.UUID
     document: IdentityDocument
-    notes: Annotated[str, Field(max_length=500)] | None = None
+    notes: Annotated[str, Field(max_length=500), display_text(multiline=True)] | None = None
 
 
 class IdentityCheckOut(BaseModel):

@@ -7,10 +7,10 @@ import binascii
 import ipaddress
 import uuid
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from linkplus.kit.parsing import InputRefused, parse_web_address
 from linkplus.models.notifications import Notification
 
 # --- inbox -----------------------------------------------------------------------------------
@@ -139,12 +139,13 @@ class PushSubscriptionIn(BaseModel):
     @classmethod
     def _push_service_url(cls, value: str) -> str:
         """Only public HTTPS push services: the server will POST to this address."""
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError("must be the https:// address of the browser's push service")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("must not contain a user name or password")
-        host = parts.hostname
+        try:
+            address = parse_web_address(value, field="endpoint", schemes=("https",))
+        except InputRefused as refused:
+            raise ValueError(
+                "must be the https:// address of the browser's push service: " + refused.message
+            ) from None
+        host = address.host
         try:
             ipaddress.ip_address(host)
         except ValueError:
@@ -153,6 +154,7 @@ class PushSubscriptionIn(BaseModel):
             raise ValueError("must name the push service by host name, not by IP address")
         if "." not in host or host.endswith((".local", ".localhost", ".internal")):
             raise ValueError("must be a public push service address")
+        # Kept as the browser wrote it: the browser names the subscription by this exact text.
         return value
 
 

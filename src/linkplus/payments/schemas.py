@@ -10,8 +10,20 @@ from typing import Annotated
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from linkplus.kit.parsing import display_text
 from linkplus.models.payments import PaymentCard
 from linkplus.payments import card_rules
+from linkplus.payments.wire import ReturnUrl
+
+
+def _line(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+# The lines of an address are printed on invoices that staff read: no hidden characters.
+_Name = Annotated[str, _line(200), display_text()]
+_Postcode = Annotated[str, _line(20), display_text()]
+_City = Annotated[str, _line(100), display_text()]
 
 
 class BillingAddress(BaseModel):
@@ -19,10 +31,10 @@ class BillingAddress(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    street: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    postcode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: _Name
+    street: _Name
+    postcode: _Postcode
+    city: _City
     country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
 
     @field_validator("country")
@@ -37,9 +49,8 @@ class BillingAddress(BaseModel):
 class CardSessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    return_url: str | None = Field(
+    return_url: ReturnUrl | None = Field(
         default=None,
-        max_length=2000,
         description="Where the provider's page sends the browser back with the token; an "
         "address on this platform. Default: the web app's wallet page.",
     )
@@ -82,7 +93,9 @@ class CardOut(BaseModel):
             is_primary=card.is_primary,
             expired=card_rules.is_expired(card.exp_month, card.exp_year, now),
             expires_soon=card_rules.expires_soon(card.exp_month, card.exp_year, now),
-            billing_address=BillingAddress(
+            # As stored (checked when it was entered): an address kept from before a rule
+            # was tightened is still shown, not refused.
+            billing_address=BillingAddress.model_construct(
                 name=card.billing_name,
                 street=card.billing_street,
                 postcode=card.billing_postcode,

@@ -16,11 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.config import Settings
+from linkplus.kit.parsing import parse_web_address
 from linkplus.models.accounts import Account
 from linkplus.models.notifications import Category
 from linkplus.models.payments import PaymentCard
@@ -95,13 +95,21 @@ def default_return_url(settings: Settings) -> str:
 
 
 def _return_url(settings: Settings, requested: str | None) -> str:
-    """The provider sends the browser (and the token) here, so only our own addresses."""
+    """The provider sends the browser (and the token) here, so only our own addresses.
+
+    Both addresses are read by ``kit.parsing.parse_web_address``, the rule the provider's
+    protocol (``wire.ReturnUrl``) applies too; origins are compared as browsers do (scheme, host,
+    port with the default filled in)."""
     if requested is None:
         return default_return_url(settings)
-    ours, theirs = urlsplit(settings.public_url), urlsplit(requested)
-    if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
-        raise ReturnUrlNotAllowed(f"{ours.scheme}://{ours.netloc}")
-    return requested
+    ours = parse_web_address(settings.public_url, field="public_url")
+    try:
+        theirs = parse_web_address(requested, field="return_url")
+    except ValueError as refused:
+        raise ReturnUrlNotAllowed(ours.origin_text) from refused
+    if theirs.origin != ours.origin:
+        raise ReturnUrlNotAllowed(ours.origin_text)
+    return theirs.url
 
 
 # --- the wallet ------------------------------------------------------------------------------

@@ -8,10 +8,18 @@ Amounts travel as integer minor units with their currency. Charges and refunds a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplus.kit.parsing import INT64_MAX, MAX_URL_LENGTH, StrictInt, web_address
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Where the provider sends the browser back: the one web-address rule of ``kit.parsing``, the same
+# the wallet checks before it asks the provider, so the two sides cannot read an address apart.
+ReturnUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH), web_address()]
+# Minor units, at most what either database stores (an unbounded integer overflowed the driver).
+Amount = Annotated[int, StrictInt(1, INT64_MAX)]
 FAULT_HEADER = (
     "Sandbox-Fault"  # sandbox only: "error" (500, nothing done) or "timeout" (done, late)
 )
@@ -21,7 +29,7 @@ class CardSessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reference: str = Field(min_length=1, max_length=200)
-    return_url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    return_url: ReturnUrl
 
 
 class CardSessionResponse(BaseModel):
@@ -44,7 +52,7 @@ class CardResponse(BaseModel):
 class ThreeDSRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    return_url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    return_url: ReturnUrl
 
 
 class ThreeDSResponse(BaseModel):
@@ -56,7 +64,7 @@ class ChargeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=1, max_length=64)
-    amount_minor: int = Field(gt=0)
+    amount_minor: Amount
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     description: str = Field(default="", max_length=500)
 
@@ -80,7 +88,7 @@ class ChargeList(BaseModel):
 class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_minor: int = Field(gt=0)
+    amount_minor: Amount
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 

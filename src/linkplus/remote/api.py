@@ -15,6 +15,7 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.garage.deps import PrimaryVehicle
 from linkplus.remote import reactions, scheduling, service
 from linkplus.remote.schemas import (
+    ChangeNumber,
     CommandIn,
     CommandOut,
     RemoteStateOut,
@@ -65,16 +66,14 @@ async def command_stream(
     runtime: RuntimeDep,
     request: Request,
     max_events: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[ChangeNumber | None, Query()] = None,
+    last_event_id: Annotated[ChangeNumber | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Server-sent events: every state change of this car's commands (``event: command``), with
     the time left for climate, engine and hazard lights; comment lines keep it alive. The
     request's transaction ends before the stream starts: each poll reads in its own."""
     vin = car.vehicle.vin
-    start = after
-    if start is None and last_event_id is not None and last_event_id.isdigit():
-        start = int(last_event_id)
+    start = after if after is not None else last_event_id
     if start is None:
         start = await service.stream_start(session, runtime, vin=vin)
     events = service.command_events(

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplus.kit.parsing import INT64_MAX, StrictInt, display_text
+
 SimpleType = Literal[
     "door-lock",
     "door-unlock",
@@ -18,6 +20,9 @@ SimpleType = Literal[
     "climate-stop",
 ]
 SeatLevel = Annotated[int, Field(ge=0, le=3)]
+# A change number on the command stream (``after=``, ``Last-Event-ID``): ASCII digits up to the
+# largest id the databases store, so an odd value is a 422 and never reaches the driver.
+ChangeNumber = Annotated[int, StrictInt(0, INT64_MAX)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -102,7 +107,9 @@ class RemoteStateOut(BaseModel):
 
 
 class ScheduleIn(_In):
-    name: str = Field(default="Remote climate", min_length=1, max_length=60)
+    name: Annotated[str, display_text()] = Field(
+        default="Remote climate", min_length=1, max_length=60
+    )
     kind: Literal["weekly", "once"]
     weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
     at: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Local time HH:MM.")
@@ -117,7 +124,7 @@ class ScheduleIn(_In):
 
 
 class ScheduleUpdate(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=60)
+    name: Annotated[str, display_text()] | None = Field(default=None, min_length=1, max_length=60)
     kind: Literal["weekly", "once"] | None = None
     weekdays: list[Weekday] | None = Field(default=None, max_length=7)
     at: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")

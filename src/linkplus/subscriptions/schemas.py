@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from linkplus.billing.anchors import Plan
 from linkplus.kit.money import Money, format_money
+from linkplus.kit.parsing import display_text
 from linkplus.payments.schemas import BillingAddress
 
 
@@ -145,7 +147,7 @@ class CancelOut(BaseModel):
 class StaffCancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Annotated[str, display_text(multiline=True)] = Field(min_length=3, max_length=500)
 
 
 class ChargeOut(BaseModel):

@@ -22,16 +22,14 @@ from linkplus.trips.schemas import (
     MonthlyOut,
     TripDetailOut,
     TripListOut,
+    TripMonth,
 )
 
 __all__ = ["reactions", "router"]  # importing the router registers the trips job
 
 router = APIRouter(tags=["trips"])
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-Month = Annotated[
-    str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM (UTC); default: this month")
-]
+Month = Annotated[TripMonth | None, Query(description="YYYY-MM (UTC); default: this month")]
 
 
 @router.get("/vehicles/{vin}/trips")

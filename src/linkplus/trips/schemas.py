@@ -9,6 +9,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from linkplus.kit.parsing import YearMonth
+
+# A month asked for (``?month=YYYY-MM``, UTC): a year the calendar arithmetic of the monthly
+# overview and its neighbouring months can always compute (year 0 or 9999 used to raise).
+TripMonth = Annotated[str, YearMonth(2000, 2999)]
+
 
 class Explanation(BaseModel):
     code: str

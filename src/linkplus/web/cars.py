@@ -16,6 +16,8 @@ from starlette.datastructures import FormData
 
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.schemas import MAX_ODOMETER_KM
+from linkplus.kit.parsing import OutOfRange, parse_int
 from linkplus.models.accounts import Account
 from linkplus.web.notices import notice_for
 from linkplus.web.sessions import form_text
@@ -43,6 +45,7 @@ NOTICES = {
 }
 
 _NON_DIGITS_ALLOWED = re.compile(r"[\s.,']")
+NOT_A_READING = "Enter the reading in whole kilometres, digits only (for example 12345)."
 
 
 def page_notice(request: Request) -> str | None:
@@ -60,15 +63,22 @@ async def visitor_car(session: AsyncSession, account: Account, vin: str) -> Call
 
 
 def odometer_from(form: FormData, name: str = "odometer_km") -> int | str | None:
-    """The reading as whole km; thousands separators and spaces are allowed as people type them.
+    """The reading as whole km, read by the strict parser (``kit.parsing``) after removing the
+    spaces, dots, commas and apostrophes people type as thousands separators (deliberately, and
+    only those).
 
-    None when the field is empty; the text itself when it is not a number (the service's
-    validation then names the field).
+    None when the field is empty; otherwise, when it is not a reading, the sentence telling the
+    person what to type (the page shows it at the field).
     """
     raw = _NON_DIGITS_ALLOWED.sub("", form_text(form, name))
     if not raw:
         return None
-    return int(raw) if raw.isdigit() else raw
+    try:
+        return parse_int(raw, field=name, minimum=0, maximum=MAX_ODOMETER_KM)
+    except OutOfRange:
+        return f"An odometer shows at most {MAX_ODOMETER_KM:,} km; check the reading."
+    except ValueError:
+        return NOT_A_READING
 
 
 def pairing_code_from(form: FormData, name: str = "pairing_code") -> str | None:

@@ -50,7 +50,6 @@ router = APIRouter(include_in_schema=False)
 
 # The account's check or the whole car's: both send the owner to a dealer.
 BLOCKED = frozenset({"ownership_check_blocked", "vehicle_ownership_check_blocked"})
-_NOT_A_NUMBER = "Enter the reading in whole kilometres, digits only (for example 12345)."
 _VIN_LENGTH = 17
 _SEPARATORS = re.compile(r"[\s-]+")
 # The checklist's texts name the API call for each step; the page has a link instead.
@@ -123,7 +122,7 @@ def _addition_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     if reading is None:
         errors["odometer_km"] = "Enter the odometer reading shown in the instrument cluster."
     elif isinstance(reading, str):
-        errors["odometer_km"] = _NOT_A_NUMBER
+        errors["odometer_km"] = reading
     compact = _SEPARATORS.sub("", identifier)
     way = "vin" if len(compact) == _VIN_LENGTH else "registration_plate"
     value = compact if way == "vin" else identifier
@@ -214,7 +213,7 @@ def proof_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     if reading is None:
         return {}, {"odometer_km": "Enter the odometer reading, or paste the QR code text."}
     if isinstance(reading, str):
-        return {}, {"odometer_km": _NOT_A_NUMBER}
+        return {}, {"odometer_km": reading}
     return {"odometer_km": reading}, {}
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.errors import NotPrimaryAccount
 from linkplus.remote import service as remote
 from linkplus.remote.preconditions import CommandType
-from linkplus.remote.schemas import CommandIn, CommandOut, RemoteStateOut
+from linkplus.remote.schemas import ChangeNumber, CommandIn, CommandOut, RemoteStateOut
 from linkplus.runtime import Runtime
 from linkplus.services import service as connected_services
 from linkplus.vehicles.catalogue import Capability, market_capabilities
@@ -259,17 +259,15 @@ async def command_events(
     visitor: OwnerDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    after: int | None = Query(default=None, ge=0),
+    after: Annotated[ChangeNumber | None, Query()] = None,
+    last_event_id: Annotated[ChangeNumber | None, Header(alias="Last-Event-ID")] = None,
     max_events: int | None = Query(default=None, ge=1, le=10_000),
 ) -> StreamingResponse:
     """The car's command changes as server-sent events, for ``remote.js`` (``EventSource``
     sends the sign-in cookie; ``Last-Event-ID`` resumes after a dropped connection).
     ``max_events`` ends the stream after that many events (scripts and tests)."""
     caller = await _primary_car(session, visitor, vin)
-    start = after
-    resume = request.headers.get("last-event-id", "")
-    if start is None and resume.isdigit():
-        start = int(resume)
+    start = after if after is not None else last_event_id
     if start is None:
         start = await remote.stream_start(session, runtime, vin=caller.vehicle.vin)
     events = remote.command_events(

@@ -17,7 +17,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -27,7 +27,7 @@ from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.trips import service as trips
 from linkplus.trips.errors import InvalidCursor, ServiceNotActive, TripNotFound
-from linkplus.trips.schemas import DayOut, TripDetailOut
+from linkplus.trips.schemas import DayOut, TripDetailOut, TripMonth
 from linkplus.trips.views import month_key
 from linkplus.web.cars import car_name, visitor_car
 from linkplus.web.garage_pages import car_path
@@ -39,7 +39,6 @@ router = APIRouter(include_in_schema=False)
 ROUTE_WIDTH, ROUTE_HEIGHT, ROUTE_PAD = 360.0, 240.0, 14.0
 GRAPH_WIDTH, GRAPH_HEIGHT, GRAPH_BOTTOM = 360.0, 160.0, 18.0
 PAGE_SIZE = 20
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _PARTS = {"acceleration": "Acceleration", "braking": "Braking", "constant_speed": "Constant speed"}
 
 
@@ -186,7 +185,7 @@ async def monthly_page(
     visitor: OwnerDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    month: str | None = Query(default=None, pattern=MONTH),
+    month: Annotated[TripMonth | None, Query()] = None,
 ) -> Response:
     caller = await visitor_car(session, owner_account(visitor), vin)
     if not caller.is_primary:

@@ -26,6 +26,7 @@ from linkplus.accounts.service._common import (
     _throttle_key,
 )
 from linkplus.audit import service as audit
+from linkplus.kit.parsing import hidden_character
 from linkplus.kit.secrets import token_hash
 from linkplus.models.accounts import Audience, StaffAccount, StaffRole
 from linkplus.runtime import Runtime
@@ -54,6 +55,10 @@ async def create_staff(
     clean_name = " ".join(name.split())
     if not clean_name or len(clean_name) > 200:
         raise InvalidStaffInput("Give the staff member's full name (1 to 200 characters).")
+    if (hidden := hidden_character(clean_name)) is not None:
+        raise InvalidStaffInput(
+            f"Remove the invisible or control character {hidden} from the name."
+        )
     _require_policy(password, display)
     staff = StaffAccount(
         id=uuid.uuid4(),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from linkplus.kit.parsing import InputRefused, parse_digits, parse_int
+
 CHALLENGE_CODE = "123456"
 
 
@@ -72,7 +74,9 @@ def digits_of(number: str) -> str:
 
 
 def luhn_valid(number: str) -> bool:
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    try:
+        parse_digits(number, field="number", min_length=12, max_length=19)
+    except InputRefused:
         return False
     total = 0
     for position, char in enumerate(reversed(number)):
@@ -120,17 +124,24 @@ def check_card(
             "number", "Only Visa and Mastercard credit cards are accepted. Use another card."
         )
     try:
-        month, year = int(exp_month), int(exp_year)
-    except ValueError:
-        raise CardRefused("expiry", "Enter the expiry month and year.") from None
+        month = parse_int(exp_month, field="exp_month", minimum=1, maximum=12)
+        year = parse_int(exp_year, field="exp_year", minimum=0, maximum=2099)
+    except InputRefused:
+        raise CardRefused(
+            "expiry", "Enter the expiry month (1-12) and year as on the card."
+        ) from None
     if year < 100:
         year += 2000
     if not 1 <= month <= 12 or not 2000 <= year <= 2099:
         raise CardRefused("expiry", "Enter the expiry month (1-12) and year as on the card.")
     if expired(month, year, today):
         raise CardRefused("expiry", "This card has expired. Use a card that is still valid.")
-    if not (cvc.isdigit() and len(cvc) == 3):
-        raise CardRefused("cvc", "Enter the 3-digit security code from the back of the card.")
+    try:
+        parse_digits(cvc, field="cvc", min_length=3, max_length=3)
+    except InputRefused:
+        raise CardRefused(
+            "cvc", "Enter the 3-digit security code from the back of the card."
+        ) from None
     name = " ".join(holder.split())
     if not 2 <= len(name) <= 200:
         raise CardRefused("holder", "Enter the name as it is printed on the card.")
