@@ -60,15 +60,14 @@ def live_platform(
                 command,
                 "--port",
                 str(port),
-                "--mqtt-port",
-                str(mqtt_port),
                 "--data-dir",
                 str(data_dir),
                 *args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=env if env is not None else clean_env(),
+            # The broker's port as a setting (the option is tested on its own in test_cli).
+            env={**(env if env is not None else clean_env()), "LINKPLUS_MQTT_PORT": str(mqtt_port)},
         )
     live = Live(proc, port, mqtt_port, data_dir, log)
     try:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from linkplus.cli import app
+from linkplus.config import Settings
 from linkplus.migrate import revisions, upgrade
 from tests.platform.live import clean_env, live_platform
 from tests.services import free_port
@@ -247,7 +248,6 @@ async def _due_subscription(data_dir: Path) -> date:
     """An owner with a card and a monthly subscription whose first charge falls due on the day
     returned, put in the data dir's database in-process (its own sandbox over ASGI)."""
     from linkplus.app import build_runtime, create_app
-    from linkplus.config import Settings
     from linkplus.kit.clock import ManualClock
     from linkplus.payments.client import HttpPaymentProvider
     from linkplus.payments.endpoint import provider_key
@@ -293,13 +293,14 @@ def test_billing_run_finds_the_platform_serving_on_other_ports_and_charges_throu
     due = asyncio.run(_due_subscription(data_dir))
     with live_platform(data_dir, "serve") as serve:
         assert serve.port != 8000
+        result = _billing_run(data_dir, "--date", due.isoformat())
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        assert (report["charged"], report["failed"], report["errors"]) == (1, 0, 0), report
+        assert result.returncode == 0, result.stdout + result.stderr + serve.output()
+        # How it was found: the addresses the server recorded in the data dir.
         recorded = json.loads((data_dir / "running.json").read_text())
         assert recorded["public_url"] == serve.base
         assert recorded["mqtt_port"] == serve.mqtt_port
-        result = _billing_run(data_dir, "--date", due.isoformat())
-        assert result.returncode == 0, result.stdout + result.stderr + serve.output()
-        report = json.loads(result.stdout.strip().splitlines()[-1])
-        assert (report["charged"], report["failed"], report["errors"]) == (1, 0, 0), report
     # The platform stopped: the record is gone with it.
     assert not (data_dir / "running.json").exists()
 
@@ -315,5 +316,24 @@ def test_the_cli_reads_the_running_platform_but_explicit_settings_win(tmp_path: 
         assert broker_address(found).port == serve.mqtt_port
         chosen = platform_settings(data_dir=tmp_path / "data", mqtt_port=1, port=2)
         assert (chosen.mqtt_port, chosen.public_url) == (1, "http://127.0.0.1:2")
-    stale = platform_settings(data_dir=tmp_path / "data")
-    assert (stale.mqtt_port, stale.public_url) == (1883, "http://127.0.0.1:8000")
+    # Once it has stopped, its record is gone: back to the settings alone.
+    assert not (tmp_path / "data" / "running.json").exists()
+    alone = platform_settings(data_dir=tmp_path / "data")
+    assert alone.mqtt_port != serve.mqtt_port
+    assert alone.public_url == Settings(data_dir=tmp_path / "data").public_url
+
+
+def test_a_record_left_by_a_killed_platform_is_ignored(tmp_path: Path) -> None:
+    from linkplus.cli import platform_settings
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    record = {"pid": int(gone.stdout), "public_url": "http://127.0.0.1:1", "mqtt_port": 2}
+    (tmp_path / "running.json").write_text(json.dumps(record))
+    settings = platform_settings(data_dir=tmp_path)
+    assert settings.public_url != "http://127.0.0.1:1"
+    assert settings.mqtt_port != 2
