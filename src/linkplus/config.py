@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     # Default: http://{host}:{port} (loopback when host listens on every address).
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    port: int = 8000
     # Slow clients (docs/architecture.md, "Serving HTTP"): a request's headers, then its body,
     # must arrive within these many seconds, or the request is answered 408.
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # process on 127.0.0.1:``mqtt_port``; with it they connect to that broker (the gateway
     # listener of a Mosquitto, say) and start none.
     mqtt_url: str | None = None
-    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_port: int = 1883
     gateway_enabled: bool = True
     gateway_batch_size: int = Field(default=500, ge=1, le=5000)
     gateway_batch_window_ms: float = Field(default=5.0, ge=0, le=1000)

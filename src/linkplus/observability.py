@@ -137,9 +137,9 @@ class RequestGuard:
             nonlocal received, overflow, late, body_done
             if body_done:  # after the body only a disconnect comes: a stream may wait for it
                 return await receive()
-            remaining = body_deadline - asyncio.get_running_loop().time()
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(remaining, 0))
+                async with asyncio.timeout_at(body_deadline):  # no extra task per request
+                    message = await receive()
             except TimeoutError:
                 late = True
                 raise _BodyTooSlow from None

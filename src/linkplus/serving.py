@@ -121,7 +121,6 @@ def bind_tcp(host: str, port: int) -> socket.socket:
         sock.close()
         reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise PortUnavailable(host, port, reason) from exc
-    sock.set_inheritable(True)
     return sock
 
 
