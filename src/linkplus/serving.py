@@ -48,7 +48,8 @@ class HeaderDeadlineProtocol(H11Protocol):
     """uvicorn's h11 protocol, plus: a request's headers must be complete within
     ``header_timeout`` seconds of the connection opening (or of the previous response ending,
     on a kept-alive connection). A client that started a request and did not finish its headers
-    in time gets 408 and the connection is closed; one that sent nothing is just closed."""
+    in time gets 408 and the connection is closed; one that sent nothing is just closed, and so
+    is one still sending, that long after its answer, a body nobody reads."""
 
     header_timeout: float = 10.0
 
@@ -64,14 +65,27 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._disarm_header_deadline()
         super().connection_lost(exc)
 
+    def _waiting_on_client(self) -> bool:
+        """Waiting for (the rest of) a request's headers, or for the rest of a body that no one
+        reads because the answer has already gone out (uvicorn would read it, however slowly it
+        comes, before the next request). While a request is read, answered or streamed by the
+        app, the body deadline (``RequestGuard``) or nothing applies."""
+        if self.transport.is_closing():
+            return False
+        their, ours = self.conn.their_state, self.conn.our_state
+        return their is h11.IDLE or (their is h11.SEND_BODY and ours is h11.DONE)
+
     def handle_events(self) -> None:
         super().handle_events()
-        # Waiting for (the rest of) a request's headers: the clock runs. Otherwise (a request is
-        # being read, answered or streamed) headers are not what the connection waits for.
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._waiting_on_client():
             self._arm_header_deadline()
         else:
             self._disarm_header_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._waiting_on_client():
+            self._arm_header_deadline()
 
     def _arm_header_deadline(self) -> None:
         if self._header_deadline is None:
@@ -84,10 +98,10 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def _headers_late(self) -> None:
         self._header_deadline = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+        if not self._waiting_on_client():
             return
         started, _closed = self.conn.trailing_data
-        if started:
+        if started and self.conn.their_state is h11.IDLE:
             self.transport.write(
                 _problem_response(
                     408,

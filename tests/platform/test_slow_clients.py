@@ -140,3 +140,22 @@ def test_the_deadlines_are_settings_with_a_10_second_default(tmp_path: Path) -> 
     settings = Settings(data_dir=tmp_path)
     assert settings.header_timeout_seconds == 10
     assert settings.body_timeout_seconds == 10
+
+
+def test_a_body_dripping_after_its_answer_does_not_hold_the_connection(server: Live) -> None:
+    """The app answers without reading the body (405 here); the rest of the body, sent a byte
+    at a time, would otherwise keep the connection open, every byte resetting keep-alive."""
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\nx"
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 405 ")
+        started = time.monotonic()
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):  # closed while dripping
+            while time.monotonic() - started < PATIENCE:
+                sock.sendall(b"x")
+                time.sleep(DEADLINE / 10)
+        assert time.monotonic() - started < DEADLINE + 3
