@@ -305,8 +305,13 @@ def test_billing_run_finds_the_platform_serving_on_other_ports_and_charges_throu
     assert not (data_dir / "running.json").exists()
 
 
-def test_the_cli_reads_the_running_platform_but_explicit_settings_win(tmp_path: Path) -> None:
+def test_the_cli_reads_the_running_platform_but_explicit_settings_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from linkplus.cli import platform_settings
+
+    for name in ("LINKPLUS_MQTT_PORT", "LINKPLUS_PORT", "LINKPLUS_PUBLIC_URL", "LINKPLUS_MQTT_URL"):
+        monkeypatch.delenv(name, raising=False)  # nothing set: the record decides
     from linkplus.payments.endpoint import provider_url
     from linkplus.vehicle_link.runner import broker_address
 
