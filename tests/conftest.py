@@ -32,6 +32,11 @@ from linkplus.runtime import Runtime
 from tests.services import PostgresServer, free_port, postgres_server
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+# No test may take the embedded broker's default port 1883 from another program (or another
+# test run): any settings a test builds without a port, and every process it starts, get a free
+# one. Tests that start a server still pass their own free ports explicitly.
+os.environ.setdefault("LINKPLUS_MQTT_PORT", str(free_port()))
 BACKENDS = [
     b for b in os.environ.get("LINKPLUS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
 ]

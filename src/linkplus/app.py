@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from linkplus import __version__
 from linkplus.accounts.api import router as accounts_router
 from linkplus.accounts.api import staff_router
+from linkplus.api_docs import mount_api_docs
 from linkplus.config import Settings
 from linkplus.db import Database, create_engine
 from linkplus.dealers.api import router as dealers_router
@@ -31,6 +32,7 @@ from linkplus.payments.sandbox import mount_sandbox
 from linkplus.privacy.api import router as privacy_router
 from linkplus.remote.api import router as remote_router
 from linkplus.runtime import Runtime
+from linkplus.security_headers import SecurityHeaders
 from linkplus.services.api import router as services_router
 from linkplus.subscriptions.api import router as subscriptions_router
 from linkplus.trips.api import router as trips_router
@@ -87,12 +89,13 @@ def create_app(
         version=__version__,
         summary="Open connected-vehicle services platform: owner API.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served from the package below, not from a CDN
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    mount_api_docs(app, docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -134,6 +137,12 @@ def create_app(
     app.include_router(remote_router, prefix="/api/v1")
     app.include_router(trips_router, prefix="/api/v1")
     mount_web(app, runtime)
-    app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        RequestGuard,
+        max_body=settings.max_body_bytes,
+        metrics=metrics,
+        body_timeout=settings.body_timeout_seconds,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: the guard's own answers carry them too
     configure_logging(json=settings.log_json, level=settings.log_level)
     return app

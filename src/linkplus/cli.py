@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -17,8 +18,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from linkplus.config import Settings
+from linkplus.discovery import announce, locate, not_found_hint
 from linkplus.migrate import revisions, upgrade
 from linkplus.models.accounts import StaffRole
+from linkplus.serving import PortUnavailable, bind_tcp, check_free, http_protocol
 from linkplus.sim.cli import simulate
 from linkplus.subscriptions.cli import billing_app
 from linkplus.vehicles.cli import vehicles_app
@@ -44,6 +47,44 @@ def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def platform_settings(**overrides: Any) -> Settings:
+    """Settings for a command that talks to the running platform: what is set explicitly, else
+    the addresses the running ``serve``/``demo`` of this data dir recorded (``discovery``)."""
+    return locate(_settings(**overrides))[0]
+
+
+def _embedded_broker(settings: Settings) -> bool:
+    return not settings.mqtt_url and settings.gateway_enabled
+
+
+def _port_refused(exc: PortUnavailable, what: str, option: str, setting: str) -> typer.Exit:
+    typer.echo(
+        f"Cannot listen on {exc.host}:{exc.port} for the {what}: {exc.reason}. "
+        f"Choose another port with {option} or the {setting} setting.",
+        err=True,
+    )
+    return typer.Exit(code=1)
+
+
+def claim_ports(settings: Settings) -> socket.socket:
+    """Bind the HTTP port now (uvicorn serves on this very socket, so no other program can take
+    it in between) and check the embedded broker's; a port that cannot be had ends the command
+    with one line naming the option and the setting that choose it."""
+    try:
+        sock = bind_tcp(settings.host, settings.port)
+    except PortUnavailable as exc:
+        raise _port_refused(exc, "HTTP server", "--port", "LINKPLUS_PORT") from None
+    if _embedded_broker(settings):
+        try:
+            check_free("127.0.0.1", settings.mqtt_port)
+        except PortUnavailable as exc:
+            sock.close()
+            raise _port_refused(
+                exc, "embedded MQTT broker", "--mqtt-port", "LINKPLUS_MQTT_PORT"
+            ) from None
+    return sock
+
+
 def migrate_with_progress(settings: Settings) -> None:
     """Apply every pending migration, showing one step per revision."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,21 +106,30 @@ Companion = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def run_server(
-    settings: Settings, *, banner: list[str] | None = None, companion: Companion | None = None
+    settings: Settings,
+    *,
+    sock: socket.socket | None = None,
+    banner: list[str] | None = None,
+    companion: Companion | None = None,
 ) -> None:
     """Serve HTTP (and the worker) until Ctrl-C; shut down cleanly.
 
+    ``sock`` is the HTTP socket ``claim_ports`` bound (default: bound here). While serving, the
+    addresses are recorded in the data dir for the other commands (``discovery``).
     ``companion(stop)`` runs next to the server once it has started (the vehicle link's broker
     is up by then) and is stopped, and awaited, before the server shuts its broker down.
     """
     from linkplus.app import build_runtime, create_app
 
+    if sock is None:
+        sock = claim_ports(settings)
     runtime = build_runtime(settings)
     application = create_app(runtime)
     config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
+        http=http_protocol(settings.header_timeout_seconds),
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -109,27 +159,50 @@ def run_server(
 
         server.startup = startup  # type: ignore[method-assign]
         server.shutdown = shutdown  # type: ignore[method-assign]
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve())
+    with (
+        announce(settings, embedded_broker=_embedded_broker(settings)),
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        asyncio.run(server.serve(sockets=[sock]))
+
+
+MqttPortOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=65535,
+        help="Port of the embedded MQTT broker on 127.0.0.1 (setting LINKPLUS_MQTT_PORT, "
+        "default 1883); unused when LINKPLUS_MQTT_URL names an external broker.",
+    ),
+]
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on (LINKPLUS_PORT).")
+    ] = None,
+    mqtt_port: MqttPortOption = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Where the SQLite file and keys live.")
     ] = None,
 ) -> None:
     """Run the platform: HTTP API, web app and job worker in one process."""
-    settings = _settings(host=host, port=port, data_dir=data_dir)
+    settings = _settings(host=host, port=port, mqtt_port=mqtt_port, data_dir=data_dir)
+    sock = claim_ports(settings)
     migrate_with_progress(settings)
-    run_server(settings, banner=[f"linkplus is running at http://{settings.host}:{settings.port}/"])
+    run_server(
+        settings,
+        sock=sock,
+        banner=[f"linkplus is running at http://{settings.host}:{settings.port}/"],
+    )
 
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    mqtt_port: MqttPortOption = None,
     data_dir: Annotated[Path, typer.Option(help="Where the demo's database lives.")] = Path("var"),
     no_simulator: Annotated[
         bool, typer.Option("--no-simulator", help="Do not drive the simulated fleet.")
@@ -152,10 +225,12 @@ def demo(
 
     settings = _settings(
         port=port,
+        mqtt_port=mqtt_port,
         data_dir=data_dir,
         dev_mailbox=True,
         public_url=f"http://127.0.0.1:{port}",
     )
+    sock = claim_ports(settings)
     migrate_with_progress(settings)
     setup = asyncio.run(
         prepare_demo(settings, email=email, password=password, simulate=not no_simulator)
@@ -175,6 +250,7 @@ def demo(
     url = f"http://127.0.0.1:{port}/"
     run_server(
         settings,
+        sock=sock,
         banner=[
             "",
             f"[bold green]linkplus demo[/] is running at [bold]{url}[/]",
@@ -200,7 +276,7 @@ def worker(
     from linkplus.jobs.worker import Worker
     from linkplus.observability import configure_logging
 
-    settings = _settings(data_dir=data_dir)
+    settings = platform_settings(data_dir=data_dir)
     configure_logging(json=settings.log_json, level=settings.log_level)
 
     async def main() -> None:
@@ -248,13 +324,19 @@ def gateway(
     from linkplus.vehicle_link.publisher import instance_name
     from linkplus.vehicle_link.runner import broker_address
 
-    settings = _settings(data_dir=data_dir)
+    settings, running = locate(_settings(data_dir=data_dir))
     configure_logging(json=settings.log_json, level=settings.log_level)
     if not settings.mqtt_url:
         console.print(
             "LINKPLUS_MQTT_URL is not set: connecting to the broker of a local 'linkplus serve' "
-            f"(127.0.0.1:{settings.mqtt_port}, MQTT 3.1.1, no shared subscriptions)."
+            f"(127.0.0.1:{settings.mqtt_port}, MQTT 3.1.1, no shared subscriptions).",
+            soft_wrap=True,
         )
+        if running is None and "mqtt_port" not in settings.model_fields_set:
+            console.print(
+                not_found_hint(settings, "the broker's port is the default", "LINKPLUS_MQTT_PORT"),
+                soft_wrap=True,
+            )
     registry = CollectorRegistry()
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1", registry=registry)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,9 +27,14 @@ class Settings(BaseSettings):
         default=None,
         description="Signs tokens and web sessions; default: a random key kept in the data dir.",
     )
+    # Default: http://{host}:{port} (loopback when host listens on every address).
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Slow clients (docs/architecture.md, "Serving HTTP"): a request's headers, then its body,
+    # must arrive within these many seconds, or the request is answered 408.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     # Mail: SMTP when set, otherwise the outbox table only (readable at /dev/mailbox in the demo).
     smtp_url: str | None = None
@@ -96,6 +101,16 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _public_url_from_address(self) -> Settings:
+        """Without a configured ``public_url``, the address this process serves on. Set in
+        ``__dict__`` so ``model_fields_set`` still tells a configured value from a derived one."""
+        if "public_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host  # noqa: S104
+            host = "[::1]" if host == "::" else (f"[{host}]" if ":" in host else host)
+            self.__dict__["public_url"] = f"http://{host}:{self.port}"
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,12 +1,15 @@
 """Structured logs, request ids, Prometheus metrics and the request-level guards.
 
 The middleware here is plain ASGI (no per-request task or body buffering): it tags each request
-with an id, refuses bodies over the limit with 413 before they reach a handler, marks
-authenticated responses ``Cache-Control: no-store``, and records latency per route template.
+with an id, refuses bodies over the limit with 413 before they reach a handler, answers 408 when
+the body does not arrive within ``body_timeout`` seconds of the headers (the headers' own
+deadline is in ``serving``), marks authenticated responses ``Cache-Control: no-store``, and
+records latency per route template.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -87,12 +90,20 @@ def _declares_more_than(declared: bytes, limit: int) -> bool:
     return False
 
 
-class RequestGuard:
-    """Request id, body limit, no-store for authenticated responses, metrics and access log."""
+class _BodyTooSlow(Exception):
+    pass
 
-    def __init__(self, app: ASGIApp, *, max_body: int, metrics: Metrics) -> None:
+
+class RequestGuard:
+    """Request id, body limit and deadline, no-store for authenticated responses, metrics and
+    access log."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, metrics: Metrics, body_timeout: float = 10.0
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.metrics = metrics
         self.log = structlog.get_logger("linkplus.http")
 
@@ -130,50 +141,83 @@ class RequestGuard:
 
         received = 0
         overflow = False
+        late = False
+        body_done = False
+        # The whole body must be in by then (the headers are, or this would not run).
+        body_deadline = asyncio.get_running_loop().time() + self.body_timeout
         response_started: list[bool] = []
 
         async def receive_limited() -> Message:
-            nonlocal received, overflow
-            message = await receive()
+            nonlocal received, overflow, late, body_done
+            if body_done:  # after the body only a disconnect comes: a stream may wait for it
+                return await receive()
+            try:
+                async with asyncio.timeout_at(body_deadline):  # no extra task per request
+                    message = await receive()
+            except TimeoutError:
+                late = True
+                raise _BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
                     overflow = True
                     raise _BodyTooLarge
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
 
-        async def send_unless_overflowed(message: Message) -> None:
-            # Frameworks may catch the overflow while parsing and answer 400 themselves; that
-            # answer is dropped and the 413 below goes out instead.
-            if not overflow:
+        async def send_unless_refused(message: Message) -> None:
+            # Frameworks may catch the overflow (or the late body) while parsing and answer 400
+            # themselves; that answer is dropped and the 413 (408) below goes out instead.
+            if not overflow and not late:
                 response_started.append(True)
                 await send_wrapper(message)
 
         try:
-            await self.app(scope, receive_limited, send_unless_overflowed)
-        except _BodyTooLarge:
+            await self.app(scope, receive_limited, send_unless_refused)
+        except (_BodyTooLarge, _BodyTooSlow):
             pass
         finally:
             if overflow and not response_started:
                 await self._too_large(send_wrapper, request_id)
                 status_holder["status"] = 413
+            elif late and not response_started:
+                await self._too_slow(send_wrapper)
+                status_holder["status"] = 408
             self._observe(scope, status_holder["status"], started)
 
     async def _too_large(self, send: Send, request_id: str) -> None:
-        body = (
+        await self._refuse(
+            send,
+            413,
             b'{"type":"/problems/body_too_large","title":"Request body too large","status":413,'
-            b'"detail":"Send at most 1 MiB in one request.","code":"body_too_large"}'
+            b'"detail":"Send at most 1 MiB in one request.","code":"body_too_large"}',
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+
+    async def _too_slow(self, send: Send) -> None:
+        detail = (
+            f"The request body did not arrive within {self.body_timeout:g} s of its headers. "
+            "Send the whole request at once, then try again."
         )
+        await self._refuse(
+            send,
+            408,
+            b'{"type":"/problems/body_timeout","title":"Request body too slow","status":408,'
+            b'"detail":"' + detail.encode() + b'","code":"body_timeout"}',
+            # The rest of the body may still trickle in: the connection cannot carry another
+            # request, so it is closed after this answer.
+            close=True,
+        )
+
+    async def _refuse(self, send: Send, status: int, body: bytes, *, close: bool = False) -> None:
+        headers = [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if close:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, Route, async_playwright, expect
 
 from linkplus.app import build_runtime, create_app
 from linkplus.config import Settings
@@ -53,6 +53,7 @@ async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveSe
         database_url=database_url,
         secret_key="browser-test-secret-key-long-enough-for-hs256",
         public_url=f"http://127.0.0.1:{port}",
+        mqtt_port=free_port(),  # its embedded broker never takes 1883 from anyone
         dev_mailbox=True,
         smtp_url=None,
         worker_enabled=True,
@@ -168,3 +169,42 @@ async def test_a_new_owner_signs_up_activates_signs_in_and_walks_the_sections(
     for shot in (signin_shot, vehicle_shot):
         assert shot.stat().st_size > 0
         assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.browser
+async def test_the_api_docs_render_offline_under_the_content_security_policy(
+    live_server: LiveServer,
+) -> None:
+    """Swagger UI comes from the platform: with every other host unreachable it still lists the
+    API's operations, and the browser reports no policy violation."""
+    require_chromium()
+    outside: list[str] = []
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context()
+
+        async def only_the_platform(route: Route) -> None:
+            if route.request.url.startswith(live_server.url + "/"):
+                await route.continue_()
+            else:
+                outside.append(route.request.url)
+                await route.abort()
+
+        await context.route("**/*", only_the_platform)
+        page = await context.new_page()
+        page.on(
+            "console",
+            lambda message: problems.append(message.text) if message.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        answer = await page.goto(f"{live_server.url}/api/v1/docs")
+        assert answer is not None
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        operations = page.locator(".opblock")
+        await expect(operations.first).to_be_visible(timeout=30_000)
+        assert await operations.count() > 20
+        await expect(page.locator(".info .title")).to_contain_text("linkplus")
+        await browser.close()
+    assert outside == []
+    assert problems == []

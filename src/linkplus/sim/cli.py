@@ -15,6 +15,7 @@ from rich.text import Text
 
 from linkplus.app import build_runtime
 from linkplus.config import Settings
+from linkplus.discovery import locate
 from linkplus.migrate import upgrade
 from linkplus.remote import signing
 from linkplus.sim.fleet import Fleet
@@ -100,7 +101,8 @@ def simulate(
 ) -> None:
     """Drive simulated cars through the real vehicle protocol until Ctrl-C."""
     overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
-    settings = Settings(**overrides)
+    # The broker of the running serve/demo of this data dir, unless one is configured.
+    settings, _running = locate(Settings(**overrides))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)  # the registry tables must exist, as for `serve`
     with contextlib.suppress(KeyboardInterrupt):

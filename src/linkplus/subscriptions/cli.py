@@ -8,12 +8,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 
 from linkplus.app import build_runtime
 from linkplus.config import Settings
+from linkplus.discovery import locate, not_found_hint
 from linkplus.migrate import upgrade
+from linkplus.payments.endpoint import provider_url
 from linkplus.subscriptions import api
 from linkplus.subscriptions.billing_run import RunReport, run_billing
 
@@ -25,6 +28,28 @@ assert api.router is not None  # importing the API registers the domain's jobs a
 @billing_app.callback()
 def billing() -> None:
     """Subscriptions billing: the daily run."""
+
+
+def _provider_reachable(settings: Settings, *, found: bool) -> None:
+    """Stop before billing anything when the payment provider cannot be reached at all, saying
+    where it was looked for and which setting to set: a run against the wrong address would
+    record every due charge as failed."""
+    url = provider_url(settings)
+    try:
+        httpx.get(url, timeout=min(settings.payment_timeout_seconds, 5.0))
+    except httpx.TransportError as exc:
+        if settings.payment_provider_url:
+            hint = "Check LINKPLUS_PAYMENT_PROVIDER_URL."
+        elif found or "public_url" in settings.model_fields_set:
+            hint = "Check that the platform is running at LINKPLUS_PUBLIC_URL."
+        else:
+            hint = not_found_hint(
+                settings,
+                "the sandbox provider was looked for at the default address",
+                "LINKPLUS_PUBLIC_URL (or LINKPLUS_PAYMENT_PROVIDER_URL)",
+            )
+        typer.echo(f"The payment provider cannot be reached at {url} ({exc}). {hint}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 async def _run(settings: Settings, day: date | None, concurrency: int) -> RunReport:
@@ -56,7 +81,8 @@ def run(
         console.print(f"[red]--date must be YYYY-MM-DD, got {day!r}[/]")
         raise typer.Exit(code=2) from exc
     overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
-    settings = Settings(**overrides)
+    settings, running = locate(Settings(**overrides))
+    _provider_reachable(settings, found=running is not None)
     upgrade(settings.resolved_database_url)
     report = asyncio.run(_run(settings, when, concurrency))
     typer.echo(json.dumps(report.as_dict()))

@@ -21,7 +21,6 @@ from fastapi.responses import Response
 from linkplus.deps import SessionDep
 from linkplus.invoices import service as invoices
 from linkplus.invoices.errors import DocumentNotFound
-from linkplus.web.rendering import secure
 from linkplus.web.sessions import OwnerDep, owner_account, render
 
 router = APIRouter(include_in_schema=False)
@@ -104,7 +103,7 @@ async def invoice_pdf(document_id: str, visitor: OwnerDep, session: SessionDep) 
     name, content = await invoices.owner_pdf(
         session, account_id=owner_account(visitor).id, document_id=document_id_from(document_id)
     )
-    response = Response(
+    return Response(
         content,
         media_type="application/pdf",
         headers={
@@ -112,7 +111,6 @@ async def invoice_pdf(document_id: str, visitor: OwnerDep, session: SessionDep) 
             "Cache-Control": "private, no-store",
         },
     )
-    return secure(response)
 
 
 @router.get("/invoices/{document_id}")

@@ -1,4 +1,5 @@
-"""Templates, the security headers every page carries, and see-other redirects."""
+"""Templates and see-other redirects. The security headers every page carries are set for every
+response in one place, ``linkplus.security_headers``."""
 
 from __future__ import annotations
 
@@ -7,22 +8,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
-
-# Self only: no inline script or style, no framing, forms post only to this site.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; object-src 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-}
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -58,25 +46,15 @@ templates.filters["linkify"] = linkify
 templates.filters["when"] = when
 
 
-def secure(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers[name] = value
-    return response
-
-
 def html_page(template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
     body = templates.get_template(template).render(context)
-    response = HTMLResponse(body, status_code=status)
-    secure(response)
-    return response
+    return HTMLResponse(body, status_code=status)
 
 
 def see_other(path: str, **query: str) -> RedirectResponse:
     """Post/redirect/get: after a form, the browser loads the next page with GET."""
     target = path + ("?" + urlencode(query) if query else "")
-    response = RedirectResponse(target, status_code=303)
-    secure(response)
-    return response
+    return RedirectResponse(target, status_code=303)
 
 
 def safe_next(value: str | None, default: str = "/vehicle") -> str:

@@ -31,7 +31,7 @@ from linkplus.payments.errors import CardNotFound
 from linkplus.payments.schemas import AddCardIn, BillingAddress, CardOut, CardSessionIn
 from linkplus.runtime import Runtime
 from linkplus.web.forms import country_options, field_errors
-from linkplus.web.rendering import secure, see_other
+from linkplus.web.rendering import see_other
 from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
 
 router = APIRouter(include_in_schema=False)
@@ -218,7 +218,6 @@ async def start_adding_card(
     except ProblemError as exc:
         return _address_page(request, visitor, values, status=exc.status, error=exc.detail)
     response = RedirectResponse(opened.url, status_code=303)
-    secure(response)
     settings = runtime.settings
     _set_billing_cookie(
         response, settings, billing_cookie_value(settings, runtime, account.id, address)
@@ -274,7 +273,7 @@ async def card_added(
         if exc.code == _THREE_DS_REQUIRED and isinstance(challenge, str) and challenge:
             # The bank wants its check first; it sends the browser back here afterwards.
             redirect = RedirectResponse(challenge, status_code=303)
-            return _no_referrer(secure(redirect))
+            return _no_referrer(redirect)
         page = render(
             request,
             visitor,

@@ -16,6 +16,7 @@ from jinja2 import DictLoader, Environment, select_autoescape
 
 from linkplus.deps import RuntimeDep
 from linkplus.errors import ProblemError
+from linkplus.payments.endpoint import SANDBOX_PATH
 from linkplus.payments.sandbox import ledger
 from linkplus.payments.sandbox.api import StoreDep
 from linkplus.payments.sandbox.cards import CHALLENGE_CODE, CardRefused, check_card
@@ -25,15 +26,7 @@ _LAYOUT = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>{% block title %}{% endblock %} · Sandbox Pay</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#1d2433}
-.banner{background:#fff4d6;border:1px solid #e6c34a;padding:.5rem .75rem;border-radius:.4rem}
-label{display:block;margin-top:.8rem;font-weight:600}
-input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
-.row{display:flex;gap:.5rem}.row label{flex:1}
-button{margin-top:1rem;padding:.6rem 1rem;font-size:1rem}
-.error{color:#a3001b;font-weight:600}
-</style></head><body>
+<link rel="stylesheet" href="{{ stylesheet }}"></head><body>
 <p class="banner">Sandbox Pay: a test payment provider. Use the test card numbers only.</p>
 {% block body %}{% endblock %}
 </body></html>"""
@@ -72,12 +65,26 @@ In the sandbox the code is <strong>{{ code }}</strong>.</p>
 _GONE = """{% extends "layout" %}{% block title %}Expired{% endblock %}{% block body %}
 <h1>This page cannot be used</h1><p class="error" role="alert">{{ message }}</p>{% endblock %}"""
 
+# Served as a file (see ``stylesheet``), not inline: the pages' Content-Security-Policy, the same
+# as every page of the app, allows styles from this site only.
+_STYLESHEET = """\
+body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#1d2433}
+.banner{background:#fff4d6;border:1px solid #e6c34a;padding:.5rem .75rem;border-radius:.4rem}
+label{display:block;margin-top:.8rem;font-weight:600}
+input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
+.row{display:flex;gap:.5rem}.row label{flex:1}
+button{margin-top:1rem;padding:.6rem 1rem;font-size:1rem}
+.error{color:#a3001b;font-weight:600}
+"""
+
 _templates = Environment(
     loader=DictLoader(
         {"layout": _LAYOUT, "card": _CARD_FORM, "challenge": _CHALLENGE, "gone": _GONE}
     ),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
+
+_templates.globals["stylesheet"] = SANDBOX_PATH + "/pay.css"
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form()]
@@ -90,6 +97,11 @@ def _page(name: str, status: int = 200, **values: object) -> HTMLResponse:
         status_code=status,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
+
+
+@router.get("/pay.css")
+async def stylesheet() -> Response:
+    return Response(_STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
 def _back_to_platform(return_url: str, **params: str) -> RedirectResponse:
