@@ -8,10 +8,15 @@ from datetime import datetime
 from typing import Annotated
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 
 from linkplus.models.payments import PaymentCard
 from linkplus.payments import card_rules
+
+# Stated in the OpenAPI, so a country the schema offers is one the validator takes.
+_COUNTRY_CODES: list[JsonValue] = [
+    country.alpha_2 for country in sorted(pycountry.countries, key=lambda c: c.alpha_2)
+]
 
 
 class BillingAddress(BaseModel):
@@ -23,7 +28,10 @@ class BillingAddress(BaseModel):
     street: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
     city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
+    country: str = Field(
+        description="ISO 3166-1 alpha-2 code, e.g. DE",
+        json_schema_extra={"enum": _COUNTRY_CODES},
+    )
 
     @field_validator("country")
     @classmethod
