@@ -41,5 +41,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if FIGURES.requests:
         terminalreporter.write_line(
             f"fuzz: {len(FIGURES.operations)} operations, {FIGURES.requests} requests, "
-            f"{FIGURES.server_errors} server errors"
+            f"({FIGURES.stateful_steps} in stateful sequences), {FIGURES.server_errors} server "
+            "errors"
         )

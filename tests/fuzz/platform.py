@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,14 @@ class Figures:
     operations: set[str] = field(default_factory=set)
     requests: int = 0
     server_errors: int = 0
+    stateful_steps: int = 0
+    answers: Counter[tuple[str, int]] = field(default_factory=Counter)
 
     def count(self, operation: str, status: int) -> None:
         self.operations.add(operation)
         self.requests += 1
         self.server_errors += status >= 500
+        self.answers[operation, status] += 1
 
 
 FIGURES = Figures()

@@ -59,7 +59,11 @@ async def send_command(
     session: SessionDep,
     runtime: RuntimeDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        # Stated for the OpenAPI; the service checks it and names the header when it is wrong.
+        Header(alias="Idempotency-Key", json_schema_extra={"pattern": "^[!-~]{1,200}$"}),
+    ] = None,
 ) -> CommandOut:
     """Send a command; 202 with its state, or 200 with the earlier command for a repeated
     ``Idempotency-Key``. Follow it with GET or the event stream."""
