@@ -18,7 +18,7 @@ from linkplus.api_docs import mount_api_docs
 from linkplus.config import Settings
 from linkplus.db import Database, create_engine
 from linkplus.dealers.api import router as dealers_router
-from linkplus.errors import install_error_handlers, problem
+from linkplus.errors import document_problems, install_error_handlers, problem
 from linkplus.garage.api import router as garage_router
 from linkplus.garage.staff_api import staff_router as garage_staff_router
 from linkplus.invoices.api import router as invoices_router
@@ -137,6 +137,7 @@ def create_app(
     app.include_router(remote_router, prefix="/api/v1")
     app.include_router(trips_router, prefix="/api/v1")
     mount_web(app, runtime)
+    document_problems(app)
     app.add_middleware(
         RequestGuard,
         max_body=settings.max_body_bytes,

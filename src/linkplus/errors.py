@@ -6,13 +6,19 @@ them, validation failures and unexpected exceptions into ``application/problem+j
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("linkplus.errors")
@@ -173,3 +179,164 @@ def install_error_handlers(app: FastAPI) -> None:
             "and quote the request id.",
             instance=request.url.path,
         )
+
+
+# --- the problems in the OpenAPI ----------------------------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every refusal and error the API answers has this shape."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_DESCRIPTIONS = {
+    400: "The request cannot be carried out as sent",
+    401: "Sign-in needed, or the token is no longer valid",
+    402: "The payment was declined",
+    403: "The caller may not do this",
+    404: "Nothing here for this caller",
+    405: "Not allowed on this resource",
+    408: "The request did not arrive in time",
+    409: "The request conflicts with the current state",
+    413: "The request body is too large",
+    422: "Some values are not valid (the offending fields are in 'errors')",
+    429: "Too many requests: wait the seconds in Retry-After",
+    502: "An outside provider refused the request",
+    503: "An outside provider cannot be reached: try again later",
+}
+# Answers any operation may give: a rate limit may sit in front of any route.
+_EVERY_OPERATION = (429,)
+# Answers to any operation that takes a body: undecodable (400), too slow (408), too large
+# (413), invalid (422).
+_WITH_BODY = (400, 408, 413, 422)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a router or route: these statuses answer a ``Problem``."""
+    return {status: _problem_response(status) for status in statuses}
+
+
+def raises(*statuses: int) -> Callable[[_F], _F]:
+    """Mark a dependency with the problem statuses it answers, so every operation that depends on
+    it documents them (authentication: 401; loading a car for the caller: 404; ...)."""
+
+    def mark(dependency: _F) -> _F:
+        dependency.__problem_statuses__ = statuses  # type: ignore[attr-defined]
+        return dependency
+
+    return mark
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _DESCRIPTIONS.get(status, "The request was refused"),
+        "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+    }
+
+
+def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _dependencies(sub)
+
+
+def _route_statuses(route: APIRoute) -> set[int]:
+    """The problem statuses an operation can answer, from what it depends on and takes."""
+    dependant = route.dependant
+    statuses: set[int] = set(_EVERY_OPERATION)
+    for sub in [dependant, *_dependencies(dependant)]:
+        statuses.update(getattr(sub.call, "__problem_statuses__", ()))
+    if route.body_field is not None:
+        statuses.update(_WITH_BODY)
+    params = [dependant, *_dependencies(dependant)]
+    if any(d.path_params or d.query_params or d.header_params or d.cookie_params for d in params):
+        statuses.add(422)
+    if any(d.path_params for d in params):
+        # An id in the path that names nothing this caller may see.
+        statuses.add(404)
+    return statuses
+
+
+def _operations(routes: Sequence[BaseRoute]) -> Iterator[tuple[APIRoute, str, str]]:
+    """Each documented operation: its route, its full path (with the routers' prefixes) and
+    its method."""
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.include_in_schema:
+            path = str(context.path_format)
+            for method in route.methods or ():
+                yield route, path, method.lower()
+
+
+def _absent_is_not_null(parameter: dict[str, Any]) -> None:
+    """An optional query, header or path parameter is one the client leaves out: FastAPI writes
+    ``X | None`` as ``anyOf: [X, null]``, but a URL or a header cannot carry a JSON null (a
+    client would send the text ``null``, which the server rightly refuses)."""
+    schema = parameter.get("schema", {})
+    choices = schema.get("anyOf")
+    if not isinstance(choices, list):
+        return
+    kept = [choice for choice in choices if choice != {"type": "null"}]
+    if len(kept) == len(choices):
+        return
+    if len(kept) == 1:
+        schema.pop("anyOf")
+        schema.update({**kept[0], **schema})
+    else:
+        schema["anyOf"] = kept
+
+
+def document_problems(app: FastAPI) -> None:
+    """Generate the OpenAPI with every problem answer documented: one shared ``Problem`` schema
+    and, per operation, the statuses its dependencies, parameters, body and router declare, as
+    ``application/problem+json`` (FastAPI's own 422 says ``application/json``, which is not what
+    the handlers send)."""
+
+    generated: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if generated:
+            return generated
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem_schema.pop("$defs", {}))
+        components["Problem"] = problem_schema
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        for route, path, method in _operations(app.routes):
+            operation = document["paths"][path][method]
+            for parameter in operation.get("parameters", []):
+                _absent_is_not_null(parameter)
+            responses = operation.setdefault("responses", {})
+            declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+            for status in sorted(_route_statuses(route) | declared):
+                responses[str(status)] = _problem_response(status)
+        generated.update(document)
+        return generated
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -35,10 +35,12 @@ from linkplus.accounts.schemas import (
     TokenPair,
 )
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.models.accounts import Audience
 
-router = APIRouter(tags=["accounts"])
-staff_router = APIRouter(tags=["staff"])
+# Links that are unknown or expired (400), wrong credentials (401), an address in use (409).
+router = APIRouter(tags=["accounts"], responses=problem_responses(400, 401, 409))
+staff_router = APIRouter(tags=["staff"], responses=problem_responses(401))
 
 PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 

@@ -20,7 +20,7 @@ from linkplus.accounts import repository
 from linkplus.accounts.errors import EmailNotConfirmed, SessionRevoked
 from linkplus.accounts.tokens import decode_access_token
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import Forbidden, NotFound, ProblemError, Unauthorized
+from linkplus.errors import Forbidden, NotFound, ProblemError, Unauthorized, raises
 from linkplus.models.accounts import Account, Audience, StaffAccount, StaffRole
 
 __all__ = [
@@ -55,6 +55,7 @@ class StaffSignIn:
     session_id: uuid.UUID
 
 
+@raises(401)
 async def _owner_sign_in(
     request: Request, runtime: RuntimeDep, session: SessionDep, credentials: BearerDep
 ) -> OwnerSignIn:
@@ -92,6 +93,7 @@ async def _owner(sign_in: UnconfirmedOwnerSignIn) -> Account:
 UnconfirmedOwner = Annotated[Account, Depends(_owner)]
 
 
+@raises(403)
 async def _confirmed_owner_sign_in(sign_in: UnconfirmedOwnerSignIn) -> OwnerSignIn:
     if sign_in.account.email_confirmed_at is None:
         raise EmailNotConfirmed(
@@ -111,6 +113,7 @@ async def _confirmed_owner(sign_in: CurrentOwnerSignIn) -> Account:
 CurrentOwner = Annotated[Account, Depends(_confirmed_owner)]
 
 
+@raises(401, 404)
 async def _staff_sign_in(
     request: Request, runtime: RuntimeDep, session: SessionDep, credentials: BearerDep
 ) -> StaffSignIn:
@@ -159,6 +162,7 @@ def staff_with_role(
     """A dependency that admits staff with one of ``roles`` (admins always)."""
     allowed = {role.value for role in roles} | {StaffRole.admin.value}
 
+    @raises(403)
     async def check(staff: CurrentStaff) -> StaffAccount:
         if staff.role not in allowed:
             raise Forbidden(

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 import phonenumbers
 import pycountry
 from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from linkplus.accounts.email_address import InvalidEmail, normalize_email
-from linkplus.accounts.passwords import MAX_LENGTH, policy_problem
-from linkplus.kit.parsing import InputRefused, check_display_text
+from linkplus.accounts.passwords import MAX_LENGTH, MIN_LENGTH, policy_problem
+from linkplus.kit.parsing import NAME_PATTERN, InputRefused, check_display_text
 from linkplus.notifications.schemas import NotificationPreferencesIn, NotificationPreferencesOut
 
 
@@ -75,12 +76,40 @@ def _strip_name(value: str) -> str:
         raise PydanticCustomError(refused.kind, refused.message) from None
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
-Country = Annotated[str, Field(max_length=100), AfterValidator(check_country)]
-Language = Annotated[str, Field(max_length=35), AfterValidator(check_language)]
+# The OpenAPI states what the validators enforce, so a request the schema allows is not refused:
+# the e-mail format, the ISO country codes and the language tags babel knows.
+COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+LANGUAGE_TAGS = sorted({check_language(tag) for tag in locale_identifiers()})
+
+Email = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(check_email),
+]
+Country = Annotated[
+    str,
+    Field(max_length=100, json_schema_extra={"enum": COUNTRY_CODES}),
+    AfterValidator(check_country),
+]
+Language = Annotated[
+    str,
+    Field(max_length=35, json_schema_extra={"enum": LANGUAGE_TAGS}),
+    AfterValidator(check_language),
+]
 Phone = Annotated[str, Field(max_length=32), AfterValidator(check_phone)]
-Name = Annotated[str, Field(max_length=100), AfterValidator(_strip_name)]
+Name = Annotated[
+    str,
+    Field(max_length=100, json_schema_extra={"pattern": NAME_PATTERN}),
+    AfterValidator(_strip_name),
+]
 Password = Annotated[str, Field(max_length=MAX_LENGTH)]
+# A password being set: the schema states the policy's length and "not only spaces"; the policy
+# itself checks them (with its own message) and what no schema can say: the common-password
+# list and "not your e-mail address".
+NewPassword = Annotated[
+    str,
+    Field(max_length=MAX_LENGTH, json_schema_extra={"minLength": MIN_LENGTH, "pattern": r"\S"}),
+]
 Token = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -91,6 +120,17 @@ def _password_policy(password: str, email: str | None = None) -> str:
     return password
 
 
+def _absent_not_null(schema: dict[str, Any], *names: str) -> None:
+    """In the OpenAPI, fields that may be left out but not sent as null: drop the null branch."""
+    for name in names:
+        field = schema["properties"][name]
+        choices = [c for c in field.pop("anyOf", []) if c != {"type": "null"}]
+        if len(choices) == 1:
+            field.update(choices[0])
+        elif choices:
+            field["anyOf"] = choices
+
+
 # --- registration and activation ------------------------------------------------------------
 
 
@@ -98,7 +138,7 @@ class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    password: Password
+    password: NewPassword
     first_name: Name
     last_name: Name
     country: Country
@@ -177,7 +217,7 @@ class PasswordResetComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: Token
-    new_password: Password
+    new_password: NewPassword
 
     @field_validator("new_password")
     @classmethod
@@ -189,7 +229,7 @@ class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
     @field_validator("new_password")
     @classmethod
@@ -208,14 +248,19 @@ class Done(BaseModel):
 class ProfileUpdate(BaseModel):
     """Only the fields sent are changed; ``phone: null`` removes the phone number."""
 
-    model_config = ConfigDict(extra="forbid")
-
     first_name: Name | None = None
     last_name: Name | None = None
     phone: Phone | None = None
     language: Language | None = None
     country: Country | None = None
     notification_preferences: NotificationPreferencesIn | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=lambda schema: _absent_not_null(
+            schema, "first_name", "last_name", "language", "country", "notification_preferences"
+        ),
+    )
 
     @field_validator("first_name", "last_name", "language", "country", "notification_preferences")
     @classmethod

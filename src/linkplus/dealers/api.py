@@ -16,8 +16,9 @@ from linkplus.dealers.schemas import (
     PreferredDealerOut,
 )
 from linkplus.deps import SessionDep
+from linkplus.errors import problem_responses
 
-router = APIRouter(tags=["dealers"])
+router = APIRouter(tags=["dealers"], responses=problem_responses(404))
 
 
 @router.get("/dealers", response_model=DealerList)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from linkplus.accounts.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage import service
 from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
 from linkplus.garage.schemas import (
@@ -17,7 +18,8 @@ from linkplus.garage.schemas import (
 )
 from linkplus.services import service as connected_services
 
-router = APIRouter(tags=["garage"])
+# A car the registry does not know (404), refusals of the ownership check (409).
+router = APIRouter(tags=["garage"], responses=problem_responses(404, 409))
 
 
 @router.post("/garage/vehicles", status_code=status.HTTP_201_CREATED)

@@ -14,12 +14,14 @@ from fastapi import Depends
 
 from linkplus.accounts.deps import CurrentOwner
 from linkplus.deps import SessionDep
+from linkplus.errors import raises
 from linkplus.garage.errors import NotPrimaryAccount
 from linkplus.garage.service.access import CallerVehicle, caller_vehicle
 
 __all__ = ["CallerVehicle", "GarageVehicle", "PrimaryVehicle"]
 
 
+@raises(404)
 async def _garage_vehicle(vin: str, account: CurrentOwner, session: SessionDep) -> CallerVehicle:
     return await caller_vehicle(session, account, vin)
 
@@ -27,6 +29,7 @@ async def _garage_vehicle(vin: str, account: CurrentOwner, session: SessionDep) 
 GarageVehicle = Annotated[CallerVehicle, Depends(_garage_vehicle)]
 
 
+@raises(403)
 async def _primary_vehicle(caller: GarageVehicle) -> CallerVehicle:
     if not caller.is_primary:
         raise NotPrimaryAccount()

@@ -15,7 +15,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from linkplus.kit.parsing import InputRefused, check_display_text, display_text
+from linkplus.kit.parsing import NAME_PATTERN, InputRefused, check_display_text, display_text
 from linkplus.kit.vin import InvalidVin, normalize_vin
 from linkplus.models.garage import IdentityDocument
 
@@ -40,8 +40,11 @@ def _strip_text(value: str) -> str:
 
 
 Vin = Annotated[str, Field(max_length=40), AfterValidator(check_vin)]
-Plate = Annotated[str, Field(max_length=20), AfterValidator(_strip_text)]
-Nickname = Annotated[str, Field(max_length=40), AfterValidator(_strip_text)]
+_SHOWN = {"pattern": NAME_PATTERN}
+Plate = Annotated[str, Field(max_length=20, json_schema_extra=_SHOWN), AfterValidator(_strip_text)]
+Nickname = Annotated[
+    str, Field(max_length=40, json_schema_extra=_SHOWN), AfterValidator(_strip_text)
+]
 PairingCode = Annotated[str, Field(min_length=1, max_length=2000)]
 OdometerKm = Annotated[int, Field(ge=0, le=MAX_ODOMETER_KM, strict=True)]
 
@@ -101,7 +104,7 @@ class RemoveVehicleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Strict: only the JSON literal true confirms ("yes" or 1 are not taken as consent).
-    confirm: Annotated[bool, Field(strict=True)]
+    confirm: Annotated[bool, Field(strict=True, json_schema_extra={"const": True})]
 
     @field_validator("confirm")
     @classmethod

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, status
 
 from linkplus.accounts.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage import service
 from linkplus.garage.schemas import (
     IdentityCheckIn,
@@ -23,7 +24,7 @@ from linkplus.garage.schemas import (
 )
 from linkplus.models.accounts import StaffAccount, StaffRole
 
-staff_router = APIRouter(tags=["staff"])
+staff_router = APIRouter(tags=["staff"], responses=problem_responses(400, 409))
 
 DealerOrAgent = Annotated[StaffAccount, Depends(staff_with_role(StaffRole.dealer, StaffRole.agent))]
 

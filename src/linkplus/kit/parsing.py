@@ -27,13 +27,15 @@ problem the request validation handler gives, so callers outside Pydantic answer
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AfterValidator, BeforeValidator, GetCoreSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from linkplus.errors import InvalidInput
@@ -44,9 +46,44 @@ MAX_URL_LENGTH = 2000
 _ASCII_DIGITS = re.compile(r"-?[0-9]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters people never need in a name and that hide or reorder what is shown: controls (Cc),
-# format characters (Cf), surrogates (Cs), private use (Co), unassigned (Cn), line and paragraph
-# separators (Zl, Zp).
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# format characters (Cf), surrogates (Cs), private use (Co), line and paragraph separators (Zl,
+# Zp). Unassigned code points (Cn) are not refused: they show as a box, hide nothing, and their
+# 700 ranges would make the published pattern below ten kilobytes long.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def _hidden_ranges() -> str:
+    """The hidden characters as the body of a regex character class, built from the running
+    Python's Unicode tables, so the published pattern and ``hidden_character`` always agree.
+    Lone surrogates (Cs) are left out of the class: JSON text cannot carry them and regex
+    engines that work on Unicode scalar values (the Rust one schemathesis validates with)
+    refuse a pattern that names them; ``hidden_character`` still refuses them."""
+    parts: list[str] = []
+    start: int | None = None
+
+    def escape(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    for code in range(sys.maxunicode + 2):
+        category = unicodedata.category(chr(code)) if code <= sys.maxunicode else ""
+        hidden = category in _HIDDEN_CATEGORIES and category != "Cs"
+        if hidden and start is None:
+            start = code
+        elif not hidden and start is not None:
+            end = code - 1
+            parts.append(escape(start) if start == end else f"{escape(start)}-{escape(end)}")
+            start = None
+    return "".join(parts)
+
+
+_HIDDEN = _hidden_ranges()
+DISPLAY_TEXT_PATTERN = f"^[^{_HIDDEN}]*$"
+"""What ``check_display_text`` accepts, as a regular expression (published in the OpenAPI)."""
+DISPLAY_TEXT_MULTILINE_PATTERN = f"^(?:[^{_HIDDEN}]|\\n|\\r\\n)*$"
+"""The same for text areas: line feeds and CR LF pairs allowed."""
+NAME_PATTERN = f"^\\s*[^{_HIDDEN}]*[^\\s{_HIDDEN}][^{_HIDDEN}]*\\s*$"
+"""A name: display text with at least one visible character once the surrounding white space
+(which the validators strip, hidden separators included) is gone."""
 
 
 class InputRefused(ValueError):
@@ -204,6 +241,17 @@ class YearMonth:
             self._validate, core_schema.str_schema(pattern=MONTH_PATTERN)
         )
 
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The exact rule when the years are one whole millennium (2000-2999, the only one in
+        use), so a month the OpenAPI allows is one the validator takes."""
+        json_schema = handler(schema)
+        if self.first_year % 1000 == 0 and self.last_year == self.first_year + 999:
+            millennium = self.first_year // 1000
+            json_schema["pattern"] = rf"^{millennium}[0-9]{{3}}-(0[1-9]|1[0-2])$"
+        return json_schema
+
 
 # --- web addresses ------------------------------------------------------------------------------
 
@@ -273,17 +321,45 @@ def parse_web_address(
     )
 
 
-def web_address(*, schemes: Collection[str] = ("http", "https")) -> BeforeValidator:
+WEB_ADDRESS_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}))?(?:[/?#][!#-\[\]-~]*)?$"
+)
+"""A web address ``parse_web_address`` accepts, as published in the OpenAPI: a stricter subset
+(no IP-literal hosts, ports up to 59999), so an address the schema allows is never refused."""
+
+
+@dataclass(frozen=True)
+class _WebAddress:
+    schemes: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schemes = self.schemes
+
+        def validate(value: Any) -> str:
+            try:
+                return parse_web_address(value, field="", schemes=schemes).url
+            except InputRefused as refused:
+                raise PydanticCustomError(refused.kind, refused.message) from None
+
+        return core_schema.no_info_before_validator_function(validate, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(format="uri", maxLength=MAX_URL_LENGTH)
+        if set(self.schemes) <= {"http", "https"}:
+            json_schema["pattern"] = WEB_ADDRESS_PATTERN
+        return json_schema
+
+
+def web_address(*, schemes: Collection[str] = ("http", "https")) -> _WebAddress:
     """The Pydantic form of ``parse_web_address``; the field's value becomes the normalised
-    text: ``Annotated[str, web_address()]``."""
-
-    def validate(value: Any) -> str:
-        try:
-            return parse_web_address(value, field="", schemes=schemes).url
-        except InputRefused as refused:
-            raise PydanticCustomError(refused.kind, refused.message) from None
-
-    return BeforeValidator(validate)
+    text, and the OpenAPI states the rule: ``Annotated[str, web_address()]``."""
+    return _WebAddress(tuple(schemes))
 
 
 # --- display text -------------------------------------------------------------------------------
@@ -316,14 +392,35 @@ def check_display_text(text: str, *, field: str, multiline: bool = False) -> str
     return text
 
 
-def display_text(*, multiline: bool = False) -> AfterValidator:
+@dataclass(frozen=True)
+class _DisplayText:
+    multiline: bool = False
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        multiline = self.multiline
+
+        def validate(value: str) -> str:
+            try:
+                return check_display_text(value, field="", multiline=multiline)
+            except InputRefused as refused:
+                raise PydanticCustomError(refused.kind, refused.message) from None
+
+        return core_schema.no_info_after_validator_function(validate, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = (
+            DISPLAY_TEXT_MULTILINE_PATTERN if self.multiline else DISPLAY_TEXT_PATTERN
+        )
+        return json_schema
+
+
+def display_text(*, multiline: bool = False) -> _DisplayText:
     """The Pydantic form of ``check_display_text`` (it runs after the field's own checks, so
-    it sees the stripped text): ``Annotated[str, ..., display_text()]``."""
-
-    def validate(value: str) -> str:
-        try:
-            return check_display_text(value, field="", multiline=multiline)
-        except InputRefused as refused:
-            raise PydanticCustomError(refused.kind, refused.message) from None
-
-    return AfterValidator(validate)
+    it sees the stripped text), which also publishes the rule as the field's ``pattern``:
+    ``Annotated[str, ..., display_text()]``."""
+    return _DisplayText(multiline)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from linkplus.accounts.deps import CurrentOwner
 from linkplus.deps import NowDep, RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.notifications import service
 from linkplus.notifications.schemas import (
     InboxPage,
@@ -23,7 +24,8 @@ from linkplus.notifications.schemas import (
     UnreadCount,
 )
 
-router = APIRouter(tags=["notifications"])
+# A push subscription or key that is not there (404).
+router = APIRouter(tags=["notifications"], responses=problem_responses(404))
 
 
 @router.get("/notifications", response_model=InboxPage)

@@ -8,11 +8,15 @@ from fastapi import APIRouter, status
 
 from linkplus.accounts.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.payments import service
 from linkplus.payments.errors import CardNotEditable
 from linkplus.payments.schemas import AddCardIn, CardOut, CardSessionIn, CardSessionOut
 
-router = APIRouter(prefix="/wallet", tags=["wallet"])
+# Card refusals (409), a card that cannot be changed (405), the provider down (502, 503).
+router = APIRouter(
+    prefix="/wallet", tags=["wallet"], responses=problem_responses(405, 409, 502, 503)
+)
 
 
 @router.get("/cards")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 
 from linkplus.kit.parsing import display_text
 from linkplus.models.payments import PaymentCard
@@ -25,6 +25,11 @@ _Name = Annotated[str, _line(200), display_text()]
 _Postcode = Annotated[str, _line(20), display_text()]
 _City = Annotated[str, _line(100), display_text()]
 
+# Stated in the OpenAPI, so a country the schema offers is one the validator takes.
+_COUNTRY_CODES: list[JsonValue] = [
+    country.alpha_2 for country in sorted(pycountry.countries, key=lambda c: c.alpha_2)
+]
+
 
 class BillingAddress(BaseModel):
     """The card holder's billing address; every field is required."""
@@ -35,7 +40,10 @@ class BillingAddress(BaseModel):
     street: _Name
     postcode: _Postcode
     city: _City
-    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
+    country: str = Field(
+        description="ISO 3166-1 alpha-2 code, e.g. DE",
+        json_schema_extra={"enum": _COUNTRY_CODES},
+    )
 
     @field_validator("country")
     @classmethod

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from linkplus.accounts.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
 from linkplus.privacy import service
 from linkplus.privacy.schemas import (
@@ -20,7 +21,7 @@ from linkplus.privacy.schemas import (
     PrivacyModeOut,
 )
 
-router = APIRouter(tags=["privacy"])
+router = APIRouter(tags=["privacy"], responses=problem_responses(400, 409))
 
 
 @router.get("/privacy/documents")

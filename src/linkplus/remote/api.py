@@ -6,12 +6,13 @@ Primary account only (``PrimaryVehicle``): another account's VIN is 404, a secon
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
 from linkplus.remote import reactions, scheduling, service
 from linkplus.remote.schemas import (
@@ -26,17 +27,44 @@ from linkplus.remote.schemas import (
 
 __all__ = ["reactions", "router"]  # importing the router registers the remote-control jobs
 
-router = APIRouter(tags=["remote control"])
+# Preconditions and commands in progress (409), rate limits (429).
+router = APIRouter(tags=["remote control"], responses=problem_responses(409, 429))
 
 
-@router.post("/vehicles/{vin}/commands", status_code=202)
+def _links(*targets: tuple[str, str, str]) -> dict[str, Any]:
+    """OpenAPI links from a created resource to the operations that take its id (followed by
+    clients and by the fuzzer's stateful tests)."""
+    return {
+        name: {
+            "operationId": operation_id,
+            "parameters": {"vin": "$request.path.vin", parameter: "$response.body#/id"},
+        }
+        for name, operation_id, parameter in targets
+    }
+
+
+@router.post(
+    "/vehicles/{vin}/commands",
+    status_code=202,
+    responses={
+        202: {"links": _links(("GetCommand", "get_command", "command_id"))},
+        200: {
+            "model": CommandOut,
+            "description": "The earlier command sent with the same Idempotency-Key",
+        },
+    },
+)
 async def send_command(
     body: CommandIn,
     car: PrimaryVehicle,
     session: SessionDep,
     runtime: RuntimeDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        # Stated for the OpenAPI; the service checks it and names the header when it is wrong.
+        Header(alias="Idempotency-Key", json_schema_extra={"pattern": "^[!-~]{1,200}$"}),
+    ] = None,
 ) -> CommandOut:
     """Send a command; 202 with its state, or 200 with the earlier command for a repeated
     ``Idempotency-Key``. Follow it with GET or the event stream."""
@@ -59,7 +87,11 @@ async def list_commands(
     return await service.list_commands(session, runtime, car, limit=limit)
 
 
-@router.get("/vehicles/{vin}/commands/stream")
+@router.get(
+    "/vehicles/{vin}/commands/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
 async def command_stream(
     car: PrimaryVehicle,
     session: SessionDep,
@@ -91,7 +123,7 @@ async def command_stream(
     )
 
 
-@router.get("/vehicles/{vin}/commands/{command_id}")
+@router.get("/vehicles/{vin}/commands/{command_id}", operation_id="get_command")
 async def get_command(
     command_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> CommandOut:
@@ -114,21 +146,35 @@ async def list_schedules(
     return await scheduling.list_schedules(session, runtime, car)
 
 
-@router.post("/vehicles/{vin}/climate-schedules", status_code=201)
+@router.post(
+    "/vehicles/{vin}/climate-schedules",
+    status_code=201,
+    responses={
+        201: {
+            "links": _links(
+                ("GetSchedule", "get_climate_schedule", "schedule_id"),
+                ("UpdateSchedule", "update_climate_schedule", "schedule_id"),
+                ("DeleteSchedule", "delete_climate_schedule", "schedule_id"),
+            )
+        }
+    },
+)
 async def create_schedule(
     data: ScheduleIn, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> ScheduleOut:
     return await scheduling.create_schedule(session, runtime, car, data)
 
 
-@router.get("/vehicles/{vin}/climate-schedules/{schedule_id}")
+@router.get("/vehicles/{vin}/climate-schedules/{schedule_id}", operation_id="get_climate_schedule")
 async def get_schedule(
     schedule_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> ScheduleOut:
     return await scheduling.get_schedule(session, runtime, car, schedule_id)
 
 
-@router.patch("/vehicles/{vin}/climate-schedules/{schedule_id}")
+@router.patch(
+    "/vehicles/{vin}/climate-schedules/{schedule_id}", operation_id="update_climate_schedule"
+)
 async def update_schedule(
     schedule_id: uuid.UUID,
     changes: ScheduleUpdate,
@@ -139,7 +185,11 @@ async def update_schedule(
     return await scheduling.update_schedule(session, runtime, car, schedule_id, changes)
 
 
-@router.delete("/vehicles/{vin}/climate-schedules/{schedule_id}", status_code=204)
+@router.delete(
+    "/vehicles/{vin}/climate-schedules/{schedule_id}",
+    status_code=204,
+    operation_id="delete_climate_schedule",
+)
 async def delete_schedule(
     schedule_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> Response:

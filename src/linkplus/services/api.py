@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from linkplus.accounts.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
 from linkplus.models.services import SellChecklistStep
 from linkplus.services import reactions, service
@@ -19,7 +20,7 @@ from linkplus.services.schemas import (
 
 __all__ = ["reactions", "router"]  # importing the router registers the services' jobs
 
-router = APIRouter(tags=["connected services"])
+router = APIRouter(tags=["connected services"], responses=problem_responses(409))
 
 
 @router.get("/vehicles/{vin}/services")

@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter
 
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
 from linkplus.subscriptions import billing_run, reactions, service
 from linkplus.subscriptions.schemas import (
@@ -24,7 +25,12 @@ from linkplus.subscriptions.staff_api import staff_router
 # importing the router registers the domain's jobs, schedule and hooks
 __all__ = ["billing_run", "reactions", "router"]
 
-owner_router = APIRouter(prefix="/vehicles/{vin}/subscriptions", tags=["subscriptions"])
+# Refusals (400, 409), a declined payment (402), the payment provider down (502, 503).
+owner_router = APIRouter(
+    prefix="/vehicles/{vin}/subscriptions",
+    tags=["subscriptions"],
+    responses=problem_responses(400, 402, 409, 502, 503),
+)
 
 
 @owner_router.get("/offers")

@@ -10,11 +10,14 @@ from fastapi import APIRouter, Depends
 
 from linkplus.accounts.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.models.accounts import StaffAccount, StaffRole
 from linkplus.subscriptions import service
 from linkplus.subscriptions.schemas import CancelOut, StaffCancelIn, StaffSubscriptionsOut
 
-staff_router = APIRouter(prefix="/staff", tags=["staff"])
+staff_router = APIRouter(
+    prefix="/staff", tags=["staff"], responses=problem_responses(409, 502, 503)
+)
 Agent = Annotated[StaffAccount, Depends(staff_with_role(StaffRole.agent))]
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
 from linkplus.trips import reactions, service
 from linkplus.trips.schemas import (
@@ -27,7 +28,8 @@ from linkplus.trips.schemas import (
 
 __all__ = ["reactions", "router"]  # importing the router registers the trips job
 
-router = APIRouter(tags=["trips"])
+# A service the car has not activated (409).
+router = APIRouter(tags=["trips"], responses=problem_responses(409))
 
 Month = Annotated[TripMonth | None, Query(description="YYYY-MM (UTC); default: this month")]
 

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.audit import service as audit
 from linkplus.events import publish
 from linkplus.garage import repository
-from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.errors import (
     AlreadyPrimaryAccount,
     GarageFull,
@@ -35,6 +34,7 @@ from linkplus.garage.service._common import (
     _tell_primary,
     _unlink,
 )
+from linkplus.garage.service.access import CallerVehicle
 from linkplus.models.accounts import Account
 from linkplus.models.garage import (
     AddedVia,
