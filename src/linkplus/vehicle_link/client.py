@@ -8,8 +8,10 @@ client id. The embedded amqtt broker speaks only MQTT 3.1.1, where the same is e
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
@@ -123,3 +125,24 @@ def _client(
         timeout=timeout,
         socket_options=NO_DELAY,
     )
+
+
+@contextlib.asynccontextmanager
+async def connected(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
+    """``async with client``, except that a connection attempt that fails is also closed.
+
+    aiomqtt 2.5 raises when the CONNACK does not come within the client's timeout but leaves
+    the attempt's socket open. The broker then still takes that connection up when it gets to
+    it, and, the client id being the same, takes the id over from the client's next attempt: the
+    live connection is cut, and messages go to one that nobody reads.
+    """
+    try:
+        await client.__aenter__()
+    except aiomqtt.MqttError:
+        with contextlib.suppress(Exception):
+            client._client.disconnect()  # paho's socket, which aiomqtt left open
+        raise
+    try:
+        yield client
+    finally:
+        await client.__aexit__(None, None, None)
