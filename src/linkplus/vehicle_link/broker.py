@@ -293,7 +293,8 @@ class _Broker(Broker):  # type: ignore[misc]
             incoming.parent = 0
             handler.attach(incoming, reader, writer)
             await handler.mqtt_connack_authorize(False)
-            await writer.close()
+            with contextlib.suppress(OSError):  # the client may have gone already
+                await writer.close()
             return
         done = asyncio.Event()
         session: Any = None
@@ -304,7 +305,8 @@ class _Broker(Broker):  # type: ignore[misc]
                     incoming.parent = 0
                     handler.attach(incoming, reader, writer)
                     await handler.mqtt_connack_authorize(False)
-                    await writer.close()
+                    with contextlib.suppress(OSError):  # the client may have gone already
+                        await writer.close()
                     return
                 session = await self._session_for(incoming)
                 session.transitions.connect()

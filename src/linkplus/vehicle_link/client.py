@@ -25,6 +25,10 @@ from linkplus.vehicle_link.acl import GATEWAY_CLIENT_PREFIX, GATEWAY_USERNAME
 QOS = 1
 GATEWAY_SESSION_EXPIRY_SECONDS = 24 * 3600
 VEHICLE_SESSION_EXPIRY_SECONDS = 14 * 24 * 3600
+VEHICLE_TIMEOUT_SECONDS = 30.0
+"""How long a unit waits for the broker's answers (CONNACK first). A broker checking the
+credentials of a whole fleet at once answers late, and a unit that gives up and comes back only
+adds to its queue; units on mobile networks use the same order of timeout."""
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 """paho writes each MQTT packet as it comes; with Nagle's algorithm on, a small packet waits for
 the peer's delayed ACK (40 ms on Linux) whenever an earlier one is unacknowledged, which made
@@ -82,9 +86,15 @@ def vehicle_client(
     vin: str,
     secret: str,
     session_expiry: int = VEHICLE_SESSION_EXPIRY_SECONDS,
+    timeout: float = VEHICLE_TIMEOUT_SECONDS,
 ) -> aiomqtt.Client:
     return _client(
-        address, username=vin, password=secret, identifier=vin, session_expiry=session_expiry
+        address,
+        username=vin,
+        password=secret,
+        identifier=vin,
+        session_expiry=session_expiry,
+        timeout=timeout,
     )
 
 
