@@ -80,6 +80,7 @@ from linkplus.vehicle_link.broker import EmbeddedBroker  # noqa: E402
 from linkplus.vehicle_link.client import (  # noqa: E402
     BrokerAddress,
     MqttVersion,
+    connected,
     gateway_client,
     vehicle_client,
 )
@@ -310,11 +311,17 @@ async def bare_link(
     answer = b"a" * ANSWER_BYTES
 
     async def respond(car: Car, ready: asyncio.Event) -> None:
-        async with vehicle_client(address, vin=car.vin, secret=car.secret) as client:
-            await client.subscribe(topic(car.vin, Channel.commands), qos=1)
-            ready.set()
-            async for _ in client.messages:
-                await client.publish(topic(car.vin, Channel.command_results), answer, qos=1)
+        while True:  # a responder whose CONNACK comes late tries again, as a unit does
+            try:
+                async with connected(vehicle_client(address, vin=car.vin, secret=car.secret)) as c:
+                    await c.subscribe(topic(car.vin, Channel.commands), qos=1)
+                    ready.set()
+                    async for _ in c.messages:
+                        await c.publish(topic(car.vin, Channel.command_results), answer, qos=1)
+            except aiomqtt.MqttError:
+                if ready.is_set():
+                    raise
+                await asyncio.sleep(1.0)
 
     async def collect(client: aiomqtt.Client) -> None:
         async for message in client.messages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -203,3 +204,40 @@ async def test_a_command_carries_its_remaining_life_as_the_mqtt5_message_expiry(
         assert 40 <= expiry <= 45  # what is left of the 45 s once the broker forwards it
     else:
         assert expiry is None
+
+
+async def test_a_car_connecting_again_while_its_old_connection_is_open_gets_its_commands(
+    link: Link,
+) -> None:
+    """A unit whose CONNACK came late, or a car back from a dead spot, connects again with its
+    client id while the broker still holds the old connection: the new one takes over and gets
+    the car's commands (amqtt 0.12.1 marked the session disconnected under the new connection
+    and queued every command for a connection that never came)."""
+    async with gateway_client(link.gateway, secret=link.gateway_secret, instance="test") as gw:
+        old = vehicle_client(link.vehicles, vin=A, secret=link.secrets[A])
+        await old.__aenter__()
+        await old.subscribe(topic(A, Channel.commands), qos=1)
+        async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as new:
+            await new.subscribe(topic(A, Channel.commands), qos=1)
+            for n in range(3):
+                await gw.publish(topic(A, Channel.commands), f"lock {n}".encode(), qos=1)
+            got = [(await next_message(new)).payload for _ in range(3)]
+        assert got == [b"lock 0", b"lock 1", b"lock 2"]
+        with contextlib.suppress(aiomqtt.MqttError):
+            await old.__aexit__(None, None, None)
+
+
+async def test_a_refused_connection_with_a_cars_id_leaves_the_car_connected(link: Link) -> None:
+    """Someone without the car's secret connects with its VIN as client id: refused, and the
+    car's own connection goes on getting its commands (amqtt took the id over before it
+    authenticated, which cut the car off)."""
+    async with (
+        gateway_client(link.gateway, secret=link.gateway_secret, instance="test") as gw,
+        vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car,
+    ):
+        await car.subscribe(topic(A, Channel.commands), qos=1)
+        with pytest.raises(aiomqtt.MqttCodeError):
+            async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[B]):
+                pass
+        await gw.publish(topic(A, Channel.commands), b"still there", qos=1)
+        assert (await next_message(car)).payload == b"still there"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -43,7 +44,7 @@ from linkplus.sim.clock import SimClock
 from linkplus.sim.ids import derived_uuid
 from linkplus.sim.plan import PlannedTrip, trips_from
 from linkplus.sim.trips import trip_upload
-from linkplus.vehicle_link.client import QOS, BrokerAddress, vehicle_client
+from linkplus.vehicle_link.client import QOS, BrokerAddress, connected, vehicle_client
 from linkplus.vehicle_link.errors import MalformedMessage
 from linkplus.vehicle_link.protocol import (
     COMMAND_REFRESH,
@@ -71,7 +72,11 @@ log = structlog.get_logger("linkplus.sim.unit")
 SLEEP_AFTER = timedelta(days=9)
 ALERT_AFTER_LEAVING = timedelta(seconds=60)
 DRAIN_TIMEOUT_SECONDS = 5.0  # real seconds to flush the outbox before losing coverage
-RECONNECT_SECONDS = 1.0
+RECONNECT_SECONDS = 1.0  # the first wait after a lost or refused connection
+RECONNECT_MAX_SECONDS = 30.0
+"""The wait doubles with every failed attempt up to this, and each wait is drawn between half
+of it and all of it: a broker that cannot take a whole fleet at once is not hit again by all
+of it in the same second (with a fixed 1 s, 200 units connecting together never got through)."""
 
 _SimpleEvent = Literal["ignition_on", "ignition_off", "sleeping", "waking"]
 _SIMPLE_EVENTS: dict[str, type[IgnitionOn | IgnitionOff | Sleeping | Waking]] = {
@@ -84,10 +89,18 @@ CommandHandler = Callable[["TelematicsUnit", Command], Awaitable[None]]
 """Applies one command of its type; it reports with ``unit.report`` (and may ``send_status``)."""
 
 
+def reconnect_wait(failures: int, rng: random.Random) -> float:
+    """Seconds to wait after the ``failures``-th failed connection in a row (see
+    ``RECONNECT_MAX_SECONDS``)."""
+    ceiling = min(RECONNECT_MAX_SECONDS, RECONNECT_SECONDS * 2 ** min(failures - 1, 16))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
 @dataclass
 class UnitStats:
     trips: int = 0
     sent: int = 0
+    connections: int = 0  # MQTT connections made (more than one: it lost one, or was refused)
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,7 @@ class TelematicsUnit:
         self.command_key = command_key
         self.last_counter: int | None = None
         self._timers: set[asyncio.Task[None]] = set()
+        self._backoff = random.Random(f"{self.vin}/reconnect")  # noqa: S311 - timing, not secrets
 
     # --- observable state ------------------------------------------------------------
 
@@ -453,6 +467,7 @@ class TelematicsUnit:
                 waiter.cancel()
 
     async def _link(self, stop: asyncio.Event) -> None:
+        failures = 0
         while not stop.is_set():
             if not self.reachable:
                 changed = self._reach_changed
@@ -460,13 +475,17 @@ class TelematicsUnit:
                 continue
             try:
                 client = vehicle_client(self.address, vin=self.vin, secret=self._secret)
-                async with client:
+                async with connected(client):
                     await client.subscribe(topic(self.vin, Channel.commands), qos=QOS)
                     self._connected = True
+                    self.stats.connections += 1
+                    failures = 0
                     await self._session(client, stop)
             except aiomqtt.MqttError as exc:
-                log.info("sim_unit_disconnected", vin=self.vin, error=str(exc))
-                await asyncio.sleep(RECONNECT_SECONDS)
+                failures += 1
+                wait = reconnect_wait(failures, self._backoff)
+                log.info("sim_unit_disconnected", vin=self.vin, error=str(exc), retry_in=wait)
+                await asyncio.sleep(wait)
             finally:
                 self._connected = False
 

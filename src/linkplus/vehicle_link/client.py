@@ -8,9 +8,10 @@ client id. The embedded amqtt broker speaks only MQTT 3.1.1, where the same is e
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +25,10 @@ from linkplus.vehicle_link.acl import GATEWAY_CLIENT_PREFIX, GATEWAY_USERNAME
 QOS = 1
 GATEWAY_SESSION_EXPIRY_SECONDS = 24 * 3600
 VEHICLE_SESSION_EXPIRY_SECONDS = 14 * 24 * 3600
+VEHICLE_TIMEOUT_SECONDS = 30.0
+"""How long a unit waits for the broker's answers (CONNACK first). A broker checking the
+credentials of a whole fleet at once answers late, and a unit that gives up and comes back only
+adds to its queue; units on mobile networks use the same order of timeout."""
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 """paho writes each MQTT packet as it comes; with Nagle's algorithm on, a small packet waits for
 the peer's delayed ACK (40 ms on Linux) whenever an earlier one is unacknowledged, which made
@@ -106,9 +111,15 @@ def vehicle_client(
     vin: str,
     secret: str,
     session_expiry: int = VEHICLE_SESSION_EXPIRY_SECONDS,
+    timeout: float = VEHICLE_TIMEOUT_SECONDS,
 ) -> aiomqtt.Client:
     return _client(
-        address, username=vin, password=secret, identifier=vin, session_expiry=session_expiry
+        address,
+        username=vin,
+        password=secret,
+        identifier=vin,
+        session_expiry=session_expiry,
+        timeout=timeout,
     )
 
 
@@ -149,3 +160,24 @@ def _client(
         timeout=timeout,
         socket_options=NO_DELAY,
     )
+
+
+@contextlib.asynccontextmanager
+async def connected(client: aiomqtt.Client) -> AsyncIterator[aiomqtt.Client]:
+    """``async with client``, except that a connection attempt that fails is also closed.
+
+    aiomqtt 2.5 raises when the CONNACK does not come within the client's timeout but leaves
+    the attempt's socket open. The broker then still takes that connection up when it gets to
+    it, and, the client id being the same, takes the id over from the client's next attempt: the
+    live connection is cut, and messages go to one that nobody reads.
+    """
+    try:
+        await client.__aenter__()
+    except aiomqtt.MqttError:
+        with contextlib.suppress(Exception):
+            client._client.disconnect()  # paho's socket, which aiomqtt left open
+        raise
+    try:
+        yield client
+    finally:
+        await client.__aexit__(None, None, None)

@@ -117,11 +117,30 @@ def _both_hashes(secret: str) -> tuple[str, str]:
     return hash_secret(secret), mosquitto.password_hash(secret)
 
 
-async def verify(session: AsyncSession, *, vin: str, secret: str) -> bool:
+async def stored_hash(session: AsyncSession, *, vin: str) -> str | None:
+    """The unit's current secret hash (None: no such unit). Read it, end the session, then
+    ``check`` it: the hash takes tens of milliseconds, and a database connection held across it
+    is one the API and the gateway cannot have (a connect storm of cars exhausted the pool)."""
     credential = await repository.get_credential(session, vin) if is_vin(vin) else None
-    stored = credential.secret_hash if credential is not None else _dummy_hash()
-    matches = await asyncio.to_thread(secret_matches, stored, secret)
-    return matches and credential is not None
+    return credential.secret_hash if credential is not None else None
+
+
+async def stored_hashes(session: AsyncSession, vins: list[str]) -> dict[str, str]:
+    """``stored_hash`` for many units in one statement (VINs without a credential are left out)."""
+    return await repository.secret_hashes(session, [vin for vin in vins if is_vin(vin)])
+
+
+async def check(stored: str | None, secret: str) -> bool:
+    """Whether ``secret`` matches ``stored`` (from ``stored_hash``), in a worker thread; an
+    unknown unit is checked against a dummy hash so both refusals take as long."""
+    matches = await asyncio.to_thread(
+        secret_matches, stored if stored is not None else _dummy_hash(), secret
+    )
+    return matches and stored is not None
+
+
+async def verify(session: AsyncSession, *, vin: str, secret: str) -> bool:
+    return await check(await stored_hash(session, vin=vin), secret)
 
 
 async def broker_password_entries(session: AsyncSession) -> list[tuple[str, str]]:

@@ -45,6 +45,16 @@ async def get_credential(session: AsyncSession, vin: str) -> TelematicsCredentia
     return await session.get(TelematicsCredential, vin)
 
 
+async def secret_hashes(session: AsyncSession, vins: Sequence[str]) -> dict[str, str]:
+    """The embedded broker's hash of each of ``vins`` that has a credential, in one statement."""
+    rows = await session.execute(
+        select(TelematicsCredential.vin, TelematicsCredential.secret_hash).where(
+            TelematicsCredential.vin.in_(vins)
+        )
+    )
+    return dict(rows.tuples().all())
+
+
 async def broker_hashes(session: AsyncSession) -> list[tuple[str, str]]:
     rows = await session.execute(
         select(TelematicsCredential.vin, TelematicsCredential.broker_hash).order_by(
