@@ -29,8 +29,14 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+# pytest runs in parallel (pytest-xdist, one process per worker, each with its own databases,
+# PostgreSQL server and ports). `make pytest PYTEST_WORKERS=0` runs it serially in one process
+# (for debugging: breakpoints, -x, print); any other count sets the number of workers.
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,6 @@ breakdown and tip, and the monthly page with the daily graph."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,45 +12,19 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from linkplus.app import build_runtime
-from linkplus.config import Settings
 from linkplus.jobs.worker import Worker
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD
+from tests.support import DEFAULT_PASSWORD
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
-from tests.vehicle_link.harness import make_car
-from tests.web.test_browser import (  # noqa: F401 - live_server is a fixture used below
-    PHONE,
-    LiveServer,
-    live_server,
-    require_chromium,
-    submit,
-)
-from tests.web.test_browser_garage import async_playwright_browser
+from tests.vehicle_link.support import make_car
+from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
 
 SHOTS = Path("/tmp/linkplus-trips-screenshots")  # kept after the run, to look at
 
 
-@pytest.fixture
-async def registry(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    """Direct access to the live server's database, to prepare the owner, car and trips."""
-    runtime = build_runtime(
-        Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            secret_key="browser-test-secret-key-long-enough-for-hs256",
-            argon2_time_cost=1,
-            argon2_memory_kib=8192,
-            argon2_parallelism=1,
-        )
-    )
-    yield runtime
-    await runtime.db.dispose()
-
-
 @pytest.mark.browser
 async def test_an_owner_reads_trips_a_drawn_route_and_the_month(
-    live_server: LiveServer,  # noqa: F811 - the fixture imported above
+    live_server: LiveServer,
     registry: Runtime,
     tmp_path: Path,
 ) -> None:

@@ -26,7 +26,7 @@ from linkplus.sim.plan import Place, PlannedTrip
 from linkplus.sim.roads import PlaceKind, build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicles.catalogue import catalogue
-from tests.vehicle_link.harness import VehicleLink
+from tests.vehicle_link.support import VehicleLink
 
 SEED = 11
 NETWORK = build_network(SEED)
@@ -167,3 +167,6 @@ async def simulated(
         stop.set()
         async with asyncio.timeout(WAIT):
             await task
+
+
+MODEL = "NX450HP"  # a plug-in hybrid: fuel, battery and charging in one car
