@@ -27,6 +27,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from linkplus.app import build_runtime, create_app
 from linkplus.config import Settings
@@ -40,12 +42,16 @@ from linkplus.payments.service import register_active_paid_subscription_check
 from linkplus.runtime import Runtime
 from tests.payments.support import SANDBOX_URL, PaidSubscriptions
 from tests.services import PostgresServer, free_port, on_a_free_port, postgres_server
-from tests.support import START, Mailbox
+from tests.support import PROVIDER_BOUND, START, Mailbox
 
-# How long the in-process sandbox may take to answer before the provider call counts as failed:
-# far above what it needs (milliseconds), so a loaded machine running tests in parallel does
-# not turn into a failure; the tests of timeouts build their own impatient provider.
-PROVIDER_BOUND = 30.0
+# Hypothesis times itself; on a machine shared by parallel workers its timing checks fail for
+# reasons that are not the code's. No deadline and no "too slow" health check; the properties
+# and the number of examples stay as each test states them.
+hypothesis_settings.register_profile(
+    "linkplus", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("linkplus")
+
 BACKENDS = [
     b for b in os.environ.get("LINKPLUS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
 ]

@@ -18,6 +18,10 @@ from linkplus.models.accounts import Account, Audience, SignInSession, StaffAcco
 from linkplus.runtime import Runtime
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+# How long the in-process payment sandbox may take to answer before a provider call counts as
+# failed: far above what it needs (milliseconds), so a machine loaded by parallel workers does
+# not turn into a failure. Tests of timeouts build their own impatient provider.
+PROVIDER_BOUND = 30.0
 DEFAULT_PASSWORD = "correct horse battery"
 
 

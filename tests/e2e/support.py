@@ -30,7 +30,7 @@ from tests.vehicle_link.support import VehicleLink
 
 SEED = 11
 NETWORK = build_network(SEED)
-WAIT = 15.0  # seconds: a bound only reached when something is wrong
+WAIT = 30.0  # seconds: a bound only reached when something is wrong
 CANDIDATES = 400
 
 

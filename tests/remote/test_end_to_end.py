@@ -22,7 +22,7 @@ from linkplus.vehicles.catalogue import catalogue
 from tests.support import bearer_for
 from tests.vehicle_link.support import make_car, vehicle_link
 
-WAIT = 10.0
+WAIT = 30.0  # seconds: a bound for broker, gateway and car, reached only when something is wrong
 
 
 async def _connected(unit: TelematicsUnit) -> None:

@@ -30,7 +30,8 @@ from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, m
 from tests.services import free_port, mosquitto_server
 from tests.support import bearer_for
 
-WAIT = 5.0  # seconds: far above a loopback round trip; only reached when something is wrong
+WAIT = 15.0  # seconds: far above a loopback round trip, even on a loaded machine; only reached
+# when something is wrong
 
 
 @dataclass
