@@ -28,6 +28,7 @@ from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicles.catalogue import catalogue
 from tests.vehicle_link.support import VehicleLink
 
+MODEL = "NX450HP"  # a plug-in hybrid: fuel, battery and charging in one car
 SEED = 11
 NETWORK = build_network(SEED)
 WAIT = 30.0  # seconds: a bound only reached when something is wrong
@@ -167,6 +168,3 @@ async def simulated(
         stop.set()
         async with asyncio.timeout(WAIT):
             await task
-
-
-MODEL = "NX450HP"  # a plug-in hybrid: fuel, battery and charging in one car

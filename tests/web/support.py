@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 from playwright.async_api import Browser, Page, async_playwright
@@ -220,3 +222,14 @@ class LiveServer:
     settings: Settings
     mqtt: BrokerAddress  # the embedded broker the simulated cars connect to
     runtime: Runtime  # a second runtime on the same database: prepare owners, cars and trips
+
+
+def keep_copy(shot: Path, destination: Path) -> bytes:
+    """Copy a screenshot where a person can look at it after the run; its bytes. Written beside
+    the destination and renamed over it, so the same test running on two workers at once (one
+    per database) never leaves a half-written file."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f".{destination.name}.{os.getpid()}")
+    shutil.copyfile(shot, partial)
+    os.replace(partial, destination)
+    return shot.read_bytes()

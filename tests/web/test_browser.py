@@ -10,9 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
-from tests.web.support import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, require_chromium, submit
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    require_chromium,
+    submit,
+)
 
 PASSWORD = "a long walk by the river"
 
@@ -24,8 +30,7 @@ async def test_a_new_owner_signs_up_activates_signs_in_and_walks_the_sections(
     require_chromium()
     base = live_server.url
     email = "new.owner@example.com"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with async_playwright_browser() as browser:
         context = await browser.new_context(viewport=PHONE)
         page = await context.new_page()
 
@@ -88,8 +93,6 @@ async def test_a_new_owner_signs_up_activates_signs_in_and_walks_the_sections(
         await expect(page.get_by_role("status")).to_contain_text("You are signed out")
         await page.goto(f"{base}/vehicle")
         await expect(page).to_have_url(f"{base}/signin")
-
-        await browser.close()
 
     for shot in (signin_shot, vehicle_shot):
         assert shot.stat().st_size > 0

@@ -6,7 +6,6 @@ and Refresh reaches the car and comes back."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,14 @@ from linkplus.vehicles.catalogue import catalogue
 from tests.e2e.support import NETWORK, SEED, choose_trip, shop
 from tests.support import DEFAULT_PASSWORD
 from tests.vehicle_link.support import make_car
-from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    keep_copy,
+    require_chromium,
+    submit,
+)
 
 MODEL = "NX450HP"
 WAIT = 20.0  # seconds; the page reloads itself every 10
@@ -138,4 +144,4 @@ async def test_the_status_page_follows_a_simulated_car_as_it_drives_and_parks(
         await asyncio.wait_for(driving, WAIT)
     for shot in (before_shot, after_shot):
         assert shot.read_bytes().startswith(b"\x89PNG")
-    shutil.copyfile(after_shot, Path("/tmp/linkplus-status-phone.png"))
+    keep_copy(after_shot, Path("/tmp/linkplus-status-phone.png"))

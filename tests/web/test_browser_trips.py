@@ -4,7 +4,6 @@ breakdown and tip, and the monthly page with the daily graph."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,14 @@ from linkplus.runtime import Runtime
 from tests.support import DEFAULT_PASSWORD
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
 from tests.vehicle_link.support import make_car
-from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    keep_copy,
+    require_chromium,
+    submit,
+)
 
 SHOTS = Path("/tmp/linkplus-trips-screenshots")  # kept after the run, to look at
 
@@ -95,6 +101,4 @@ async def test_an_owner_reads_trips_a_drawn_route_and_the_month(
 
 def _keep(shot: Path) -> bytes:
     """Copy a screenshot where a person can look at it after the run; its bytes."""
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copyfile(shot, SHOTS / f"trips-{shot.name}")
-    return shot.read_bytes()
+    return keep_copy(shot, SHOTS / f"trips-{shot.name}")
