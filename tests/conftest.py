@@ -1,5 +1,12 @@
 """Shared fixtures: a moved clock, each test's own database on SQLite and on PostgreSQL, a real
-SMTP server (aiosmtpd) that collects what the platform sends, the app and an HTTP client."""
+SMTP server (aiosmtpd) that collects what the platform sends, the app and an HTTP client, and
+the app with its payment sandbox reached over HTTP.
+
+Parallel runs (pytest-xdist): every worker is its own process, so the session fixtures below
+(the migrated SQLite template, the PostgreSQL server and its template database) exist once per
+worker, ``tmp_path`` is under the worker's own directory, and every server a test starts takes a
+free port. Nothing here is shared between workers. Plain helpers are in ``tests/support.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,10 @@ import asyncio
 import email
 import email.policy
 import os
-import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -22,21 +26,32 @@ import asyncpg
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from linkplus.app import build_runtime, create_app
 from linkplus.config import Settings
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.migrate import upgrade
+from linkplus.payments.client import HttpPaymentProvider
+from linkplus.payments.endpoint import provider_key
+from linkplus.payments.sandbox.store import SandboxStore
+from linkplus.payments.service import register_active_paid_subscription_check
 from linkplus.runtime import Runtime
-from tests.services import PostgresServer, free_port, postgres_server
+from tests.payments.support import SANDBOX_URL, PaidSubscriptions
+from tests.services import PostgresServer, free_port, on_a_free_port, postgres_server
+from tests.support import PROVIDER_BOUND, START, Mailbox
 
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+# Hypothesis times itself; on a machine shared by parallel workers its timing checks fail for
+# reasons that are not the code's. No deadline and no "too slow" health check; the properties
+# and the number of examples stay as each test states them.
+hypothesis_settings.register_profile(
+    "linkplus", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("linkplus")
 
-# No test may take the embedded broker's default port 1883 from another program (or another
-# test run): any settings a test builds without a port, and every process it starts, get a free
-# one. Tests that start a server still pass their own free ports explicitly.
-os.environ.setdefault("LINKPLUS_MQTT_PORT", str(free_port()))
 BACKENDS = [
     b for b in os.environ.get("LINKPLUS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
 ]
@@ -108,38 +123,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 # --- mail ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Mailbox:
-    """What a real SMTP server received."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
-
-    def last_to(self, address: str) -> EmailMessage:
-        found = self.to(address)
-        assert found, f"no mail to {address}; got {[str(m['To']) for m in self.messages]}"
-        return found[-1]
-
-    @staticmethod
-    def text(message: EmailMessage) -> str:
-        part = message.get_body(preferencelist=("plain",))
-        assert part is not None
-        return str(part.get_content())
-
-    def link_in(self, message: EmailMessage) -> str:
-        match = re.search(r"https?://\S+", self.text(message))
-        assert match, "no link in the message"
-        return match.group(0)
-
-    @staticmethod
-    def token_in(link: str) -> str:
-        match = re.search(r"[?&#]token=([A-Za-z0-9_\-]+)", link)
-        assert match, f"no token in {link}"
-        return match.group(1)
-
-
 class _Collect:
     def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
@@ -155,11 +138,15 @@ class _Collect:
 def smtp() -> Iterator[tuple[str, Mailbox]]:
     """A real SMTP server on loopback; yields its URL and the mailbox it fills."""
     mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(_Collect(mailbox), hostname="127.0.0.1", port=port)
-    controller.start()
+
+    def start(port: int) -> Controller:
+        controller = Controller(_Collect(mailbox), hostname="127.0.0.1", port=port)
+        controller.start()
+        return controller
+
+    controller = on_a_free_port(start)
     try:
-        yield f"smtp://127.0.0.1:{port}", mailbox
+        yield f"smtp://127.0.0.1:{controller.port}", mailbox
     finally:
         controller.stop()
 
@@ -213,3 +200,58 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    """The platform with its payment sandbox reached in-process over HTTP, as in production."""
+    application = create_app(runtime, run_worker=False)
+    runtime.payments = HttpPaymentProvider(
+        base_url=SANDBOX_URL,
+        api_key=provider_key(runtime.settings),
+        timeout=PROVIDER_BOUND,
+        transport=httpx.ASGITransport(app=application),
+    )
+    return application
+
+
+@pytest.fixture
+async def paying_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of ``app``; the packages that pay make it their ``client``."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def provider(runtime: Runtime, app: FastAPI) -> HttpPaymentProvider:
+    assert isinstance(runtime.payments, HttpPaymentProvider)
+    return runtime.payments
+
+
+@pytest.fixture
+def sandbox(app: FastAPI) -> SandboxStore:
+    store: SandboxStore = app.state.sandbox_pay
+    return store
+
+
+@pytest.fixture
+def paid_subscriptions() -> Iterator[PaidSubscriptions]:
+    """A stand-in for the subscriptions module's hook: accounts listed here have a paid plan."""
+    fake = PaidSubscriptions()
+    unregister = register_active_paid_subscription_check(fake.check)
+    yield fake
+    unregister()
+
+
+# --- ports -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_fixed_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``Settings()`` a test builds, and every ``linkplus`` process it starts, defaults to
+    free ports for HTTP and the embedded MQTT broker instead of 8000 and 1883, so tests running
+    side by side (pytest-xdist workers, two checkouts, a demo on the same machine) never meet on
+    a port. A test that needs a port it knows passes it explicitly, from ``free_port()``."""
+    monkeypatch.setenv("LINKPLUS_PORT", str(free_port()))
+    monkeypatch.setenv("LINKPLUS_MQTT_PORT", str(free_port()))

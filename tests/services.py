@@ -7,6 +7,7 @@ tests that need it are skipped, unless LINKPLUS_REQUIRE_SERVICES=1 (CI), where t
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import pwd
@@ -19,10 +20,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("LINKPLUS_REQUIRE_SERVICES") == "1"
+PORT_ATTEMPTS = 5  # a port taken between choosing and binding it is rare; five in a row is a bug
+
+T = TypeVar("T")
 
 
 def missing_service(what: str) -> None:
@@ -32,10 +37,40 @@ def missing_service(what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nobody listens on now, chosen by the kernel (never a fixed one), and not
+    one this process handed out before. Tests run in parallel (pytest-xdist workers), so another
+    process may still take it before the caller binds it: servers that can, bind port 0
+    themselves; the others start through ``on_a_free_port``, which tries again."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+
+
+class PortTaken(Exception):
+    """The server could not listen because its port was taken meanwhile."""
+
+
+def on_a_free_port(start: Callable[[int], T], *, attempts: int = PORT_ATTEMPTS) -> T:
+    """``start(port)`` on a free port, again on another one when that port was taken between
+    choosing and binding it (``OSError`` EADDRINUSE or ``PortTaken``)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start(free_port())
+        except PortTaken:
+            if attempt == attempts:
+                raise
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def find_binary(name: str, patterns: list[str]) -> str | None:
@@ -99,30 +134,43 @@ def postgres_server() -> Iterator[PostgresServer]:
         check=True,
         capture_output=True,
     )
-    port = free_port()
     log = base / "server.log"
-    options = (
-        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-    )
-    subprocess.run(
-        [
-            *runas,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(log),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
+
+    def start(port: int) -> int:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=300"
+        )
+        started = subprocess.run(
+            [
+                *runas,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=False,
+            capture_output=True,
+        )
+        if started.returncode != 0:
+            output = log.read_text(errors="replace") if log.exists() else ""
+            if "could not bind" in output or "already in use" in output:
+                log.unlink()
+                raise PortTaken(port)
+            raise subprocess.CalledProcessError(
+                started.returncode, started.args, started.stdout, started.stderr + output.encode()
+            )
+        return port
+
+    port = on_a_free_port(start)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -182,34 +230,65 @@ def mosquitto_server(
         missing_service("Mosquitto")
     assert binary is not None
     base = Path(tempfile.mkdtemp(prefix="linkplus-mosquitto-"))
-    ports = [free_port() for _ in range(listeners)]
-    config = configure(base, ports)
-    _hand_to_mosquitto_user(base)
-    log = (base / "mosquitto.log").open("wb")
-    process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        ports = [free_port() for _ in range(listeners)]
+        config = configure(base, ports)
+        _hand_to_mosquitto_user(base)
+        log = (base / "mosquitto.log").open("wb")
+        process = subprocess.Popen(
+            [binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            problem = _wait_for_listeners(process, ports, base / "mosquitto.log")
+        except BaseException:
+            _stop(process)
+            log.close()
+            raise
+        if problem is None:
+            break
+        _stop(process)
+        log.close()
+        if "Address already in use" not in problem or attempt == PORT_ATTEMPTS:
+            shutil.rmtree(base, ignore_errors=True)
+            pytest.fail(problem)
     try:
-        deadline = time.monotonic() + 15
-        waiting = list(ports)
-        while waiting and time.monotonic() < deadline:
-            if process.poll() is not None:
-                output = (base / "mosquitto.log").read_text(errors="replace")
-                pytest.fail(f"mosquitto exited with {process.returncode}:\n{output}")
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", waiting[0]), 1),
-            ):
-                waiting.pop(0)
-                continue
-            time.sleep(0.05)
-        if waiting:
-            pytest.fail(f"mosquitto did not listen on {waiting} within 15 s")
         yield MosquittoServer("127.0.0.1", ports, base, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        _stop(process)
         log.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _wait_for_listeners(
+    process: subprocess.Popen[bytes], ports: list[int], log: Path
+) -> str | None:
+    """None once every port accepts connections and Mosquitto still runs (so the port is its
+    own, not another program's); otherwise what went wrong."""
+    deadline = time.monotonic() + 15
+    waiting = list(ports)
+    while waiting and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", waiting[0]), 1),
+        ):
+            waiting.pop(0)
+            continue
+        time.sleep(0.05)
+    time.sleep(0.05)  # a listener that failed to bind exits at once: give it the chance to
+    if process.poll() is not None:
+        output = log.read_text(errors="replace")
+        return f"mosquitto exited with {process.returncode}:\n{output}"
+    if waiting:
+        return f"mosquitto did not listen on {waiting} within 15 s"
+    return None
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

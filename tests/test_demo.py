@@ -29,7 +29,7 @@ def demo_settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
         secret_key="demo-test-secret-key-that-is-long-enough-for-hs256",
-        public_url="http://127.0.0.1:8000",
+        public_url="http://127.0.0.1:8000",  # the links in mails, never bound
         dev_mailbox=True,
         smtp_url=None,
         worker_enabled=False,

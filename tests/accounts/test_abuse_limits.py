@@ -18,8 +18,8 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import Account
 from linkplus.runtime import Runtime
-from tests.accounts.flows import PASSWORD, bearer, delivered, register, sign_in, signed_in
-from tests.conftest import Mailbox
+from tests.accounts.support import PASSWORD, bearer, delivered, register, sign_in, signed_in
+from tests.support import Mailbox
 
 TRIED_TO_REGISTER = "tried to register"
 TRIED_TO_USE = "tried to use your address"

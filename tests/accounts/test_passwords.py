@@ -8,7 +8,7 @@ from linkplus.audit import service as audit
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from tests.accounts.flows import (
+from tests.accounts.support import (
     PASSWORD,
     bearer,
     delivered,
@@ -16,7 +16,7 @@ from tests.accounts.flows import (
     signed_in,
     token_mailed_to,
 )
-from tests.conftest import Mailbox
+from tests.support import Mailbox
 
 NEW_PASSWORD = "a brand new sentence"
 

@@ -11,8 +11,8 @@ from linkplus.audit import service as audit
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from tests.accounts.flows import PASSWORD, bearer, delivered, sign_in, signed_in, token_mailed_to
-from tests.conftest import Mailbox
+from tests.accounts.support import PASSWORD, bearer, delivered, sign_in, signed_in, token_mailed_to
+from tests.support import Mailbox
 
 
 async def test_me_shows_the_profile_and_notification_preferences(

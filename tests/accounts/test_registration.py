@@ -11,7 +11,7 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import Account
 from linkplus.runtime import Runtime
-from tests.accounts.flows import (
+from tests.accounts.support import (
     PASSWORD,
     bearer,
     delivered,
@@ -20,7 +20,7 @@ from tests.accounts.flows import (
     sign_in,
     token_mailed_to,
 )
-from tests.conftest import Mailbox
+from tests.support import Mailbox
 
 
 async def _accounts(runtime: Runtime) -> int:

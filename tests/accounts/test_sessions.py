@@ -13,9 +13,8 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import Account, SignInSession
 from linkplus.runtime import Runtime
-from tests.accounts.flows import bearer, registered, registration, sign_in, signed_in
-from tests.conftest import Mailbox
-from tests.factories import bearer_for, make_owner, make_staff
+from tests.accounts.support import bearer, registered, registration, sign_in, signed_in
+from tests.support import Mailbox, bearer_for, make_owner, make_staff
 
 
 async def _refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:

@@ -14,8 +14,8 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import Account
 from linkplus.runtime import Runtime
-from tests.accounts.flows import PASSWORD, bearer, registered, sign_in, token_mailed_to
-from tests.conftest import Mailbox
+from tests.accounts.support import PASSWORD, bearer, registered, sign_in, token_mailed_to
+from tests.support import Mailbox
 
 
 def _comparable(answer: httpx.Response) -> tuple[int, dict[str, Any], str | None]:

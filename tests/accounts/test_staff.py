@@ -16,7 +16,7 @@ from linkplus.accounts.errors import (
 from linkplus.audit import service as audit
 from linkplus.models.accounts import StaffAccount, StaffRole
 from linkplus.runtime import Runtime
-from tests.accounts.flows import bearer, sign_in
+from tests.accounts.support import bearer, sign_in
 
 STAFF_PASSWORD = "staff member long password"
 

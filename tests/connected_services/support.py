@@ -17,7 +17,7 @@ from linkplus.models.accounts import Account
 from linkplus.models.garage import GarageEntry, PrimaryAccount
 from linkplus.models.vehicles import Vehicle
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner
+from tests.support import bearer_for, make_owner
 
 _VIN_CHARS = sorted(ALPHABET)
 DELIVERED = date(2024, 3, 1)

@@ -22,7 +22,7 @@ from tests.connected_services.support import (
     primary_owner_of_new_car,
     states,
 )
-from tests.factories import bearer_for
+from tests.support import bearer_for
 
 
 def _services(vin: str, tail: str = "") -> str:

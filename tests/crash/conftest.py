@@ -1,6 +1,12 @@
-"""The crash tests create owners, cars and cards in-process (with the sandbox payment provider
-reached over HTTP, tests/payments/fixtures.py), then run and kill a real ``linkplus serve``."""
+"""These tests talk to the app whose sandbox payment provider is reached over HTTP in-process
+(the ``app``, ``provider``, ``sandbox`` and ``paying_client`` fixtures of ``tests/conftest.py``)."""
 
-from tests.payments.fixtures import app, client, sandbox
+from __future__ import annotations
 
-__all__ = ["app", "client", "sandbox"]
+import httpx
+import pytest
+
+
+@pytest.fixture
+def client(paying_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return paying_client

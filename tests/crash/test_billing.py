@@ -21,8 +21,7 @@ from linkplus.jobs import enqueue
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
 from linkplus.subscriptions.billing_run import BILLING_RUN
-from tests.crash.serve import ServeProcess
-from tests.crash.support import Reader, eventually, reader
+from tests.crash.support import Reader, ServeProcess, eventually, reader
 from tests.subscriptions.support import customer, subscribe
 
 SUBSCRIPTIONS = 30

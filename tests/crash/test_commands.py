@@ -31,11 +31,10 @@ from linkplus.sim.clock import ScaledClock
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.protocol import Command
-from tests.crash.serve import ServeProcess
-from tests.crash.support import eventually, open_gateway_session, reader
-from tests.factories import bearer_for
-from tests.remote_e2e.harness import make_car
-from tests.vehicle_link.harness import mosquitto_broker
+from tests.crash.support import ServeProcess, eventually, open_gateway_session, reader
+from tests.remote_e2e.support import make_car
+from tests.support import bearer_for
+from tests.vehicle_link.support import mosquitto_broker
 
 CARS = 8
 TYPES = ("door-unlock", "hazard-lights-on")  # two subsystems: both run at once on a car

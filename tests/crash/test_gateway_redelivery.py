@@ -23,7 +23,7 @@ from linkplus.vehicle_link.client import vehicle_client
 from linkplus.vehicle_link.gateway import Gateway, Result
 from linkplus.vehicle_link.protocol import Channel, topic
 from tests.crash.support import eventually
-from tests.vehicle_link.harness import WAIT, make_car, mosquitto_broker, vehicle_link
+from tests.vehicle_link.support import WAIT, make_car, mosquitto_broker, vehicle_link
 
 SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
 

@@ -28,9 +28,8 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
 from linkplus.vehicle_link.protocol import Channel, topic
-from tests.crash.serve import ServeProcess
-from tests.crash.support import Reader, eventually, open_gateway_session, reader
-from tests.vehicle_link.harness import Car, make_car, mosquitto_broker
+from tests.crash.support import Reader, ServeProcess, eventually, open_gateway_session, reader
+from tests.vehicle_link.support import Car, make_car, mosquitto_broker
 
 CARS = 6
 BACKLOG_PER_CAR = 400  # waiting in the broker when the gateway connects

@@ -8,7 +8,7 @@ import pytest
 from linkplus.dealers import service
 from linkplus.models.dealers import PreferredDealer
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner
+from tests.support import bearer_for, make_owner
 
 
 async def test_anyone_can_search_the_directory(client: httpx.AsyncClient) -> None:

@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from linkplus.runtime import Runtime
-from tests.vehicle_link.harness import VehicleLink, make_car, vehicle_link
-
-MODEL = "NX450HP"  # a plug-in hybrid: fuel, battery and charging in one car
+from tests.e2e.support import MODEL
+from tests.vehicle_link.support import VehicleLink, make_car, vehicle_link
 
 
 @pytest.fixture(params=["amqtt", "mosquitto"])

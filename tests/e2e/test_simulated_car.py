@@ -26,9 +26,8 @@ from linkplus.sim.plan import PlannedTrip
 from linkplus.sim.unit import SLEEP_AFTER
 from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.protocol import AlertKind, Channel
-from tests.e2e.conftest import MODEL
-from tests.e2e.harness import choose_trip, shop, simulated
-from tests.vehicle_link.harness import VehicleLink
+from tests.e2e.support import MODEL, choose_trip, shop, simulated
+from tests.vehicle_link.support import VehicleLink
 
 ODOMETER = "Vehicle.TraveledDistance"
 LATITUDE = "Vehicle.CurrentLocation.Latitude"

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 
 from linkplus.app import build_runtime, create_app
 from linkplus.runtime import Runtime
-from tests.fuzz.platform import CLOCK, FIGURES, SETTINGS, database_path
-from tests.fuzz.world import World, refresh, seed
+from tests.fuzz.support import CLOCK, FIGURES, SETTINGS, World, database_path, refresh, seed
 
 
 @pytest.fixture(scope="session")

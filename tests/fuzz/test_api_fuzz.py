@@ -7,8 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.platform import FIGURES, load_schema
-from tests.fuzz.world import OWNER, SECOND_OWNER, STAFF_ROLES, World
+from tests.fuzz.support import FIGURES, OWNER, SECOND_OWNER, STAFF_ROLES, World, load_schema
 
 schema = load_schema()
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.fuzz.platform import FIGURES, load_schema
-from tests.fuzz.world import OWNER, World
+from tests.fuzz.support import FIGURES, OWNER, World, load_schema
 
 _schema = load_schema().include(path_regex=r"/vehicles/\{vin\}/(climate-schedules|commands)")
 

@@ -17,7 +17,7 @@ from linkplus.models.accounts import Account
 from linkplus.models.vehicles import Vehicle
 from linkplus.runtime import Runtime
 from linkplus.vehicles.pairing import make_pairing_code
-from tests.factories import bearer_for
+from tests.support import bearer_for
 
 _VIN_CHARS = sorted(ALPHABET)
 

@@ -6,8 +6,8 @@ import httpx
 
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner
 from tests.garage.support import add_car, make_car, random_vin
+from tests.support import bearer_for, make_owner
 
 URL = "/api/v1/garage/vehicles"
 

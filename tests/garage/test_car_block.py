@@ -14,9 +14,8 @@ from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
-from tests.conftest import Mailbox
-from tests.factories import bearer_for, make_owner, make_staff
 from tests.garage.support import Car, add_car, make_car, owner_with_car
+from tests.support import Mailbox, bearer_for, make_owner, make_staff
 
 URL = "/api/v1/garage/vehicles"
 WRONG = "garage.wrong_odometer_reading"

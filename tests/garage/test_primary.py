@@ -9,9 +9,8 @@ import httpx
 from linkplus.audit import service as audit
 from linkplus.jobs.worker import Worker
 from linkplus.runtime import Runtime
-from tests.conftest import Mailbox
-from tests.factories import bearer_for, make_owner
 from tests.garage.support import add_car, make_car, owner_with_car, random_vin
+from tests.support import Mailbox, bearer_for, make_owner
 
 
 def _claim_url(vin: str) -> str:

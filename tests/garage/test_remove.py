@@ -14,8 +14,8 @@ from linkplus.jobs import JobContext, job
 from linkplus.jobs.worker import Worker
 from linkplus.models.jobs import Job
 from linkplus.runtime import Runtime
-from tests.factories import make_owner
 from tests.garage.support import add_car, make_car, owner_with_car
+from tests.support import make_owner
 
 REACTION = "garage_test.vehicle_removed"
 reactions: list[dict[str, Any]] = []

@@ -10,8 +10,8 @@ from linkplus.audit import service as audit
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner, make_staff
 from tests.garage.support import add_car, make_car, owner_with_car, random_vin
+from tests.support import bearer_for, make_owner, make_staff
 
 
 def _car_url(vin: str) -> str:

@@ -11,9 +11,8 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.runtime import Runtime
-from tests.conftest import Mailbox
-from tests.factories import bearer_for, make_owner, make_staff
 from tests.invoices.support import credit, issue, line, pdf_text
+from tests.support import Mailbox, bearer_for, make_owner, make_staff
 
 
 async def test_owner_lists_reads_and_downloads_their_documents(

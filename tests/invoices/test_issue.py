@@ -25,8 +25,8 @@ from linkplus.invoices.schemas import Buyer
 from linkplus.models.accounts import Account
 from linkplus.models.invoices import DocumentKind
 from linkplus.runtime import Runtime
-from tests.factories import make_owner
 from tests.invoices.support import DE_BUYER, credit, issue, line
+from tests.support import make_owner
 
 
 @pytest.fixture

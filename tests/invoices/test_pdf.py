@@ -8,8 +8,8 @@ from datetime import date
 from linkplus.invoices import pdf, service
 from linkplus.invoices.schemas import Buyer, DocumentOut
 from linkplus.runtime import Runtime
-from tests.factories import make_owner
 from tests.invoices.support import credit, issue, line, pdf_text
+from tests.support import make_owner
 
 
 async def _stored(runtime: Runtime, document: DocumentOut) -> DocumentOut:

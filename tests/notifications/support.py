@@ -8,7 +8,7 @@ from linkplus.models.accounts import Account
 from linkplus.models.notifications import Category, Notification
 from linkplus.notifications import service
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner
+from tests.support import bearer_for, make_owner
 
 
 @dataclass

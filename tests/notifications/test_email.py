@@ -16,9 +16,9 @@ from linkplus.notifications import service
 from linkplus.notifications.delivery import DELIVER_EMAIL
 from linkplus.notifications.mail import SmtpTransport
 from linkplus.runtime import Runtime
-from tests.conftest import Mailbox
 from tests.notifications.support import Owner, notify
 from tests.services import free_port
+from tests.support import Mailbox
 
 
 async def queue(runtime: Runtime, **overrides: object) -> OutboundEmail:

@@ -21,7 +21,7 @@ from linkplus.notifications.mail import (
     ("url", "expected"),
     [
         ("smtp://mail.example.com", SmtpConfig("mail.example.com", 25)),
-        ("smtp://127.0.0.1:2525", SmtpConfig("127.0.0.1", 2525)),
+        ("smtp://127.0.0.1:2525", SmtpConfig("127.0.0.1", 2525)),  # parsed, never bound
         (
             "smtp://relay.example.com?starttls=1",
             SmtpConfig("relay.example.com", 587, start_tls=True),

@@ -7,8 +7,8 @@ import httpx
 from linkplus.jobs.worker import Worker
 from linkplus.models.notifications import Category
 from linkplus.runtime import Runtime
-from tests.conftest import Mailbox
 from tests.notifications.support import Owner, new_owner, notify
+from tests.support import Mailbox
 
 PREFS = "/api/v1/notifications/preferences"
 

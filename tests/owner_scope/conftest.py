@@ -1,5 +1,12 @@
-"""The app with its sandbox payment provider (the previous owner pays for a subscription)."""
+"""These tests talk to the app whose sandbox payment provider is reached over HTTP in-process
+(the ``app``, ``provider``, ``sandbox`` and ``paying_client`` fixtures of ``tests/conftest.py``)."""
 
-from tests.payments.fixtures import SANDBOX_URL, app, client, provider, sandbox
+from __future__ import annotations
 
-__all__ = ["SANDBOX_URL", "app", "client", "provider", "sandbox"]
+import httpx
+import pytest
+
+
+@pytest.fixture
+def client(paying_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return paying_client

@@ -37,11 +37,11 @@ from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.status import LOW_VOLTAGE
 from tests.connected_services.support import ACCEPT_DE, ODOMETER_KM, Owner, activate, owner
-from tests.factories import DEFAULT_PASSWORD, bearer_for
 from tests.remote.support import RecordingPublisher, answer, complete, set_twin
 from tests.subscriptions.support import customer, subscribe
+from tests.support import DEFAULT_PASSWORD, bearer_for
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
-from tests.web.conftest import sign_in
+from tests.web.support import sign_in
 
 PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
 # Staff reads are need-to-know and audited (seed 001), outside the owner's rule.

@@ -34,6 +34,7 @@ BILLING = {
     "country": "DE",
 }
 RETURN_URL = "http://testserver/wallet/cards/added"
+SANDBOX_URL = "http://testserver/sandbox-pay"  # where the ``app`` fixture serves the sandbox
 
 
 @dataclass

@@ -12,8 +12,8 @@ from linkplus.payments.client import HttpPaymentProvider
 from linkplus.payments.endpoint import provider_key
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner
 from tests.payments.support import RETURN_URL, VISA, enter_card
+from tests.support import bearer_for, make_owner
 
 SESSIONS = "/api/v1/wallet/cards/sessions"
 

@@ -46,6 +46,7 @@ from tests.payments.support import (
     enter_card,
     tokenise,
 )
+from tests.support import PROVIDER_BOUND
 
 EUR_10 = Money(1000, "EUR")
 
@@ -488,7 +489,7 @@ async def test_a_wrong_api_key_is_refused_and_not_retryable(app: FastAPI) -> Non
     stranger = HttpPaymentProvider(
         base_url="http://testserver/sandbox-pay",
         api_key="not-the-key",
-        timeout=2.0,
+        timeout=PROVIDER_BOUND,
         transport=httpx.ASGITransport(app=app),
     )
 

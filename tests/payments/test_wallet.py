@@ -21,7 +21,6 @@ from linkplus.payments import service as wallet
 from linkplus.payments.client import HttpPaymentProvider
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
-from tests.factories import bearer_for, make_owner
 from tests.payments.support import (
     BILLING,
     CHALLENGE,
@@ -34,6 +33,7 @@ from tests.payments.support import (
     answer_challenge,
     enter_card,
 )
+from tests.support import bearer_for, make_owner
 
 
 async def _owner(runtime: Runtime) -> tuple[Account, dict[str, str]]:

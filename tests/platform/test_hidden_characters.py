@@ -13,11 +13,11 @@ from linkplus.accounts import service as accounts
 from linkplus.accounts.errors import InvalidStaffInput
 from linkplus.models.accounts import StaffRole
 from linkplus.runtime import Runtime
-from tests.accounts.flows import registration
-from tests.factories import bearer_for, make_owner, make_staff
+from tests.accounts.support import registration
 from tests.garage.support import add_car, make_car, owner_with_car
 from tests.remote.support import remote_car
-from tests.web.conftest import post_form
+from tests.support import bearer_for, make_owner, make_staff
+from tests.web.support import post_form
 
 TRICKS = ["\u202e", "\u200b", "\u2066", "\u00ad", "\ufeff"]
 

@@ -15,8 +15,8 @@ from fastapi.routing import iter_route_contexts
 
 from linkplus.app import create_app
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD, make_owner
-from tests.web.conftest import sign_in
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import sign_in
 
 DOCS = "/api/v1/docs"
 _ATTRIBUTE = re.compile(r'\b(?:src|href|action)="([^"]*)"')

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.platform.live import Live, clean_env, live_platform
+from tests.platform.support import Live, clean_env, live_platform
 
 DEADLINE = 0.6  # seconds, for both phases in these tests (default 10)
 PATIENCE = 8.0  # how long a test waits for the server before calling it stuck

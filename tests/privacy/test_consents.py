@@ -9,7 +9,7 @@ from linkplus.kit.clock import ManualClock
 from linkplus.models.privacy import Consent
 from linkplus.runtime import Runtime
 from tests.connected_services.support import owner
-from tests.factories import bearer_for, make_owner
+from tests.support import bearer_for, make_owner
 
 DOCS = "/api/v1/privacy/documents"
 CONSENTS = "/api/v1/privacy/consents"

@@ -16,7 +16,7 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link.events import CommandResultReceived
 from linkplus.vehicle_link.protocol import Command
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
-from tests.factories import bearer_for
+from tests.support import bearer_for
 
 
 @dataclass

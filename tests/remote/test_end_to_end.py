@@ -19,10 +19,10 @@ from linkplus.sim.roads import build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from linkplus.vehicles.catalogue import catalogue
-from tests.factories import bearer_for
-from tests.vehicle_link.harness import make_car, vehicle_link
+from tests.support import bearer_for
+from tests.vehicle_link.support import make_car, vehicle_link
 
-WAIT = 10.0
+WAIT = 30.0  # seconds: a bound for broker, gateway and car, reached only when something is wrong
 
 
 async def _connected(unit: TelematicsUnit) -> None:

@@ -10,8 +10,8 @@ import pytest
 from linkplus.jobs.worker import Worker
 from linkplus.runtime import Runtime
 from linkplus.sim.clock import ManualClock
-from tests.conftest import START
-from tests.remote_e2e.harness import RemoteLink, remote_link
+from tests.remote_e2e.support import RemoteLink, remote_link
+from tests.support import START
 
 
 @pytest.fixture

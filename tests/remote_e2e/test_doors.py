@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from linkplus.remote.preconditions import Refusal, message
-from tests.remote_e2e.harness import DRIVER_DOOR, RemoteLink
+from tests.remote_e2e.support import DRIVER_DOOR, RemoteLink
 
 LOCKED = f"Vehicle.Cabin.Door.{DRIVER_DOOR}.IsLocked"
 OPEN = f"Vehicle.Cabin.Door.{DRIVER_DOOR}.IsOpen"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.remote_e2e.harness import RemoteLink
+from tests.remote_e2e.support import RemoteLink
 
 
 async def test_the_car_refuses_forged_replayed_expired_and_older_commands(

@@ -4,7 +4,7 @@ timers switch them off, its status says so, and the platform's countdown agrees.
 from __future__ import annotations
 
 from linkplus.remote.preconditions import Refusal
-from tests.remote_e2e.harness import RemoteLink
+from tests.remote_e2e.support import RemoteLink
 
 HAZARD = "Vehicle.Body.Lights.Hazard.IsSignaling"
 POWER = "Vehicle.LowVoltageSystemState"

@@ -46,7 +46,7 @@ async def test_registering_twice_keeps_the_cars_and_rotates_the_unit_secrets(
 
 
 def test_the_cars_use_the_given_broker_else_the_configured_else_the_embedded_one() -> None:
-    settings = Settings(mqtt_port=18830)
+    settings = Settings(mqtt_port=18830)  # an address worked out, never bound
     embedded = broker_address(settings, None)
     assert (embedded.host, embedded.port, embedded.version) == (
         "127.0.0.1",

@@ -46,7 +46,7 @@ from tests.vehicle_link.support import provisioned_vehicle
 VIN = "JTH2PXSJ4SJ000002"
 SEED = 4
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday morning
-WAIT = 10.0  # seconds: a bound only reached when something is wrong
+WAIT = 30.0  # seconds: a bound only reached when something is wrong
 NETWORK = build_network(SEED)
 MODEL = catalogue().models["NX450HP"]
 

@@ -1,5 +1,12 @@
-"""The app with its sandbox payment provider, over HTTP in-process (tests/payments/fixtures.py)."""
+"""The subscriptions tests talk to the app whose sandbox payment provider is reached over HTTP
+in-process (the ``app``, ``provider`` and ``sandbox`` fixtures of ``tests/conftest.py``)."""
 
-from tests.payments.fixtures import SANDBOX_URL, app, client, provider, sandbox
+from __future__ import annotations
 
-__all__ = ["SANDBOX_URL", "app", "client", "provider", "sandbox"]
+import httpx
+import pytest
+
+
+@pytest.fixture
+def client(paying_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return paying_client

@@ -19,8 +19,8 @@ from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
 from linkplus.subscriptions.billing_run import RunReport, run_billing
 from tests.connected_services.support import Owner, link, make_vehicle, owner
-from tests.factories import bearer_for
 from tests.payments.support import BILLING, VISA, add_card
+from tests.support import bearer_for
 
 ADDRESS = {k: BILLING[k] for k in ("name", "street", "postcode", "city", "country")}
 

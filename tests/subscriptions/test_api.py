@@ -14,7 +14,6 @@ from linkplus.models.accounts import StaffRole
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
 from tests.connected_services.support import link, owner
-from tests.factories import bearer_for, make_staff
 from tests.payments.support import DECLINE, VISA, add_card
 from tests.subscriptions.support import (
     at,
@@ -25,6 +24,7 @@ from tests.subscriptions.support import (
     run_days,
     subscribe,
 )
+from tests.support import bearer_for, make_staff
 
 
 async def test_a_declined_purchase_answers_402_with_the_reason_and_activates_nothing(

@@ -12,7 +12,6 @@ from linkplus.kit.clock import ManualClock
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
 from linkplus.services import service as services
-from tests.conftest import Mailbox
 from tests.subscriptions.support import (
     at,
     customer,
@@ -23,6 +22,7 @@ from tests.subscriptions.support import (
     run_days,
     subscribe,
 )
+from tests.support import Mailbox
 
 
 async def _active(runtime: Runtime, vin: str, name: str) -> bool:

@@ -16,9 +16,9 @@ from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
 from linkplus.trips import coaching, service
 from tests.connected_services.support import link, owner
-from tests.factories import bearer_for
+from tests.support import bearer_for
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
-from tests.vehicle_link.harness import Car, make_car
+from tests.vehicle_link.support import Car, make_car
 
 
 async def _get(runtime: Runtime, client: httpx.AsyncClient, car: Car, tail: str) -> httpx.Response:

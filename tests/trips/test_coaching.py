@@ -17,7 +17,7 @@ from linkplus.trips.coaching import (
 from linkplus.trips.samples import TripFigures
 from linkplus.trips.scoring import score_trip
 from linkplus.vehicles.catalogue import Powertrain
-from tests.trips.strategies import make_trip
+from tests.trips.support import make_trip
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from linkplus.trips.filtering import (
     decide,
 )
 from linkplus.trips.samples import TripFigures
-from tests.trips.strategies import make_trip
+from tests.trips.support import make_trip
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ from linkplus.runtime import Runtime
 from linkplus.trips import service
 from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.protocol import TripUpload
-from tests.factories import bearer_for
+from tests.support import bearer_for
 from tests.trips_e2e.support import deliver, event, make_trip, trip_upload
-from tests.vehicle_link.harness import Car, make_car
+from tests.vehicle_link.support import Car, make_car
 
 
 async def _fresh(runtime: Runtime, car: Car) -> dict[str, str]:

@@ -13,7 +13,7 @@ from linkplus.runtime import Runtime
 from linkplus.sim.roads import BRUSSELS
 from linkplus.trips.demo_history import HISTORY_DAYS, give_demo_history
 from linkplus.vehicles.catalogue import catalogue
-from tests.vehicle_link.harness import make_car
+from tests.vehicle_link.support import make_car
 
 DEMO_RZ_VIN = next(spec.vin for spec in DEMO_CARS if spec.model_code == "RZ450E")
 

@@ -19,7 +19,7 @@ from linkplus.trips.insurance import (
     plug_in_programme,
     trip_insurance_score,
 )
-from tests.trips.strategies import make_trip, smoothed, trips
+from tests.trips.support import make_trip, smoothed, trips
 
 TOLERANCE = 1e-9
 

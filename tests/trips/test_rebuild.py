@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from linkplus.trips.rebuild import great_circle_points, rebuild_route
-from tests.trips.strategies import make_trip
+from tests.trips.support import make_trip
 
 
 def _distance_km(lat0: float, lon0: float, lat1: float, lon1: float) -> float:

@@ -11,7 +11,7 @@ from linkplus.trips import plain
 from linkplus.trips.insurance import score_trip_and_insurance
 from linkplus.trips.penalties import CHUNK_SAMPLES
 from linkplus.trips.scoring import ConstantSpeedAbsence, TripScores, score_trip
-from tests.trips.strategies import make_trip, smoothed, trips
+from tests.trips.support import make_trip, smoothed, trips
 
 TOLERANCE = 1e-9
 

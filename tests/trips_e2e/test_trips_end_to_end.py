@@ -32,7 +32,7 @@ from linkplus.trips.samples import from_protocol
 from linkplus.vehicle_link.protocol import Channel, encode
 from linkplus.vehicles.catalogue import catalogue
 from tests.trips_e2e.support import make_trip
-from tests.vehicle_link.harness import WAIT, VehicleLink, make_car, vehicle_link
+from tests.vehicle_link.support import WAIT, VehicleLink, make_car, vehicle_link
 
 SEED = 11
 MONTH_SEED = 1

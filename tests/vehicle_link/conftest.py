@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from linkplus.runtime import Runtime
-from tests.vehicle_link.harness import VehicleLink, make_car, vehicle_link
+from tests.vehicle_link.support import VehicleLink, make_car, vehicle_link
 
 
 @pytest.fixture(params=["amqtt", "mosquitto"])

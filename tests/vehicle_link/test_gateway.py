@@ -14,7 +14,7 @@ from linkplus.vehicle_link import repository
 from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.protocol import Channel
 from linkplus.vehicles import service as vehicles
-from tests.vehicle_link.harness import VehicleLink
+from tests.vehicle_link.support import VehicleLink
 
 LAT = "Vehicle.CurrentLocation.Latitude"
 LON = "Vehicle.CurrentLocation.Longitude"

@@ -22,7 +22,7 @@ from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.protocol import Channel, Command, topic
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from tests.services import free_port
-from tests.vehicle_link.harness import WAIT, VehicleLink, make_car, running_gateway
+from tests.vehicle_link.support import WAIT, VehicleLink, make_car, running_gateway
 
 WINDOW = "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position"
 LOCKED = "Vehicle.Cabin.Door.Row2.DriverSide.IsLocked"

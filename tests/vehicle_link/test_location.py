@@ -17,8 +17,7 @@ from linkplus.vehicle_link import repository, service
 from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.jobnames import PURGE
 from linkplus.vehicle_link.protocol import Channel, topic
-from tests.vehicle_link.harness import make_car
-from tests.vehicle_link.test_status_api import gateway, telemetry
+from tests.vehicle_link.support import gateway, make_car, telemetry
 
 LAT = "Vehicle.CurrentLocation.Latitude"
 LON = "Vehicle.CurrentLocation.Longitude"

@@ -14,7 +14,7 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, vehicle_client
 from linkplus.vehicle_link.protocol import Channel, topic
 from tests.services import free_port
-from tests.vehicle_link.harness import WAIT, make_car
+from tests.vehicle_link.support import WAIT, make_car
 
 
 async def test_the_app_runs_the_embedded_broker_and_the_gateway(

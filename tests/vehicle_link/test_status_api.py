@@ -5,39 +5,17 @@ Messages go straight into ``Gateway.process`` here (no broker): what is tested i
 
 from __future__ import annotations
 
-import json
-import uuid
-from datetime import datetime
-from typing import Any
-
 import httpx
 import pytest
 
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from linkplus.vehicle_link import credentials
-from linkplus.vehicle_link.client import BrokerAddress
-from linkplus.vehicle_link.gateway import Gateway, Result
+from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.protocol import Channel, topic
 from tests.connected_services.support import link, owner
-from tests.vehicle_link.harness import make_car
+from tests.vehicle_link.support import gateway, make_car, telemetry
 
 ENDPOINTS = [("get", "status"), ("post", "refresh"), ("get", "location")]
-
-
-def gateway(runtime: Runtime) -> Gateway:
-    return Gateway(
-        runtime,
-        BrokerAddress("127.0.0.1", 1),
-        secret=credentials.gateway_secret(runtime.settings),
-    )
-
-
-def telemetry(values: dict[str, Any], *, ts: datetime, seq: int = 1) -> bytes:
-    signals = [{"path": p, "value": v, "ts": ts.isoformat()} for p, v in values.items()]
-    return json.dumps(
-        {"msg_id": str(uuid.uuid4()), "seq": seq, "sent_at": ts.isoformat(), "signals": signals}
-    ).encode()
 
 
 async def call(

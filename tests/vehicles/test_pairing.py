@@ -16,7 +16,7 @@ from linkplus.models.vehicles import UsedPairingCode
 from linkplus.runtime import Runtime
 from linkplus.vehicles import pairing, service
 from linkplus.vehicles.errors import PairingCodeExpired, PairingCodeInvalid, PairingCodeUsed
-from tests.conftest import START
+from tests.support import START
 from tests.vehicles.support import european_vin, make_vehicle
 
 # --- the code itself (pure) ------------------------------------------------------------------

@@ -10,9 +10,8 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.runtime import Runtime
-from tests.conftest import Mailbox
-from tests.factories import DEFAULT_PASSWORD, make_owner, make_staff
-from tests.web.conftest import csrf_in, post_form, sign_in
+from tests.support import DEFAULT_PASSWORD, Mailbox, make_owner, make_staff
+from tests.web.support import csrf_in, post_form, sign_in
 
 NEW_PASSWORD = "a quiet morning drive"
 

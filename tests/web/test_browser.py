@@ -6,90 +6,21 @@ out: what a new owner does on the first day, with the system clock and nothing f
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import threading
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.async_api import Page, Route, async_playwright, expect
+from playwright.async_api import Route, expect
 
-from linkplus.app import build_runtime, create_app
-from linkplus.config import Settings
-from tests.services import free_port, missing_service
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    require_chromium,
+    submit,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
 PASSWORD = "a long walk by the river"
-
-
-@dataclass
-class LiveServer:
-    url: str
-    server: uvicorn.Server
-
-
-@pytest.fixture
-async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    """uvicorn serving the whole platform (worker included) on a free loopback port."""
-    port = free_port()
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key="browser-test-secret-key-long-enough-for-hs256",
-        public_url=f"http://127.0.0.1:{port}",
-        mqtt_port=free_port(),  # its embedded broker never takes 1883 from anyone
-        dev_mailbox=True,
-        smtp_url=None,
-        worker_enabled=True,
-        worker_poll_seconds=0.2,
-        argon2_time_cost=1,
-        argon2_memory_kib=8192,
-        argon2_parallelism=1,
-        log_json=True,
-        log_level="WARNING",
-    )
-    app = create_app(build_runtime(settings), run_worker=True)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start"
-        await asyncio.sleep(0.02)  # waiting for start-up, not for time to pass
-    try:
-        yield LiveServer(settings.public_url, server)
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 20)
-
-
-def require_chromium() -> None:
-    if not os.path.exists(CHROMIUM):
-        missing_service("Chromium")
-
-
-async def submit(page: Page, button: str) -> None:
-    async with page.expect_navigation():
-        await page.get_by_role("button", name=button).click()
 
 
 @pytest.mark.browser
@@ -99,8 +30,7 @@ async def test_a_new_owner_signs_up_activates_signs_in_and_walks_the_sections(
     require_chromium()
     base = live_server.url
     email = "new.owner@example.com"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with async_playwright_browser() as browser:
         context = await browser.new_context(viewport=PHONE)
         page = await context.new_page()
 
@@ -164,8 +94,6 @@ async def test_a_new_owner_signs_up_activates_signs_in_and_walks_the_sections(
         await page.goto(f"{base}/vehicle")
         await expect(page).to_have_url(f"{base}/signin")
 
-        await browser.close()
-
     for shot in (signin_shot, vehicle_shot):
         assert shot.stat().st_size > 0
         assert shot.read_bytes().startswith(b"\x89PNG")
@@ -180,8 +108,7 @@ async def test_the_api_docs_render_offline_under_the_content_security_policy(
     require_chromium()
     outside: list[str] = []
     problems: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with async_playwright_browser() as browser:
         context = await browser.new_context()
 
         async def only_the_platform(route: Route) -> None:
@@ -205,6 +132,5 @@ async def test_the_api_docs_render_offline_under_the_content_security_policy(
         await expect(operations.first).to_be_visible(timeout=30_000)
         assert await operations.count() > 20
         await expect(page.locator(".info .title")).to_contain_text("linkplus")
-        await browser.close()
     assert outside == []
     assert problems == []

@@ -15,18 +15,8 @@ from playwright.async_api import Page, expect
 
 from linkplus.runtime import Runtime
 from tests.connected_services.support import link, make_vehicle
-from tests.factories import DEFAULT_PASSWORD, make_owner
-from tests.web.test_browser import (  # noqa: F401 - live_server is a fixture used below
-    PHONE,
-    LiveServer,
-    live_server,
-    require_chromium,
-    submit,
-)
-from tests.web.test_browser_garage import (  # noqa: F401 - registry is a fixture used below
-    async_playwright_browser,
-    registry,
-)
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
 
 CHALLENGE_CARD = "4000 0000 0000 3063"  # the sandbox's 3-D Secure challenge card
 CHALLENGE_CODE = "123456"
@@ -48,8 +38,8 @@ async def subscribe(page: Page, plan_label: str, last_button: str) -> None:
 
 @pytest.mark.browser
 async def test_an_owner_adds_a_card_subscribes_and_downloads_the_invoice(
-    live_server: LiveServer,  # noqa: F811 - the fixture imported above
-    registry: Runtime,  # noqa: F811 - the fixture imported above
+    live_server: LiveServer,
+    registry: Runtime,
     tmp_path: Path,
 ) -> None:
     require_chromium()

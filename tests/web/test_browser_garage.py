@@ -4,49 +4,20 @@ same form, switches privacy mode and opens the Data Privacy Portal, on a phone-s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
-from linkplus.app import build_runtime
-from linkplus.config import Settings
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD, make_owner
 from tests.garage.support import make_car
-from tests.web.test_browser import (  # noqa: F401 - live_server is a fixture used below
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
-    LiveServer,
-    live_server,
-    require_chromium,
-    submit,
-)
-
-
-@pytest.fixture
-async def registry(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    """Direct access to the live server's database, to prepare the owner and the car."""
-    runtime = build_runtime(
-        Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            secret_key="browser-test-secret-key-long-enough-for-hs256",
-            argon2_time_cost=1,
-            argon2_memory_kib=8192,
-            argon2_parallelism=1,
-        )
-    )
-    yield runtime
-    await runtime.db.dispose()
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
 
 
 @pytest.mark.browser
 async def test_an_owner_adds_a_car_activates_services_and_sets_privacy_mode(
-    live_server: LiveServer,  # noqa: F811 - the fixture imported above
+    live_server: LiveServer,
     registry: Runtime,
     tmp_path: Path,
 ) -> None:
@@ -111,14 +82,3 @@ async def test_an_owner_adds_a_car_activates_services_and_sets_privacy_mode(
 
     for shot in (garage_shot, centre_shot):
         assert shot.read_bytes().startswith(b"\x89PNG")
-
-
-@asynccontextmanager
-async def async_playwright_browser() -> AsyncIterator[Browser]:
-    """The system's Chromium, started and stopped around the test."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()

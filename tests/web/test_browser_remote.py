@@ -6,20 +6,13 @@ lights on and sees their countdown. Real time throughout; the car answers at onc
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import expect
 
-from linkplus.app import build_runtime, create_app
-from linkplus.config import Settings
 from linkplus.remote import signing
 from linkplus.runtime import Runtime
 from linkplus.sim.car import SimulatedCar
@@ -28,75 +21,16 @@ from linkplus.sim.commands import REMOTE_HANDLERS
 from linkplus.sim.roads import build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link import credentials
-from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
 from linkplus.vehicles.catalogue import catalogue
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
-from tests.factories import DEFAULT_PASSWORD, bearer_for, make_owner
-from tests.services import free_port
-from tests.web.test_browser import PHONE, require_chromium, submit
-from tests.web.test_browser_garage import async_playwright_browser
-from tests.web.test_remote_pages import with_remote_pages
+from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner
+from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
 
 WAIT_MS = 15_000  # a bound for what crosses the broker and the worker; reached only on failure
 
 
-@dataclass
-class RemoteServer:
-    url: str
-    settings: Settings
-    broker: BrokerAddress
-
-
-@pytest.fixture
-async def remote_server(database_url: str, tmp_path: Path) -> AsyncIterator[RemoteServer]:
-    """uvicorn serving the platform with its worker, embedded broker and gateway."""
-    port, mqtt_port = free_port(), free_port()
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key="browser-test-secret-key-long-enough-for-hs256",
-        public_url=f"http://127.0.0.1:{port}",
-        smtp_url=None,
-        worker_enabled=True,
-        worker_poll_seconds=0.1,
-        gateway_enabled=True,
-        mqtt_port=mqtt_port,
-        argon2_time_cost=1,
-        argon2_memory_kib=8192,
-        argon2_parallelism=1,
-        log_json=True,
-        log_level="WARNING",
-    )
-    app = with_remote_pages(create_app(build_runtime(settings), run_worker=True))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="remote-live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start"
-        await asyncio.sleep(0.02)  # waiting for start-up, not for time to pass
-    try:
-        yield RemoteServer(
-            settings.public_url, settings, BrokerAddress("127.0.0.1", mqtt_port, MqttVersion.v311)
-        )
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 20)
-
-
-@pytest.fixture
-async def registry(remote_server: RemoteServer) -> AsyncIterator[Runtime]:
-    """Direct access to the live server's database, to prepare the owner and the car."""
-    runtime = build_runtime(remote_server.settings)
-    yield runtime
-    await runtime.db.dispose()
-
-
 async def _parked_car(
-    server: RemoteServer, registry: Runtime, email: str
+    server: LiveServer, registry: Runtime, email: str
 ) -> tuple[str, TelematicsUnit]:
     """An owner's plug-in hybrid with services active and its simulated unit, doors unlocked."""
     person = await make_owner(registry, email=email)
@@ -125,7 +59,7 @@ async def _parked_car(
     unit = TelematicsUnit(
         simulated,
         secret=secret,
-        address=server.broker,
+        address=server.mqtt,
         clock=ScaledClock(now, 1.0),
         handlers=REMOTE_HANDLERS,
         plan=[],
@@ -137,12 +71,12 @@ async def _parked_car(
 
 @pytest.mark.browser
 async def test_an_owner_locks_the_car_and_flashes_the_hazard_lights(
-    remote_server: RemoteServer, registry: Runtime, tmp_path: Path
+    live_server: LiveServer, registry: Runtime, tmp_path: Path
 ) -> None:
     require_chromium()
-    base = remote_server.url
+    base = live_server.url
     email = "remote.owner@example.com"
-    vin, unit = await _parked_car(remote_server, registry, email)
+    vin, unit = await _parked_car(live_server, registry, email)
     stop = asyncio.Event()
     car = asyncio.create_task(unit.run(stop))
     try:

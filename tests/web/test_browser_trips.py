@@ -4,8 +4,6 @@ breakdown and tip, and the monthly page with the daily graph."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,45 +11,26 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from linkplus.app import build_runtime
-from linkplus.config import Settings
 from linkplus.jobs.worker import Worker
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD
+from tests.support import DEFAULT_PASSWORD
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
-from tests.vehicle_link.harness import make_car
-from tests.web.test_browser import (  # noqa: F401 - live_server is a fixture used below
+from tests.vehicle_link.support import make_car
+from tests.web.support import (
     PHONE,
     LiveServer,
-    live_server,
+    async_playwright_browser,
+    keep_copy,
     require_chromium,
     submit,
 )
-from tests.web.test_browser_garage import async_playwright_browser
 
 SHOTS = Path("/tmp/linkplus-trips-screenshots")  # kept after the run, to look at
 
 
-@pytest.fixture
-async def registry(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    """Direct access to the live server's database, to prepare the owner, car and trips."""
-    runtime = build_runtime(
-        Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            secret_key="browser-test-secret-key-long-enough-for-hs256",
-            argon2_time_cost=1,
-            argon2_memory_kib=8192,
-            argon2_parallelism=1,
-        )
-    )
-    yield runtime
-    await runtime.db.dispose()
-
-
 @pytest.mark.browser
 async def test_an_owner_reads_trips_a_drawn_route_and_the_month(
-    live_server: LiveServer,  # noqa: F811 - the fixture imported above
+    live_server: LiveServer,
     registry: Runtime,
     tmp_path: Path,
 ) -> None:
@@ -122,6 +101,4 @@ async def test_an_owner_reads_trips_a_drawn_route_and_the_month(
 
 def _keep(shot: Path) -> bytes:
     """Copy a screenshot where a person can look at it after the run; its bytes."""
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copyfile(shot, SHOTS / f"trips-{shot.name}")
-    return shot.read_bytes()
+    return keep_copy(shot, SHOTS / f"trips-{shot.name}")

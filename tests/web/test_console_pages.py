@@ -12,10 +12,9 @@ from linkplus.app import create_app
 from linkplus.audit import service as audit
 from linkplus.models.accounts import StaffAccount, StaffRole
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD, make_owner, make_staff
 from tests.garage.support import make_car
-from tests.web.conftest import csrf_in, post_form, sign_in
-from tests.web.test_garage_pages import add_by_reading
+from tests.support import DEFAULT_PASSWORD, make_owner, make_staff
+from tests.web.support import add_by_reading, csrf_in, post_form, sign_in
 
 
 @pytest.fixture

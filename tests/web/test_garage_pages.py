@@ -3,7 +3,6 @@ dealer, through HTTP as a browser uses them: open the page, send its form back."
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,9 +13,9 @@ from linkplus.jobs.worker import Worker
 from linkplus.models.accounts import Account
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD, make_owner
 from tests.garage.support import Car, make_car
-from tests.web.conftest import csrf_in, post_form, sign_in
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import add_by_reading, csrf_in, post_form, sign_in, text_of
 
 ACCEPT_DE = {"accept_terms_of_use": "2.0", "accept_privacy_notice": "1.0"}  # current for DE/de
 
@@ -36,17 +35,6 @@ async def signed_in_owner(runtime: Runtime, client: httpx.AsyncClient, **changes
     return owner
 
 
-async def add_by_reading(
-    client: httpx.AsyncClient, identifier: str, reading: int | str
-) -> httpx.Response:
-    return await post_form(
-        client,
-        "/vehicle/add",
-        "/vehicle/add",
-        {"identifier": identifier, "odometer_km": str(reading), "nickname": ""},
-    )
-
-
 async def owner_with_car(
     runtime: Runtime, client: httpx.AsyncClient, car: Car, **changes: str
 ) -> Account:
@@ -54,11 +42,6 @@ async def owner_with_car(
     added = await add_by_reading(client, car.vin, car.odometer_km or 0)
     assert added.status_code == 303, added.text
     return owner
-
-
-def text_of(html: str) -> str:
-    """The page's words without markup, for asserting on sentences."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 # --- the garage and adding a car -------------------------------------------------------------

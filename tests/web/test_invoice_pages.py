@@ -9,27 +9,27 @@ import uuid
 from datetime import date
 
 import httpx
+import pytest
 
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from tests.web.test_subscription_pages import subscribe_in_pages
-from tests.web.test_wallet_pages import (  # noqa: F401 - fixtures used below
-    add_card_in_pages,
-    app,
-    at,
-    client,
-    other_browser,
-    web_owner,
-)
+from tests.web.support import add_card_in_pages, at, subscribe_in_pages, web_owner
 
 DOCUMENT = re.compile(r'href="/invoices/([0-9a-f-]{36})"')
+
+
+@pytest.fixture
+def client(paying_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """These pages pay: their client talks to the app whose payment sandbox is reached over
+    HTTP (the ``app`` fixture of ``tests/conftest.py``)."""
+    return paying_client
 
 
 async def test_a_paid_subscription_invoice_is_listed_shown_and_downloaded(
     runtime: Runtime,
     clock: ManualClock,
-    client: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
-    other_browser: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
+    client: httpx.AsyncClient,
+    other_browser: httpx.AsyncClient,
 ) -> None:
     clock.set(at(date(2026, 1, 5)))
     me = await web_owner(runtime, client, language="de")

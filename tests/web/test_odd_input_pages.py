@@ -10,10 +10,10 @@ import pytest
 
 from linkplus.app import create_app
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD, bearer_for
 from tests.garage.support import make_car
-from tests.vehicle_link.harness import make_car as make_connected_car
-from tests.web.conftest import post_form, sign_in
+from tests.support import DEFAULT_PASSWORD, bearer_for
+from tests.vehicle_link.support import make_car as make_connected_car
+from tests.web.support import post_form, sign_in
 from tests.web.test_garage_pages import add_by_reading, owner_with_car, signed_in_owner
 
 # Each one passes str.isdigit() after the form's separators are removed; none is a reading.

@@ -10,8 +10,8 @@ from linkplus.app import create_app
 from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
-from tests.factories import DEFAULT_PASSWORD, make_owner
-from tests.web.conftest import csrf_in, post_form, sign_in
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import csrf_in, post_form, sign_in
 
 SECTIONS = ("/vehicle", "/map", "/notifications", "/account", "/support")
 

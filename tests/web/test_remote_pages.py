@@ -18,11 +18,10 @@ from linkplus.jobs.worker import Worker
 from linkplus.runtime import Runtime
 from linkplus.sim.clock import ManualClock
 from linkplus.web.remote_pages import router as remote_router
-from tests.conftest import START
 from tests.connected_services.support import link, owner
-from tests.factories import DEFAULT_PASSWORD
-from tests.remote_e2e.harness import DRIVER_DOOR, RemoteLink, remote_link
-from tests.web.conftest import csrf_in, sign_in
+from tests.remote_e2e.support import DRIVER_DOOR, RemoteLink, remote_link
+from tests.support import DEFAULT_PASSWORD, START
+from tests.web.support import csrf_in, sign_in
 
 COMMAND_URL = re.compile(r"^/vehicle/([A-Z0-9]{17})/remote\?command=([0-9a-f-]{36})$")
 

@@ -23,9 +23,9 @@ from linkplus.vehicle_link.gateway import Gateway, Result
 from linkplus.vehicle_link.protocol import Channel, topic
 from linkplus.vehicle_link.runner import broker_address
 from tests.connected_services.support import link, make_vehicle, owner
-from tests.factories import DEFAULT_PASSWORD
-from tests.vehicle_link.harness import Car, make_car
-from tests.web.conftest import csrf_in, sign_in
+from tests.support import DEFAULT_PASSWORD
+from tests.vehicle_link.support import Car, make_car
+from tests.web.support import csrf_in, sign_in
 
 LAT = "Vehicle.CurrentLocation.Latitude"
 LON = "Vehicle.CurrentLocation.Longitude"

@@ -9,88 +9,37 @@ import re
 from datetime import date
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
 from tests.connected_services.support import link
-from tests.factories import DEFAULT_PASSWORD, make_owner
-from tests.web.conftest import csrf_in, sign_in
-from tests.web.test_wallet_pages import (  # noqa: F401 - fixtures used below
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import (
     add_card_in_pages,
-    app,
     at,
-    client,
-    other_browser,
+    csrf_in,
+    flow,
+    sign_in,
+    subscribe_in_pages,
     web_owner,
 )
 
-CHECKED_CARD = re.compile(r'name="card_id" value="([0-9a-f-]{36})" checked')
 CANCEL_LINK = re.compile(r"/subscriptions/([0-9a-f-]{36})/cancel")
 
 
-def flow(vin: str, package: str) -> str:
-    return f"/vehicle/{vin}/subscriptions/offers/{package}"
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    """The fields a step carries forward (address, plan, card), as the browser sends them."""
-    found = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
-    found.pop("csrf_token", None)
-    return found
-
-
-async def subscribe_in_pages(
-    browser: httpx.AsyncClient, vin: str, package: str, plan: str, **summary: str
-) -> tuple[httpx.Response, str]:
-    """Walk every step; returns the activation's answer and the summary page's text."""
-    offer = await browser.get(flow(vin, package))
-    assert offer.status_code == 200, offer.text
-    address = await browser.get(f"{flow(vin, package)}/checkout?plan={plan}")
-    assert address.status_code == 200, address.text
-    assert 'value="Hauptstraße 1"' in address.text  # prefilled from the primary card
-    fields = dict(
-        re.findall(r'name="(name|street|postcode|city)"[^>]*value="([^"]*)"', address.text)
-    )
-    card_page = await browser.post(
-        f"{flow(vin, package)}/checkout",
-        data={
-            **fields,
-            "country": "DE",
-            "plan": plan,
-            "step": "address",
-            "csrf_token": csrf_in(address.text),
-        },
-    )
-    assert card_page.status_code == 200, card_page.text
-    assert "Pay with" in card_page.text
-    card_id = CHECKED_CARD.search(card_page.text)
-    assert card_id, "the primary card is chosen by default"
-    summary_page = await browser.post(
-        f"{flow(vin, package)}/checkout",
-        data={
-            **hidden_fields(card_page.text),
-            "card_id": card_id.group(1),
-            "csrf_token": csrf_in(card_page.text),
-        },
-    )
-    assert summary_page.status_code == 200, summary_page.text
-    assert "Summary" in summary_page.text
-    activated = await browser.post(
-        f"{flow(vin, package)}/checkout",
-        data={
-            **hidden_fields(summary_page.text),
-            **summary,
-            "csrf_token": csrf_in(summary_page.text),
-        },
-    )
-    return activated, summary_page.text
+@pytest.fixture
+def client(paying_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """These pages pay: their client talks to the app whose payment sandbox is reached over
+    HTTP (the ``app`` fixture of ``tests/conftest.py``)."""
+    return paying_client
 
 
 async def test_a_trial_from_the_centre_to_the_status_renewal_and_cancel(
     runtime: Runtime,
     clock: ManualClock,
-    client: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
+    client: httpx.AsyncClient,
 ) -> None:
     clock.set(at(date(2026, 1, 5)))
     me = await web_owner(runtime, client)
@@ -161,7 +110,7 @@ async def test_a_trial_from_the_centre_to_the_status_renewal_and_cancel(
 async def test_a_paid_plan_is_charged_and_its_cancel_page_states_the_refund(
     runtime: Runtime,
     clock: ManualClock,
-    client: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
+    client: httpx.AsyncClient,
 ) -> None:
     clock.set(at(date(2026, 1, 5)))
     me = await web_owner(runtime, client)
@@ -192,7 +141,7 @@ async def test_a_paid_plan_is_charged_and_its_cancel_page_states_the_refund(
 async def test_not_yet_during_the_complimentary_period(
     runtime: Runtime,
     clock: ManualClock,
-    client: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
+    client: httpx.AsyncClient,
 ) -> None:
     clock.set(at(date(2026, 1, 5)))
     me = await web_owner(runtime, client, delivered=date(2025, 6, 1))
@@ -208,9 +157,9 @@ async def test_not_yet_during_the_complimentary_period(
 async def test_forms_need_their_token_and_only_the_primary_account_subscribes(
     runtime: Runtime,
     clock: ManualClock,
-    client: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
-    other_browser: httpx.AsyncClient,  # noqa: F811 - the fixture imported above
-    app: FastAPI,  # noqa: F811 - the fixture imported above
+    client: httpx.AsyncClient,
+    other_browser: httpx.AsyncClient,
+    app: FastAPI,
 ) -> None:
     clock.set(at(date(2026, 1, 5)))
     me = await web_owner(runtime, client)

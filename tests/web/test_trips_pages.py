@@ -14,11 +14,10 @@ from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
 from linkplus.web.trips_pages import ROUTE_HEIGHT, ROUTE_WIDTH, draw_route
 from tests.connected_services.support import link, owner
-from tests.factories import DEFAULT_PASSWORD
+from tests.support import DEFAULT_PASSWORD
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
-from tests.vehicle_link.harness import Car, make_car
-from tests.web.conftest import sign_in
-from tests.web.test_garage_pages import text_of
+from tests.vehicle_link.support import Car, make_car
+from tests.web.support import sign_in, text_of
 
 
 async def _car_with_trips(

@@ -6,23 +6,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from linkplus.app import create_app
 from linkplus.kit.clock import ManualClock
-from linkplus.models.accounts import Account
-from linkplus.payments.client import HttpPaymentProvider
-from linkplus.payments.endpoint import provider_key
-from linkplus.payments.service import register_active_paid_subscription_check
 from linkplus.runtime import Runtime
-from tests.connected_services.support import link, make_vehicle
-from tests.factories import DEFAULT_PASSWORD, make_owner
 from tests.payments.support import (
     BILLING,
     CHALLENGE,
@@ -31,95 +21,16 @@ from tests.payments.support import (
     PaidSubscriptions,
     enter_card,
 )
-from tests.web.conftest import csrf_in, sign_in
+from tests.web.support import add_card_in_pages, at, csrf_in, start_card, web_owner
 
-SANDBOX_URL = "http://testserver/sandbox-pay"
 CARD_ID = re.compile(r"/wallet/cards/([0-9a-f-]{36})/remove")
 
 
 @pytest.fixture
-def app(runtime: Runtime) -> FastAPI:
-    """The platform, its payment sandbox reached in-process over HTTP as in production."""
-    application = create_app(runtime, run_worker=False)
-    runtime.payments = HttpPaymentProvider(
-        base_url=SANDBOX_URL,
-        api_key=provider_key(runtime.settings),
-        timeout=5.0,
-        transport=httpx.ASGITransport(app=application),
-    )
-    return application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-@pytest.fixture
-async def other_browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A second browser with its own cookies, for another account."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-@pytest.fixture
-def paid_subscriptions() -> Iterator[PaidSubscriptions]:
-    fake = PaidSubscriptions()
-    unregister = register_active_paid_subscription_check(fake.check)
-    yield fake
-    unregister()
-
-
-@dataclass
-class WebOwner:
-    account: Account
-    vin: str
-
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
-
-
-async def web_owner(
-    runtime: Runtime,
-    browser: httpx.AsyncClient,
-    *,
-    delivered: date = date(2021, 6, 1),
-    language: str = "de",
-) -> WebOwner:
-    """An owner signed in in ``browser``, primary account of a delivered car."""
-    account = await make_owner(runtime, language=language)
-    vin = await make_vehicle(runtime, first_delivery_date=delivered)
-    await link(runtime, account, vin, primary=True)
-    await sign_in(browser, account.email, DEFAULT_PASSWORD)
-    return WebOwner(account, vin)
-
-
-async def start_card(
-    browser: httpx.AsyncClient, address: dict[str, str] | None = None
-) -> httpx.Response:
-    """Step 1 on the platform: the billing address form, answered with the provider's page."""
-    page = await browser.get("/wallet/cards/new")
-    assert page.status_code == 200, page.text
-    fields = address if address is not None else BILLING
-    return await browser.post(
-        "/wallet/cards/new", data={**fields, "csrf_token": csrf_in(page.text)}
-    )
-
-
-async def add_card_in_pages(browser: httpx.AsyncClient, number: str = VISA) -> httpx.Response:
-    """The whole journey: address, the provider's page (and its 3-D Secure challenge), back."""
-    started = await start_card(browser)
-    assert started.status_code == 303, started.text
-    provider_page = started.headers["location"]
-    assert provider_page.startswith(SANDBOX_URL + "/cards/new")
-    result = await enter_card(browser, provider_page, number=number)
-    back = result.location
-    assert back.path == "/wallet/cards/added"
-    return await browser.get(str(back))
+def client(paying_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """These pages pay: their client talks to the app whose payment sandbox is reached over
+    HTTP (the ``app`` fixture of ``tests/conftest.py``)."""
+    return paying_client
 
 
 def card_ids(html: str) -> list[str]:

@@ -45,11 +45,12 @@ from linkplus.vehicle_link.protocol import (
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from linkplus.vehicles.catalogue import catalogue
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
-from tests.factories import bearer_for
 from tests.services import free_port
-from tests.vehicle_link.harness import running_gateway
+from tests.support import bearer_for
+from tests.vehicle_link.support import running_gateway
 
-WAIT = 10.0  # seconds: far above a loopback round trip; only reached when something is wrong
+WAIT = 30.0  # seconds: far above a loopback round trip, even on a loaded machine; only reached
+# when something is wrong
 SEED = 11
 FINAL = ("completed", "failed", "expired")
 NETWORK = build_network(SEED)

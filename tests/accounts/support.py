@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from linkplus.jobs.worker import Worker
-from tests.conftest import Mailbox
+from tests.support import Mailbox
 
 PASSWORD = "a long and unusual sentence"
 

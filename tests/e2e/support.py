@@ -26,11 +26,12 @@ from linkplus.sim.plan import Place, PlannedTrip
 from linkplus.sim.roads import PlaceKind, build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicles.catalogue import catalogue
-from tests.vehicle_link.harness import VehicleLink
+from tests.vehicle_link.support import VehicleLink
 
+MODEL = "NX450HP"  # a plug-in hybrid: fuel, battery and charging in one car
 SEED = 11
 NETWORK = build_network(SEED)
-WAIT = 15.0  # seconds: a bound only reached when something is wrong
+WAIT = 30.0  # seconds: a bound only reached when something is wrong
 CANDIDATES = 400
 
 

@@ -1,19 +1,60 @@
-"""Make accounts and sign-ins directly in the database, for tests of other domains.
-
-Tests of the accounts domain itself go through the HTTP API instead.
+"""Plain helpers shared by every test package (the fixtures are in ``tests/conftest.py``): the
+test clock's start, the mailbox a real SMTP server fills, and accounts and sign-ins made
+directly in the database for tests of other domains (tests of the accounts domain itself go
+through the HTTP API instead).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 from linkplus.accounts.passwords import hash_password
 from linkplus.accounts.tokens import issue_access_token
 from linkplus.models.accounts import Account, Audience, SignInSession, StaffAccount, StaffRole
 from linkplus.runtime import Runtime
 
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+# How long the in-process payment sandbox may take to answer before a provider call counts as
+# failed: far above what it needs (milliseconds), so a machine loaded by parallel workers does
+# not turn into a failure. Tests of timeouts build their own impatient provider.
+PROVIDER_BOUND = 30.0
 DEFAULT_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def last_to(self, address: str) -> EmailMessage:
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[str(m['To']) for m in self.messages]}"
+        return found[-1]
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+    def link_in(self, message: EmailMessage) -> str:
+        match = re.search(r"https?://\S+", self.text(message))
+        assert match, "no link in the message"
+        return match.group(0)
+
+    @staticmethod
+    def token_in(link: str) -> str:
+        match = re.search(r"[?&#]token=([A-Za-z0-9_\-]+)", link)
+        assert match, f"no token in {link}"
+        return match.group(1)
 
 
 async def make_owner(
