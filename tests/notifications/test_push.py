@@ -26,10 +26,11 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.jobs import Job, JobState
 from linkplus.models.notifications import Category, PushSubscription
-from linkplus.notifications.channels import PushChannel, PushTarget, RecordingPushChannel
+from linkplus.notifications.channels import RecordingPushChannel
 from linkplus.notifications.delivery import DELIVER_PUSH, build_push_channel
 from linkplus.notifications.push import WebPushChannel, vapid_public_key
 from linkplus.runtime import Runtime
+from linkplus.seams.mail import PushChannel, PushTarget
 from tests.notifications.support import Owner, new_owner, notify
 from tests.services import free_port
 

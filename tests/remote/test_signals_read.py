@@ -3,8 +3,8 @@ path would silently never match and the platform would let a refused command thr
 
 from __future__ import annotations
 
+from linkplus.protocol import signals
 from linkplus.remote import service
-from linkplus.vehicle_link import signals
 
 
 def test_every_signal_remote_control_reads_exists_in_the_protocol() -> None:

@@ -18,13 +18,13 @@ from typing import Any
 import aiomqtt
 import httpx
 
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials, mosquitto
 from linkplus.vehicle_link.acl import GATEWAY_USERNAME
 from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
 from linkplus.vehicle_link.gateway import Gateway
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
 from tests.factories import bearer_for
 from tests.services import free_port, mosquitto_server

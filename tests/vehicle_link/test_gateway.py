@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, select
 from linkplus.kit.clock import ManualClock
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import PositionFix, SignalSample, TwinSignal
+from linkplus.protocol.vehicle import Channel
 from linkplus.vehicle_link import repository
 from linkplus.vehicle_link.gateway import Result
-from linkplus.vehicle_link.protocol import Channel
 from linkplus.vehicles import service as vehicles
 from tests.vehicle_link.harness import VehicleLink
 

@@ -12,11 +12,11 @@ import httpx
 from linkplus.jobs import enqueue
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import repository, service
 from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.jobnames import PURGE
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.vehicle_link.harness import make_car
 from tests.vehicle_link.test_status_api import gateway, telemetry
 

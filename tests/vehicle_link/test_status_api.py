@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicle_link.gateway import Gateway, Result
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.connected_services.support import link, owner
 from tests.vehicle_link.harness import make_car
 

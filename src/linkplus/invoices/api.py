@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from linkplus.accounts.deps import CurrentOwner, staff_with_role
+from linkplus.auth.deps import CurrentOwner, staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.invoices import sending, service
 from linkplus.invoices.schemas import DocumentOut, DocumentPage, ResentOut

@@ -16,9 +16,9 @@ import structlog
 from linkplus.config import Settings
 from linkplus.jobs import JobContext, RetryLater, enqueue, job
 from linkplus.notifications import repository
-from linkplus.notifications.channels import MailTransport, PushChannel, PushTarget
 from linkplus.notifications.mail import Attachment, OutgoingMail, SmtpTransport, build_message
 from linkplus.notifications.push import WebPushChannel
+from linkplus.seams.mail import MailTransport, PushChannel, PushTarget
 
 DELIVER_EMAIL = "notifications.deliver_email"
 DELIVER_PUSH = "notifications.deliver_push"

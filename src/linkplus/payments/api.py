@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.payments import service
 from linkplus.payments.errors import CardNotEditable

@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiomqtt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.events import react_in_transaction
@@ -25,6 +24,7 @@ from linkplus.remote.jobnames import (
     SEND_COMMAND,
 )
 from linkplus.runtime import Runtime
+from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import CommandResultReceived
 
 __all__ = ["COMMAND_RESULT", "EXPIRE_COMMAND", "RUN_CLIMATE_SCHEDULE", "SEND_COMMAND"]
@@ -38,7 +38,7 @@ async def send_command(ctx: JobContext, payload: dict[str, Any]) -> None:
         await service.send(ctx.session, ctx.runtime, command_id=uuid.UUID(payload["command_id"]))
     except service.NoBroker as exc:
         raise RetryLater("no connection to the MQTT broker", delay=timedelta(seconds=1)) from exc
-    except aiomqtt.MqttError as exc:
+    except PublishFailed as exc:
         raise RetryLater(f"the MQTT broker is away: {exc}", delay=timedelta(seconds=1)) from exc
 
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiomqtt
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +42,8 @@ from linkplus.models.notifications import Category
 from linkplus.models.remote import RemoteCommand, RemoteVehicleState, SvtActive
 from linkplus.models.vehicles import Vehicle
 from linkplus.notifications import service as notifications
+from linkplus.protocol.signals import DOOR_POSITIONS
+from linkplus.protocol.vehicle import Command
 from linkplus.remote import limits, repository, signing
 from linkplus.remote.errors import (
     CommandInProgress,
@@ -76,10 +77,9 @@ from linkplus.remote.schemas import (
     RemoteStateOut,
 )
 from linkplus.runtime import Runtime
+from linkplus.seams.commands import PublishFailed
 from linkplus.services import service as services
 from linkplus.vehicle_link import service as vehicle_link
-from linkplus.vehicle_link.protocol import Command
-from linkplus.vehicle_link.signals import DOOR_POSITIONS
 from linkplus.vehicle_link.status import Values
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import VehicleModel, market_capabilities
@@ -534,7 +534,7 @@ async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand 
             if row is not None and State(row.state) is State.sent:
                 await cancel_job(session, send_key(command_id), now=runtime.clock.now())
             return row
-    except (NoBroker, aiomqtt.MqttError, TimeoutError) as exc:
+    except (NoBroker, PublishFailed, TimeoutError) as exc:
         log.warning(
             "remote_command_send_deferred",
             command_id=str(command_id),
@@ -558,7 +558,7 @@ async def send(
     """Sign and publish an ``accepted`` command; the command afterwards (``sent`` when it went
     out), None when there is no such command. One in another state is left as it is; an expired
     one is never published: it is marked expired instead. Raises ``NoBroker`` without a
-    publisher and lets the publisher's ``aiomqtt.MqttError`` and a ``TimeoutError`` after
+    publisher and lets the publisher's ``PublishFailed`` and a ``TimeoutError`` after
     ``publish_timeout`` seconds through (the job retries them; the transaction rolls back, so
     the counter taken is not used up)."""
     now = runtime.clock.now()

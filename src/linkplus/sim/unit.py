@@ -32,20 +32,8 @@ from typing import Any, Literal
 import aiomqtt
 import structlog
 
-from linkplus.remote import signing
-from linkplus.sim.car import (
-    COVERAGE_BACK_AFTER_START_S,
-    COVERAGE_LOST_BEFORE_END_S,
-    DriveOutcome,
-    SimulatedCar,
-)
-from linkplus.sim.clock import SimClock
-from linkplus.sim.ids import derived_uuid
-from linkplus.sim.plan import PlannedTrip, trips_from
-from linkplus.sim.trips import trip_upload
-from linkplus.vehicle_link.client import QOS, BrokerAddress, vehicle_client
-from linkplus.vehicle_link.errors import MalformedMessage
-from linkplus.vehicle_link.protocol import (
+from linkplus.protocol.errors import MalformedMessage
+from linkplus.protocol.vehicle import (
     COMMAND_REFRESH,
     Alert,
     AlertKind,
@@ -65,6 +53,18 @@ from linkplus.vehicle_link.protocol import (
     parse,
     topic,
 )
+from linkplus.remote import signing
+from linkplus.sim.car import (
+    COVERAGE_BACK_AFTER_START_S,
+    COVERAGE_LOST_BEFORE_END_S,
+    DriveOutcome,
+    SimulatedCar,
+)
+from linkplus.sim.clock import SimClock
+from linkplus.sim.ids import derived_uuid
+from linkplus.sim.plan import PlannedTrip, trips_from
+from linkplus.sim.trips import trip_upload
+from linkplus.vehicle_link.client import QOS, BrokerAddress, vehicle_client
 
 log = structlog.get_logger("linkplus.sim.unit")
 

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.billing.lifecycle import DayReached, apply
 from linkplus.jobs import JobContext, job, schedule
 from linkplus.payments import service as payments
-from linkplus.payments.provider import PaymentProvider
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import PaymentProvider
 from linkplus.subscriptions import ledger, repository
 from linkplus.subscriptions.ledger import Tally
 from linkplus.subscriptions.state import state_of

@@ -43,8 +43,8 @@ from linkplus.kit.money import Money
 from linkplus.models.subscriptions import SubscriptionCharge, SubscriptionRefund, SubscriptionRow
 from linkplus.payments import service as payments
 from linkplus.payments.errors import PaymentProviderError
-from linkplus.payments.provider import ChargeResult, PaymentProvider, RefundResult
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import ChargeResult, PaymentProvider, RefundResult
 from linkplus.subscriptions import notices, repository
 from linkplus.subscriptions.state import state_of, store
 

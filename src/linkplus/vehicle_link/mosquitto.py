@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from linkplus.vehicle_link.protocol import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
+from linkplus.protocol.vehicle import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
 
 PBKDF2_ITERATIONS = 101  # what mosquitto_passwd uses; the secrets are 256-bit random
 SALT_BYTES = 12

@@ -10,10 +10,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiomqtt
 import structlog
 
 from linkplus.jobs import JobContext, RetryLater, job, schedule
+from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link import service
 from linkplus.vehicle_link.jobnames import POST_TRIP_CHECK, PURGE, SEND_COMMAND
 
@@ -40,7 +40,7 @@ async def send_command(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
     try:
         await publisher.publish_command(payload["vin"], message)
-    except aiomqtt.MqttError as exc:
+    except PublishFailed as exc:
         raise RetryLater(
             f"the MQTT broker refused or is away: {exc}", delay=timedelta(seconds=5)
         ) from exc

@@ -20,6 +20,7 @@ from linkplus.events import publish
 from linkplus.jobs import enqueue
 from linkplus.models.privacy import PrivacyModeSource
 from linkplus.privacy import service as privacy
+from linkplus.protocol.vehicle import EventMessage, TripUpload
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import ingest, repository
 from linkplus.vehicle_link.events import (
@@ -29,7 +30,6 @@ from linkplus.vehicle_link.events import (
     TripUploaded,
 )
 from linkplus.vehicle_link.ingest import BatchPlan, Fix, Reading
-from linkplus.vehicle_link.protocol import EventMessage, TripUpload
 from linkplus.vehicle_link.reactions import POST_TRIP_CHECK  # importing registers the job
 from linkplus.vehicles import service as vehicles
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.accounts import messages, passwords, repository, throttle
 from linkplus.accounts.email_address import InvalidEmail, normalize_email
 from linkplus.accounts.errors import LinkExpired, LinkInvalid, SignInThrottled, WeakPassword
-from linkplus.accounts.tokens import issue_access_token
+from linkplus.auth.tokens import issue_access_token
 from linkplus.config import Settings
 from linkplus.errors import ProblemError
 from linkplus.kit.secrets import new_token, sign, token_hash

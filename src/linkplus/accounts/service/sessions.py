@@ -17,7 +17,6 @@ from linkplus.accounts.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     RefreshTokenReused,
-    SessionRevoked,
 )
 from linkplus.accounts.service._common import (
     TOUCH_EVERY,
@@ -30,8 +29,9 @@ from linkplus.accounts.service._common import (
     _session_days,
     _throttle_key,
 )
-from linkplus.accounts.tokens import issue_access_token
 from linkplus.audit import service as audit
+from linkplus.auth.errors import SessionRevoked
+from linkplus.auth.tokens import issue_access_token
 from linkplus.kit.secrets import new_token, token_hash
 from linkplus.models.accounts import Account, Audience, SignInSession
 from linkplus.runtime import Runtime
