@@ -39,7 +39,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.demo import prepare_demo
 from linkplus.migrate import upgrade

@@ -19,7 +19,8 @@ import pytest
 import uvicorn
 from playwright.async_api import Page, async_playwright, expect
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from tests.services import free_port, missing_service
 

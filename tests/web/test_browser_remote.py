@@ -18,7 +18,8 @@ import pytest
 import uvicorn
 from playwright.async_api import expect
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.remote import signing
 from linkplus.runtime import Runtime

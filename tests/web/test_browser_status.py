@@ -20,7 +20,8 @@ import uvicorn
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.kit.clock import SystemClock
 from linkplus.models.twin import CommandResultRecord

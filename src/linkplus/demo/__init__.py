@@ -32,7 +32,7 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import service as accounts
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.demo.history import give_demo_history
 from linkplus.errors import ProblemError

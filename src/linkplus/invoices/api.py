@@ -11,11 +11,9 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from linkplus.auth.deps import CurrentOwner, staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.invoices import sending, service
+from linkplus.invoices import service
 from linkplus.invoices.schemas import DocumentOut, DocumentPage, ResentOut
 from linkplus.models.accounts import StaffAccount, StaffRole
-
-__all__ = ["router", "sending"]  # importing the router registers the send job
 
 owner_router = APIRouter(prefix="/invoices", tags=["invoices"])
 staff_router = APIRouter(prefix="/staff", tags=["staff"])

@@ -37,8 +37,8 @@ from linkplus.invoices.schemas import (
     DocumentSummary,
     InvoiceLineIn,
     ResentOut,
+    SendDocumentJob,
 )
-from linkplus.invoices.sending import SEND_DOCUMENT
 from linkplus.jobs import enqueue
 from linkplus.jobs.queue import enqueue_many
 from linkplus.kit.money import Money
@@ -227,8 +227,7 @@ async def issue_invoices(
     await repository.add_documents(session, documents, line_rows)
     await enqueue_many(
         session,
-        SEND_DOCUMENT,
-        [({"document_id": str(d["id"])}, f"{SEND_DOCUMENT}:{d['id']}") for d in documents],
+        [(SendDocumentJob(document_id=d["id"]), f"invoices.send:{d['id']}") for d in documents],
         now=now,
     )
     return ids
@@ -359,10 +358,9 @@ async def _issue(
     await repository.set_counter(session, series, sequence)
     await enqueue(
         session,
-        SEND_DOCUMENT,
-        {"document_id": str(document.id)},
+        SendDocumentJob(document_id=document.id),
         now=now,
-        dedupe_key=f"{SEND_DOCUMENT}:{document.id}",
+        dedupe_key=f"invoices.send:{document.id}",
     )
     return DocumentOut.of(document, rows, corrects_number=corrects_number)
 
@@ -514,7 +512,7 @@ async def staff_resend(
     if row is None or contact is None:
         raise DocumentNotFound("There is no such invoice, or its account no longer exists.")
     now = runtime.clock.now()
-    await enqueue(session, SEND_DOCUMENT, {"document_id": str(row.id)}, now=now)
+    await enqueue(session, SendDocumentJob(document_id=row.id), now=now)
     await audit.record(
         session,
         now=now,

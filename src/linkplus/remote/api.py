@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.remote import reactions, scheduling, service
+from linkplus.remote import scheduling, service
 from linkplus.remote.schemas import (
     CommandIn,
     CommandOut,
@@ -22,8 +22,6 @@ from linkplus.remote.schemas import (
     ScheduleOut,
     ScheduleUpdate,
 )
-
-__all__ = ["reactions", "router"]  # importing the router registers the remote-control jobs
 
 router = APIRouter(tags=["remote control"])
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from linkplus.jobs import JobPayload
 
 SimpleType = Literal[
     "door-lock",
@@ -141,3 +143,30 @@ class ScheduleOut(BaseModel):
     next_run_at: datetime | None
     last_run_at: datetime | None
     last_command_id: uuid.UUID | None
+
+
+# --- job payloads (the tasks are in ``tasks.py``) --------------------------------------------
+
+
+class SendCommandJob(JobPayload):
+    """Sign and publish an accepted command: the fallback when the request could not publish it,
+    retried every second while the broker is away (until the command expires)."""
+
+    task: ClassVar[str] = "remote.send_command"
+    max_attempts: ClassVar[int] = 30
+    command_id: uuid.UUID
+
+
+class ExpireCommandJob(JobPayload):
+    """End a command the car has not answered by its expiry."""
+
+    task: ClassVar[str] = "remote.expire_command"
+    command_id: uuid.UUID
+
+
+class RunClimateScheduleJob(JobPayload):
+    """Start the climate of one occurrence of a schedule."""
+
+    task: ClassVar[str] = "remote.run_climate_schedule"
+    schedule_id: uuid.UUID
+    run_at: datetime

@@ -53,7 +53,6 @@ from linkplus.remote.errors import (
     InvalidIdempotencyKey,
     RateLimited,
 )
-from linkplus.remote.jobnames import EXPIRE_COMMAND, SEND_COMMAND
 from linkplus.remote.lifecycle import Answer, State, after_answer, after_expiry
 from linkplus.remote.preconditions import (
     ADVANCED_CLIMATE_SERVICE,
@@ -74,7 +73,9 @@ from linkplus.remote.schemas import (
     ClimateStartIn,
     CommandIn,
     CommandOut,
+    ExpireCommandJob,
     RemoteStateOut,
+    SendCommandJob,
 )
 from linkplus.runtime import Runtime
 from linkplus.seams.commands import PublishFailed
@@ -434,19 +435,16 @@ async def accept(
             raise IdempotencyKeyReused() from None
         raise CommandInProgress(subsystem.value, "") from None
     await repository.add_change(session, vin=vin, command_id=row.id, state=row.state, at=now)
-    payload = {"command_id": str(row.id)}
     await enqueue(
         session,
-        SEND_COMMAND,
-        payload,
+        SendCommandJob(command_id=row.id),
         now=now,
         run_at=now + SEND_FALLBACK if publish_here else now,
         dedupe_key=send_key(row.id),
     )
     await enqueue(
         session,
-        EXPIRE_COMMAND,
-        payload,
+        ExpireCommandJob(command_id=row.id),
         now=now,
         run_at=row.expires_at,
         dedupe_key=expire_key(row.id),

@@ -9,7 +9,7 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
 from linkplus.garage.schemas import GarageVehicleOut
 from linkplus.models.services import SellChecklistStep
-from linkplus.services import reactions, service
+from linkplus.services import service
 from linkplus.services.schemas import (
     ActivationIn,
     DeactivationIn,
@@ -17,8 +17,6 @@ from linkplus.services.schemas import (
     ServicesCentreOut,
     WelcomeCarOut,
 )
-
-__all__ = ["reactions", "router"]  # importing the router registers the services' jobs
 
 router = APIRouter(tags=["connected services"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.subscriptions import billing_run, reactions, service
+from linkplus.subscriptions import service
 from linkplus.subscriptions.schemas import (
     CancelOut,
     OffersOut,
@@ -20,9 +20,6 @@ from linkplus.subscriptions.schemas import (
     SubscriptionUpdateIn,
 )
 from linkplus.subscriptions.staff_api import staff_router
-
-# importing the router registers the domain's jobs, schedule and hooks
-__all__ = ["billing_run", "reactions", "router"]
 
 owner_router = APIRouter(prefix="/vehicles/{vin}/subscriptions", tags=["subscriptions"])
 

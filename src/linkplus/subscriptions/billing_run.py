@@ -28,7 +28,6 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.billing.lifecycle import DayReached, apply
-from linkplus.jobs import JobContext, job, schedule
 from linkplus.payments import service as payments
 from linkplus.runtime import Runtime
 from linkplus.seams.payments import PaymentProvider
@@ -38,7 +37,6 @@ from linkplus.subscriptions.state import state_of
 
 log = structlog.get_logger("linkplus.subscriptions")
 
-BILLING_RUN = "subscriptions.billing_run"
 LEASE = timedelta(minutes=15)
 
 
@@ -188,13 +186,3 @@ async def run_billing(
         )
     log.info("billing_run_done", **report.as_dict())
     return report
-
-
-@job(BILLING_RUN, max_attempts=3)
-async def billing_run_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """The scheduled daily run. It opens its own transactions (it never touches ``ctx.session``
-    while the provider is called, so SQLite's write lock is not held across the calls)."""
-    await run_billing(ctx.runtime)
-
-
-schedule("subscriptions.daily_billing_run", BILLING_RUN, daily_at="03:00")

@@ -65,7 +65,6 @@ from linkplus.subscriptions.errors import (
     PurchaseNotPossible,
     SubscriptionNotFound,
 )
-from linkplus.subscriptions.jobnames import SETTLE
 from linkplus.subscriptions.schemas import (
     AmountOut,
     CancelOut,
@@ -74,6 +73,7 @@ from linkplus.subscriptions.schemas import (
     OffersOut,
     PlanPriceOut,
     RefundOut,
+    SettleJob,
     StaffSubscriptionOut,
     StaffSubscriptionsOut,
     StatusLineOut,
@@ -540,8 +540,7 @@ async def cancel_row(
     if outcome.refund.is_positive:
         await enqueue(
             session,
-            SETTLE,
-            {"subscription_id": str(row.id)},
+            SettleJob(subscription_id=row.id),
             now=now,
             dedupe_key=f"settle:{row.id}:{row.cancelled_on}",
         )

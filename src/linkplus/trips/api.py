@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.trips import reactions, service
+from linkplus.trips import service
 from linkplus.trips.schemas import (
     InsuranceMonthOut,
     LastTripOut,
@@ -23,8 +23,6 @@ from linkplus.trips.schemas import (
     TripDetailOut,
     TripListOut,
 )
-
-__all__ = ["reactions", "router"]  # importing the router registers the trips job
 
 router = APIRouter(tags=["trips"])
 

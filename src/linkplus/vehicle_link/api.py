@@ -9,10 +9,8 @@ from fastapi import APIRouter
 
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.vehicle_link import reactions, service
+from linkplus.vehicle_link import service
 from linkplus.vehicle_link.schemas import LocationOut, RefreshOut, VehicleStatusOut
-
-__all__ = ["reactions", "router"]  # importing the router registers the vehicle link's jobs
 
 router = APIRouter(tags=["vehicle status"])
 

@@ -33,8 +33,12 @@ from linkplus.vehicle_link.errors import (
     VehicleAsleep,
 )
 from linkplus.vehicle_link.ingest import BatchPlan
-from linkplus.vehicle_link.jobnames import SEND_COMMAND
-from linkplus.vehicle_link.schemas import LocationOut, RefreshOut, VehicleStatusOut
+from linkplus.vehicle_link.schemas import (
+    LocationOut,
+    RefreshOut,
+    SendCommandJob,
+    VehicleStatusOut,
+)
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import market_capabilities
 
@@ -108,13 +112,7 @@ async def request_refresh(
     command_id = uuid.uuid4()
     await enqueue(
         session,
-        SEND_COMMAND,
-        {
-            "vin": vin,
-            "command_id": str(command_id),
-            "type": COMMAND_REFRESH,
-            "expires_at": expires_at.isoformat(),
-        },
+        SendCommandJob(vin=vin, command_id=command_id, type=COMMAND_REFRESH, expires_at=expires_at),
         now=now,
         dedupe_key=f"command:{command_id}",
     )

@@ -30,7 +30,7 @@ from linkplus.vehicle_link.events import (
     TripUploaded,
 )
 from linkplus.vehicle_link.ingest import BatchPlan, Fix, Reading
-from linkplus.vehicle_link.reactions import POST_TRIP_CHECK  # importing registers the job
+from linkplus.vehicle_link.schemas import PostTripCheckJob
 from linkplus.vehicles import service as vehicles
 
 LATE_BURST_GRACE = timedelta(minutes=1)
@@ -173,8 +173,7 @@ async def _apply_event(
             ended = min(event.occurred_at, now)
             await enqueue(
                 session,
-                POST_TRIP_CHECK,
-                {"vin": vin, "trip_ended_at": event.occurred_at.isoformat()},
+                PostTripCheckJob(vin=vin, trip_ended_at=event.occurred_at),
                 now=now,
                 run_at=max(ended + delay, now + min(delay, LATE_BURST_GRACE)),
                 dedupe_key=f"post_trip:{vin}:{event.occurred_at.isoformat()}",
