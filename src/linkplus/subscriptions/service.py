@@ -364,7 +364,7 @@ async def _checkout(
     session: AsyncSession, runtime: Runtime, subscription_id: uuid.UUID, *, today: date
 ) -> SubscribeOut:
     """Commit the purchase and its charge attempt, charge, and answer with the outcome."""
-    await session.commit()  # see the module docstring: recorded before the provider is called
+    await runtime.db.commit(session)  # see the module docstring: recorded before the provider
     key = ledger.charge_key(subscription_id, 0, 1)
     await ledger.settle(runtime, subscription_id, day=today, fresh=frozenset({key}))
     row = await repository.lock(session, subscription_id)

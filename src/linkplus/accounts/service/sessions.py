@@ -132,7 +132,7 @@ async def refresh(
             subject_id=str(sign_in.account_id or sign_in.staff_id),
             details={"session_id": str(sign_in.id), "channel": sign_in.channel},
         )
-        await _commit_then_refuse(session, RefreshTokenReused())
+        await _commit_then_refuse(session, runtime, RefreshTokenReused())
     if sign_in.expires_at <= now:
         raise SessionRevoked("This sign-in has expired. Sign in again.")
     role: str | None = None
