@@ -42,7 +42,6 @@ from linkplus.models.notifications import Category
 from linkplus.models.remote import RemoteCommand, RemoteVehicleState, SvtActive
 from linkplus.models.vehicles import Vehicle
 from linkplus.notifications import service as notifications
-from linkplus.protocol.signals import DOOR_POSITIONS
 from linkplus.protocol.vehicle import Command
 from linkplus.remote import limits, repository, signing
 from linkplus.remote.errors import (
@@ -81,28 +80,11 @@ from linkplus.runtime import Runtime
 from linkplus.seams.commands import PublishFailed
 from linkplus.services import service as services
 from linkplus.vehicle_link import service as vehicle_link
-from linkplus.vehicle_link.status import Values
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import VehicleModel, market_capabilities
 
 log = structlog.get_logger("linkplus.remote")
 
-# Twin signals the platform's own checks read (docs/remote-control.md).
-# Built from the protocol's own list of doors, so the names cannot drift from what cars send.
-DOOR_SIGNALS = {
-    **{
-        f"Vehicle.Cabin.Door.{row}.{side}.IsOpen": f"{words} door"
-        for row, side, words in DOOR_POSITIONS
-    },
-    "Vehicle.Body.Trunk.Rear.IsOpen": "boot",
-    "Vehicle.Body.Hood.IsOpen": "bonnet",
-}
-SMART_KEY_SIGNAL = "Vehicle.Private.LinkPlus.SmartKey.IsInside"
-ALARM_SIGNAL = "Vehicle.Private.LinkPlus.Alarm.IsTriggered"
-PHYSICAL_KEY_SIGNAL = "Vehicle.Private.LinkPlus.Lock.IsLockedWithKey"
-BATTERY_SIGNAL = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
-OUTSIDE_SIGNAL = "Vehicle.Exterior.AirTemperature"
-POWER_STATE_SIGNAL = "Vehicle.LowVoltageSystemState"
 MAX_IDEMPOTENCY_KEY = 200
 NOTIFY_KIND = "remote_command"
 SEND_FALLBACK = timedelta(seconds=2)
@@ -173,36 +155,22 @@ async def set_stolen_vehicle_tracking(
         await repository.clear_svt(session, vin)
 
 
-def _bool(values: Values, path: str) -> bool | None:
-    found = values.get(path)
-    return found[0] if found is not None and isinstance(found[0], bool) else None
-
-
-def _number(values: Values, path: str) -> float | None:
-    found = values.get(path)
-    if found is None or isinstance(found[0], bool) or not isinstance(found[0], int | float):
-        return None
-    return float(found[0])
-
-
 async def car_facts(session: AsyncSession, runtime: Runtime, target: Target) -> CarFacts:
     vin = target.vehicle.vin
-    values = await vehicle_link.twin_values(session, vin=vin)
-    power = values.get(POWER_STATE_SIGNAL)
-    engine_running = None if power is None else power[0] in ("ON", "START")
+    state = await vehicle_link.car_state_of(session, vin=vin)
     return CarFacts(
         powertrain=target.model.powertrain,
         capabilities=market_capabilities(target.model, target.vehicle.market),
         model_capabilities=target.model.capabilities,
         climate_renewals=target.model.climate_renewals,
         climate_min_battery_pct=target.model.climate_min_battery_pct,
-        open_doors=tuple(name for path, name in DOOR_SIGNALS.items() if _bool(values, path)),
-        smart_key_inside=_bool(values, SMART_KEY_SIGNAL),
-        alarm_set=_bool(values, ALARM_SIGNAL),
-        locked_with_physical_key=_bool(values, PHYSICAL_KEY_SIGNAL),
-        battery_pct=_number(values, BATTERY_SIGNAL),
-        outside_c=_number(values, OUTSIDE_SIGNAL),
-        engine_running=engine_running,
+        open_doors=state.open_doors,
+        smart_key_inside=state.smart_key_inside,
+        alarm_set=state.alarm_set,
+        locked_with_physical_key=state.locked_with_physical_key,
+        battery_pct=state.battery_pct,
+        outside_c=state.outside_c,
+        engine_running=state.engine_running,
         asleep=await vehicle_link.is_asleep(session, runtime, vin=vin),
         stolen_vehicle_tracking=await stolen_vehicle_tracking_active(session, vin=vin),
     )

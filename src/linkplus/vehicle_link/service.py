@@ -25,7 +25,7 @@ from linkplus.privacy import service as privacy
 from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripUpload
 from linkplus.runtime import Runtime
 from linkplus.services import service as services
-from linkplus.vehicle_link import alerts, repository, status, twin
+from linkplus.vehicle_link import alerts, car_state, repository, status, twin
 from linkplus.vehicle_link.errors import (
     LocationNotShared,
     LocationUnknown,
@@ -72,6 +72,11 @@ def _facts(state: VehicleLinkState | None) -> status.LinkFacts | None:
 async def twin_values(session: AsyncSession, *, vin: str) -> status.Values:
     """The twin of one car: latest value and vehicle timestamp per signal."""
     return {row.path: (row.value, row.ts) for row in await repository.twin_signals(session, vin)}
+
+
+async def car_state_of(session: AsyncSession, *, vin: str) -> car_state.CarState:
+    """The car's doors, key, alarm, battery, outside temperature and power as last reported."""
+    return car_state.car_state(await twin_values(session, vin=vin))
 
 
 async def vehicle_status(
