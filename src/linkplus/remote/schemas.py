@@ -72,6 +72,7 @@ class CommandOut(BaseModel):
     id: uuid.UUID
     vin: str
     type: str
+    title: str = Field(description="What the command does, in the owner's words.")
     subsystem: str
     state: Literal["accepted", "sent", "acknowledged", "completed", "failed", "expired"]
     code: str | None = Field(description="Why it failed or expired (a stable code).")
@@ -89,8 +90,21 @@ class CommandOut(BaseModel):
     from_schedule: uuid.UUID | None
 
 
+class CommandAvailabilityOut(BaseModel):
+    """Whether the car can run a command: ``offered`` when its model, its market and its active
+    services allow it at all; ``ready`` when nothing stands in the way right now. ``code`` and
+    ``message`` name the first refusal that applies (the same the command itself would get)."""
+
+    type: str
+    title: str
+    offered: bool
+    ready: bool
+    code: str | None
+    message: str | None
+
+
 class RemoteStateOut(BaseModel):
-    """What runs on the car now, by the commands it completed."""
+    """What runs on the car now, by the commands it completed, and what it can run."""
 
     vin: str
     climate_until: datetime | None
@@ -101,6 +115,10 @@ class RemoteStateOut(BaseModel):
     hazard_until: datetime | None
     hazard_seconds_left: int
     open_commands: list[CommandOut]
+    commands: list[CommandAvailabilityOut]
+    advanced_climate_offered: bool = Field(
+        description="Whether climate can start with settings (temperature, seats, defrost)."
+    )
 
 
 class ScheduleIn(_In):

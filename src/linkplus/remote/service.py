@@ -56,8 +56,10 @@ from linkplus.remote.lifecycle import Answer, State, after_answer, after_expiry
 from linkplus.remote.preconditions import (
     ADVANCED_CLIMATE_SERVICE,
     HAZARD_SECONDS,
+    NOT_OFFERED,
     SUBSYSTEM,
     CarFacts,
+    Check,
     CommandType,
     Refusal,
     RunningState,
@@ -70,6 +72,7 @@ from linkplus.remote.preconditions import (
 )
 from linkplus.remote.schemas import (
     ClimateStartIn,
+    CommandAvailabilityOut,
     CommandIn,
     CommandOut,
     ExpireCommandJob,
@@ -101,15 +104,18 @@ def expire_key(command_id: uuid.UUID) -> str:
     return f"remote-expire:{command_id}"
 
 
+# What each command is called wherever the owner sees it: the app's progress and history, the
+# API's ``title``, the live stream (``static/remote.js`` shows the title the stream carries) and
+# notifications. The one place these names live.
 TITLES: dict[CommandType, str] = {
-    CommandType.door_lock: "Lock the doors",
-    CommandType.door_unlock: "Unlock the doors",
+    CommandType.door_lock: "Lock",
+    CommandType.door_unlock: "Unlock",
     CommandType.hazard_lights_on: "Hazard lights",
-    CommandType.engine_start: "Start the engine",
-    CommandType.engine_stop: "Stop the engine",
-    CommandType.climate_start: "Remote climate",
-    CommandType.climate_renew: "Renew remote climate",
-    CommandType.climate_stop: "Stop remote climate",
+    CommandType.engine_start: "Engine start",
+    CommandType.engine_stop: "Engine stop",
+    CommandType.climate_start: "Climate",
+    CommandType.climate_renew: "Climate renewal",
+    CommandType.climate_stop: "Climate stop",
 }
 DONE: dict[CommandType, str] = {
     CommandType.door_lock: "Your car is locked.",
@@ -196,6 +202,13 @@ def _seconds_left(until: datetime | None, now: datetime) -> int:
     return max(0, math.ceil((until - now).total_seconds()))
 
 
+def _title(type_name: str) -> str:
+    try:
+        return TITLES[CommandType(type_name)]
+    except ValueError:
+        return type_name
+
+
 def command_out(row: RemoteCommand, *, now: datetime) -> CommandOut:
     code = row.reason
     text = message(Refusal(code)) if code is not None and code in Refusal.__members__ else None
@@ -203,6 +216,7 @@ def command_out(row: RemoteCommand, *, now: datetime) -> CommandOut:
         id=row.id,
         vin=row.vin,
         type=row.type,
+        title=_title(row.type),
         subsystem=row.subsystem,
         state=State(row.state).value,
         code=code,
@@ -465,6 +479,7 @@ async def remote_state(
     engine_until = running.engine_until if running.engine_running(now) else None
     hazard_until = running.hazard_until if running.hazard_running(now) else None
     used = running.climate_renewals_used if climate_until else 0
+    availability = await command_availability(session, runtime, caller, running)
     return RemoteStateOut(
         vin=vin,
         climate_until=climate_until,
@@ -477,6 +492,53 @@ async def remote_state(
         open_commands=[
             command_out(c, now=now) for c in await repository.open_commands(session, vin)
         ],
+        commands=[
+            _availability(command_type, refused)
+            for command_type, refused in availability.commands.items()
+        ],
+        advanced_climate_offered=availability.advanced_climate_offered,
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    commands: dict[CommandType, Check | None]  # each command's first refusal now, or None
+    advanced_climate_offered: bool
+
+
+async def command_availability(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, running: RunningState
+) -> Availability:
+    """What the car can run, by the same checks a command gets (``preconditions.check``)."""
+    now = runtime.clock.now()
+    target = target_of(caller)
+    facts = await car_facts(session, runtime, target)
+    active: dict[str, bool] = {}
+
+    async def first_refusal(command_type: CommandType, params: dict[str, Any]) -> Check | None:
+        service = required_service(command_type, params)
+        if service not in active:
+            active[service] = await services.is_active(
+                session, runtime, vin=target.vehicle.vin, service=service
+            )
+        return check(command_type, params, facts, running, service_active=active[service], now=now)
+
+    commands = {command_type: await first_refusal(command_type, {}) for command_type in CommandType}
+    advanced = await first_refusal(CommandType.climate_start, {"temperature_c": 21.0})
+    return Availability(
+        commands=commands,
+        advanced_climate_offered=advanced is None or advanced.code not in NOT_OFFERED,
+    )
+
+
+def _availability(command_type: CommandType, refused: Check | None) -> CommandAvailabilityOut:
+    return CommandAvailabilityOut(
+        type=command_type.value,
+        title=TITLES[command_type],
+        offered=refused is None or refused.code not in NOT_OFFERED,
+        ready=refused is None,
+        code=refused.code.value if refused is not None else None,
+        message=message(refused.code) if refused is not None else None,
     )
 
 
@@ -702,12 +764,12 @@ async def _tell_owner(
     command_type = CommandType(row.type)
     what = TITLES[command_type]
     if state is State.completed:
-        title = f"{name}: {what.lower()} done"
+        title = f"{name}: {what} done"
         body = DONE[command_type]
         if row.runs_until is not None and command_type is not CommandType.hazard_lights_on:
             body += f" It switches off at {row.runs_until:%H:%M} UTC."
     else:
-        title = f"{name}: {what.lower()} did not work"
+        title = f"{name}: {what} did not work"
         reason = row.reason or ""
         code = Refusal(reason) if reason in Refusal.__members__ else Refusal.failed_in_car
         body = message(code)

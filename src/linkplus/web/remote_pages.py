@@ -29,8 +29,6 @@ from linkplus.remote import service as remote
 from linkplus.remote.preconditions import CommandType
 from linkplus.remote.schemas import CommandIn, CommandOut, RemoteStateOut
 from linkplus.runtime import Runtime
-from linkplus.services import service as connected_services
-from linkplus.vehicles.catalogue import Capability, market_capabilities
 from linkplus.web.cars import car_name, visitor_car
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
@@ -49,15 +47,6 @@ LABELS: dict[CommandType, str] = {
     CommandType.climate_renew: "Renew climate",
     CommandType.climate_stop: "Stop climate",
 }
-NEEDS: dict[CommandType, tuple[Capability, str]] = {
-    CommandType.door_lock: (Capability.remote_lock_unlock, "remote_lock_unlock"),
-    CommandType.door_unlock: (Capability.remote_lock_unlock, "remote_lock_unlock"),
-    CommandType.hazard_lights_on: (Capability.hazard_lights, "hazard_lights"),
-    CommandType.climate_start: (Capability.remote_climate_basic, "remote_climate_basic"),
-    CommandType.climate_renew: (Capability.remote_climate_basic, "remote_climate_basic"),
-    CommandType.climate_stop: (Capability.remote_climate_basic, "remote_climate_basic"),
-}
-ADVANCED_SERVICE = "remote_climate_advanced"
 TEMPERATURES = tuple(16 + step / 2 for step in range(29))  # 16 to 30 °C in half degrees
 
 STATE_LABELS = {
@@ -69,16 +58,6 @@ STATE_LABELS = {
     "expired": "The car did not answer",
 }
 STEPS = ("accepted", "sent", "acknowledged", "completed")
-COMMAND_TITLES = {
-    "door-lock": "Lock",
-    "door-unlock": "Unlock",
-    "hazard-lights-on": "Hazard lights",
-    "engine-start": "Engine start",
-    "engine-stop": "Engine stop",
-    "climate-start": "Climate",
-    "climate-renew": "Climate renewal",
-    "climate-stop": "Climate stop",
-}
 
 
 def remote_path(vin: str, *rest: str) -> str:
@@ -90,7 +69,7 @@ class Panel:
     """Everything the controls and the progress need (``templates/remote/_panel.html``)."""
 
     vin: str
-    controls: dict[str, bool]  # API command type -> offered (supported and service active)
+    controls: dict[str, bool]  # API command type -> offered (``remote`` decides)
     advanced_climate: bool
     state: RemoteStateOut
     command: CommandOut | None  # the one this page follows (just sent, or asked for)
@@ -101,25 +80,6 @@ class Panel:
         return any(self.controls.values())
 
 
-async def _offered(
-    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
-) -> tuple[dict[str, bool], bool]:
-    capabilities = market_capabilities(caller.model, caller.vehicle.market)
-    vin = caller.vehicle.vin
-    active: dict[str, bool] = {}
-    controls: dict[str, bool] = {}
-    for command_type, (capability, service) in NEEDS.items():
-        if service not in active:
-            active[service] = await connected_services.is_active(
-                session, runtime, vin=vin, service=service
-            )
-        controls[command_type.value] = capability in capabilities and active[service]
-    advanced = Capability.remote_climate_advanced in capabilities and (
-        await connected_services.is_active(session, runtime, vin=vin, service=ADVANCED_SERVICE)
-    )
-    return controls, advanced
-
-
 async def remote_panel(
     session: AsyncSession,
     runtime: Runtime,
@@ -128,7 +88,7 @@ async def remote_panel(
     command_id: str | None = None,
 ) -> Panel:
     """The panel for the car's primary account; ``command_id`` names the command to follow."""
-    controls, advanced = await _offered(session, runtime, caller)
+    state = await remote.remote_state(session, runtime, caller)
     recent = await remote.list_commands(session, runtime, caller, limit=5)
     command = None
     if command_id:
@@ -144,9 +104,9 @@ async def remote_panel(
                 command = None
     return Panel(
         vin=caller.vehicle.vin,
-        controls=controls,
-        advanced_climate=advanced,
-        state=await remote.remote_state(session, runtime, caller),
+        controls={command.type: command.offered for command in state.commands},
+        advanced_climate=state.advanced_climate_offered,
+        state=state,
         command=command,
         recent=recent,
     )
@@ -183,7 +143,6 @@ async def _page(
         labels=LABELS,
         state_labels=STATE_LABELS,
         steps=STEPS,
-        titles=COMMAND_TITLES,
         temperatures=TEMPERATURES,
         **extra,
     )
