@@ -24,12 +24,11 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import NotFound, ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
-from linkplus.garage.errors import NotPrimaryAccount
 from linkplus.remote import service as remote
 from linkplus.remote.preconditions import CommandType
 from linkplus.remote.schemas import CommandIn, CommandOut, RemoteStateOut
 from linkplus.runtime import Runtime
-from linkplus.web.cars import car_name, visitor_car
+from linkplus.web.cars import car_name, primary_car, visitor_car
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
@@ -112,13 +111,6 @@ async def remote_panel(
     )
 
 
-async def _primary_car(session: AsyncSession, visitor: Visitor, vin: str) -> CallerVehicle:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        raise NotPrimaryAccount()
-    return caller
-
-
 async def _page(
     request: Request,
     visitor: Visitor,
@@ -181,7 +173,7 @@ async def send_command(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
     command_type = next((t for t in LABELS if t.value == action), None)
     if command_type is None:
         raise NotFound("There is no such remote control on this page.")
@@ -204,7 +196,7 @@ async def send_command(
         sent, _ = await remote.submit(session, runtime, caller, body, idempotency_key=None)
     except ProblemError as exc:
         await undo(session, visitor)
-        caller = await _primary_car(session, visitor, vin)
+        caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
         return await _page(
             request, visitor, session, runtime, caller, status=exc.status, error=exc.detail
         )
@@ -224,7 +216,7 @@ async def command_events(
     """The car's command changes as server-sent events, for ``remote.js`` (``EventSource``
     sends the sign-in cookie; ``Last-Event-ID`` resumes after a dropped connection).
     ``max_events`` ends the stream after that many events (scripts and tests)."""
-    caller = await _primary_car(session, visitor, vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
     start = after
     resume = request.headers.get("last-event-id", "")
     if start is None and resume.isdigit():
