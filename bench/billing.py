@@ -58,7 +58,8 @@ from linkplus.models.accounts import Account  # noqa: E402
 from linkplus.models.invoices import InvoiceDocument  # noqa: E402
 from linkplus.models.payments import PaymentCard  # noqa: E402
 from linkplus.models.subscriptions import SubscriptionCharge, SubscriptionRow  # noqa: E402
-from linkplus.payments.provider import (  # noqa: E402
+from linkplus.runtime import Runtime  # noqa: E402
+from linkplus.seams.payments import (  # noqa: E402
     CardDetails,
     CardSession,
     ChargeResult,
@@ -67,7 +68,6 @@ from linkplus.payments.provider import (  # noqa: E402
     ThreeDSResult,
     ThreeDSStatus,
 )
-from linkplus.runtime import Runtime  # noqa: E402
 from linkplus.subscriptions import api  # noqa: E402,F401  (registers jobs and hooks)
 from linkplus.subscriptions.billing_run import run_billing  # noqa: E402
 

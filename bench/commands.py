@@ -67,6 +67,7 @@ from linkplus.jobs.worker import Worker  # noqa: E402
 from linkplus.kit.clock import SystemClock  # noqa: E402
 from linkplus.migrate import upgrade  # noqa: E402
 from linkplus.models.remote import RemoteCommand  # noqa: E402
+from linkplus.protocol.vehicle import Channel, topic  # noqa: E402
 from linkplus.remote import signing  # noqa: E402
 from linkplus.runtime import Runtime  # noqa: E402
 from linkplus.sim.car import SimulatedCar  # noqa: E402
@@ -85,7 +86,6 @@ from linkplus.vehicle_link.client import (  # noqa: E402
     vehicle_client,
 )
 from linkplus.vehicle_link.gateway import Gateway  # noqa: E402
-from linkplus.vehicle_link.protocol import Channel, topic  # noqa: E402
 from linkplus.vehicle_link.publisher import MqttCommandPublisher  # noqa: E402
 from linkplus.vehicles.catalogue import catalogue  # noqa: E402
 

@@ -51,10 +51,11 @@ from tests.services import postgres_server  # noqa: E402
 
 from linkplus.app import build_runtime  # noqa: E402
 from linkplus.config import Settings  # noqa: E402
-from linkplus.vehicle_link import credentials, ingest, protocol  # noqa: E402
+from linkplus.protocol import vehicle as protocol  # noqa: E402
+from linkplus.protocol.vehicle import Channel, topic  # noqa: E402
+from linkplus.vehicle_link import credentials, ingest  # noqa: E402
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion  # noqa: E402
 from linkplus.vehicle_link.gateway import Gateway, Result, freeze_startup_heap  # noqa: E402
-from linkplus.vehicle_link.protocol import Channel, topic  # noqa: E402
 
 SECRET_KEY = "gateway-bench-secret-key-long-enough-for-hs256-signing"  # noqa: S105
 

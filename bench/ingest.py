@@ -56,11 +56,11 @@ from linkplus.db import Database, create_engine  # noqa: E402
 from linkplus.migrate import upgrade  # noqa: E402
 from linkplus.models.telematics import TelematicsCredential  # noqa: E402
 from linkplus.models.vehicles import Vehicle  # noqa: E402
+from linkplus.protocol.vehicle import Channel, encode, subscription, topic  # noqa: E402
+from linkplus.protocol.vehicle import Waking as WakingEvent  # noqa: E402
 from linkplus.vehicle_link import credentials, mosquitto  # noqa: E402
 from linkplus.vehicle_link.acl import GATEWAY_USERNAME  # noqa: E402
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, gateway_client  # noqa: E402
-from linkplus.vehicle_link.protocol import Channel, encode, subscription, topic  # noqa: E402
-from linkplus.vehicle_link.protocol import Waking as WakingEvent  # noqa: E402
 
 SECRET_KEY = "ingest-bench-secret-key-long-enough-for-hs256-signing"  # noqa: S105
 SCRIPT = str(Path(__file__).resolve())

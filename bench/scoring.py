@@ -39,17 +39,18 @@ from typing import Any
 import httpx
 import numpy as np
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.demo import prepare_demo
 from linkplus.migrate import upgrade
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.trips import plain
 from linkplus.trips.insurance import score_trip_and_insurance
 from linkplus.trips.samples import TripSamples
 from linkplus.trips.scoring import score_trip
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import vehicle_client
-from linkplus.vehicle_link.protocol import Channel, topic
 from linkplus.vehicle_link.runner import broker_address
 
 BENCH_EMAIL = "bench.owner@example.com"

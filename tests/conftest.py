@@ -30,7 +30,8 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock

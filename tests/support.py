@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from linkplus.accounts.passwords import hash_password
-from linkplus.accounts.tokens import issue_access_token
+from linkplus.auth.tokens import issue_access_token
 from linkplus.models.accounts import Account, Audience, SignInSession, StaffAccount, StaffRole
 from linkplus.runtime import Runtime
 

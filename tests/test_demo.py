@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from linkplus.accounts import service as accounts
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.demo import DEMO_CARS, head_unit_key, prepare_demo
 from linkplus.garage import service as garage

@@ -15,17 +15,14 @@ from linkplus import __version__
 from linkplus.accounts.api import router as accounts_router
 from linkplus.accounts.api import staff_router
 from linkplus.api_docs import mount_api_docs
-from linkplus.config import Settings
-from linkplus.db import Database, create_engine
+from linkplus.bootstrap import register_tasks
 from linkplus.dealers.api import router as dealers_router
 from linkplus.errors import document_problems, install_error_handlers, problem
 from linkplus.garage.api import router as garage_router
 from linkplus.garage.staff_api import staff_router as garage_staff_router
 from linkplus.invoices.api import router as invoices_router
 from linkplus.jobs.worker import Worker
-from linkplus.kit.clock import Clock, SystemClock
 from linkplus.notifications.api import router as notifications_router
-from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.observability import Metrics, RequestGuard, configure_logging
 from linkplus.payments.api import router as payments_router
 from linkplus.payments.sandbox import mount_sandbox
@@ -42,22 +39,12 @@ from linkplus.vehicles.api import router as vehicles_router
 from linkplus.web import mount_web
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
-    db = Database(create_engine(settings.resolved_database_url))
-    return Runtime(
-        settings=settings,
-        db=db,
-        clock=clock or SystemClock(),
-        mail=build_mail_transport(settings),
-        push=build_push_channel(settings),
-    )
-
-
 def create_app(
     runtime: Runtime, *, run_worker: bool | None = None, run_gateway: bool | None = None
 ) -> FastAPI:
     """Build the HTTP app around ``runtime``. The worker and the vehicle link (broker and
     gateway) run inside it unless told otherwise."""
+    register_tasks()
     settings = runtime.settings
     with_worker = settings.worker_enabled if run_worker is None else run_worker
     with_gateway = settings.gateway_enabled if run_gateway is None else run_gateway

@@ -119,7 +119,8 @@ def run_server(
     ``companion(stop)`` runs next to the server once it has started (the vehicle link's broker
     is up by then) and is stopped, and awaited, before the server shuts its broker down.
     """
-    from linkplus.app import build_runtime, create_app
+    from linkplus.app import create_app
+    from linkplus.bootstrap import build_runtime
 
     if sock is None:
         sock = claim_ports(settings)
@@ -272,7 +273,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run only the job worker (several may run against one PostgreSQL database)."""
-    from linkplus.app import build_runtime
+    from linkplus.bootstrap import build_runtime
     from linkplus.jobs.worker import Worker
     from linkplus.observability import configure_logging
 
@@ -317,7 +318,7 @@ def gateway(
     MQTT 5 broker (LINKPLUS_MQTT_URL), each with its own --instance."""
     from prometheus_client import CollectorRegistry, start_http_server
 
-    from linkplus.app import build_runtime
+    from linkplus.bootstrap import build_runtime
     from linkplus.observability import configure_logging
     from linkplus.vehicle_link import credentials
     from linkplus.vehicle_link.gateway import Gateway
@@ -373,7 +374,7 @@ def vehicles_provision(
     shown, then the unit's command-signing key (derived, so it can be printed again). With
     LINKPLUS_MOSQUITTO_DIR set, also rewrite Mosquitto's vehicle password file there (then send
     Mosquitto SIGHUP)."""
-    from linkplus.app import build_runtime
+    from linkplus.bootstrap import build_runtime
     from linkplus.errors import ProblemError
     from linkplus.remote import signing
     from linkplus.vehicle_link import credentials, mosquitto
@@ -438,7 +439,7 @@ def staff_create(
 ) -> None:
     """Create a staff account. This is the only way a staff role comes into existence."""
     from linkplus.accounts import service as accounts
-    from linkplus.app import build_runtime
+    from linkplus.bootstrap import build_runtime
     from linkplus.errors import ProblemError
 
     if password_stdin:

@@ -25,8 +25,6 @@ from sqlalchemy.pool import NullPool
 
 from linkplus.kit.spans import Span
 
-AFTER_COMMIT = "linkplus.after_commit"
-
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling is switched off; the "begin" hook below issues BEGIN.
@@ -78,7 +76,7 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on error, then run after-commit hooks."""
+        """One unit of work: commit on success, roll back on error; then the commit listeners."""
         async with self.sessions() as session:
             try:
                 yield session
@@ -89,17 +87,15 @@ class Database:
             self._committed(session)
 
     async def commit(self, session: AsyncSession) -> None:
-        """Commit ``session``'s work so far and run the after-commit hooks; the session goes on
-        in a new transaction. For the rare use case that must make its change durable before an
-        outside effect in the same unit of work (a remote command is stored before it is
-        published to the car)."""
+        """Commit ``session``'s work so far and tell the commit listeners; the session goes on
+        in a new transaction. For the use cases that must make a change durable before an outside
+        effect or a refusal in the same unit of work: a remote command stored before it is
+        published, a subscription's charge attempt before the provider is called, a counted
+        failed sign-in or ownership check before the request is refused."""
         await session.commit()
         self._committed(session)
 
     def _committed(self, session: AsyncSession) -> None:
-        hooks: list[Callable[[], None]] = session.info.pop(AFTER_COMMIT, [])
-        for hook in hooks:
-            hook()
         for listener in self._commit_listeners:
             listener(session)
 
@@ -109,11 +105,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def after_commit(session: AsyncSession, hook: Callable[[], None]) -> None:
-    """Run ``hook`` only once the session's transaction has committed (never on rollback)."""
-    session.info.setdefault(AFTER_COMMIT, []).append(hook)
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:

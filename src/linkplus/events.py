@@ -2,9 +2,9 @@
 
 A domain reacts to another's event in one of two ways:
 
-* ``subscribe``: a job per subscriber is queued in the publisher's transaction, so the reaction
+* ``Subscription``: a job per subscriber is queued in the publisher's transaction, so the reaction
   runs after the change commits, retried and surviving a restart. The default.
-* ``react_in_transaction``: the reaction runs inside the publisher's transaction, before it
+* ``Reaction``: the reaction runs inside the publisher's transaction, before it
   commits; it succeeds or fails with the change itself. Only for reactions that must not wait
   for the worker (a car's answer to a remote command moves the command in the same transaction
   that stores the answer) and that are cheap and cannot fail for reasons outside the database.
@@ -13,14 +13,17 @@ A domain reacts to another's event in one of two ways:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.jobs.queue import enqueue
+from linkplus.jobs.queue import enqueue_task
+from linkplus.jobs.registry import Task
+from linkplus.jobs.registry import register as register_tasks
 
 if TYPE_CHECKING:
     from linkplus.runtime import Runtime
@@ -34,20 +37,43 @@ class DomainEvent(BaseModel):
 InTransaction = Callable[[AsyncSession, "Runtime", Any], Awaitable[None]]
 """A reaction run inside the publisher's transaction: ``(session, runtime, event)``."""
 
-_SUBSCRIBERS: dict[str, list[str]] = defaultdict(list)
+
+@dataclass(frozen=True)
+class Subscription:
+    """Run ``task`` with the event as its payload whenever ``event`` is published."""
+
+    event: type[DomainEvent]
+    task: Task[Any]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """Call ``reaction`` inside the publisher's transaction whenever ``event`` is published."""
+
+    event: type[DomainEvent]
+    reaction: InTransaction
+
+
+_SUBSCRIBERS: dict[str, list[Task[Any]]] = defaultdict(list)
 _IN_TRANSACTION: dict[str, list[InTransaction]] = defaultdict(list)
 
 
-def subscribe(event_type: type[DomainEvent], job_name: str) -> None:
-    """Run job ``job_name`` with the event's fields as payload whenever the event is published."""
-    if job_name not in _SUBSCRIBERS[event_type.name]:
-        _SUBSCRIBERS[event_type.name].append(job_name)
-
-
-def react_in_transaction(event_type: type[DomainEvent], reaction: InTransaction) -> None:
-    """Call ``reaction`` inside the publisher's transaction whenever the event is published."""
-    if reaction not in _IN_TRANSACTION[event_type.name]:
-        _IN_TRANSACTION[event_type.name].append(reaction)
+def register(
+    subscriptions: Iterable[Subscription] = (), reactions: Iterable[Reaction] = ()
+) -> None:
+    """Wire the domains' reactions to events (the lists ``linkplus.bootstrap`` gathers from every
+    domain's ``tasks.py``). Registering the same one again is harmless."""
+    for subscription in subscriptions:
+        if not issubclass(subscription.event, subscription.task.payload):
+            raise TypeError(f"{subscription.task.name} does not take {subscription.event.__name__}")
+        register_tasks([subscription.task])
+        known = _SUBSCRIBERS[subscription.event.name]
+        if subscription.task not in known:
+            known.append(subscription.task)
+    for reaction in reactions:
+        known_reactions = _IN_TRANSACTION[reaction.event.name]
+        if reaction.reaction not in known_reactions:
+            known_reactions.append(reaction.reaction)
 
 
 async def publish(
@@ -60,8 +86,5 @@ async def publish(
             raise TypeError(f"{event.name} has in-transaction reactions: publish it with runtime")
         for reaction in reactions:
             await reaction(session, runtime, event)
-    subscribers = _SUBSCRIBERS.get(event.name, [])
-    if subscribers:
-        payload = event.model_dump(mode="json")
-        for job_name in subscribers:
-            await enqueue(session, job_name, payload, now=now)
+    for subscriber in _SUBSCRIBERS.get(event.name, []):
+        await enqueue_task(session, subscriber, event, now=now)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from linkplus.config import Settings
 from linkplus.db import Database
 from linkplus.kit.clock import Clock
-from linkplus.notifications.channels import MailTransport, PushChannel
-from linkplus.payments.provider import PaymentProvider
-from linkplus.vehicle_link.publisher import CommandPublisher
+from linkplus.seams.commands import CommandPublisher
+from linkplus.seams.mail import MailTransport, PushChannel
+from linkplus.seams.payments import PaymentProvider
 
 
 @dataclass

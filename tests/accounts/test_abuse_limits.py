@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock

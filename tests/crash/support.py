@@ -19,10 +19,10 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from linkplus.vehicle_link import protocol
+from linkplus.protocol import vehicle as protocol
+from linkplus.protocol.vehicle import VEHICLE_CHANNELS
 from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicle_link.gateway import SHARE_GROUP
-from linkplus.vehicle_link.protocol import VEHICLE_CHANNELS
 from tests.services import free_port
 
 SERVE_INSTANCE = "serve"  # the gateway client id ``serve`` uses (vehicle_link.runner)

@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 from dateutil.relativedelta import relativedelta
 
-from linkplus.jobs import enqueue
+from linkplus.jobs import ScheduledRun, enqueue_task
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from linkplus.subscriptions.billing_run import BILLING_RUN
+from linkplus.subscriptions.tasks import billing_run
 from tests.crash.support import Reader, ServeProcess, eventually, reader
 from tests.subscriptions.support import customer, subscribe
 
@@ -53,7 +53,12 @@ async def test_a_billing_run_killed_mid_way_charges_everyone_once_after_restart(
         ids.append(uuid.UUID(started.json()["subscription"]["id"]))
     clock.set(datetime.now(UTC))
     async with runtime.db.transaction() as session:
-        await enqueue(session, BILLING_RUN, {}, now=clock.now() - timedelta(seconds=1))
+        await enqueue_task(
+            session,
+            billing_run,
+            ScheduledRun(scheduled_for=clock.now()),
+            now=clock.now() - timedelta(seconds=1),
+        )
 
     url = runtime.settings.resolved_database_url
     sandbox_url = (
@@ -82,7 +87,9 @@ async def test_a_billing_run_killed_mid_way_charges_everyone_once_after_restart(
             await serve.start()
 
             async def job_done() -> bool:
-                return [state for (state,) in await read.rows(JOB, name=BILLING_RUN)] == ["done"]
+                return [state for (state,) in await read.rows(JOB, name=billing_run.name)] == [
+                    "done"
+                ]
 
             await eventually(job_done, within=40, what="the billing job finished after restart")
             ledger = await read.rows(CHARGES)

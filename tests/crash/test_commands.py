@@ -25,12 +25,12 @@ from pathlib import Path
 import httpx
 
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Command
 from linkplus.remote import signing
 from linkplus.runtime import Runtime
 from linkplus.sim.clock import ScaledClock
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link import credentials
-from linkplus.vehicle_link.protocol import Command
 from tests.crash.support import ServeProcess, eventually, open_gateway_session, reader
 from tests.remote_e2e.support import make_car
 from tests.support import bearer_for

@@ -16,12 +16,12 @@ import httpx
 from sqlalchemy import text
 
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link import service as vehicle_link_service
 from linkplus.vehicle_link.client import vehicle_client
 from linkplus.vehicle_link.gateway import Gateway, Result
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.crash.support import eventually
 from tests.vehicle_link.support import WAIT, make_car, mosquitto_broker, vehicle_link
 

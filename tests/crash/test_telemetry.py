@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.crash.support import Reader, ServeProcess, eventually, open_gateway_session, reader
 from tests.vehicle_link.support import Car, make_car, mosquitto_broker
 

@@ -21,11 +21,11 @@ from linkplus.models.notifications import Category
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import SeenMessage, SignalSample, TwinSignal
 from linkplus.notifications import service as notifications
+from linkplus.protocol.vehicle import AlertKind, Channel
 from linkplus.sim.car import DriveOutcome, SimulatedCar
 from linkplus.sim.plan import PlannedTrip
 from linkplus.sim.unit import SLEEP_AFTER
 from linkplus.vehicle_link.gateway import Result
-from linkplus.vehicle_link.protocol import AlertKind, Channel
 from tests.e2e.support import MODEL, choose_trip, shop, simulated
 from tests.vehicle_link.support import VehicleLink
 

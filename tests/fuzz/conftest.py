@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.runtime import Runtime
 from tests.fuzz.support import CLOCK, FIGURES, SETTINGS, World, database_path, refresh, seed
 

@@ -17,7 +17,8 @@ import schemathesis
 from fastapi import FastAPI
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import Account, StaffAccount, StaffRole

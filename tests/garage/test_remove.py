@@ -8,9 +8,9 @@ import httpx
 from sqlalchemy import select
 
 from linkplus.audit import service as audit
-from linkplus.events import subscribe
+from linkplus.events import Subscription, register
 from linkplus.garage.events import VehicleRemovedFromAccount
-from linkplus.jobs import JobContext, job
+from linkplus.jobs import JobContext, task
 from linkplus.jobs.worker import Worker
 from linkplus.models.jobs import Job
 from linkplus.runtime import Runtime
@@ -21,12 +21,12 @@ REACTION = "garage_test.vehicle_removed"
 reactions: list[dict[str, Any]] = []
 
 
-@job(REACTION)
-async def _record_removal(ctx: JobContext, payload: dict[str, Any]) -> None:
-    reactions.append(payload)
+@task(REACTION)
+async def _record_removal(ctx: JobContext, event: VehicleRemovedFromAccount) -> None:
+    reactions.append(event.model_dump(mode="json"))
 
 
-subscribe(VehicleRemovedFromAccount, REACTION)
+register([Subscription(VehicleRemovedFromAccount, _record_removal)])
 
 
 def _remove(client: httpx.AsyncClient, vin: str, headers: dict[str, str], body: Any) -> Any:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
-from linkplus.events import DomainEvent, publish, react_in_transaction, subscribe
-from linkplus.jobs import JobContext, job
+from linkplus.events import DomainEvent, Reaction, Subscription, publish, register
+from linkplus.jobs import JobContext, task
 from linkplus.jobs.worker import Worker
 from linkplus.models.jobs import Job
 from linkplus.runtime import Runtime
@@ -28,9 +28,9 @@ class Inline(DomainEvent):
     what: str
 
 
-@job("testevents.on_ping")
-async def _on_ping(ctx: JobContext, payload: dict[str, Any]) -> None:
-    SEEN.append(("job", payload["what"]))
+@task("testevents.on_ping")
+async def _on_ping(ctx: JobContext, event: Pinged) -> None:
+    SEEN.append(("job", event.what))
 
 
 async def _inline(session: AsyncSession, runtime: Runtime, event: Inline) -> None:
@@ -48,8 +48,7 @@ async def _inline(session: AsyncSession, runtime: Runtime, event: Inline) -> Non
     )
 
 
-subscribe(Pinged, "testevents.on_ping")
-react_in_transaction(Inline, _inline)
+register([Subscription(Pinged, _on_ping)], [Reaction(Inline, _inline)])
 
 
 @pytest.fixture(autouse=True)

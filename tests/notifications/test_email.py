@@ -13,8 +13,8 @@ from linkplus.kit.clock import ManualClock
 from linkplus.models.jobs import Job, JobState
 from linkplus.models.notifications import Category, OutboundEmail
 from linkplus.notifications import service
-from linkplus.notifications.delivery import DELIVER_EMAIL
 from linkplus.notifications.mail import SmtpTransport
+from linkplus.notifications.schemas import DeliverEmailJob
 from linkplus.runtime import Runtime
 from tests.notifications.support import Owner, notify
 from tests.services import free_port
@@ -41,7 +41,7 @@ async def stored(runtime: Runtime, email: OutboundEmail) -> OutboundEmail:
 
 async def email_jobs(runtime: Runtime) -> list[Job]:
     async with runtime.db.transaction() as session:
-        query = select(Job).where(Job.name == DELIVER_EMAIL).order_by(Job.id)
+        query = select(Job).where(Job.name == DeliverEmailJob.task).order_by(Job.id)
         return list((await session.scalars(query)).all())
 
 
@@ -131,7 +131,7 @@ async def test_relay_down_is_retried_with_back_off_and_delivered_once(
 
     # The job arriving again (a worker that died after sending, an operator's re-run) sends nothing.
     async with runtime.db.transaction() as session:
-        await enqueue(session, DELIVER_EMAIL, {"email_id": str(email.id)}, now=clock.now())
+        await enqueue(session, DeliverEmailJob(email_id=email.id), now=clock.now())
     clock.advance(hours=1)
     assert await worker.run_due() == 1
     assert len(mailbox.to("driver@example.com")) == 1

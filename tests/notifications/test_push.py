@@ -26,10 +26,12 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.jobs import Job, JobState
 from linkplus.models.notifications import Category, PushSubscription
-from linkplus.notifications.channels import PushChannel, PushTarget, RecordingPushChannel
-from linkplus.notifications.delivery import DELIVER_PUSH, build_push_channel
+from linkplus.notifications.channels import RecordingPushChannel
+from linkplus.notifications.delivery import build_push_channel
 from linkplus.notifications.push import WebPushChannel, vapid_public_key
+from linkplus.notifications.schemas import DeliverPushJob
 from linkplus.runtime import Runtime
+from linkplus.seams.mail import PushChannel, PushTarget
 from tests.notifications.support import Owner, new_owner, notify
 from tests.services import free_port
 
@@ -401,7 +403,7 @@ async def test_a_gone_subscription_is_removed(
 
     assert [s.endpoint for s in await subscriptions(runtime)] == [push_service.endpoint("new")]
     async with runtime.db.transaction() as session:
-        jobs = (await session.scalars(select(Job).where(Job.name == DELIVER_PUSH))).all()
+        jobs = (await session.scalars(select(Job).where(Job.name == DeliverPushJob.task))).all()
     assert {job.state for job in jobs} == {JobState.done}
 
 
@@ -459,7 +461,7 @@ async def test_without_a_push_channel_notifications_stay_in_the_inbox(
     await worker.run_due()
 
     async with runtime.db.transaction() as session:
-        jobs = (await session.scalars(select(Job).where(Job.name == DELIVER_PUSH))).all()
+        jobs = (await session.scalars(select(Job).where(Job.name == DeliverPushJob.task))).all()
     assert [job.state for job in jobs] == [JobState.done]
     listed = await client.get("/api/v1/notifications", headers=owner.headers)
     assert [item["title"] for item in listed.json()["items"]] == ["Door open"]

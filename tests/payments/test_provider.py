@@ -25,9 +25,9 @@ from linkplus.payments.errors import (
     ProviderUnavailable,
     RefundNotPossible,
 )
-from linkplus.payments.provider import ChargeStatus, ThreeDSStatus
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import ChargeStatus, ThreeDSStatus
 from tests.payments.support import (
     AMEX,
     CHALLENGE,

@@ -249,7 +249,8 @@ def test_billing_run_without_a_running_platform_says_which_setting_to_set(
 async def _due_subscription(data_dir: Path) -> date:
     """An owner with a card and a monthly subscription whose first charge falls due on the day
     returned, put in the data dir's database in-process (its own sandbox over ASGI)."""
-    from linkplus.app import build_runtime, create_app
+    from linkplus.app import create_app
+    from linkplus.bootstrap import build_runtime
     from linkplus.kit.clock import ManualClock
     from linkplus.payments.client import HttpPaymentProvider
     from linkplus.payments.endpoint import provider_key

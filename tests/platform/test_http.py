@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.db import create_engine
 from linkplus.kit.clock import ManualClock

@@ -12,9 +12,10 @@ import httpx
 from linkplus.events import publish
 from linkplus.jobs.worker import Worker
 from linkplus.models.twin import TwinSignal, VehicleLinkState
+from linkplus.protocol.vehicle import Command
 from linkplus.runtime import Runtime
+from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import CommandResultReceived
-from linkplus.vehicle_link.protocol import Command
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
 from tests.support import bearer_for
 
@@ -28,9 +29,7 @@ class RecordingPublisher:
 
     async def publish_command(self, vin: str, command: Command) -> None:
         if self.fail:
-            import aiomqtt
-
-            raise aiomqtt.MqttError("broker away")
+            raise PublishFailed("broker away")
         self.sent.append((vin, command))
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ import pytest
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.remote import service
+from linkplus.remote.preconditions import CommandType
 from linkplus.runtime import Runtime
 from tests.connected_services.support import link, owner
 from tests.remote.support import RecordingPublisher, put_to_sleep, remote_car, set_twin
@@ -209,3 +210,29 @@ async def _finish(runtime: Runtime, worker: Worker, vin: str, command_id: str) -
     from tests.remote.support import complete
 
     await complete(runtime, worker, vin, command_id)
+
+
+@pytest.mark.parametrize("market", ["DE", "FR"])
+async def test_the_remote_state_says_which_commands_the_car_can_run_and_why_not(
+    runtime: Runtime, client: httpx.AsyncClient, publisher: RecordingPublisher, market: str
+) -> None:
+    hybrid = await remote_car(runtime, client, model_code="UX250H", market=market)
+    await set_twin(runtime, hybrid.vin, {DOOR: True})
+    state = (await hybrid.get("remote-state")).json()
+    commands = {command["type"]: command for command in state["commands"]}
+    assert set(commands) == {t.value for t in CommandType}
+    lock = commands["door-lock"]
+    # Offered (the car can lock), but not now: the same refusal the command itself would get.
+    assert (lock["offered"], lock["ready"], lock["code"]) == (True, False, "door_open")
+    assert lock["title"] == "Lock"
+    assert "Close it" in lock["message"]
+    climate = commands["climate-start"]
+    if market == "DE":  # an engine car: the law forbids starting it remotely
+        assert (climate["offered"], climate["code"]) == (False, "climate_not_allowed_in_market")
+        assert commands["climate-renew"]["offered"] is False
+        assert commands["climate-stop"]["offered"] is False
+    else:
+        assert (climate["offered"], climate["ready"], climate["code"]) == (True, True, None)
+    for command_type in ("door-lock", "climate-start"):
+        refused = await hybrid.command({"type": command_type})
+        assert refused.json()["code"] == commands[command_type]["code"]

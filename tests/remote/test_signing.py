@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from linkplus.config import Settings
+from linkplus.protocol.vehicle import Command
 from linkplus.remote import signing
 from linkplus.remote.signing import VerifyOutcome
-from linkplus.vehicle_link.protocol import Command
 
 VIN = "JTHAAAAAAAAAAAAA1"
 OTHER_VIN = "JTHBBBBBBBBBBBBB2"

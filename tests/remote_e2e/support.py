@@ -22,6 +22,14 @@ import aiomqtt
 import httpx
 
 from linkplus.jobs.worker import Worker
+from linkplus.protocol.vehicle import (
+    Channel,
+    Command,
+    CommandResult,
+    encode,
+    parse,
+    topic,
+)
 from linkplus.remote import signing
 from linkplus.runtime import Runtime
 from linkplus.sim.car import SimulatedCar
@@ -34,14 +42,6 @@ from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicle_link.gateway import Gateway
-from linkplus.vehicle_link.protocol import (
-    Channel,
-    Command,
-    CommandResult,
-    encode,
-    parse,
-    topic,
-)
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from linkplus.vehicles.catalogue import catalogue
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner

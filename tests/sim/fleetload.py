@@ -29,14 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.vehicles import Vehicle
-from linkplus.runtime import Runtime
-from linkplus.sim.car import SimulatedCar
-from linkplus.sim.clock import ScaledClock
-from linkplus.sim.roads import build_network
-from linkplus.sim.unit import TelematicsUnit
-from linkplus.vehicle_link import credentials, mosquitto
-from linkplus.vehicle_link.client import BrokerAddress, gateway_client
-from linkplus.vehicle_link.protocol import (
+from linkplus.protocol.vehicle import (
     COMMAND_REFRESH,
     Channel,
     Command,
@@ -48,6 +41,13 @@ from linkplus.vehicle_link.protocol import (
     subscription,
     topic,
 )
+from linkplus.runtime import Runtime
+from linkplus.sim.car import SimulatedCar
+from linkplus.sim.clock import ScaledClock
+from linkplus.sim.roads import build_network
+from linkplus.sim.unit import TelematicsUnit
+from linkplus.vehicle_link import credentials, mosquitto
+from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicles.catalogue import catalogue
 
 SEED = 11

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from linkplus.protocol.vehicle import Command, CommandResult, CommandStatus, Telemetry
 from linkplus.remote import signing
 from linkplus.sim.car import SimulatedCar
 from linkplus.sim.clock import ManualClock, ScaledClock
@@ -19,7 +20,6 @@ from linkplus.sim.commands import REMOTE_HANDLERS
 from linkplus.sim.roads import build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link.client import BrokerAddress
-from linkplus.vehicle_link.protocol import Command, CommandResult, CommandStatus, Telemetry
 from linkplus.vehicles.catalogue import catalogue
 from tests.services import free_port
 

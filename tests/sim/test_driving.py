@@ -10,6 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linkplus.protocol.vehicle import (
+    MAX_PAYLOAD_BYTES,
+    Channel,
+    TripUpload,
+    encode,
+    parse,
+    topic,
+)
 from linkplus.sim.driving import (
     HARD_BRAKING_MS2,
     MAX_ACCELERATION_MS2,
@@ -21,14 +29,6 @@ from linkplus.sim.driving import (
 from linkplus.sim.history import past_trips
 from linkplus.sim.powertrains import EnergyLevels, spec_for
 from linkplus.sim.roads import build_network
-from linkplus.vehicle_link.protocol import (
-    MAX_PAYLOAD_BYTES,
-    Channel,
-    TripUpload,
-    encode,
-    parse,
-    topic,
-)
 from linkplus.vehicles.catalogue import Powertrain, catalogue
 
 NETWORK = build_network(5)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from linkplus.protocol.errors import MalformedMessage
+from linkplus.protocol.vehicle import Channel, TripUpload, encode, parse, topic
 from linkplus.sim.history import past_trips
-from linkplus.vehicle_link.errors import MalformedMessage
-from linkplus.vehicle_link.protocol import Channel, TripUpload, encode, parse, topic
 from linkplus.vehicles.catalogue import catalogue
 
 VIN = "JTH2PXSJ2SJ000001"

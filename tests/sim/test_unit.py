@@ -13,16 +13,7 @@ from datetime import UTC, datetime, timedelta
 import aiomqtt
 import pytest
 
-from linkplus.runtime import Runtime
-from linkplus.sim.car import COVERAGE_BACK_AFTER_START_S, SimulatedCar
-from linkplus.sim.clock import ManualClock
-from linkplus.sim.plan import Place, PlannedTrip, trips_from
-from linkplus.sim.roads import PlaceKind, build_network
-from linkplus.sim.unit import SLEEP_AFTER, TelematicsUnit
-from linkplus.vehicle_link import credentials
-from linkplus.vehicle_link.broker import EmbeddedBroker
-from linkplus.vehicle_link.client import BrokerAddress, gateway_client
-from linkplus.vehicle_link.protocol import (
+from linkplus.protocol.vehicle import (
     Channel,
     Command,
     CommandResult,
@@ -39,6 +30,15 @@ from linkplus.vehicle_link.protocol import (
     subscription,
     topic,
 )
+from linkplus.runtime import Runtime
+from linkplus.sim.car import COVERAGE_BACK_AFTER_START_S, SimulatedCar
+from linkplus.sim.clock import ManualClock
+from linkplus.sim.plan import Place, PlannedTrip, trips_from
+from linkplus.sim.roads import PlaceKind, build_network
+from linkplus.sim.unit import SLEEP_AFTER, TelematicsUnit
+from linkplus.vehicle_link import credentials
+from linkplus.vehicle_link.broker import EmbeddedBroker
+from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicles.catalogue import catalogue
 from tests.services import free_port
 from tests.vehicle_link.support import provisioned_vehicle

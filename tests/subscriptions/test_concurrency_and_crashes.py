@@ -13,9 +13,9 @@ import pytest
 from linkplus.kit.clock import ManualClock
 from linkplus.kit.money import Money
 from linkplus.payments.client import HttpPaymentProvider
-from linkplus.payments.provider import ChargeResult, RefundResult
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import ChargeResult, RefundResult
 from linkplus.subscriptions.billing_run import advance, run_billing
 from tests.subscriptions.support import (
     at,

@@ -10,10 +10,10 @@ import httpx
 
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import TripUpload
 from linkplus.runtime import Runtime
 from linkplus.trips import service
 from linkplus.vehicle_link import service as vehicle_link
-from linkplus.vehicle_link.protocol import TripUpload
 from tests.support import bearer_for
 from tests.trips_e2e.support import deliver, event, make_trip, trip_upload
 from tests.vehicle_link.support import Car, make_car

@@ -7,11 +7,11 @@ from datetime import timedelta
 import httpx
 
 from linkplus.demo import DEMO_CARS
+from linkplus.demo.history import HISTORY_DAYS, give_demo_history
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
 from linkplus.sim.roads import BRUSSELS
-from linkplus.trips.demo_history import HISTORY_DAYS, give_demo_history
 from linkplus.vehicles.catalogue import catalogue
 from tests.vehicle_link.support import make_car
 

@@ -9,6 +9,7 @@ import uuid
 import numpy as np
 import pytest
 
+from linkplus.protocol import vehicle as protocol
 from linkplus.trips.samples import (
     InvalidSamples,
     TripFigures,
@@ -18,7 +19,6 @@ from linkplus.trips.samples import (
     samples_from_payload,
     time_weights,
 )
-from linkplus.vehicle_link import protocol
 
 
 def _payload(**changes: object) -> dict[str, object]:

@@ -12,11 +12,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicle_link.gateway import Gateway, Result
-from linkplus.vehicle_link.protocol import Channel, topic
 
 START_LAT, START_LON = 48.137, 11.575
 METRES_PER_DEGREE = 111_320.0

@@ -20,6 +20,7 @@ import pytest
 
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, encode
 from linkplus.runtime import Runtime
 from linkplus.sim.car import SimulatedCar
 from linkplus.sim.clock import ManualClock as SimClock
@@ -29,7 +30,6 @@ from linkplus.sim.roads import PlaceKind, build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.trips.filtering import decide
 from linkplus.trips.samples import from_protocol
-from linkplus.vehicle_link.protocol import Channel, encode
 from linkplus.vehicles.catalogue import catalogue
 from tests.trips_e2e.support import make_trip
 from tests.vehicle_link.support import WAIT, VehicleLink, make_car, vehicle_link

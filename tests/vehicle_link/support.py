@@ -19,13 +19,13 @@ import aiomqtt
 import httpx
 
 from linkplus.models.vehicles import Vehicle
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials, mosquitto
 from linkplus.vehicle_link.acl import GATEWAY_USERNAME
 from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
 from linkplus.vehicle_link.gateway import Gateway
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
 from tests.services import free_port, mosquitto_server
 from tests.support import bearer_for

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linkplus.protocol.vehicle import AlertKind
 from linkplus.vehicle_link.alerts import (
     RaisedAlert,
     from_twin,
     notification,
     post_trip_findings,
 )
-from linkplus.vehicle_link.protocol import AlertKind
 
 T = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 WINDOW_FR = "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position"

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from linkplus.protocol.vehicle import Channel, Command, parse, subscription, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials, mosquitto
 from linkplus.vehicle_link.acl import GATEWAY_USERNAME
@@ -24,7 +25,6 @@ from linkplus.vehicle_link.client import (
     gateway_client,
     vehicle_client,
 )
-from linkplus.vehicle_link.protocol import Channel, Command, parse, subscription, topic
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from tests.services import free_port, mosquitto_server
 from tests.vehicle_link.support import provisioned_vehicle

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.cli import app
 from linkplus.config import Settings
 from linkplus.migrate import upgrade

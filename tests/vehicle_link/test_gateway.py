@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, select
 from linkplus.kit.clock import ManualClock
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import PositionFix, SignalSample, TwinSignal
+from linkplus.protocol.vehicle import Channel
 from linkplus.vehicle_link import repository
 from linkplus.vehicle_link.gateway import Result
-from linkplus.vehicle_link.protocol import Channel
 from linkplus.vehicles import service as vehicles
 from tests.vehicle_link.support import VehicleLink
 
@@ -214,3 +214,14 @@ async def test_privacy_mode_hides_the_location_and_nothing_is_stored_meanwhile(
             select(func.count()).select_from(PositionFix).where(PositionFix.vin == car.vin)
         )
     assert count == 2
+
+
+def test_every_kind_of_vehicle_event_has_one_handler() -> None:
+    import typing
+
+    from linkplus.protocol.vehicle import EVENT_TYPES, EventMessage
+    from linkplus.vehicle_link.twin import EVENT_HANDLERS
+
+    kinds = set(typing.get_args(EventMessage))
+    assert set(EVENT_HANDLERS) == kinds
+    assert {kind.model_fields["type"].annotation.__args__[0] for kind in kinds} == set(EVENT_TYPES)

@@ -14,12 +14,12 @@ from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
+from linkplus.protocol.vehicle import Channel, Command, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import vehicle_client
 from linkplus.vehicle_link.gateway import Result
-from linkplus.vehicle_link.protocol import Channel, Command, topic
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from tests.services import free_port
 from tests.vehicle_link.support import WAIT, VehicleLink, make_car, running_gateway

@@ -9,14 +9,14 @@ from typing import Any
 
 import httpx
 
-from linkplus.jobs import enqueue
+from linkplus.jobs import ScheduledRun, enqueue_task
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import repository, service
 from linkplus.vehicle_link.gateway import Result
-from linkplus.vehicle_link.jobnames import PURGE
-from linkplus.vehicle_link.protocol import Channel, topic
+from linkplus.vehicle_link.tasks import purge
 from tests.vehicle_link.support import gateway, make_car, telemetry
 
 LAT = "Vehicle.CurrentLocation.Latitude"
@@ -134,7 +134,7 @@ async def test_location_older_than_the_retention_is_purged_daily(
     )
     clock.advance(days=2)
     async with runtime.db.transaction() as session:
-        await enqueue(session, PURGE, {}, now=clock.now())
+        await enqueue_task(session, purge, ScheduledRun(scheduled_for=clock.now()), now=clock.now())
     await worker.run_due()
 
     async with runtime.db.transaction() as session:
@@ -148,7 +148,7 @@ async def test_location_older_than_the_retention_is_purged_daily(
 
     clock.advance(days=runtime.settings.location_retention_days)
     async with runtime.db.transaction() as session:
-        await enqueue(session, PURGE, {}, now=clock.now())
+        await enqueue_task(session, purge, ScheduledRun(scheduled_for=clock.now()), now=clock.now())
     await worker.run_due()
     async with runtime.db.transaction() as session:
         assert await repository.positions(session, vin=car.vin) == []

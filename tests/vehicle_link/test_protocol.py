@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkplus.vehicle_link import signals
-from linkplus.vehicle_link.errors import MalformedKind, MalformedMessage
-from linkplus.vehicle_link.protocol import (
+from linkplus.protocol import signals
+from linkplus.protocol.errors import MalformedKind, MalformedMessage
+from linkplus.protocol.vehicle import (
     EVENT_TYPES,
     Alert,
     AlertKind,

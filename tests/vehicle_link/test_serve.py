@@ -10,9 +10,9 @@ import httpx
 
 from linkplus.app import create_app
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, vehicle_client
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.services import free_port
 from tests.vehicle_link.support import WAIT, make_car
 

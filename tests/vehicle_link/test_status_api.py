@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from linkplus.kit.clock import ManualClock
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.gateway import Result
-from linkplus.vehicle_link.protocol import Channel, topic
 from tests.connected_services.support import link, owner
 from tests.vehicle_link.support import gateway, make_car, telemetry
 

@@ -17,7 +17,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from linkplus.app import build_runtime, create_app
+from linkplus.app import create_app
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion

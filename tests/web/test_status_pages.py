@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from linkplus.kit.clock import ManualClock
 from linkplus.models.jobs import Job
+from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.gateway import Gateway, Result
-from linkplus.vehicle_link.protocol import Channel, topic
 from linkplus.vehicle_link.runner import broker_address
 from tests.connected_services.support import link, make_vehicle, owner
 from tests.support import DEFAULT_PASSWORD

@@ -8,14 +8,6 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from linkplus.accounts import service
-from linkplus.accounts.deps import (
-    CurrentOwner,
-    CurrentOwnerSignIn,
-    CurrentStaff,
-    CurrentStaffSignIn,
-    UnconfirmedOwner,
-    UnconfirmedOwnerSignIn,
-)
 from linkplus.accounts.schemas import (
     Accepted,
     Activated,
@@ -33,6 +25,14 @@ from linkplus.accounts.schemas import (
     StaffOut,
     TokenIn,
     TokenPair,
+)
+from linkplus.auth.deps import (
+    CurrentOwner,
+    CurrentOwnerSignIn,
+    CurrentStaff,
+    CurrentStaffSignIn,
+    UnconfirmedOwner,
+    UnconfirmedOwnerSignIn,
 )
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses

@@ -98,16 +98,6 @@ class LinkExpired(InvalidInput):
     title = "This link has expired"
 
 
-class SessionRevoked(Unauthorized):
-    code = "session_revoked"
-    title = "This sign-in has ended"
-
-
-class EmailNotConfirmed(Forbidden):
-    code = "email_not_confirmed"
-    title = "Confirm your e-mail address first"
-
-
 class InvalidRefreshToken(Unauthorized):
     code = "invalid_refresh_token"
     title = "The refresh token is not valid"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.dealers import service
 from linkplus.dealers.schemas import (
     DealerList,

@@ -1,10 +1,13 @@
-"""The owner's garage under /api/v1: add, list and remove cars, car summary, odometer, primary."""
+"""The owner's garage under /api/v1: add and remove cars, car summary, odometer, primary.
+
+The list of the account's cars is served by ``services.api``: each car in it carries whether its
+connected services need activating, which garage cannot know without depending on services."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage import service
@@ -16,7 +19,6 @@ from linkplus.garage.schemas import (
     OwnershipProof,
     RemoveVehicleIn,
 )
-from linkplus.services import service as connected_services
 
 # A car the registry does not know (404), refusals of the ownership check (409).
 router = APIRouter(tags=["garage"], responses=problem_responses(404, 409))
@@ -28,14 +30,6 @@ async def add_vehicle(
 ) -> GarageVehicleOut:
     """Add a car by VIN or registration plate with its odometer reading, or by its QR code."""
     return await service.add_vehicle(session, runtime, account, body)
-
-
-@router.get("/garage/vehicles")
-async def list_vehicles(
-    account: CurrentOwner, session: SessionDep, runtime: RuntimeDep
-) -> list[GarageVehicleOut]:
-    """The account's cars with their role and whether connected services need activating."""
-    return await connected_services.garage_overview(session, runtime, account)
 
 
 @router.delete("/garage/vehicles/{vin}", status_code=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import SessionDep
 from linkplus.errors import raises
 from linkplus.garage.errors import NotPrimaryAccount

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from linkplus.accounts.deps import staff_with_role
+from linkplus.auth.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage import service

@@ -9,14 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from linkplus.accounts.deps import CurrentOwner, staff_with_role
+from linkplus.auth.deps import CurrentOwner, staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
-from linkplus.invoices import sending, service
+from linkplus.invoices import service
 from linkplus.invoices.schemas import DocumentOut, DocumentPage, ResentOut
 from linkplus.models.accounts import StaffAccount, StaffRole
-
-__all__ = ["router", "sending"]  # importing the router registers the send job
 
 owner_router = APIRouter(prefix="/invoices", tags=["invoices"], responses=problem_responses(409))
 staff_router = APIRouter(prefix="/staff", tags=["staff"], responses=problem_responses(409))

@@ -161,19 +161,20 @@ def _series(series: Series) -> Any:
 
 async def by_idempotency_keys(
     session: AsyncSession, keys: list[str]
-) -> dict[str, tuple[uuid.UUID, str]]:
-    """Documents already issued under any of ``keys``: key -> (id, request fingerprint)."""
-    found: dict[str, tuple[uuid.UUID, str]] = {}
+) -> dict[str, tuple[uuid.UUID, str, str]]:
+    """Documents already issued under any of ``keys``: key -> (id, request fingerprint, number)."""
+    found: dict[str, tuple[uuid.UUID, str, str]] = {}
     for start in range(0, len(keys), 1000):
         rows = await session.execute(
             select(
                 InvoiceDocument.idempotency_key,
                 InvoiceDocument.id,
                 InvoiceDocument.request_fingerprint,
+                InvoiceDocument.number,
             ).where(InvoiceDocument.idempotency_key.in_(keys[start : start + 1000]))
         )
-        for key, document_id, fingerprint in rows.all():
-            found[key] = (document_id, fingerprint)
+        for key, document_id, fingerprint, number in rows.all():
+            found[key] = (document_id, fingerprint, number)
     return found
 
 

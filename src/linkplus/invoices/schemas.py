@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from linkplus.jobs import JobPayload
 from linkplus.kit.money import Money, format_money
 from linkplus.models.invoices import DocumentKind, InvoiceDocument, InvoiceLine
 
@@ -223,3 +224,13 @@ class ResentOut(BaseModel):
     document_id: uuid.UUID
     number: str
     sent_to: str
+
+
+# --- job payloads (the task is in ``tasks.py``) ----------------------------------------------
+
+
+class SendDocumentJob(JobPayload):
+    """E-mail one issued document (its PDF attached) to the account's current address."""
+
+    task: ClassVar[str] = "invoices.send"
+    document_id: uuid.UUID

@@ -1,4 +1,5 @@
-"""The job that e-mails an issued document to the account's address.
+"""The e-mail that carries an issued document to the account's address (sent by the
+``invoices.send`` task in ``tasks.py``).
 
 The PDF is attached (rendered from the stored document, so it is the same file the owner
 downloads) and the e-mail also links to it in the web app. The address is read when the job
@@ -8,20 +9,11 @@ runs, so a resend goes to the address the owner has now.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from babel.dates import format_date
 
-from linkplus.invoices import pdf, repository
-from linkplus.invoices.schemas import DocumentOut
-from linkplus.jobs import JobContext, job
 from linkplus.kit.money import Money, format_money
 from linkplus.models.invoices import DocumentKind, InvoiceDocument
-from linkplus.models.notifications import Category
-from linkplus.notifications import service as notifications
-from linkplus.notifications.mail import Attachment
-
-SEND_DOCUMENT = "invoices.send"
 
 _NOUN = {DocumentKind.invoice: "invoice", DocumentKind.credit_note: "credit note"}
 
@@ -31,7 +23,7 @@ def download_url(public_url: str, document_id: uuid.UUID) -> str:
     return f"{public_url.rstrip('/')}/invoices/{document_id}.pdf"
 
 
-def _message(document: InvoiceDocument, link: str) -> tuple[str, str]:
+def message(document: InvoiceDocument, link: str) -> tuple[str, str]:
     noun = _NOUN[DocumentKind(document.kind)]
     amount = format_money(Money(document.gross_minor, document.currency), document.locale)
     day = format_date(document.issued_on, "long", locale=document.locale)
@@ -50,33 +42,3 @@ def _message(document: InvoiceDocument, link: str) -> tuple[str, str]:
         f"{seller}\n"
     )
     return f"Your {noun} {document.number}", text
-
-
-@job(SEND_DOCUMENT)
-async def send_document(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Queue the e-mail for one document; the job's transaction makes it one e-mail per run."""
-    document = await repository.get_document(ctx.session, uuid.UUID(str(payload["document_id"])))
-    if document is None:
-        return
-    contact = await repository.account_contact(ctx.session, document.account_id)
-    if contact is None:
-        return  # the account was closed; the document stays on record, nobody to mail
-    subject, text = _message(document, download_url(ctx.runtime.settings.public_url, document.id))
-    lines = await repository.lines_of(ctx.session, document.id)
-    corrects = (
-        await repository.number_of(ctx.session, document.corrects_id)
-        if document.corrects_id
-        else None
-    )
-    printed = DocumentOut.of(document, lines, corrects_number=corrects)
-    attachment = Attachment(pdf.file_name(printed), "application/pdf", pdf.render_pdf(printed))
-    await notifications.queue_email(
-        ctx.session,
-        now=ctx.now,
-        to=contact[0],
-        subject=subject,
-        text=text,
-        account_id=document.account_id,
-        category=Category.billing,
-        attachments=[attachment],
-    )

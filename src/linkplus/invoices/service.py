@@ -9,8 +9,6 @@ same transaction as the document; a transaction that rolls back gives its number
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,15 +20,13 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
-from linkplus.billing.catalogue import price_catalogue
 from linkplus.billing.vat import split_lines
-from linkplus.invoices import pdf, repository
+from linkplus.invoices import checks, pdf, repository
 from linkplus.invoices.errors import (
     CreditExceedsInvoice,
     DocumentNotFound,
     IdempotencyKeyReused,
     InvalidDocument,
-    MarketNotInvoiced,
     NotAnInvoice,
 )
 from linkplus.invoices.numbering import Series, document_number
@@ -41,23 +37,36 @@ from linkplus.invoices.schemas import (
     DocumentSummary,
     InvoiceLineIn,
     ResentOut,
+    SendDocumentJob,
 )
-from linkplus.invoices.seller import seller_for
-from linkplus.invoices.sending import SEND_DOCUMENT
 from linkplus.jobs import enqueue
 from linkplus.jobs.queue import enqueue_many
-from linkplus.kit.money import Money, sum_money
+from linkplus.kit.money import Money
 from linkplus.models.accounts import StaffAccount
 from linkplus.models.invoices import DocumentKind, InvoiceDocument, InvoiceLine
 from linkplus.runtime import Runtime
 
 MAX_PAGE = 100
-MAX_LINES = 100
-_KEY_MAX = 200
-_REFERENCE_MAX = 200
-_REASON_MAX = 500
 
 # --- issuing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceRequest:
+    """One invoice: who buys, the lines (VAT included in every ``gross``), the charge it is for.
+
+    ``market`` is the country whose prices were charged (the car's market): its seller issues
+    the invoice, its VAT rate is inside the price and its series numbers it. It defaults to the
+    buyer's country.
+    """
+
+    account_id: uuid.UUID
+    buyer: Buyer
+    lines: Sequence[InvoiceLineIn]
+    charge_reference: str
+    issued_on: date
+    idempotency_key: str
+    market: str | None = None
 
 
 async def issue_invoice(
@@ -72,163 +81,89 @@ async def issue_invoice(
     idempotency_key: str,
     market: str | None = None,
 ) -> DocumentOut:
-    """The invoice for one charge, VAT included in every line's ``gross``.
+    """The invoice for one charge: ``issue_invoices`` with a batch of one.
 
-    ``market`` is the country whose prices were charged (the car's market): its seller issues
-    the invoice, its VAT rate is inside the price and its series numbers it. It defaults to the
-    buyer's country. Asking again with the same ``idempotency_key`` and the same content returns
-    the invoice already issued; the same key with other content is refused.
+    Asking again with the same ``idempotency_key`` and the same content returns the invoice
+    already issued; the same key with other content is refused.
     """
-    country = market or buyer.country
-    _check_text("idempotency_key", idempotency_key, _KEY_MAX)
-    _check_text("charge_reference", charge_reference, _REFERENCE_MAX)
-    currency = _check_lines(lines)
-    seller = seller_for(country)
-    selling = price_catalogue().market(country)
-    if seller is None or selling is None:
-        raise MarketNotInvoiced(
-            f"There is no selling entity for {country}: invoices can only be issued in the "
-            "markets of the price catalogue."
-        )
-    if currency != selling.currency:
-        raise InvalidDocument(
-            f"Lines are in {currency} but {country} is invoiced in {selling.currency}."
-        )
-    fingerprint = _fingerprint(
-        {
-            "kind": DocumentKind.invoice.value,
-            "account_id": str(account_id),
-            "market": country,
-            "amounts": _amounts(lines),
-            "reference": charge_reference.strip(),
-        }
-    )
-    existing = await _already_issued(session, idempotency_key, fingerprint)
-    if existing is not None:
-        return existing
-    contact = await repository.account_contact(session, account_id)
-    if contact is None:
-        raise InvalidDocument(f"There is no account {account_id} to invoice.")
-    series = Series(country, DocumentKind.invoice, issued_on.year)
-    last = await repository.lock_counter(session, series)
-    # Checked again under the series lock: a concurrent run with the same key has committed by now.
-    existing = await _already_issued(session, idempotency_key, fingerprint)
-    if existing is not None:
-        return existing
-    document = InvoiceDocument(
-        kind=DocumentKind.invoice.value,
+    request = InvoiceRequest(
         account_id=account_id,
-        corrects_id=None,
-        payment_reference=charge_reference.strip(),
-        reason=None,
-        currency=currency,
-        vat_rate=str(selling.vat_rate),
-        tax_name=selling.tax_name,
-        locale=_buyer_locale(contact[1], buyer.country, fallback=selling.locale),
-        seller=seller.snapshot(),
-        buyer=buyer.model_dump(mode="json"),
+        buyer=buyer,
+        lines=lines,
+        charge_reference=charge_reference,
+        issued_on=issued_on,
+        idempotency_key=idempotency_key,
+        market=market,
     )
-    return await _issue(
-        session,
-        runtime,
-        document,
-        series,
-        last,
-        lines,
-        selling.vat_rate,
-        issued_on,
-        (idempotency_key, fingerprint),
-    )
-
-
-@dataclass(frozen=True)
-class InvoiceRequest:
-    """One invoice of a batch: the same arguments as ``issue_invoice`` takes."""
-
-    account_id: uuid.UUID
-    buyer: Buyer
-    lines: Sequence[InvoiceLineIn]
-    charge_reference: str
-    issued_on: date
-    idempotency_key: str
-    market: str | None = None
+    [document_id] = await issue_invoices(session, runtime, [request])
+    issued = await document(session, document_id=document_id)
+    assert issued is not None  # issued or found in this transaction
+    return issued
 
 
 async def issue_invoices(
     session: AsyncSession, runtime: Runtime, requests: Sequence[InvoiceRequest]
 ) -> list[uuid.UUID]:
-    """Many invoices at once (the billing run's chunk), with ``issue_invoice``'s rules: the ids
-    of the documents, in the order asked, each issued once per key (a key already issued with
-    the same content gives that document; with other content it is refused, and so is the batch).
+    """Invoices for many charges at once (the billing run's chunk): the ids of the documents,
+    in the order asked, each issued once per key (a key already issued with the same content
+    gives that document; with other content it is refused, and so is the batch).
 
-    A handful of statements per batch instead of about ten per invoice: every series involved is
-    locked (in one order, so concurrent batches cannot deadlock), the keys are looked up once
-    under those locks, each series is advanced by the number of new documents with one update,
-    and documents, lines and e-mail jobs are each one multi-row insert. The counters move in the
-    caller's transaction, so a batch that rolls back leaves no gap.
+    Every request passes ``checks.check_invoice`` before any lock is taken. Then a handful of
+    statements per batch: every series involved is locked (in one order, so concurrent batches
+    cannot deadlock), the keys are looked up under those locks (a concurrent run with the same
+    keys has committed by then), each series is advanced by the number of new documents with one
+    update, and documents, lines and e-mail jobs are each one multi-row insert. The counters move
+    in the caller's transaction, so a batch that rolls back leaves no gap.
     """
     now = runtime.clock.now()
-    # (request, selling country, request fingerprint, the country's market in the catalogue)
-    prepared: list[tuple[InvoiceRequest, str, str, Any]] = []
-    for request in requests:
-        country = request.market or request.buyer.country
-        _check_text("idempotency_key", request.idempotency_key, _KEY_MAX)
-        _check_text("charge_reference", request.charge_reference, _REFERENCE_MAX)
-        currency = _check_lines(request.lines)
-        selling = price_catalogue().market(country)
-        if seller_for(country) is None or selling is None:
-            raise MarketNotInvoiced(
-                f"There is no selling entity for {country}: invoices can only be issued in the "
-                "markets of the price catalogue."
-            )
-        if currency != selling.currency:
-            raise InvalidDocument(
-                f"Lines are in {currency} but {country} is invoiced in {selling.currency}."
-            )
-        fingerprint = _fingerprint(
-            {
-                "kind": DocumentKind.invoice.value,
-                "account_id": str(request.account_id),
-                "market": country,
-                "amounts": _amounts(request.lines),
-                "reference": request.charge_reference.strip(),
-            }
+    checked = [
+        checks.check_invoice(
+            account_id=request.account_id,
+            buyer_country=request.buyer.country,
+            lines=request.lines,
+            charge_reference=request.charge_reference,
+            idempotency_key=request.idempotency_key,
+            market=request.market,
         )
-        prepared.append((request, country, fingerprint, selling))
+        for request in requests
+    ]
     keys = [request.idempotency_key for request in requests]
     if len(set(keys)) != len(keys):
         raise InvalidDocument("A batch asks for the same idempotency key twice.")
-    if not prepared:
+    if not requests:
         return []
     contacts = await repository.account_contacts(
         session, sorted({request.account_id for request in requests})
     )
     all_series = sorted(
-        {Series(country, DocumentKind.invoice, r.issued_on.year) for r, country, _, _ in prepared},
+        {
+            Series(done.country, DocumentKind.invoice, request.issued_on.year)
+            for request, done in zip(requests, checked, strict=True)
+        },
         key=lambda s: (s.country, s.kind.value, s.year),
     )
     for series in all_series:
         await repository.lock_counter(session, series)
-    # Looked up under the series locks: a concurrent run with the same keys has committed by now.
     existing = await repository.by_idempotency_keys(session, keys)
     ids: list[uuid.UUID] = []
-    new: dict[Series, list[tuple[InvoiceRequest, str, str, Any, uuid.UUID]]] = {}
-    for request, country, fingerprint, selling in prepared:
+    new: dict[Series, list[tuple[InvoiceRequest, checks.CheckedInvoice, uuid.UUID]]] = {}
+    for request, done in zip(requests, checked, strict=True):
         found = existing.get(request.idempotency_key)
         if found is not None:
-            if found[1] != fingerprint:
+            found_id, found_fingerprint, found_number = found
+            if found_fingerprint != done.fingerprint:
                 raise IdempotencyKeyReused(
-                    f"The key {request.idempotency_key!r} already issued a document with other "
-                    "content. Use a new key for a new document."
+                    f"The key {request.idempotency_key!r} already issued {found_number} with "
+                    "other content. Use a new key for a new document."
                 )
-            ids.append(found[0])
+            ids.append(found_id)
             continue
         if request.account_id not in contacts:
             raise InvalidDocument(f"There is no account {request.account_id} to invoice.")
         document_id = uuid.uuid4()
         ids.append(document_id)
-        series = Series(country, DocumentKind.invoice, request.issued_on.year)
-        new.setdefault(series, []).append((request, country, fingerprint, selling, document_id))
+        series = Series(done.country, DocumentKind.invoice, request.issued_on.year)
+        new.setdefault(series, []).append((request, done, document_id))
     documents: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     for series in all_series:
@@ -236,11 +171,11 @@ async def issue_invoices(
         if not batch:
             continue
         last = await repository.reserve_numbers(session, series, len(batch))
-        for offset, (request, country, fingerprint, selling, document_id) in enumerate(batch):
+        for offset, (request, done, document_id) in enumerate(batch):
             sequence = last + 1 + offset
-            splits, total = split_lines([line.gross for line in request.lines], selling.vat_rate)
-            seller = seller_for(country)
-            assert seller is not None  # checked above
+            splits, total = split_lines(
+                [line.gross for line in request.lines], done.selling.vat_rate
+            )
             documents.append(
                 {
                     "id": document_id,
@@ -252,20 +187,20 @@ async def issue_invoices(
                     "account_id": request.account_id,
                     "corrects_id": None,
                     "idempotency_key": request.idempotency_key,
-                    "request_fingerprint": fingerprint,
+                    "request_fingerprint": done.fingerprint,
                     "payment_reference": request.charge_reference.strip(),
                     "reason": None,
                     "issued_on": request.issued_on,
                     "created_at": now,
                     "currency": total.gross.currency,
-                    "vat_rate": str(selling.vat_rate),
-                    "tax_name": selling.tax_name,
+                    "vat_rate": str(done.selling.vat_rate),
+                    "tax_name": done.selling.tax_name,
                     "locale": _buyer_locale(
                         contacts[request.account_id][1],
                         request.buyer.country,
-                        fallback=selling.locale,
+                        fallback=done.selling.locale,
                     ),
-                    "seller": seller.snapshot(),
+                    "seller": done.seller.snapshot(),
                     "buyer": request.buyer.model_dump(mode="json"),
                     "net_minor": total.net.minor,
                     "vat_minor": total.vat.minor,
@@ -292,8 +227,7 @@ async def issue_invoices(
     await repository.add_documents(session, documents, line_rows)
     await enqueue_many(
         session,
-        SEND_DOCUMENT,
-        [({"document_id": str(d["id"])}, f"{SEND_DOCUMENT}:{d['id']}") for d in documents],
+        [(SendDocumentJob(document_id=d["id"]), f"invoices.send:{d['id']}") for d in documents],
         now=now,
     )
     return ids
@@ -315,20 +249,20 @@ async def issue_credit_note(
     Seller, buyer, currency and VAT rate are the invoice's. All credit notes of an invoice
     together never exceed its total: the invoice row is locked while this one is checked.
     """
-    _check_text("idempotency_key", idempotency_key, _KEY_MAX)
-    _check_text("refund_reference", refund_reference, _REFERENCE_MAX)
-    _check_text("reason", reason, _REASON_MAX)
-    currency = _check_lines(lines)
+    checks.check_text("idempotency_key", idempotency_key, checks.KEY_MAX)
+    checks.check_text("refund_reference", refund_reference, checks.REFERENCE_MAX)
+    checks.check_text("reason", reason, checks.REASON_MAX)
+    currency = checks.check_lines(lines)
     invoice = await repository.lock_invoice(session, invoice_id)
     if invoice is None:
         raise DocumentNotFound(f"There is no invoice {invoice_id}.")
     if invoice.kind != DocumentKind.invoice.value:
         raise NotAnInvoice(f"{invoice.number} is a credit note; a credit note corrects an invoice.")
-    fingerprint = _fingerprint(
+    fingerprint = checks.fingerprint(
         {
             "kind": DocumentKind.credit_note.value,
             "invoice_id": str(invoice_id),
-            "amounts": _amounts(lines),
+            "amounts": checks.amounts(lines),
             "reference": refund_reference.strip(),
         }
     )
@@ -424,10 +358,9 @@ async def _issue(
     await repository.set_counter(session, series, sequence)
     await enqueue(
         session,
-        SEND_DOCUMENT,
-        {"document_id": str(document.id)},
+        SendDocumentJob(document_id=document.id),
         now=now,
-        dedupe_key=f"{SEND_DOCUMENT}:{document.id}",
+        dedupe_key=f"invoices.send:{document.id}",
     )
     return DocumentOut.of(document, rows, corrects_number=corrects_number)
 
@@ -444,46 +377,6 @@ async def _already_issued(
             "Use a new key for a new document."
         )
     return await _out(session, found)
-
-
-def _check_text(name: str, value: str, longest: int) -> None:
-    if not value.strip() or len(value) > longest:
-        raise InvalidDocument(f"{name} must be 1 to {longest} characters.")
-
-
-def _check_lines(lines: Sequence[InvoiceLineIn]) -> str:
-    """The lines' one currency, after checking they can be printed on a document."""
-    if not lines:
-        raise InvalidDocument("A document needs at least one line.")
-    if len(lines) > MAX_LINES:
-        raise InvalidDocument(f"A document has at most {MAX_LINES} lines.")
-    currency = lines[0].gross.currency
-    for line in lines:
-        if line.gross.currency != currency:
-            raise InvalidDocument("All lines of a document are in one currency.")
-        if line.gross.is_negative:
-            raise InvalidDocument("Amounts are positive; a refund is a credit note.")
-        if (
-            line.period_start is not None
-            and line.period_end is not None
-            and line.period_end <= line.period_start
-        ):
-            raise InvalidDocument("A line's period must end after it starts.")
-    if sum_money((line.gross for line in lines), currency).is_zero:
-        raise InvalidDocument("A document for nothing is not issued.")
-    return currency
-
-
-def _amounts(lines: Sequence[InvoiceLineIn]) -> list[list[int | str]]:
-    return [[line.gross.minor, line.gross.currency] for line in lines]
-
-
-def _fingerprint(request: dict[str, Any]) -> str:
-    """What a key must always come with: who, which charge or refund, how much. A retry that
-    differs only in wording, address or date (a run resumed the next day) gets the document
-    already issued; a key reused for another amount or payment is a caller's bug and refused."""
-    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _buyer_locale(language: str, country: str, *, fallback: str) -> str:
@@ -619,7 +512,7 @@ async def staff_resend(
     if row is None or contact is None:
         raise DocumentNotFound("There is no such invoice, or its account no longer exists.")
     now = runtime.clock.now()
-    await enqueue(session, SEND_DOCUMENT, {"document_id": str(row.id)}, now=now)
+    await enqueue(session, SendDocumentJob(document_id=row.id), now=now)
     await audit.record(
         session,
         now=now,

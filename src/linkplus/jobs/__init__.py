@@ -1,6 +1,28 @@
 """Durable background jobs: queued in the caller's transaction, run by a worker after commit."""
 
-from linkplus.jobs.queue import cancel, enqueue, enqueue_many
-from linkplus.jobs.registry import JobContext, RetryLater, job, schedule
+from linkplus.jobs.queue import cancel, enqueue, enqueue_many, enqueue_task
+from linkplus.jobs.registry import (
+    JobContext,
+    JobPayload,
+    RetryLater,
+    Schedule,
+    ScheduledRun,
+    Task,
+    register,
+    task,
+)
 
-__all__ = ["JobContext", "RetryLater", "cancel", "enqueue", "enqueue_many", "job", "schedule"]
+__all__ = [
+    "JobContext",
+    "JobPayload",
+    "RetryLater",
+    "Schedule",
+    "ScheduledRun",
+    "Task",
+    "cancel",
+    "enqueue",
+    "enqueue_many",
+    "enqueue_task",
+    "register",
+    "task",
+]

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
-from linkplus.jobs.registry import HANDLERS
+from linkplus.jobs.registry import HANDLERS, JobPayload, Task
 from linkplus.models.jobs import Job, JobState
 
 JOBS_QUEUED = "linkplus.jobs_queued"
@@ -38,11 +39,20 @@ def _row(
     }
 
 
-def _max_attempts(name: str) -> int:
+def _registered(name: str) -> Task[Any]:
+    """The task queued under ``name``: a task missing from the registry is refused when it is
+    queued, not found dead in the worker later."""
     spec = HANDLERS.get(name)
     if spec is None:
-        raise LookupError(f"no job handler named {name!r}")
-    return spec.max_attempts
+        raise LookupError(f"no job handler named {name!r}: list its task in linkplus.bootstrap")
+    return spec
+
+
+def _stored(spec: Task[Any], payload: BaseModel) -> dict[str, Any]:
+    if not isinstance(payload, spec.payload):
+        raise TypeError(f"{spec.name} takes {spec.payload.__name__}, not {type(payload).__name__}")
+    stored: dict[str, Any] = payload.model_dump(mode="json")
+    return stored
 
 
 async def _insert(
@@ -65,45 +75,70 @@ async def _insert(
 
 async def enqueue(
     session: AsyncSession,
-    name: str,
-    payload: dict[str, Any],
+    payload: JobPayload,
     *,
     now: datetime,
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    """Queue ``name`` to run at ``run_at`` (default: as soon as the transaction commits).
+    """Queue the task ``payload`` names, to run at ``run_at`` (default: as soon as the
+    transaction commits).
 
     The row is part of the caller's transaction: if it rolls back, the job never existed.
     With ``dedupe_key``, a second job with the same key is silently not queued.
     """
-    row = _row(
-        name,
+    await enqueue_task(
+        session,
+        _registered(type(payload).task),
         payload,
         now=now,
         run_at=run_at,
         dedupe_key=dedupe_key,
-        max_attempts=_max_attempts(name),
+    )
+
+
+async def enqueue_task(
+    session: AsyncSession,
+    spec: Task[Any],
+    payload: BaseModel,
+    *,
+    now: datetime,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    """``enqueue`` for a task given by itself: a domain event's subscriber, a schedule's run."""
+    row = _row(
+        _registered(spec.name).name,
+        _stored(spec, payload),
+        now=now,
+        run_at=run_at,
+        dedupe_key=dedupe_key,
+        max_attempts=spec.max_attempts,
     )
     await _insert(session, [row], deduped=dedupe_key is not None, now=now)
 
 
 async def enqueue_many(
     session: AsyncSession,
-    name: str,
-    jobs: Sequence[tuple[dict[str, Any], str]],
+    jobs: Sequence[tuple[JobPayload, str]],
     *,
     now: datetime,
 ) -> None:
     """``enqueue`` for many (payload, dedupe key) pairs, due at once, in multi-row statements
     (a batch job such as the billing run's invoices); a key already queued is not queued again."""
-    if not jobs:
-        return
-    attempts = _max_attempts(name)
-    rows = [
-        _row(name, payload, now=now, run_at=None, dedupe_key=key, max_attempts=attempts)
-        for payload, key in jobs
-    ]
+    rows = []
+    for payload, key in jobs:
+        spec = _registered(type(payload).task)
+        rows.append(
+            _row(
+                spec.name,
+                _stored(spec, payload),
+                now=now,
+                run_at=None,
+                dedupe_key=key,
+                max_attempts=spec.max_attempts,
+            )
+        )
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         await _insert(session, rows[start : start + _ROWS_PER_STATEMENT], deduped=True, now=now)
 

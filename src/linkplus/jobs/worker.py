@@ -15,15 +15,17 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.jobs.queue import JOBS_QUEUED, enqueue
+from linkplus.jobs.queue import JOBS_QUEUED, enqueue_task
 from linkplus.jobs.registry import (
     HANDLERS,
     SCHEDULES,
     JobContext,
     RetryLater,
+    ScheduledRun,
     backoff,
     next_occurrence,
 )
@@ -61,7 +63,7 @@ class Worker:
                     session.add(
                         Schedule(
                             name=spec.name,
-                            job_name=spec.job_name,
+                            job_name=spec.task.name,
                             every_seconds=every,
                             daily_at=spec.daily_at,
                             next_run_at=next_occurrence(every, spec.daily_at, now),
@@ -70,12 +72,12 @@ class Worker:
                 elif (row.every_seconds, row.daily_at, row.job_name) != (
                     every,
                     spec.daily_at,
-                    spec.job_name,
+                    spec.task.name,
                 ):
                     row.every_seconds, row.daily_at, row.job_name = (
                         every,
                         spec.daily_at,
-                        spec.job_name,
+                        spec.task.name,
                     )
                     row.next_run_at = next_occurrence(every, spec.daily_at, now)
 
@@ -91,13 +93,14 @@ class Worker:
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             for row in (await session.scalars(stmt)).all():
-                if row.job_name not in HANDLERS:
+                spec = HANDLERS.get(row.job_name)
+                if spec is None:
                     log.warning("schedule_without_handler", schedule=row.name, job=row.job_name)
                     continue
-                await enqueue(
+                await enqueue_task(
                     session,
-                    row.job_name,
-                    {"scheduled_for": row.next_run_at.isoformat()},
+                    spec,
+                    ScheduledRun(scheduled_for=row.next_run_at),
                     now=now,
                     dedupe_key=f"schedule:{row.name}:{row.next_run_at.isoformat()}",
                 )
@@ -129,24 +132,33 @@ class Worker:
     async def _run_one(self, claimed: Job) -> None:
         spec = HANDLERS.get(claimed.name)
         bound = log.bind(job_id=claimed.id, job=claimed.name, attempt=claimed.attempts)
-        error: str | None = None
-        delay: timedelta | None = None
         if spec is None:
-            error = f"no handler registered for {claimed.name!r}"
-        else:
-            try:
-                async with self.runtime.db.transaction() as session:
-                    ctx = JobContext(session, self.runtime, claimed.id, claimed.attempts)
-                    await spec.handler(ctx, dict(claimed.payload))
-                    await self._finish(session, claimed.id)
-                bound.info("job_done")
-                return
-            except RetryLater as exc:
-                error, delay = f"retry later: {exc}", exc.delay
-            except Exception as exc:
-                bound.exception("job_failed")
-                error = f"{type(exc).__name__}: {exc}"
-        await self._fail(claimed, error, delay, give_up=spec is None)
+            await self._fail(
+                claimed, f"no handler registered for {claimed.name!r}", None, give_up=True
+            )
+            return
+        try:
+            payload = spec.payload.model_validate(claimed.payload)
+        except ValidationError as exc:
+            # The stored payload does not fit the task's model: no retry will change that.
+            bound.error("job_payload_invalid", error=str(exc))
+            error = f"payload does not fit {spec.payload.__name__}: {exc}"
+            await self._fail(claimed, error, None, give_up=True)
+            return
+        delay: timedelta | None = None
+        try:
+            async with self.runtime.db.transaction() as session:
+                ctx = JobContext(session, self.runtime, claimed.id, claimed.attempts)
+                await spec.handler(ctx, payload)
+                await self._finish(session, claimed.id)
+            bound.info("job_done")
+            return
+        except RetryLater as exc:
+            error, delay = f"retry later: {exc}", exc.delay
+        except Exception as exc:
+            bound.exception("job_failed")
+            error = f"{type(exc).__name__}: {exc}"
+        await self._fail(claimed, error, delay, give_up=False)
 
     async def _finish(self, session: AsyncSession, job_id: int) -> None:
         await session.execute(

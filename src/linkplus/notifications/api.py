@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import NowDep, RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.notifications import service

@@ -1,34 +1,13 @@
-"""The seams to the outside world for notifications: one Protocol each, real and fake adapters."""
+"""Fakes for the mail and push seams (``seams.mail``), for tests that only need to see what would
+have been sent. The real adapters are ``notifications.mail`` (SMTP) and ``notifications.push``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
-
-class MailTransport(Protocol):
-    async def send(self, message: EmailMessage) -> None:
-        """Hand one message to the mail system; raise on failure so the job retries."""
-        ...
-
-
-@dataclass(frozen=True)
-class PushTarget:
-    endpoint: str
-    p256dh: str
-    auth: str
-
-
-@dataclass(frozen=True)
-class PushOutcome:
-    delivered: bool
-    gone: bool = False  # the push service says this subscription no longer exists
-    status: int | None = None
-
-
-class PushChannel(Protocol):
-    async def send(self, target: PushTarget, payload: dict[str, Any]) -> PushOutcome: ...
+from linkplus.seams.mail import PushOutcome, PushTarget
 
 
 @dataclass

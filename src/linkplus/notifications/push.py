@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
-from linkplus.notifications.channels import PushOutcome, PushTarget
+from linkplus.seams.mail import PushOutcome, PushTarget
 
 # The push service answers 404 or 410 when the browser dropped the subscription: stop using it.
 GONE_STATUSES = frozenset({404, 410})

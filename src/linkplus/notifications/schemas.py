@@ -7,9 +7,11 @@ import binascii
 import ipaddress
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from linkplus.jobs import JobPayload
 from linkplus.kit.parsing import InputRefused, parse_web_address
 from linkplus.models.notifications import Notification
 
@@ -168,3 +170,25 @@ class PushPublicKey(BaseModel):
     """The VAPID public key: pass it as ``applicationServerKey`` to ``pushManager.subscribe``."""
 
     public_key: str
+
+
+# --- job payloads (the tasks are in ``tasks.py``) --------------------------------------------
+
+
+class DeliverEmailJob(JobPayload):
+    """Send one outbox row; ``attachments`` says it has attachment rows to read."""
+
+    task: ClassVar[str] = "notifications.deliver_email"
+    max_attempts: ClassVar[int] = 12
+    email_id: uuid.UUID
+    attachments: bool = False
+
+
+class DeliverPushJob(JobPayload):
+    """Push one notification: to every browser of the account (fanned out into one job per
+    browser), or to the one ``subscription_id`` names."""
+
+    task: ClassVar[str] = "notifications.deliver_push"
+    max_attempts: ClassVar[int] = 6
+    notification_id: uuid.UUID
+    subscription_id: uuid.UUID | None = None

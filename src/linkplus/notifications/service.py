@@ -25,7 +25,6 @@ from linkplus.models.notifications import (
     PushSubscription,
 )
 from linkplus.notifications import preferences, repository
-from linkplus.notifications.delivery import DELIVER_EMAIL, DELIVER_PUSH
 from linkplus.notifications.errors import (
     NotificationNotFound,
     PushNotConfigured,
@@ -35,6 +34,8 @@ from linkplus.notifications.mail import Attachment
 from linkplus.notifications.push import vapid_public_key
 from linkplus.notifications.schemas import (
     CategoryPreferences,
+    DeliverEmailJob,
+    DeliverPushJob,
     NotificationPreferencesIn,
     NotificationPreferencesOut,
     PushSubscriptionIn,
@@ -102,10 +103,12 @@ async def queue_email(
                 for position, attachment in enumerate(attachments)
             ],
         )
-    payload: dict[str, str | bool] = {"email_id": str(email.id)}
-    if attachments:
-        payload["attachments"] = True
-    await enqueue(session, DELIVER_EMAIL, payload, now=now, dedupe_key=f"email:{email.id}")
+    await enqueue(
+        session,
+        DeliverEmailJob(email_id=email.id, attachments=bool(attachments)),
+        now=now,
+        dedupe_key=f"email:{email.id}",
+    )
     return email
 
 
@@ -166,8 +169,7 @@ async def notify(
     if channels.push and await repository.has_push_subscriptions(session, account_id=account_id):
         await enqueue(
             session,
-            DELIVER_PUSH,
-            {"notification_id": str(notification.id)},
+            DeliverPushJob(notification_id=notification.id),
             now=now,
             dedupe_key=f"push:{notification.id}",
         )

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.payments import service

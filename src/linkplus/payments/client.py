@@ -26,7 +26,7 @@ from linkplus.payments.errors import (
     ProviderUnavailable,
     RefundNotPossible,
 )
-from linkplus.payments.provider import (
+from linkplus.seams.payments import (
     CardDetails,
     CardSession,
     ChargeResult,

@@ -39,9 +39,9 @@ from linkplus.payments.errors import (
     ThreeDSecureFailed,
     ThreeDSecureRequired,
 )
-from linkplus.payments.provider import CardDetails, PaymentProvider, ThreeDSStatus
 from linkplus.payments.schemas import AddCardIn, CardOut, CardSessionIn, CardSessionOut
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import CardDetails, PaymentProvider, ThreeDSStatus
 
 # --- the subscriptions hook ------------------------------------------------------------------
 

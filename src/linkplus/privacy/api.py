@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query, Response, status
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.remote import reactions, scheduling, service
+from linkplus.remote import scheduling, service
 from linkplus.remote.schemas import (
     ChangeNumber,
     CommandIn,
@@ -24,8 +24,6 @@ from linkplus.remote.schemas import (
     ScheduleOut,
     ScheduleUpdate,
 )
-
-__all__ = ["reactions", "router"]  # importing the router registers the remote-control jobs
 
 # Preconditions and commands in progress (409), rate limits (429).
 router = APIRouter(tags=["remote control"], responses=problem_responses(409, 429))

@@ -284,6 +284,13 @@ def supported(command_type: CommandType, params: dict[str, Any], facts: CarFacts
     return Check(Refusal.not_supported)
 
 
+# Refusals that mean the car cannot run the command at all, whatever its state: the app does not
+# offer such a command (and says why); any other refusal depends on the moment (a door open).
+NOT_OFFERED = frozenset(
+    {Refusal.not_supported, Refusal.climate_not_allowed_in_market, Refusal.service_not_active}
+)
+
+
 def check(
     command_type: CommandType,
     params: dict[str, Any],

@@ -27,9 +27,14 @@ from linkplus.models.remote import ClimateSchedule
 from linkplus.notifications import service as notifications
 from linkplus.remote import repository, schedules
 from linkplus.remote.errors import CommandRefused, InvalidSchedule, ScheduleNotFound
-from linkplus.remote.jobnames import RUN_CLIMATE_SCHEDULE
 from linkplus.remote.preconditions import ADVANCED_CLIMATE_SERVICE, Refusal
-from linkplus.remote.schemas import ClimateStartIn, ScheduleIn, ScheduleOut, ScheduleUpdate
+from linkplus.remote.schemas import (
+    ClimateStartIn,
+    RunClimateScheduleJob,
+    ScheduleIn,
+    ScheduleOut,
+    ScheduleUpdate,
+)
 from linkplus.remote.service import Target, accept
 from linkplus.runtime import Runtime
 from linkplus.services import service as services
@@ -113,8 +118,7 @@ async def _plan(session: AsyncSession, row: ClimateSchedule, *, now: datetime) -
     if upcoming is not None:
         await enqueue(
             session,
-            RUN_CLIMATE_SCHEDULE,
-            {"schedule_id": str(row.id), "run_at": upcoming.isoformat()},
+            RunClimateScheduleJob(schedule_id=row.id, run_at=upcoming),
             now=now,
             run_at=upcoming,
             dedupe_key=f"climate-schedule:{row.id}:{upcoming.isoformat()}",

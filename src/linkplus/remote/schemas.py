@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplus.jobs import JobPayload
 from linkplus.kit.parsing import INT64_MAX, StrictInt, display_text
 
 SimpleType = Literal[
@@ -75,6 +76,7 @@ class CommandOut(BaseModel):
     id: uuid.UUID
     vin: str
     type: str
+    title: str = Field(description="What the command does, in the owner's words.")
     subsystem: str
     state: Literal["accepted", "sent", "acknowledged", "completed", "failed", "expired"]
     code: str | None = Field(description="Why it failed or expired (a stable code).")
@@ -92,8 +94,21 @@ class CommandOut(BaseModel):
     from_schedule: uuid.UUID | None
 
 
+class CommandAvailabilityOut(BaseModel):
+    """Whether the car can run a command: ``offered`` when its model, its market and its active
+    services allow it at all; ``ready`` when nothing stands in the way right now. ``code`` and
+    ``message`` name the first refusal that applies (the same the command itself would get)."""
+
+    type: str
+    title: str
+    offered: bool
+    ready: bool
+    code: str | None
+    message: str | None
+
+
 class RemoteStateOut(BaseModel):
-    """What runs on the car now, by the commands it completed."""
+    """What runs on the car now, by the commands it completed, and what it can run."""
 
     vin: str
     climate_until: datetime | None
@@ -104,6 +119,10 @@ class RemoteStateOut(BaseModel):
     hazard_until: datetime | None
     hazard_seconds_left: int
     open_commands: list[CommandOut]
+    commands: list[CommandAvailabilityOut]
+    advanced_climate_offered: bool = Field(
+        description="Whether climate can start with settings (temperature, seats, defrost)."
+    )
 
 
 class ScheduleIn(_In):
@@ -148,3 +167,30 @@ class ScheduleOut(BaseModel):
     next_run_at: datetime | None
     last_run_at: datetime | None
     last_command_id: uuid.UUID | None
+
+
+# --- job payloads (the tasks are in ``tasks.py``) --------------------------------------------
+
+
+class SendCommandJob(JobPayload):
+    """Sign and publish an accepted command: the fallback when the request could not publish it,
+    retried every second while the broker is away (until the command expires)."""
+
+    task: ClassVar[str] = "remote.send_command"
+    max_attempts: ClassVar[int] = 30
+    command_id: uuid.UUID
+
+
+class ExpireCommandJob(JobPayload):
+    """End a command the car has not answered by its expiry."""
+
+    task: ClassVar[str] = "remote.expire_command"
+    command_id: uuid.UUID
+
+
+class RunClimateScheduleJob(JobPayload):
+    """Start the climate of one occurrence of a schedule."""
+
+    task: ClassVar[str] = "remote.run_climate_schedule"
+    schedule_id: uuid.UUID
+    run_at: datetime

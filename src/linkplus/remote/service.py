@@ -13,7 +13,7 @@ when that did not happen: no broker connection here, a failed publish, or the pr
 between. A command scheduled by the platform itself is sent by the job straight away.
 
 The car's answers arrive as ``CommandResultReceived`` events, handled inside the gateway's
-transaction that stores them (``reactions.on_answer``). Every final state is audited and told to
+transaction that stores them (``tasks.on_answer``). Every final state is audited and told to
 the car's primary account, and the expiry job of a command that ended is cancelled.
 """
 
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiomqtt
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +43,7 @@ from linkplus.models.notifications import Category
 from linkplus.models.remote import RemoteCommand, RemoteVehicleState, SvtActive
 from linkplus.models.vehicles import Vehicle
 from linkplus.notifications import service as notifications
+from linkplus.protocol.vehicle import Command
 from linkplus.remote import limits, repository, signing
 from linkplus.remote.errors import (
     CommandInProgress,
@@ -53,13 +53,14 @@ from linkplus.remote.errors import (
     InvalidIdempotencyKey,
     RateLimited,
 )
-from linkplus.remote.jobnames import EXPIRE_COMMAND, SEND_COMMAND
 from linkplus.remote.lifecycle import Answer, State, after_answer, after_expiry
 from linkplus.remote.preconditions import (
     ADVANCED_CLIMATE_SERVICE,
     HAZARD_SECONDS,
+    NOT_OFFERED,
     SUBSYSTEM,
     CarFacts,
+    Check,
     CommandType,
     Refusal,
     RunningState,
@@ -72,37 +73,22 @@ from linkplus.remote.preconditions import (
 )
 from linkplus.remote.schemas import (
     ClimateStartIn,
+    CommandAvailabilityOut,
     CommandIn,
     CommandOut,
+    ExpireCommandJob,
     RemoteStateOut,
+    SendCommandJob,
 )
 from linkplus.runtime import Runtime
+from linkplus.seams.commands import PublishFailed
 from linkplus.services import service as services
 from linkplus.vehicle_link import service as vehicle_link
-from linkplus.vehicle_link.protocol import Command
-from linkplus.vehicle_link.signals import DOOR_POSITIONS
-from linkplus.vehicle_link.status import Values
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import VehicleModel, market_capabilities
 
 log = structlog.get_logger("linkplus.remote")
 
-# Twin signals the platform's own checks read (docs/remote-control.md).
-# Built from the protocol's own list of doors, so the names cannot drift from what cars send.
-DOOR_SIGNALS = {
-    **{
-        f"Vehicle.Cabin.Door.{row}.{side}.IsOpen": f"{words} door"
-        for row, side, words in DOOR_POSITIONS
-    },
-    "Vehicle.Body.Trunk.Rear.IsOpen": "boot",
-    "Vehicle.Body.Hood.IsOpen": "bonnet",
-}
-SMART_KEY_SIGNAL = "Vehicle.Private.LinkPlus.SmartKey.IsInside"
-ALARM_SIGNAL = "Vehicle.Private.LinkPlus.Alarm.IsTriggered"
-PHYSICAL_KEY_SIGNAL = "Vehicle.Private.LinkPlus.Lock.IsLockedWithKey"
-BATTERY_SIGNAL = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current"
-OUTSIDE_SIGNAL = "Vehicle.Exterior.AirTemperature"
-POWER_STATE_SIGNAL = "Vehicle.LowVoltageSystemState"
 MAX_IDEMPOTENCY_KEY = 200
 NOTIFY_KIND = "remote_command"
 SEND_FALLBACK = timedelta(seconds=2)
@@ -119,15 +105,18 @@ def expire_key(command_id: uuid.UUID) -> str:
     return f"remote-expire:{command_id}"
 
 
+# What each command is called wherever the owner sees it: the app's progress and history, the
+# API's ``title``, the live stream (``static/remote.js`` shows the title the stream carries) and
+# notifications. The one place these names live.
 TITLES: dict[CommandType, str] = {
-    CommandType.door_lock: "Lock the doors",
-    CommandType.door_unlock: "Unlock the doors",
+    CommandType.door_lock: "Lock",
+    CommandType.door_unlock: "Unlock",
     CommandType.hazard_lights_on: "Hazard lights",
-    CommandType.engine_start: "Start the engine",
-    CommandType.engine_stop: "Stop the engine",
-    CommandType.climate_start: "Remote climate",
-    CommandType.climate_renew: "Renew remote climate",
-    CommandType.climate_stop: "Stop remote climate",
+    CommandType.engine_start: "Engine start",
+    CommandType.engine_stop: "Engine stop",
+    CommandType.climate_start: "Climate",
+    CommandType.climate_renew: "Climate renewal",
+    CommandType.climate_stop: "Climate stop",
 }
 DONE: dict[CommandType, str] = {
     CommandType.door_lock: "Your car is locked.",
@@ -173,36 +162,22 @@ async def set_stolen_vehicle_tracking(
         await repository.clear_svt(session, vin)
 
 
-def _bool(values: Values, path: str) -> bool | None:
-    found = values.get(path)
-    return found[0] if found is not None and isinstance(found[0], bool) else None
-
-
-def _number(values: Values, path: str) -> float | None:
-    found = values.get(path)
-    if found is None or isinstance(found[0], bool) or not isinstance(found[0], int | float):
-        return None
-    return float(found[0])
-
-
 async def car_facts(session: AsyncSession, runtime: Runtime, target: Target) -> CarFacts:
     vin = target.vehicle.vin
-    values = await vehicle_link.twin_values(session, vin=vin)
-    power = values.get(POWER_STATE_SIGNAL)
-    engine_running = None if power is None else power[0] in ("ON", "START")
+    state = await vehicle_link.car_state_of(session, vin=vin)
     return CarFacts(
         powertrain=target.model.powertrain,
         capabilities=market_capabilities(target.model, target.vehicle.market),
         model_capabilities=target.model.capabilities,
         climate_renewals=target.model.climate_renewals,
         climate_min_battery_pct=target.model.climate_min_battery_pct,
-        open_doors=tuple(name for path, name in DOOR_SIGNALS.items() if _bool(values, path)),
-        smart_key_inside=_bool(values, SMART_KEY_SIGNAL),
-        alarm_set=_bool(values, ALARM_SIGNAL),
-        locked_with_physical_key=_bool(values, PHYSICAL_KEY_SIGNAL),
-        battery_pct=_number(values, BATTERY_SIGNAL),
-        outside_c=_number(values, OUTSIDE_SIGNAL),
-        engine_running=engine_running,
+        open_doors=state.open_doors,
+        smart_key_inside=state.smart_key_inside,
+        alarm_set=state.alarm_set,
+        locked_with_physical_key=state.locked_with_physical_key,
+        battery_pct=state.battery_pct,
+        outside_c=state.outside_c,
+        engine_running=state.engine_running,
         asleep=await vehicle_link.is_asleep(session, runtime, vin=vin),
         stolen_vehicle_tracking=await stolen_vehicle_tracking_active(session, vin=vin),
     )
@@ -228,6 +203,13 @@ def _seconds_left(until: datetime | None, now: datetime) -> int:
     return max(0, math.ceil((until - now).total_seconds()))
 
 
+def _title(type_name: str) -> str:
+    try:
+        return TITLES[CommandType(type_name)]
+    except ValueError:
+        return type_name
+
+
 def command_out(row: RemoteCommand, *, now: datetime) -> CommandOut:
     code = row.reason
     text = message(Refusal(code)) if code is not None and code in Refusal.__members__ else None
@@ -235,6 +217,7 @@ def command_out(row: RemoteCommand, *, now: datetime) -> CommandOut:
         id=row.id,
         vin=row.vin,
         type=row.type,
+        title=_title(row.type),
         subsystem=row.subsystem,
         state=State(row.state).value,
         code=code,
@@ -435,19 +418,16 @@ async def accept(
             raise IdempotencyKeyReused() from None
         raise CommandInProgress(subsystem.value, "") from None
     await repository.add_change(session, vin=vin, command_id=row.id, state=row.state, at=now)
-    payload = {"command_id": str(row.id)}
     await enqueue(
         session,
-        SEND_COMMAND,
-        payload,
+        SendCommandJob(command_id=row.id),
         now=now,
         run_at=now + SEND_FALLBACK if publish_here else now,
         dedupe_key=send_key(row.id),
     )
     await enqueue(
         session,
-        EXPIRE_COMMAND,
-        payload,
+        ExpireCommandJob(command_id=row.id),
         now=now,
         run_at=row.expires_at,
         dedupe_key=expire_key(row.id),
@@ -510,6 +490,7 @@ async def remote_state(
     engine_until = running.engine_until if running.engine_running(now) else None
     hazard_until = running.hazard_until if running.hazard_running(now) else None
     used = running.climate_renewals_used if climate_until else 0
+    availability = await command_availability(session, runtime, caller, running)
     return RemoteStateOut(
         vin=vin,
         climate_until=climate_until,
@@ -524,6 +505,53 @@ async def remote_state(
             for c in await repository.open_commands(session, vin)
             if caller.tenure.owns(c.account_id, c.created_at)
         ],
+        commands=[
+            _availability(command_type, refused)
+            for command_type, refused in availability.commands.items()
+        ],
+        advanced_climate_offered=availability.advanced_climate_offered,
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    commands: dict[CommandType, Check | None]  # each command's first refusal now, or None
+    advanced_climate_offered: bool
+
+
+async def command_availability(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, running: RunningState
+) -> Availability:
+    """What the car can run, by the same checks a command gets (``preconditions.check``)."""
+    now = runtime.clock.now()
+    target = target_of(caller)
+    facts = await car_facts(session, runtime, target)
+    active: dict[str, bool] = {}
+
+    async def first_refusal(command_type: CommandType, params: dict[str, Any]) -> Check | None:
+        service = required_service(command_type, params)
+        if service not in active:
+            active[service] = await services.is_active(
+                session, runtime, vin=target.vehicle.vin, service=service
+            )
+        return check(command_type, params, facts, running, service_active=active[service], now=now)
+
+    commands = {command_type: await first_refusal(command_type, {}) for command_type in CommandType}
+    advanced = await first_refusal(CommandType.climate_start, {"temperature_c": 21.0})
+    return Availability(
+        commands=commands,
+        advanced_climate_offered=advanced is None or advanced.code not in NOT_OFFERED,
+    )
+
+
+def _availability(command_type: CommandType, refused: Check | None) -> CommandAvailabilityOut:
+    return CommandAvailabilityOut(
+        type=command_type.value,
+        title=TITLES[command_type],
+        offered=refused is None or refused.code not in NOT_OFFERED,
+        ready=refused is None,
+        code=refused.code.value if refused is not None else None,
+        message=message(refused.code) if refused is not None else None,
     )
 
 
@@ -547,7 +575,7 @@ async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand 
             if row is not None and State(row.state) is State.sent:
                 await cancel_job(session, send_key(command_id), now=runtime.clock.now())
             return row
-    except (NoBroker, aiomqtt.MqttError, TimeoutError) as exc:
+    except (NoBroker, PublishFailed, TimeoutError) as exc:
         log.warning(
             "remote_command_send_deferred",
             command_id=str(command_id),
@@ -571,7 +599,7 @@ async def send(
     """Sign and publish an ``accepted`` command; the command afterwards (``sent`` when it went
     out), None when there is no such command. One in another state is left as it is; an expired
     one is never published: it is marked expired instead. Raises ``NoBroker`` without a
-    publisher and lets the publisher's ``aiomqtt.MqttError`` and a ``TimeoutError`` after
+    publisher and lets the publisher's ``PublishFailed`` and a ``TimeoutError`` after
     ``publish_timeout`` seconds through (the job retries them; the transaction rolls back, so
     the counter taken is not used up)."""
     now = runtime.clock.now()
@@ -749,12 +777,12 @@ async def _tell_owner(
     command_type = CommandType(row.type)
     what = TITLES[command_type]
     if state is State.completed:
-        title = f"{name}: {what.lower()} done"
+        title = f"{name}: {what} done"
         body = DONE[command_type]
         if row.runs_until is not None and command_type is not CommandType.hazard_lights_on:
             body += f" It switches off at {row.runs_until:%H:%M} UTC."
     else:
-        title = f"{name}: {what.lower()} did not work"
+        title = f"{name}: {what} did not work"
         reason = row.reason or ""
         code = Refusal(reason) if reason in Refusal.__members__ else Refusal.failed_in_car
         body = message(code)

@@ -34,7 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from linkplus.config import Settings
-from linkplus.vehicle_link.protocol import Command
+from linkplus.protocol.vehicle import Command
 
 SCHEME = "v1"
 KEY_LABEL = "linkplus-command-key|"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from linkplus.accounts.deps import CurrentOwner
+from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
+from linkplus.garage.schemas import GarageVehicleOut
 from linkplus.models.services import SellChecklistStep
-from linkplus.services import reactions, service
+from linkplus.services import service
 from linkplus.services.schemas import (
     ActivationIn,
     DeactivationIn,
@@ -18,9 +19,15 @@ from linkplus.services.schemas import (
     WelcomeCarOut,
 )
 
-__all__ = ["reactions", "router"]  # importing the router registers the services' jobs
-
 router = APIRouter(tags=["connected services"], responses=problem_responses(409))
+
+
+@router.get("/garage/vehicles", tags=["garage"])
+async def list_vehicles(
+    account: CurrentOwner, session: SessionDep, runtime: RuntimeDep
+) -> list[GarageVehicleOut]:
+    """The account's cars with their role and whether connected services need activating."""
+    return await service.garage_overview(session, runtime, account)
 
 
 @router.get("/vehicles/{vin}/services")

@@ -4,7 +4,7 @@ Only the car's primary account activates services, and only with the current Ter
 Privacy Notice accepted: the owner may accept them in the activation request itself, in the same
 transaction, so a refused activation leaves no acceptance behind either. Activations belong to an
 account: when the car changes primary account, leaves the account, or the account withdraws the
-Terms of Use, they stop (jobs in ``services.reactions``), and ``is_active`` only ever counts the
+Terms of Use, they stop (tasks in ``services.tasks``), and ``is_active`` only ever counts the
 car's current primary account.
 """
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from linkplus.protocol.vehicle import AlertKind
 from linkplus.sim.driving import DrivenTrip, Driver, drive
 from linkplus.sim.ids import derived_rng, derived_uuid
 from linkplus.sim.plan import Habits, Place, PlannedTrip, habits_for
@@ -31,7 +32,6 @@ from linkplus.sim.state import (
     VehicleState,
 )
 from linkplus.sim.weather import outside_temperature_c
-from linkplus.vehicle_link.protocol import AlertKind
 from linkplus.vehicles.catalogue import Powertrain, VehicleModel
 
 HOME_CHARGER_KW = 7.4

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.discovery import locate
 from linkplus.migrate import upgrade

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from linkplus.protocol.vehicle import Command, CommandStatus
 from linkplus.remote.preconditions import (
     ADVANCED_CLIMATE_FIELDS,
     HAZARD_SECONDS,
@@ -37,7 +38,6 @@ from linkplus.remote.preconditions import (
 from linkplus.sim.car import SimulatedCar
 from linkplus.sim.state import RESTING_VOLTAGE, RUNNING_VOLTAGE, VehicleState
 from linkplus.sim.unit import CommandHandler, TelematicsUnit
-from linkplus.vehicle_link.protocol import Command, CommandStatus
 from linkplus.vehicles.catalogue import PLUG_IN
 
 log = structlog.get_logger("linkplus.sim.commands")

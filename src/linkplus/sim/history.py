@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from linkplus.protocol.vehicle import TripUpload
 from linkplus.sim.car import SimulatedCar
 from linkplus.sim.ids import derived_uuid
 from linkplus.sim.plan import trips_from
 from linkplus.sim.roads import GeoPoint, build_network
 from linkplus.sim.trips import trip_upload
-from linkplus.vehicle_link.protocol import TripUpload
 from linkplus.vehicles.catalogue import VehicleModel
 
 PAST_VIN = "SIMPAST0000000000"

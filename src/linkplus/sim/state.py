@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from linkplus.protocol.signals import DOOR_POSITIONS, WHEELS, SignalValue
+from linkplus.protocol.vehicle import SignalReading
 from linkplus.sim.powertrains import EnergyLevels, PowertrainSpec
-from linkplus.vehicle_link.protocol import SignalReading
-from linkplus.vehicle_link.signals import DOOR_POSITIONS, WHEELS, SignalValue
 
 DOORS = tuple(f"{row}.{side}" for row, side, _ in DOOR_POSITIONS)
 TYRES = tuple(f"{row}.{side}" for row, side, _ in WHEELS)

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import numpy as np
 
+from linkplus.protocol.vehicle import Trip, TripSamples, TripUpload
 from linkplus.sim.car import DriveOutcome
-from linkplus.vehicle_link.protocol import Trip, TripSamples, TripUpload
 
 
 def _floats(values: np.ndarray, digits: int) -> list[float]:

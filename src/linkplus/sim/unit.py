@@ -33,20 +33,8 @@ from typing import Any, Literal
 import aiomqtt
 import structlog
 
-from linkplus.remote import signing
-from linkplus.sim.car import (
-    COVERAGE_BACK_AFTER_START_S,
-    COVERAGE_LOST_BEFORE_END_S,
-    DriveOutcome,
-    SimulatedCar,
-)
-from linkplus.sim.clock import SimClock
-from linkplus.sim.ids import derived_uuid
-from linkplus.sim.plan import PlannedTrip, trips_from
-from linkplus.sim.trips import trip_upload
-from linkplus.vehicle_link.client import QOS, BrokerAddress, connected, vehicle_client
-from linkplus.vehicle_link.errors import MalformedMessage
-from linkplus.vehicle_link.protocol import (
+from linkplus.protocol.errors import MalformedMessage
+from linkplus.protocol.vehicle import (
     COMMAND_REFRESH,
     Alert,
     AlertKind,
@@ -66,6 +54,18 @@ from linkplus.vehicle_link.protocol import (
     parse,
     topic,
 )
+from linkplus.remote import signing
+from linkplus.sim.car import (
+    COVERAGE_BACK_AFTER_START_S,
+    COVERAGE_LOST_BEFORE_END_S,
+    DriveOutcome,
+    SimulatedCar,
+)
+from linkplus.sim.clock import SimClock
+from linkplus.sim.ids import derived_uuid
+from linkplus.sim.plan import PlannedTrip, trips_from
+from linkplus.sim.trips import trip_upload
+from linkplus.vehicle_link.client import QOS, BrokerAddress, connected, vehicle_client
 
 log = structlog.get_logger("linkplus.sim.unit")
 

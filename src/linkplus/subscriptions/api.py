@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.subscriptions import billing_run, reactions, service
+from linkplus.subscriptions import service
 from linkplus.subscriptions.schemas import (
     CancelOut,
     OffersOut,
@@ -21,9 +21,6 @@ from linkplus.subscriptions.schemas import (
     SubscriptionUpdateIn,
 )
 from linkplus.subscriptions.staff_api import staff_router
-
-# importing the router registers the domain's jobs, schedule and hooks
-__all__ = ["billing_run", "reactions", "router"]
 
 # Refusals (400, 409), a declined payment (402), the payment provider down (502, 503).
 owner_router = APIRouter(

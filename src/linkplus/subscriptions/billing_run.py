@@ -28,17 +28,15 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.billing.lifecycle import DayReached, apply
-from linkplus.jobs import JobContext, job, schedule
 from linkplus.payments import service as payments
-from linkplus.payments.provider import PaymentProvider
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import PaymentProvider
 from linkplus.subscriptions import ledger, repository
 from linkplus.subscriptions.ledger import Tally
 from linkplus.subscriptions.state import state_of
 
 log = structlog.get_logger("linkplus.subscriptions")
 
-BILLING_RUN = "subscriptions.billing_run"
 LEASE = timedelta(minutes=15)
 
 
@@ -194,18 +192,3 @@ async def run_billing(
         )
     log.info("billing_run_done", **report.as_dict())
     return report
-
-
-@job(BILLING_RUN, max_attempts=3)
-async def billing_run_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """The scheduled daily run. It opens its own transactions (it never touches ``ctx.session``
-    while the provider is called, so SQLite's write lock is not held across the calls).
-
-    The run claims rows under the job's own name, so when its process dies mid-run and the
-    worker runs the job again (once the job's lease ran out), the new attempt takes back the
-    rows the dead one held rather than skipping them for the rest of their 15-minute lease
-    (and leaving them unbilled until the next day's run)."""
-    await run_billing(ctx.runtime, worker=f"{BILLING_RUN}:{ctx.job_id}")
-
-
-schedule("subscriptions.daily_billing_run", BILLING_RUN, daily_at="03:00")

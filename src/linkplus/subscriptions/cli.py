@@ -12,17 +12,15 @@ import httpx
 import typer
 from rich.console import Console
 
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.discovery import locate, not_found_hint
 from linkplus.migrate import upgrade
 from linkplus.payments.endpoint import provider_url
-from linkplus.subscriptions import api
 from linkplus.subscriptions.billing_run import RunReport, run_billing
 
 billing_app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
-assert api.router is not None  # importing the API registers the domain's jobs and hooks
 
 
 @billing_app.callback()

@@ -18,6 +18,7 @@ not answer leaves the row pending for the next pass; only definitive results are
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -43,8 +44,8 @@ from linkplus.kit.money import Money
 from linkplus.models.subscriptions import SubscriptionCharge, SubscriptionRefund, SubscriptionRow
 from linkplus.payments import service as payments
 from linkplus.payments.errors import PaymentProviderError
-from linkplus.payments.provider import ChargeResult, PaymentProvider, RefundResult
 from linkplus.runtime import Runtime
+from linkplus.seams.payments import ChargeResult, PaymentProvider, RefundResult
 from linkplus.subscriptions import notices, repository
 from linkplus.subscriptions.state import state_of, store
 
@@ -90,129 +91,58 @@ async def record(
     *,
     now: datetime,
     tally: Tally,
-    deferred: bool = False,
 ) -> None:
-    """Store the transition's state in ``row`` and record each of its actions, once per key.
-
-    ``deferred``: the caller (a chunk) flushes once and stores the row again with its pending
-    refunds looked up for the whole chunk, so neither is done here."""
-    for action in transition.actions:
-        if isinstance(action, Charge):
-            await _record_charge(session, row, action, now=now)
-        elif isinstance(action, Refund):
-            await _record_refund(session, row, action, now=now)
-        elif isinstance(action, SendNotice):
-            if await notices.give(session, runtime, row, action.notice, now=now):
-                tally.notices += 1
-        elif isinstance(action, EndService):
-            tally.ended += 1
-    if deferred:
-        store(row, transition.state)
-        row.updated_at = now
-        return
-    pending_refunds = await repository.pending_refunds(session, row.id)
-    store(row, transition.state, money_pending=bool(pending_refunds))
-    row.updated_at = now
-    await session.flush()
+    """Store the transition's state in ``row`` and record each of its actions, once per key:
+    ``record_many`` for one subscription."""
+    await record_many(session, runtime, [(row, transition)], now=now, tally=tally)
 
 
-async def _record_charge(
-    session: AsyncSession, row: SubscriptionRow, action: Charge, *, now: datetime
-) -> None:
-    key = charge_key(row.id, action.period, action.attempt)
-    if await repository.charge_by_key(session, key) is not None:
-        return  # asked again after a crash or timeout: the same attempt, the same key
-    card = await payments.primary_card(session, account_id=row.account_id)
-    await repository.add(
-        session,
-        SubscriptionCharge(
-            subscription_id=row.id,
-            period=action.period,
-            attempt=action.attempt,
-            idempotency_key=key,
-            amount_minor=action.amount.minor,
-            currency=action.amount.currency,
-            due_on=action.due_on,
-            card_id=card.id if card is not None else None,
-            provider_token=card.provider_token if card is not None else None,
-            state=repository.PENDING,
-            created_at=now,
-        ),
-    )
+@dataclass
+class _NewAttempts:
+    charges: list[SubscriptionCharge] = field(default_factory=list)
+    refunds: list[SubscriptionRefund] = field(default_factory=list)
 
 
-async def _record_refund(
-    session: AsyncSession, row: SubscriptionRow, action: Refund, *, now: datetime
-) -> None:
-    key = refund_key(row.id, action.period)
-    if await repository.refund_by_key(session, key) is not None:
-        return
-    await repository.add(
-        session,
-        SubscriptionRefund(
-            subscription_id=row.id,
-            period=action.period,
-            idempotency_key=key,
-            amount_minor=action.amount.minor,
-            currency=action.amount.currency,
-            rule=action.rule.value,
-            state=repository.PENDING,
-            created_at=now,
-        ),
-    )
-    row.cancel_rule = action.rule.value
-
-
-async def advance_chunk(
+async def record_many(
     session: AsyncSession,
     runtime: Runtime,
-    ids: list[uuid.UUID],
+    transitions: Sequence[tuple[SubscriptionRow, Transition]],
     *,
-    day: date,
+    now: datetime,
     tally: Tally,
-) -> dict[uuid.UUID, Calls]:
-    """Step 1 for a chunk of subscriptions in ``session``: apply ``DayReached`` to each due row
-    and record what it asks for, exactly as ``record`` does one at a time, with the rows locked
-    and their attempts read in one statement each and the new attempts written in one flush.
-    Returns the provider calls that settle each row (rows not due any more are left out)."""
-    locked = await repository.lock_many(session, ids)
-    rows = [
-        row
-        for _, row in sorted(locked.items())
-        if row.next_run_on is not None and row.next_run_on <= day  # else another run did it
+    deferred: bool = False,
+) -> dict[uuid.UUID, _NewAttempts]:
+    """Store each transition's state in its row and record each of its actions, once per key:
+    a charge or refund attempt whose key is recorded already (asked again after a crash or a
+    timeout) is not recorded twice. The attempts are looked up with one statement per kind and
+    the cards once per account. Returns the attempts recorded now, per subscription.
+
+    ``deferred``: the caller (recording a chunk's results) flushes once and stores every row
+    again with its pending refunds looked up for the whole chunk, so neither is done here."""
+    charge_keys = [
+        charge_key(row.id, action.period, action.attempt)
+        for row, transition in transitions
+        for action in transition.actions
+        if isinstance(action, Charge)
     ]
-    if not rows:
-        return {}
-    row_ids = [row.id for row in rows]
-    pending_charges = await repository.pending_charges_of(session, row_ids)
-    pending_refunds = await repository.pending_refunds_of(session, row_ids)
-    transitions: dict[uuid.UUID, Transition] = {}
-    for row in rows:
-        state = state_of(row)
-        transitions[row.id] = apply(state, DayReached(max(day, state.last_day)))
-    charge_keys: list[str] = []
-    refund_keys: list[str] = []
-    for row in rows:
-        for action in transitions[row.id].actions:
-            if isinstance(action, Charge):
-                charge_keys.append(charge_key(row.id, action.period, action.attempt))
-            elif isinstance(action, Refund):
-                refund_keys.append(refund_key(row.id, action.period))
-    known_charges = await repository.charges_by_keys(session, charge_keys)
-    known_refunds = await repository.refunds_by_keys(session, refund_keys)
+    refund_keys = [
+        refund_key(row.id, action.period)
+        for row, transition in transitions
+        for action in transition.actions
+        if isinstance(action, Refund)
+    ]
+    known_charges = set(await repository.charges_by_keys(session, charge_keys))
+    known_refunds = set(await repository.refunds_by_keys(session, refund_keys))
     cards: dict[uuid.UUID, tuple[uuid.UUID | None, str | None]] = {}
-    now = runtime.clock.now()
-    out: dict[uuid.UUID, Calls] = {}
-    for row in rows:
-        charges = list(pending_charges[row.id])
-        refunds = list(pending_refunds[row.id])
-        before = {c.idempotency_key for c in charges} | {r.idempotency_key for r in refunds}
-        transition = transitions[row.id]
+    recorded: dict[uuid.UUID, _NewAttempts] = {}
+    for row, transition in transitions:
+        new = recorded.setdefault(row.id, _NewAttempts())
         for action in transition.actions:
             if isinstance(action, Charge):
                 key = charge_key(row.id, action.period, action.attempt)
                 if key in known_charges:
                     continue  # asked again after a crash or timeout: the same attempt
+                known_charges.add(key)
                 if row.account_id not in cards:
                     card = await payments.primary_card(session, account_id=row.account_id)
                     cards[row.account_id] = (
@@ -233,12 +163,12 @@ async def advance_chunk(
                     created_at=now,
                 )
                 session.add(charge)
-                known_charges[key] = charge
-                charges.append(charge)
+                new.charges.append(charge)
             elif isinstance(action, Refund):
                 key = refund_key(row.id, action.period)
                 if key in known_refunds:
                     continue
+                known_refunds.add(key)
                 refund = SubscriptionRefund(
                     subscription_id=row.id,
                     period=action.period,
@@ -250,44 +180,73 @@ async def advance_chunk(
                     created_at=now,
                 )
                 session.add(refund)
-                known_refunds[key] = refund
-                refunds.append(refund)
+                new.refunds.append(refund)
                 row.cancel_rule = action.rule.value
             elif isinstance(action, SendNotice):
                 if await notices.give(session, runtime, row, action.notice, now=now):
                     tally.notices += 1
             elif isinstance(action, EndService):
                 tally.ended += 1
-        store(row, transition.state, money_pending=bool(refunds))
+    if deferred:
+        for row, transition in transitions:
+            store(row, transition.state)
+            row.updated_at = now
+        return recorded
+    await session.flush()
+    money_pending = await repository.with_pending_refunds(
+        session, [row.id for row, _ in transitions]
+    )
+    for row, transition in transitions:
+        store(row, transition.state, money_pending=row.id in money_pending)
         row.updated_at = now
-        charges.sort(key=lambda c: (c.period, c.attempt))
-        calls = Calls(market=row.market)
-        for charge in charges:
-            calls.charges.append(
-                _ChargeCall(
-                    key=charge.idempotency_key,
-                    token=charge.provider_token,
-                    amount=Money(charge.amount_minor, charge.currency),
-                    description=_description(row, charge.period),
-                    reconcile=charge.idempotency_key in before,
-                )
-            )
-        for refund in refunds:
-            paid = await repository.paid_charge(session, row.id, refund.period)
-            if paid is None or paid.provider_charge_id is None:
-                log.error("refund_without_payment", key=refund.idempotency_key)
-                continue
-            calls.refunds.append(
-                _RefundCall(
-                    key=refund.idempotency_key,
-                    charge_id=paid.provider_charge_id,
-                    amount=Money(refund.amount_minor, refund.currency),
-                    reconcile=refund.idempotency_key in before,
-                )
-            )
+    await session.flush()
+    return recorded
+
+
+async def advance_chunk(
+    session: AsyncSession,
+    runtime: Runtime,
+    ids: list[uuid.UUID],
+    *,
+    day: date,
+    tally: Tally,
+) -> dict[uuid.UUID, Calls]:
+    """Step 1 for a chunk of subscriptions in ``session``: apply ``DayReached`` to each due row
+    and record what it asks for (``record_many``), with the rows locked. Returns the provider
+    calls that settle each row (rows not due any more are left out): the attempts pending
+    before (looked up at the provider first) and the ones recorded now."""
+    locked = await repository.lock_many(session, ids)
+    rows = [
+        row
+        for _, row in sorted(locked.items())
+        if row.next_run_on is not None and row.next_run_on <= day  # else another run did it
+    ]
+    if not rows:
+        return {}
+    row_ids = [row.id for row in rows]
+    pending_charges = await repository.pending_charges_of(session, row_ids)
+    pending_refunds = await repository.pending_refunds_of(session, row_ids)
+    transitions = []
+    for row in rows:
+        state = state_of(row)
+        transitions.append((row, apply(state, DayReached(max(day, state.last_day)))))
+    recorded = await record_many(
+        session, runtime, transitions, now=runtime.clock.now(), tally=tally
+    )
+    out: dict[uuid.UUID, Calls] = {}
+    for row in rows:
+        new = recorded[row.id]
+        calls = await _calls(
+            session,
+            row,
+            charges=[*pending_charges[row.id], *new.charges],
+            refunds=[*pending_refunds[row.id], *new.refunds],
+            fresh=frozenset(
+                [c.idempotency_key for c in new.charges] + [r.idempotency_key for r in new.refunds]
+            ),
+        )
         if calls:
             out[row.id] = calls
-    await session.flush()
     return out
 
 
@@ -382,8 +341,7 @@ async def settle(
             return tally
         await call_provider(provider, calls)
         settled = await _record_results(runtime, subscription_id, calls, day=day, tally=tally)
-        if not settled:
-            tally.unsettled += 1
+        if not settled:  # counted as unsettled by the recording
             return tally
         fresh = frozenset()
     return tally
@@ -401,8 +359,28 @@ async def _pending_calls(
 
 async def calls_for(session: AsyncSession, row: SubscriptionRow, fresh: frozenset[str]) -> Calls:
     """The provider calls that settle ``row``'s pending charges and refunds."""
+    return await _calls(
+        session,
+        row,
+        charges=await repository.pending_charges(session, row.id),
+        refunds=await repository.pending_refunds(session, row.id),
+        fresh=fresh,
+    )
+
+
+async def _calls(
+    session: AsyncSession,
+    row: SubscriptionRow,
+    *,
+    charges: Sequence[SubscriptionCharge],
+    refunds: Sequence[SubscriptionRefund],
+    fresh: frozenset[str],
+) -> Calls:
+    """The provider calls for these pending attempts, charges in period and attempt order. A key
+    in ``fresh`` was recorded a moment ago and never sent: it is charged straight away; any other
+    is first looked up at the provider (reconciliation)."""
     calls = Calls(market=row.market)
-    for charge in await repository.pending_charges(session, row.id):
+    for charge in sorted(charges, key=lambda c: (c.period, c.attempt)):
         calls.charges.append(
             _ChargeCall(
                 key=charge.idempotency_key,
@@ -412,7 +390,7 @@ async def calls_for(session: AsyncSession, row: SubscriptionRow, fresh: frozense
                 reconcile=charge.idempotency_key not in fresh,
             )
         )
-    for refund in await repository.pending_refunds(session, row.id):
+    for refund in refunds:
         paid = await repository.paid_charge(session, row.id, refund.period)
         if paid is None or paid.provider_charge_id is None:
             log.error("refund_without_payment", key=refund.idempotency_key)
@@ -449,32 +427,12 @@ async def record_results(
     day: date,
     tally: Tally,
 ) -> bool:
-    """Record every definitive result (step 3); False when nothing could be recorded."""
-    now = runtime.clock.now()
-    recorded = False
-    row = await repository.lock(session, subscription_id)
-    if row is None:
-        return False
-    for call in calls.charges:
-        if call.token is not None and call.result is None:
-            continue
-        charge = await repository.charge_by_key(session, call.key)
-        if charge is None or charge.state != repository.PENDING:
-            continue  # another worker recorded it first
-        recorded = True
-        await _charge_result(session, runtime, row, charge, call.result, day, now, tally)
-    for refund_call in calls.refunds:
-        if refund_call.result is None:
-            continue
-        refund = await repository.refund_by_key(session, refund_call.key)
-        if refund is None or refund.state != repository.PENDING:
-            continue
-        recorded = True
-        await _refund_result(session, runtime, row, refund, refund_call.result, day, tally)
-    if recorded:
-        pending = await repository.pending_refunds(session, row.id)
-        store(row, state_of(row), money_pending=bool(pending))
-    return recorded
+    """Record every definitive result of one subscription (step 3): ``record_chunk_results``
+    for a chunk of one. False when nothing could be recorded (counted as unsettled)."""
+    recorded = await record_chunk_results(
+        session, runtime, {subscription_id: calls}, day=day, tally=tally
+    )
+    return subscription_id in recorded
 
 
 async def record_chunk_results(
@@ -484,11 +442,13 @@ async def record_chunk_results(
     *,
     day: date,
     tally: Tally,
-) -> None:
-    """``record_results`` for a chunk of subscriptions in one transaction, with the chunk's rows
-    locked and its attempts read in one statement each and its invoices issued together
-    (``invoices.issue_invoices``: one counter update per series). Same rules, row by row; a
-    subscription nothing could be recorded for counts as unsettled."""
+) -> set[uuid.UUID]:
+    """Record every definitive result of a chunk of subscriptions (step 3) in one transaction:
+    the chunk's rows locked and its attempts read in one statement each, each result recorded
+    once (an attempt another worker recorded first is left alone), the lifecycle's answer to
+    it recorded (``record_many``), and the chunk's invoices issued together
+    (``invoices.issue_invoices``: one counter update per series). Returns the subscriptions
+    something was recorded for; the others count as unsettled."""
     now = runtime.clock.now()
     rows = await repository.lock_many(session, list(pending))
     keys = [call.key for calls in pending.values() for call in calls.charges]
@@ -538,6 +498,7 @@ async def record_chunk_results(
         for (_, charge, _), document_id in zip(to_invoice, document_ids, strict=True):
             charge.invoice_id = document_id
         await session.flush()
+    return set(recorded_ids)
 
 
 async def _charge_result(
@@ -549,19 +510,16 @@ async def _charge_result(
     day: date,
     now: datetime,
     tally: Tally,
-    to_invoice: list[tuple[SubscriptionRow, SubscriptionCharge, str]] | None = None,
+    to_invoice: list[tuple[SubscriptionRow, SubscriptionCharge, str]],
 ) -> None:
-    """Record one attempt's result. With ``to_invoice`` the invoice is left to the caller (who
-    issues the chunk's invoices together, in this transaction); otherwise it is issued here."""
+    """Record one attempt's result; its invoice is left to the caller, who issues the chunk's
+    invoices together in this transaction (``to_invoice``)."""
     charge.settled_on = day
     if result is not None:
         charge.provider_charge_id = result.id
     if result is not None and result.succeeded:
         charge.state = repository.SUCCEEDED
-        if to_invoice is None:
-            charge.invoice_id = await _invoice(session, runtime, row, charge, result.id, day)
-        else:
-            to_invoice.append((row, charge, result.id))
+        to_invoice.append((row, charge, result.id))
         event: PaymentSucceeded | PaymentFailed = PaymentSucceeded(
             charge.period, charge.attempt, day
         )
@@ -573,15 +531,12 @@ async def _charge_result(
         )
         event = PaymentFailed(charge.period, charge.attempt, day)
         tally.failed += 1
-    chunk = to_invoice is not None
-    if not chunk:
-        await session.flush()
     try:
         transition = apply(state_of(row), event)
     except LifecycleError as exc:
         log.error("payment_result_refused", key=charge.idempotency_key, code=exc.code)
         return
-    await record(session, runtime, row, transition, now=now, tally=tally, deferred=chunk)
+    await record_many(session, runtime, [(row, transition)], now=now, tally=tally, deferred=True)
 
 
 def buyer_of(row: SubscriptionRow) -> Buyer:
@@ -616,29 +571,6 @@ def _invoice_request(
         idempotency_key=charge.idempotency_key,
         market=row.market,
     )
-
-
-async def _invoice(
-    session: AsyncSession,
-    runtime: Runtime,
-    row: SubscriptionRow,
-    charge: SubscriptionCharge,
-    reference: str,
-    day: date,
-) -> uuid.UUID:
-    request = _invoice_request(row, charge, reference, day)
-    document = await invoices.issue_invoice(
-        session,
-        runtime,
-        account_id=request.account_id,
-        buyer=request.buyer,
-        lines=request.lines,
-        charge_reference=request.charge_reference,
-        issued_on=request.issued_on,
-        idempotency_key=request.idempotency_key,
-        market=request.market,
-    )
-    return document.id
 
 
 _REASONS = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from linkplus.billing.anchors import Plan
+from linkplus.jobs import JobPayload
 from linkplus.kit.money import Money, format_money
 from linkplus.kit.parsing import display_text
 from linkplus.payments.schemas import BillingAddress
@@ -180,3 +181,14 @@ class StaffSubscriptionOut(SubscriptionOut):
 class StaffSubscriptionsOut(BaseModel):
     account_id: uuid.UUID
     subscriptions: list[StaffSubscriptionOut]
+
+
+# --- job payloads (the tasks are in ``tasks.py``) --------------------------------------------
+
+
+class SettleJob(JobPayload):
+    """Pay out a refund (or settle a charge) that a request recorded."""
+
+    task: ClassVar[str] = "subscriptions.settle"
+    max_attempts: ClassVar[int] = 20
+    subscription_id: uuid.UUID

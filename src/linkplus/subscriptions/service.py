@@ -65,7 +65,6 @@ from linkplus.subscriptions.errors import (
     PurchaseNotPossible,
     SubscriptionNotFound,
 )
-from linkplus.subscriptions.jobnames import SETTLE
 from linkplus.subscriptions.schemas import (
     AmountOut,
     CancelOut,
@@ -74,6 +73,7 @@ from linkplus.subscriptions.schemas import (
     OffersOut,
     PlanPriceOut,
     RefundOut,
+    SettleJob,
     StaffSubscriptionOut,
     StaffSubscriptionsOut,
     StatusLineOut,
@@ -382,7 +382,7 @@ async def _checkout(
     session: AsyncSession, runtime: Runtime, subscription_id: uuid.UUID, *, today: date
 ) -> SubscribeOut:
     """Commit the purchase and its charge attempt, charge, and answer with the outcome."""
-    await session.commit()  # see the module docstring: recorded before the provider is called
+    await runtime.db.commit(session)  # see the module docstring: recorded before the provider
     key = ledger.charge_key(subscription_id, 0, 1)
     await ledger.settle(runtime, subscription_id, day=today, fresh=frozenset({key}))
     row = await repository.lock(session, subscription_id)
@@ -566,8 +566,7 @@ async def cancel_row(
     if outcome.refund.is_positive:
         await enqueue(
             session,
-            SETTLE,
-            {"subscription_id": str(row.id)},
+            SettleJob(subscription_id=row.id),
             now=now,
             dedupe_key=f"settle:{row.id}:{row.cancelled_on}",
         )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from linkplus.accounts.deps import staff_with_role
+from linkplus.auth.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.models.accounts import StaffAccount, StaffRole

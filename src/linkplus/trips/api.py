@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Response
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.trips import reactions, service
+from linkplus.trips import service
 from linkplus.trips.schemas import (
     InsuranceMonthOut,
     LastTripOut,
@@ -25,8 +25,6 @@ from linkplus.trips.schemas import (
     TripListOut,
     TripMonth,
 )
-
-__all__ = ["reactions", "router"]  # importing the router registers the trips job
 
 # A service the car has not activated (409).
 router = APIRouter(tags=["trips"], responses=problem_responses(409))

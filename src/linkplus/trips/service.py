@@ -30,6 +30,7 @@ from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.models.trips import Trip
 from linkplus.privacy import service as privacy
+from linkplus.protocol.vehicle import TripUpload
 from linkplus.runtime import Runtime
 from linkplus.services import service as services
 from linkplus.trips import export, packing, periods, repository, views
@@ -68,7 +69,6 @@ from linkplus.trips.schemas import (
     TripListOut,
 )
 from linkplus.vehicle_link import service as vehicle_link
-from linkplus.vehicle_link.protocol import TripUpload
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import Powertrain
 

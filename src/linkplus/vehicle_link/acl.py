@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from linkplus.vehicle_link.protocol import TOPIC_ROOT, VEHICLE_CHANNELS, Channel, is_vin
+from linkplus.protocol.vehicle import TOPIC_ROOT, VEHICLE_CHANNELS, Channel, is_vin
 
 GATEWAY_USERNAME = "linkplus-gateway"
 GATEWAY_CLIENT_PREFIX = "linkplus-gateway"

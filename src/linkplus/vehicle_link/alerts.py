@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from linkplus.vehicle_link.protocol import AlertKind
-from linkplus.vehicle_link.signals import SignalValue
+from linkplus.protocol.signals import SignalValue
+from linkplus.protocol.vehicle import AlertKind
 from linkplus.vehicle_link.status import (
     HAZARD,
     HIGH_BEAM,

@@ -10,10 +10,8 @@ from fastapi import APIRouter
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.vehicle_link import reactions, service
+from linkplus.vehicle_link import service
 from linkplus.vehicle_link.schemas import LocationOut, RefreshOut, VehicleStatusOut
-
-__all__ = ["reactions", "router"]  # importing the router registers the vehicle link's jobs
 
 # A service the car has not activated (409).
 router = APIRouter(tags=["vehicle status"], responses=problem_responses(409))

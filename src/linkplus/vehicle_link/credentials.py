@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.config import Settings
 from linkplus.kit.secrets import sign
 from linkplus.models.telematics import TelematicsCredential
+from linkplus.protocol.vehicle import is_vin
 from linkplus.vehicle_link import mosquitto, repository
 from linkplus.vehicle_link.errors import UnknownVehicle
-from linkplus.vehicle_link.protocol import is_vin
 
 SECRET_BYTES = 32
 MAX_SECRET_LENGTH = 200

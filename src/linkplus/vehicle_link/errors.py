@@ -3,28 +3,7 @@ shown to anyone), refusals of provisioning, and refusals of the vehicle status A
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from linkplus.errors import Conflict, NotFound
-
-
-class MalformedKind(StrEnum):
-    """Why a message was refused, coarse enough to be a metrics label."""
-
-    topic = "topic"  # not a protocol topic, or not one the sender may use
-    too_large = "too_large"
-    json = "json"  # not UTF-8 JSON at all
-    schema = "schema"  # JSON, but not a valid message (missing, unknown or mistyped fields)
-    signal = "signal"  # unknown VSS path or a value of the wrong type or range
-
-
-class MalformedMessage(Exception):
-    """A message the protocol refuses. ``reason`` is for logs; ``kind`` for counting."""
-
-    def __init__(self, reason: str, *, kind: MalformedKind = MalformedKind.schema) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
 
 
 class UnknownVehicle(NotFound):

@@ -1,6 +1,6 @@
 """What the vehicle link tells other domains. Each is published in the gateway's transaction, so
 a subscriber's job runs only once what the car sent is stored, and a reaction registered with
-``events.react_in_transaction`` commits (or fails) together with it."""
+an ``events.Reaction`` commits (or fails) together with it."""
 
 from __future__ import annotations
 

@@ -43,16 +43,17 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.protocol import vehicle as protocol
+from linkplus.protocol.errors import MalformedMessage
+from linkplus.protocol.vehicle import VEHICLE_CHANNELS, ParsedMessage
 from linkplus.runtime import Runtime
-from linkplus.vehicle_link import ingest, protocol, repository, twin
+from linkplus.vehicle_link import ingest, repository, twin
 from linkplus.vehicle_link.client import (
     BrokerAddress,
     MqttVersion,
     acknowledge_after_processing,
     gateway_client,
 )
-from linkplus.vehicle_link.errors import MalformedMessage
-from linkplus.vehicle_link.protocol import VEHICLE_CHANNELS, ParsedMessage
 
 log = structlog.get_logger("linkplus.vehicle_link.gateway")
 

@@ -12,15 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from linkplus.vehicle_link import protocol
-from linkplus.vehicle_link.protocol import (
+from linkplus.protocol import vehicle as protocol
+from linkplus.protocol.signals import SignalValue
+from linkplus.protocol.vehicle import (
     CommandResult,
     EventMessage,
     ParsedMessage,
     Telemetry,
     TripUpload,
 )
-from linkplus.vehicle_link.signals import SignalValue
 
 LOCATION_PREFIX = "Vehicle.CurrentLocation."
 LATITUDE = "Vehicle.CurrentLocation.Latitude"

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from linkplus.vehicle_link.protocol import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
+from linkplus.protocol.vehicle import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
 
 QUEUED_MESSAGES = 1_000_000
 """Per client, beyond those in flight: about 20 minutes of a 10,000-car fleet's telemetry (one

@@ -13,25 +13,17 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from typing import Protocol
 
 import aiomqtt
 import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from linkplus.protocol.vehicle import Channel, Command, encode, topic
+from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, gateway_client
-from linkplus.vehicle_link.protocol import Channel, Command, encode, topic
 
 log = structlog.get_logger("linkplus.vehicle_link.publisher")
-
-
-class CommandPublisher(Protocol):
-    async def publish_command(self, vin: str, command: Command) -> None:
-        """Hand the command to the broker (QoS 1); raises ``aiomqtt.MqttError`` when it cannot."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 def expiry_seconds(command: Command) -> int:
@@ -60,12 +52,16 @@ class MqttCommandPublisher:
         async with self._lock:  # one connection, however many commands wait for it
             if self._client is None:
                 opened = gateway_client(self._address, secret=self._secret, instance=self._instance)
-                await opened.__aenter__()
+                try:
+                    await opened.__aenter__()
+                except aiomqtt.MqttError as exc:
+                    raise PublishFailed(f"cannot connect to the MQTT broker: {exc}") from exc
                 self._client = opened
             return self._client
 
     async def publish_command(self, vin: str, command: Command) -> None:
-        """Publish at QoS 1 and wait for the broker's PUBACK. Commands to different cars are in
+        """Publish at QoS 1 and wait for the broker's PUBACK; ``PublishFailed`` when the broker
+        cannot take it. Commands to different cars are in
         flight together; the callers keep one car's commands in order (``remote.service.send``
         holds the car's counter row until its publish is acknowledged)."""
         client = await self._connected()
@@ -77,9 +73,9 @@ class MqttCommandPublisher:
             await client.publish(
                 topic(vin, Channel.commands), encode(command), qos=1, properties=properties
             )
-        except aiomqtt.MqttError:
+        except aiomqtt.MqttError as exc:
             await self._drop(client)
-            raise
+            raise PublishFailed(f"the MQTT broker did not take the command: {exc}") from exc
 
     async def _drop(self, client: aiomqtt.Client | None) -> None:
         if client is None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import BaseModel
+
+from linkplus.jobs import JobPayload
 
 
 class ConnectionState(StrEnum):
@@ -158,3 +161,25 @@ class LocationOut(BaseModel):
     longitude: float
     heading: float | None
     parked_at: datetime
+
+
+# --- job payloads (the tasks are in ``tasks.py``) --------------------------------------------
+
+
+class SendCommandJob(JobPayload):
+    """A platform command to one car (``refresh``), sent by the job until it expires."""
+
+    task: ClassVar[str] = "vehicle_link.send_command"
+    max_attempts: ClassVar[int] = 6
+    vin: str
+    command_id: uuid.UUID
+    type: str
+    expires_at: datetime
+
+
+class PostTripCheckJob(JobPayload):
+    """The check for doors, windows and lights a few minutes after the ignition went off."""
+
+    task: ClassVar[str] = "vehicle_link.post_trip_check"
+    vin: str
+    trip_ended_at: datetime

@@ -23,18 +23,23 @@ from linkplus.models.notifications import Category
 from linkplus.models.twin import PostTripCheck, TripUploadRecord, VehicleLinkState
 from linkplus.notifications import service as notifications
 from linkplus.privacy import service as privacy
+from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripUpload
 from linkplus.runtime import Runtime
 from linkplus.services import service as services
-from linkplus.vehicle_link import alerts, repository, status
+from linkplus.vehicle_link import alerts, car_state, repository, status, twin
 from linkplus.vehicle_link.errors import (
     LocationNotShared,
     LocationUnknown,
     ServiceNotActive,
     VehicleAsleep,
 )
-from linkplus.vehicle_link.jobnames import SEND_COMMAND
-from linkplus.vehicle_link.protocol import COMMAND_REFRESH, AlertKind, Command
-from linkplus.vehicle_link.schemas import LocationOut, RefreshOut, VehicleStatusOut
+from linkplus.vehicle_link.ingest import BatchPlan
+from linkplus.vehicle_link.schemas import (
+    LocationOut,
+    RefreshOut,
+    SendCommandJob,
+    VehicleStatusOut,
+)
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import market_capabilities
 
@@ -77,6 +82,11 @@ async def twin_values(
     }
 
 
+async def car_state_of(session: AsyncSession, *, vin: str) -> car_state.CarState:
+    """The car's doors, key, alarm, battery, outside temperature and power as last reported."""
+    return car_state.car_state(await twin_values(session, vin=vin))
+
+
 async def vehicle_status(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle
 ) -> VehicleStatusOut:
@@ -115,13 +125,7 @@ async def request_refresh(
     command_id = uuid.uuid4()
     await enqueue(
         session,
-        SEND_COMMAND,
-        {
-            "vin": vin,
-            "command_id": str(command_id),
-            "type": COMMAND_REFRESH,
-            "expires_at": expires_at.isoformat(),
-        },
+        SendCommandJob(vin=vin, command_id=command_id, type=COMMAND_REFRESH, expires_at=expires_at),
         now=now,
         dedupe_key=f"command:{command_id}",
     )
@@ -284,3 +288,11 @@ async def purge(session: AsyncSession, runtime: Runtime) -> PurgeReport:
     )
     log.info("vehicle_link_purged", positions=positions, history=history, seen=seen)
     return PurgeReport(positions=positions, history=history, seen_messages=seen)
+
+
+async def take_in_upload(
+    session: AsyncSession, runtime: Runtime, *, vin: str, upload: TripUpload, now: datetime
+) -> None:
+    """Store one trip upload exactly as the gateway stores it on arrival (the trip inbox row and
+    the trips job it queues). For uploads that did not come over MQTT: the demo's past month."""
+    await twin.apply_batch(session, runtime, BatchPlan(events=[(vin, upload)]), now=now)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from linkplus.protocol.signals import DOOR_POSITIONS, WHEELS, SignalValue
 from linkplus.vehicle_link.schemas import (
     BatteryOut,
     BootOut,
@@ -34,7 +35,6 @@ from linkplus.vehicle_link.schemas import (
     WindowOut,
     WindowsOut,
 )
-from linkplus.vehicle_link.signals import DOOR_POSITIONS, WHEELS, SignalValue
 from linkplus.vehicles.catalogue import PLUG_IN, Capability, Powertrain
 
 SLEEP_AFTER = timedelta(days=9)

@@ -9,7 +9,7 @@ of a position is kept, not in the twin, not in the history, not as the parked po
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +20,18 @@ from linkplus.events import publish
 from linkplus.jobs import enqueue
 from linkplus.models.privacy import PrivacyModeSource
 from linkplus.privacy import service as privacy
+from linkplus.protocol.vehicle import (
+    Alert,
+    Collision,
+    EmergencyButton,
+    EventMessage,
+    IgnitionOff,
+    IgnitionOn,
+    PrivacyModeChanged,
+    Sleeping,
+    TripUpload,
+    Waking,
+)
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import ingest, repository
 from linkplus.vehicle_link.events import (
@@ -29,8 +41,7 @@ from linkplus.vehicle_link.events import (
     TripUploaded,
 )
 from linkplus.vehicle_link.ingest import BatchPlan, Fix, Reading
-from linkplus.vehicle_link.protocol import EventMessage, TripUpload
-from linkplus.vehicle_link.reactions import POST_TRIP_CHECK  # importing registers the job
+from linkplus.vehicle_link.schemas import PostTripCheckJob
 from linkplus.vehicles import service as vehicles
 
 LATE_BURST_GRACE = timedelta(minutes=1)
@@ -154,55 +165,92 @@ class _LocationJudge:
         return await privacy.location_shared_at(self.session, vin=vin, at=at)
 
 
+@dataclass(frozen=True)
+class _EventContext:
+    session: AsyncSession
+    runtime: Runtime
+    vin: str
+    now: datetime
+
+
+async def _privacy_mode_changed(ctx: _EventContext, event: PrivacyModeChanged) -> None:
+    await privacy.set_location_sharing(
+        ctx.session,
+        ctx.runtime,
+        vin=ctx.vin,
+        sharing=event.location_sharing,
+        source=PrivacyModeSource.vehicle.value,
+        account_id=None,
+        at=event.occurred_at,
+    )
+
+
+async def _ignition_off(ctx: _EventContext, event: IgnitionOff) -> None:
+    """The trip ended: the post-trip check runs a few minutes later (sooner for late data)."""
+    delay = timedelta(minutes=ctx.runtime.settings.post_trip_alert_minutes)
+    ended = min(event.occurred_at, ctx.now)
+    await enqueue(
+        ctx.session,
+        PostTripCheckJob(vin=ctx.vin, trip_ended_at=event.occurred_at),
+        now=ctx.now,
+        run_at=max(ended + delay, ctx.now + min(delay, LATE_BURST_GRACE)),
+        dedupe_key=f"post_trip:{ctx.vin}:{event.occurred_at.isoformat()}",
+    )
+
+
+async def _trip_upload(ctx: _EventContext, event: TripUpload) -> None:
+    await _store_trip(ctx.session, ctx.vin, event, now=ctx.now)
+
+
+async def _alert(ctx: _EventContext, event: Alert) -> None:
+    await publish(
+        ctx.session,
+        AlertRaised(
+            vin=ctx.vin,
+            msg_id=event.msg_id,
+            kind=event.kind.value,
+            detail=event.detail,
+            occurred_at=event.occurred_at,
+        ),
+        now=ctx.now,
+    )
+
+
+async def _emergency(ctx: _EventContext, event: EmergencyButton | Collision) -> None:
+    await publish(
+        ctx.session,
+        EmergencyReported(
+            vin=ctx.vin, msg_id=event.msg_id, type=event.type, occurred_at=event.occurred_at
+        ),
+        now=ctx.now,
+    )
+
+
+async def _link_state_only(ctx: _EventContext, event: IgnitionOn | Sleeping | Waking) -> None:
+    """Recorded in the link state (``ingest``) and the event log; nothing more to do."""
+
+
+_EventHandler = Callable[[_EventContext, Any], Awaitable[None]]
+
+# One handler per kind of vehicle event. A new kind in the protocol gets its row here; the test
+# in tests/vehicle_link/test_gateway.py fails while a kind has none.
+EVENT_HANDLERS: dict[type[EventMessage], _EventHandler] = {
+    PrivacyModeChanged: _privacy_mode_changed,
+    IgnitionOff: _ignition_off,
+    TripUpload: _trip_upload,
+    Alert: _alert,
+    EmergencyButton: _emergency,
+    Collision: _emergency,
+    IgnitionOn: _link_state_only,
+    Sleeping: _link_state_only,
+    Waking: _link_state_only,
+}
+
+
 async def _apply_event(
     session: AsyncSession, runtime: Runtime, vin: str, event: EventMessage, *, now: datetime
 ) -> None:
-    match event.type:
-        case "privacy_mode_changed":
-            await privacy.set_location_sharing(
-                session,
-                runtime,
-                vin=vin,
-                sharing=event.location_sharing,
-                source=PrivacyModeSource.vehicle.value,
-                account_id=None,
-                at=event.occurred_at,
-            )
-        case "ignition_off":
-            delay = timedelta(minutes=runtime.settings.post_trip_alert_minutes)
-            ended = min(event.occurred_at, now)
-            await enqueue(
-                session,
-                POST_TRIP_CHECK,
-                {"vin": vin, "trip_ended_at": event.occurred_at.isoformat()},
-                now=now,
-                run_at=max(ended + delay, now + min(delay, LATE_BURST_GRACE)),
-                dedupe_key=f"post_trip:{vin}:{event.occurred_at.isoformat()}",
-            )
-        case "trip_upload":
-            await _store_trip(session, vin, event, now=now)
-        case "alert":
-            await publish(
-                session,
-                AlertRaised(
-                    vin=vin,
-                    msg_id=event.msg_id,
-                    kind=event.kind.value,
-                    detail=event.detail,
-                    occurred_at=event.occurred_at,
-                ),
-                now=now,
-            )
-        case "emergency_button" | "collision":
-            await publish(
-                session,
-                EmergencyReported(
-                    vin=vin, msg_id=event.msg_id, type=event.type, occurred_at=event.occurred_at
-                ),
-                now=now,
-            )
-        case _:
-            pass  # ignition_on, sleeping, waking: link state only
+    await EVENT_HANDLERS[type(event)](_EventContext(session, runtime, vin, now), event)
 
 
 async def _store_trip(

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.migrate import upgrade
 from linkplus.vehicles import service

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from linkplus.runtime import Runtime
 from linkplus.web.account_pages import router as account_router
 from linkplus.web.auth_pages import router as auth_router
+from linkplus.web.cars import NotPrimaryHere
 from linkplus.web.console import router as console_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
@@ -64,6 +65,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(ConfirmationNeeded, _to_confirmation)
     app.add_exception_handler(CsrfRefused, _refused)
+    app.add_exception_handler(NotPrimaryHere, _to_car_page)
 
 
 async def _to_sign_in(_request: Request, exc: Exception) -> Response:
@@ -71,6 +73,11 @@ async def _to_sign_in(_request: Request, exc: Exception) -> Response:
     if target in ("/", "/vehicle"):
         return see_other("/signin")
     return see_other("/signin", next=target)
+
+
+async def _to_car_page(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotPrimaryHere)
+    return see_other(exc.to, done="not_primary")
 
 
 async def _to_confirmation(_request: Request, _exc: Exception) -> Response:

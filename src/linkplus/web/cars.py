@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
+from linkplus.garage.errors import NotPrimaryAccount
 from linkplus.garage.schemas import MAX_ODOMETER_KM
 from linkplus.kit.parsing import OutOfRange, parse_int
 from linkplus.models.accounts import Account
@@ -48,6 +49,10 @@ _NON_DIGITS_ALLOWED = re.compile(r"[\s.,']")
 NOT_A_READING = "Enter the reading in whole kilometres, digits only (for example 12345)."
 
 
+def car_path(vin: str, *rest: str) -> str:
+    return "/".join(("/vehicle", vin, *rest))
+
+
 def page_notice(request: Request) -> str | None:
     code = request.query_params.get("done")
     return NOTICES.get(code or "") or notice_for(code)
@@ -60,6 +65,31 @@ def car_name(model_name: str, nickname: str | None) -> str:
 async def visitor_car(session: AsyncSession, account: Account, vin: str) -> CallerVehicle:
     """The car as ``account`` may see it, or the one 404 for every car it may not see."""
     return await garage.caller_vehicle(session, account, vin)
+
+
+class NotPrimaryHere(Exception):  # a redirect signal, not an error
+    """The page is for the car's primary account only: the visitor goes to ``to``, a page of the
+    car that says why (``?done=not_primary``)."""
+
+    def __init__(self, to: str) -> None:
+        super().__init__(to)
+        self.to = to
+
+
+async def primary_car(
+    session: AsyncSession, account: Account, vin: str, *, otherwise: str | None
+) -> CallerVehicle:
+    """The car when ``account`` is its primary account; the one 404 for a car it may not see.
+
+    A car it sees as a secondary account sends the browser to ``otherwise`` (a path under the
+    car's page, ``""`` for the car page itself, with the not-primary notice), or, with None, is
+    refused with 403 as the API refuses (forms that act on the car)."""
+    caller = await visitor_car(session, account, vin)
+    if caller.is_primary:
+        return caller
+    if otherwise is None:
+        raise NotPrimaryAccount()
+    raise NotPrimaryHere(car_path(caller.vehicle.vin, *([otherwise] if otherwise else [])))
 
 
 def odometer_from(form: FormData, name: str = "odometer_km") -> int | str | None:

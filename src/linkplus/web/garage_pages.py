@@ -29,6 +29,7 @@ from linkplus.services import service as connected_services
 from linkplus.services.selling import SellStep
 from linkplus.web.cars import (
     car_name,
+    car_path,
     odometer_from,
     page_notice,
     pairing_code_from,
@@ -59,10 +60,6 @@ _TICKS = {
     SellStep.delete_head_unit_profile: SellChecklistStep.head_unit_profile_deleted,
     SellStep.tell_buyer: SellChecklistStep.buyer_informed,
 }
-
-
-def car_path(vin: str, *rest: str) -> str:
-    return "/".join(("/vehicle", vin, *rest))
 
 
 # --- the garage ------------------------------------------------------------------------------

@@ -24,14 +24,11 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import NotFound, ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
-from linkplus.garage.errors import NotPrimaryAccount
 from linkplus.remote import service as remote
 from linkplus.remote.preconditions import CommandType
 from linkplus.remote.schemas import ChangeNumber, CommandIn, CommandOut, RemoteStateOut
 from linkplus.runtime import Runtime
-from linkplus.services import service as connected_services
-from linkplus.vehicles.catalogue import Capability, market_capabilities
-from linkplus.web.cars import car_name, visitor_car
+from linkplus.web.cars import car_name, primary_car, visitor_car
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
@@ -49,15 +46,6 @@ LABELS: dict[CommandType, str] = {
     CommandType.climate_renew: "Renew climate",
     CommandType.climate_stop: "Stop climate",
 }
-NEEDS: dict[CommandType, tuple[Capability, str]] = {
-    CommandType.door_lock: (Capability.remote_lock_unlock, "remote_lock_unlock"),
-    CommandType.door_unlock: (Capability.remote_lock_unlock, "remote_lock_unlock"),
-    CommandType.hazard_lights_on: (Capability.hazard_lights, "hazard_lights"),
-    CommandType.climate_start: (Capability.remote_climate_basic, "remote_climate_basic"),
-    CommandType.climate_renew: (Capability.remote_climate_basic, "remote_climate_basic"),
-    CommandType.climate_stop: (Capability.remote_climate_basic, "remote_climate_basic"),
-}
-ADVANCED_SERVICE = "remote_climate_advanced"
 TEMPERATURES = tuple(16 + step / 2 for step in range(29))  # 16 to 30 °C in half degrees
 
 STATE_LABELS = {
@@ -69,16 +57,6 @@ STATE_LABELS = {
     "expired": "The car did not answer",
 }
 STEPS = ("accepted", "sent", "acknowledged", "completed")
-COMMAND_TITLES = {
-    "door-lock": "Lock",
-    "door-unlock": "Unlock",
-    "hazard-lights-on": "Hazard lights",
-    "engine-start": "Engine start",
-    "engine-stop": "Engine stop",
-    "climate-start": "Climate",
-    "climate-renew": "Climate renewal",
-    "climate-stop": "Climate stop",
-}
 
 
 def remote_path(vin: str, *rest: str) -> str:
@@ -90,7 +68,7 @@ class Panel:
     """Everything the controls and the progress need (``templates/remote/_panel.html``)."""
 
     vin: str
-    controls: dict[str, bool]  # API command type -> offered (supported and service active)
+    controls: dict[str, bool]  # API command type -> offered (``remote`` decides)
     advanced_climate: bool
     state: RemoteStateOut
     command: CommandOut | None  # the one this page follows (just sent, or asked for)
@@ -101,25 +79,6 @@ class Panel:
         return any(self.controls.values())
 
 
-async def _offered(
-    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
-) -> tuple[dict[str, bool], bool]:
-    capabilities = market_capabilities(caller.model, caller.vehicle.market)
-    vin = caller.vehicle.vin
-    active: dict[str, bool] = {}
-    controls: dict[str, bool] = {}
-    for command_type, (capability, service) in NEEDS.items():
-        if service not in active:
-            active[service] = await connected_services.is_active(
-                session, runtime, vin=vin, service=service
-            )
-        controls[command_type.value] = capability in capabilities and active[service]
-    advanced = Capability.remote_climate_advanced in capabilities and (
-        await connected_services.is_active(session, runtime, vin=vin, service=ADVANCED_SERVICE)
-    )
-    return controls, advanced
-
-
 async def remote_panel(
     session: AsyncSession,
     runtime: Runtime,
@@ -128,7 +87,7 @@ async def remote_panel(
     command_id: str | None = None,
 ) -> Panel:
     """The panel for the car's primary account; ``command_id`` names the command to follow."""
-    controls, advanced = await _offered(session, runtime, caller)
+    state = await remote.remote_state(session, runtime, caller)
     recent = await remote.list_commands(session, runtime, caller, limit=5)
     command = None
     if command_id:
@@ -144,19 +103,12 @@ async def remote_panel(
                 command = None
     return Panel(
         vin=caller.vehicle.vin,
-        controls=controls,
-        advanced_climate=advanced,
-        state=await remote.remote_state(session, runtime, caller),
+        controls={command.type: command.offered for command in state.commands},
+        advanced_climate=state.advanced_climate_offered,
+        state=state,
         command=command,
         recent=recent,
     )
-
-
-async def _primary_car(session: AsyncSession, visitor: Visitor, vin: str) -> CallerVehicle:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        raise NotPrimaryAccount()
-    return caller
 
 
 async def _page(
@@ -183,7 +135,6 @@ async def _page(
         labels=LABELS,
         state_labels=STATE_LABELS,
         steps=STEPS,
-        titles=COMMAND_TITLES,
         temperatures=TEMPERATURES,
         **extra,
     )
@@ -222,7 +173,7 @@ async def send_command(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
     command_type = next((t for t in LABELS if t.value == action), None)
     if command_type is None:
         raise NotFound("There is no such remote control on this page.")
@@ -245,7 +196,7 @@ async def send_command(
         sent, _ = await remote.submit(session, runtime, caller, body, idempotency_key=None)
     except ProblemError as exc:
         await undo(session, visitor)
-        caller = await _primary_car(session, visitor, vin)
+        caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
         return await _page(
             request, visitor, session, runtime, caller, status=exc.status, error=exc.detail
         )
@@ -266,7 +217,7 @@ async def command_events(
     """The car's command changes as server-sent events, for ``remote.js`` (``EventSource``
     sends the sign-in cookie; ``Last-Event-ID`` resumes after a dropped connection).
     ``max_events`` ends the stream after that many events (scripts and tests)."""
-    caller = await _primary_car(session, visitor, vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
     start = after if after is not None else last_event_id
     if start is None:
         start = await remote.stream_start(session, runtime, vin=caller.vehicle.vin)

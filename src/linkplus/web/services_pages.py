@@ -32,8 +32,7 @@ from linkplus.services.schemas import (
     ServicesCentreOut,
     ServiceStateOut,
 )
-from linkplus.web.cars import car_name, page_notice, visitor_car
-from linkplus.web.garage_pages import car_path
+from linkplus.web.cars import car_name, car_path, page_notice, primary_car, visitor_car
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
 
@@ -149,9 +148,7 @@ async def activate(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin, "services"), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     try:
         data = _activation_from(form)
         await connected_services.activate(session, runtime, caller, data)
@@ -189,9 +186,7 @@ async def deactivate(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin, "services"), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     try:
         data = DeactivationIn.model_validate({"packages": [form_text(form, "package")]})
         await connected_services.deactivate(session, runtime, caller, data)
@@ -221,9 +216,7 @@ async def deactivate(
 async def privacy_mode_page(
     vin: str, request: Request, visitor: OwnerDep, session: SessionDep
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="")
     summary = await garage.vehicle_summary(session, caller)
     mode = await privacy.privacy_mode(session, vin=caller.vehicle.vin, spans=caller.tenure.spans)
     history = await privacy.privacy_mode_history(
@@ -250,9 +243,7 @@ async def switch_privacy_mode(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="")
     privacy_on = form_text(form, "privacy_mode") == "on"
     await privacy.change_privacy_mode(
         session,

@@ -41,9 +41,8 @@ from linkplus.subscriptions.schemas import (
     SubscribeIn,
     SubscriptionUpdateIn,
 )
-from linkplus.web.cars import car_name, visitor_car
+from linkplus.web.cars import car_name, car_path, primary_car, visitor_car
 from linkplus.web.forms import country_options, field_errors
-from linkplus.web.garage_pages import car_path
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
 from linkplus.web.wallet_pages import address_from, address_model, address_values
@@ -92,16 +91,6 @@ def _subscriptions_path(vin: str, *rest: str) -> str:
     return car_path(vin, "subscriptions", *rest)
 
 
-async def _primary_car(session: AsyncSession, visitor: Visitor, vin: str) -> CallerVehicle | None:
-    """The car when this account is its primary one; None otherwise (the caller redirects)."""
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    return caller if caller.is_primary else None
-
-
-def _not_primary(vin: str) -> Response:
-    return see_other(car_path(vin, "services"), done="not_primary")
-
-
 async def _car_context(session: AsyncSession, caller: CallerVehicle) -> dict[str, Any]:
     summary = await garage.vehicle_summary(session, caller)
     return {"car": summary, "name": car_name(summary.model_name, summary.nickname)}
@@ -135,9 +124,7 @@ def _line_view(line: StatusLineOut, offer: OfferOut | None) -> dict[str, Any]:
 async def subscriptions_page(
     vin: str, request: Request, visitor: OwnerDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     status = await subscriptions.status(session, runtime, caller)
     offers = {
         offer.package: offer
@@ -208,9 +195,7 @@ async def offer_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     offer = await _offer(session, runtime, caller, package)
     chosen = request.query_params.get("plan") or (offer.plans[0].plan.value if offer.plans else "")
     return render(
@@ -249,9 +234,7 @@ async def checkout_start(
     runtime: RuntimeDep,
 ) -> Response:
     """The billing address step, prefilled from the primary card."""
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     offer = await _offer(session, runtime, caller, package)
     plan = _plan_of(offer, request.query_params.get("plan", ""))
     if not offer.purchasable or plan is None:
@@ -337,9 +320,7 @@ async def checkout_step(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     offer = await _offer(session, runtime, caller, package)
     plan = _plan_of(offer, form_text(form, "plan"))
     if plan is None:
@@ -416,9 +397,7 @@ async def cancel_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     wanted = _subscription_id(subscription_id)
     context = await _car_context(session, caller)
     try:
@@ -459,9 +438,7 @@ async def cancel(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     wanted = _subscription_id(subscription_id)
     context = await _car_context(session, caller)
     try:
@@ -503,9 +480,7 @@ async def switch_renewal(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await _primary_car(session, visitor, vin)
-    if caller is None:
-        return _not_primary(vin)
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     renew = form_text(form, "auto_renew") == "on"
     try:
         await subscriptions.update(

@@ -29,8 +29,7 @@ from linkplus.trips import service as trips
 from linkplus.trips.errors import InvalidCursor, ServiceNotActive, TripNotFound
 from linkplus.trips.schemas import DayOut, TripDetailOut, TripMonth
 from linkplus.trips.views import month_key
-from linkplus.web.cars import car_name, visitor_car
-from linkplus.web.garage_pages import car_path
+from linkplus.web.cars import car_name, car_path, primary_car
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import OwnerDep, Visitor, owner_account, render
 
@@ -152,9 +151,7 @@ async def trips_page(
     runtime: RuntimeDep,
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="")
     try:
         listing = await trips.list_trips(session, runtime, caller, cursor=cursor, limit=PAGE_SIZE)
         missing = await trips.missing_trips(session, runtime, caller)
@@ -187,9 +184,7 @@ async def monthly_page(
     runtime: RuntimeDep,
     month: Annotated[TripMonth | None, Query()] = None,
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="")
     try:
         overview = await trips.monthly(session, runtime, caller, month=month)
     except ServiceNotActive as exc:
@@ -226,9 +221,7 @@ async def trip_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
-    if not caller.is_primary:
-        return see_other(car_path(caller.vehicle.vin), done="not_primary")
+    caller = await primary_car(session, owner_account(visitor), vin, otherwise="")
     try:
         wanted = uuid.UUID(trip_id)
     except ValueError:

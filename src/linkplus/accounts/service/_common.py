@@ -24,7 +24,7 @@ from linkplus.accounts.errors import (
     SignInThrottled,
     WeakPassword,
 )
-from linkplus.accounts.tokens import issue_access_token
+from linkplus.auth.tokens import issue_access_token
 from linkplus.config import Settings
 from linkplus.errors import ProblemError
 from linkplus.kit.secrets import new_token, sign, token_hash
@@ -126,9 +126,11 @@ async def _save_state(
     )
 
 
-async def _commit_then_refuse(session: AsyncSession, refusal: ProblemError) -> NoReturn:
+async def _commit_then_refuse(
+    session: AsyncSession, runtime: Runtime, refusal: ProblemError
+) -> NoReturn:
     """Keep what the refusal wrote (see the package docstring), then refuse."""
-    await session.commit()
+    await runtime.db.commit(session)
     raise refusal
 
 
@@ -155,7 +157,7 @@ async def _guarded_verify(
     matches = await _verify(settings, stored_hash or _dummy_hash(settings), password)
     if not matches or stored_hash is None:
         await _save_state(session, throttle_key, throttle.record_failure(state, now), now)
-        await _commit_then_refuse(session, refusal)
+        await _commit_then_refuse(session, runtime, refusal)
     if (
         row is not None
         and state is not None

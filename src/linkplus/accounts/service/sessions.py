@@ -17,7 +17,6 @@ from linkplus.accounts.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     RefreshTokenReused,
-    SessionRevoked,
 )
 from linkplus.accounts.service._common import (
     TOUCH_EVERY,
@@ -30,8 +29,9 @@ from linkplus.accounts.service._common import (
     _session_days,
     _throttle_key,
 )
-from linkplus.accounts.tokens import issue_access_token
 from linkplus.audit import service as audit
+from linkplus.auth.errors import SessionRevoked
+from linkplus.auth.tokens import issue_access_token
 from linkplus.kit.secrets import new_token, token_hash
 from linkplus.models.accounts import Account, Audience, SignInSession
 from linkplus.runtime import Runtime
@@ -132,7 +132,7 @@ async def refresh(
             subject_id=str(sign_in.account_id or sign_in.staff_id),
             details={"session_id": str(sign_in.id), "channel": sign_in.channel},
         )
-        await _commit_then_refuse(session, RefreshTokenReused())
+        await _commit_then_refuse(session, runtime, RefreshTokenReused())
     if sign_in.expires_at <= now:
         raise SessionRevoked("This sign-in has expired. Sign in again.")
     role: str | None = None

@@ -20,16 +20,6 @@
     expired: "The car did not answer"
   };
   var STEPS = ["accepted", "sent", "acknowledged", "completed"];
-  var TITLES = {
-    "door-lock": "Lock",
-    "door-unlock": "Unlock",
-    "hazard-lights-on": "Hazard lights",
-    "engine-start": "Engine start",
-    "engine-stop": "Engine stop",
-    "climate-start": "Climate",
-    "climate-renew": "Climate renewal",
-    "climate-stop": "Climate stop"
-  };
   var COUNTDOWN = {
     "hazard-lights-on": "hazard",
     "climate-start": "climate",
@@ -86,7 +76,7 @@
     var paragraph = document.createElement("p");
     paragraph.className = "remote-progress state-" + state;
     paragraph.setAttribute("data-state", state);
-    paragraph.appendChild(text("strong", TITLES[command.type] || command.type));
+    paragraph.appendChild(text("strong", command.title || command.type));
     paragraph.appendChild(document.createTextNode(": "));
     paragraph.appendChild(text("span", LABELS[state] || state));
     var steps = document.createElement("ol");

@@ -16,9 +16,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from linkplus.accounts import repository
-from linkplus.accounts.errors import EmailNotConfirmed, SessionRevoked
-from linkplus.accounts.tokens import decode_access_token
+from linkplus.auth import repository
+from linkplus.auth.errors import EmailNotConfirmed, SessionRevoked
+from linkplus.auth.tokens import decode_access_token
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import Forbidden, NotFound, ProblemError, Unauthorized, raises
 from linkplus.models.accounts import Account, Audience, StaffAccount, StaffRole

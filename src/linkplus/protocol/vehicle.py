@@ -27,8 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from linkplus.vehicle_link import signals
-from linkplus.vehicle_link.errors import MalformedKind, MalformedMessage
+from linkplus.protocol import signals
+from linkplus.protocol.errors import MalformedKind, MalformedMessage
 
 PROTOCOL_VERSION = 1
 TOPIC_ROOT = "lp/v1"

@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.runtime import Runtime
 from linkplus.sim.history import past_trips
 from linkplus.sim.roads import GeoPoint
-from linkplus.trips import service
-from linkplus.vehicle_link import twin
-from linkplus.vehicle_link.ingest import BatchPlan
+from linkplus.trips import service as trips
+from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicles.catalogue import VehicleModel
 
 HISTORY_DAYS = 30
@@ -43,7 +42,7 @@ async def give_demo_history(
     The car must already be in its owner's garage as primary with its standard services active,
     or every trip is counted as not saved (services not active), as a real one would be.
     """
-    if await service.has_history(session, vin=vin):
+    if await trips.has_history(session, vin=vin):
         return 0
     today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
     uploads = past_trips(
@@ -56,8 +55,8 @@ async def give_demo_history(
     )
     saved = 0
     for upload in uploads:
-        await twin.apply_batch(session, runtime, BatchPlan(events=[(vin, upload)]), now=now)
-        outcome = await service.ingest_upload(session, runtime, msg_id=upload.msg_id)
+        await vehicle_link.take_in_upload(session, runtime, vin=vin, upload=upload, now=now)
+        outcome = await trips.ingest_upload(session, runtime, msg_id=upload.msg_id)
         if outcome is not None and outcome.saved:
             saved += 1
     return saved

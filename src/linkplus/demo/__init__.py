@@ -32,8 +32,9 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import service as accounts
-from linkplus.app import build_runtime
+from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
+from linkplus.demo.history import HISTORY_DAYS, give_demo_history
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
@@ -47,7 +48,6 @@ from linkplus.services import service as connected_services
 from linkplus.services.schemas import ActivationIn, PackageCode
 from linkplus.sim.fleet import Fleet, SimCar
 from linkplus.sim.roads import BRUSSELS, GeoPoint
-from linkplus.trips.demo_history import HISTORY_DAYS, give_demo_history
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles import service as vehicles

@@ -1,4 +1,4 @@
-"""Jobs that stop connected services when what they rest on goes away.
+"""Tasks that stop connected services when what they rest on goes away.
 
 Each runs after the change that caused it has committed and is idempotent: it stops what is still
 running, so running it twice stops nothing more. Each also checks that its cause still holds, so
@@ -7,13 +7,10 @@ a job that runs late does not stop what the owner set up again in the meantime.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from linkplus.events import subscribe
+from linkplus.events import Subscription
 from linkplus.garage import service as garage
 from linkplus.garage.events import PrimaryAccountChanged, VehicleRemovedFromAccount
-from linkplus.jobs import JobContext, job
+from linkplus.jobs import JobContext, task
 from linkplus.models.notifications import Category
 from linkplus.models.privacy import DocumentKind
 from linkplus.models.services import DeactivationReason
@@ -22,15 +19,11 @@ from linkplus.privacy import service as privacy
 from linkplus.privacy.events import TermsOfUseWithdrawn
 from linkplus.services import repository, service
 
-STOP_FOR_REMOVED_VEHICLE = "services.stop_for_removed_vehicle"
-STOP_FOR_PREVIOUS_PRIMARY = "services.stop_for_previous_primary"
-STOP_FOR_WITHDRAWN_TERMS = "services.stop_for_withdrawn_terms"
 
-
-@job(STOP_FOR_REMOVED_VEHICLE)
-async def stop_for_removed_vehicle(ctx: JobContext, payload: dict[str, Any]) -> None:
+@task("services.stop_for_removed_vehicle")
+async def stop_for_removed_vehicle(ctx: JobContext, event: VehicleRemovedFromAccount) -> None:
     """The car left the account: its services stop for that account, its checklist goes."""
-    vin, account_id = payload["vin"], uuid.UUID(payload["account_id"])
+    vin, account_id = event.vin, event.account_id
     if vin in await garage.garage_vins(ctx.session, account_id):
         return  # added back since; the new link starts from what is there now
     rows = await repository.not_deactivated(ctx.session, account_id=account_id, vin=vin)
@@ -45,12 +38,12 @@ async def stop_for_removed_vehicle(ctx: JobContext, payload: dict[str, Any]) -> 
     await repository.delete_marks(ctx.session, account_id=account_id, vin=vin)
 
 
-@job(STOP_FOR_PREVIOUS_PRIMARY)
-async def stop_for_previous_primary(ctx: JobContext, payload: dict[str, Any]) -> None:
+@task("services.stop_for_previous_primary")
+async def stop_for_previous_primary(ctx: JobContext, event: PrimaryAccountChanged) -> None:
     """Another account became primary: the previous primary's activations stop."""
-    if payload.get("previous_account_id") is None:
+    if event.previous_account_id is None:
         return
-    vin, previous = payload["vin"], uuid.UUID(payload["previous_account_id"])
+    vin, previous = event.vin, event.previous_account_id
     if await garage.primary_account_id(ctx.session, vin) == previous:
         return  # it became primary again since
     rows = await repository.not_deactivated(ctx.session, account_id=previous, vin=vin)
@@ -64,10 +57,10 @@ async def stop_for_previous_primary(ctx: JobContext, payload: dict[str, Any]) ->
     )
 
 
-@job(STOP_FOR_WITHDRAWN_TERMS)
-async def stop_for_withdrawn_terms(ctx: JobContext, payload: dict[str, Any]) -> None:
+@task("services.stop_for_withdrawn_terms")
+async def stop_for_withdrawn_terms(ctx: JobContext, event: TermsOfUseWithdrawn) -> None:
     """The Terms of Use were withdrawn: services stop on all the account's cars; tell the owner."""
-    account_id = uuid.UUID(payload["account_id"])
+    account_id = event.account_id
     if await privacy.has_standing_consent(
         ctx.session, account_id=account_id, document=DocumentKind.terms_of_use
     ):
@@ -98,6 +91,8 @@ async def stop_for_withdrawn_terms(ctx: JobContext, payload: dict[str, Any]) -> 
     )
 
 
-subscribe(VehicleRemovedFromAccount, STOP_FOR_REMOVED_VEHICLE)
-subscribe(PrimaryAccountChanged, STOP_FOR_PREVIOUS_PRIMARY)
-subscribe(TermsOfUseWithdrawn, STOP_FOR_WITHDRAWN_TERMS)
+SUBSCRIPTIONS = [
+    Subscription(VehicleRemovedFromAccount, stop_for_removed_vehicle),
+    Subscription(PrimaryAccountChanged, stop_for_previous_primary),
+    Subscription(TermsOfUseWithdrawn, stop_for_withdrawn_terms),
+]

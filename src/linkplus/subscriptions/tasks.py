@@ -1,32 +1,28 @@
-"""Jobs: settle a subscription's money, and cancel when the car leaves the account or its
-primary role. Each runs after the change that caused it has committed, and is idempotent."""
+"""Tasks: settle a subscription's money, run the daily billing, and cancel when the car leaves
+the account or its primary role. Each runs after the change that caused it has committed, and is
+idempotent."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC
-from typing import Any
 
-from linkplus.events import subscribe
+from linkplus.events import Subscription
 from linkplus.garage import service as garage
 from linkplus.garage.events import PrimaryAccountChanged, VehicleRemovedFromAccount
-from linkplus.jobs import JobContext, RetryLater, job
+from linkplus.jobs import JobContext, RetryLater, Schedule, ScheduledRun, task
 from linkplus.subscriptions import ledger, repository, service
+from linkplus.subscriptions.billing_run import run_billing
 from linkplus.subscriptions.errors import LifecycleRefused
-from linkplus.subscriptions.jobnames import (
-    CANCEL_FOR_REMOVED_VEHICLE,
-    FOLLOW_PRIMARY_CHANGE,
-    SETTLE,
-)
+from linkplus.subscriptions.schemas import SettleJob
 
 
-@job(SETTLE, max_attempts=20)
-async def settle(ctx: JobContext, payload: dict[str, Any]) -> None:
+@task()
+async def settle(ctx: JobContext, job: SettleJob) -> None:
     """Pay out a refund (or settle a charge) recorded by a request. It never touches
     ``ctx.session``, so no transaction is open while the provider is called."""
-    subscription_id = uuid.UUID(str(payload["subscription_id"]))
     day = ctx.now.astimezone(UTC).date()
-    tally = await ledger.settle(ctx.runtime, subscription_id, day=day)
+    tally = await ledger.settle(ctx.runtime, job.subscription_id, day=day)
     if tally.unsettled:
         raise RetryLater("the payment provider did not settle everything yet")
 
@@ -46,26 +42,23 @@ async def _cancel_for(ctx: JobContext, vin: str, account_id: uuid.UUID) -> None:
         await ledger.settle(ctx.runtime, subscription_id, day=ctx.now.astimezone(UTC).date())
 
 
-@job(CANCEL_FOR_REMOVED_VEHICLE)
-async def cancel_for_removed_vehicle(ctx: JobContext, payload: dict[str, Any]) -> None:
+@task("subscriptions.cancel_for_removed_vehicle")
+async def cancel_for_removed_vehicle(ctx: JobContext, event: VehicleRemovedFromAccount) -> None:
     """The car left the account: all its subscriptions there are cancelled (same refund rules)."""
-    vin, account_id = payload["vin"], uuid.UUID(str(payload["account_id"]))
+    vin, account_id = event.vin, event.account_id
     async with ctx.runtime.db.transaction() as session:
         if vin in await garage.garage_vins(session, account_id):
             return  # added back since: its subscriptions were cancelled already or never were
     await _cancel_for(ctx, vin, account_id)
 
 
-@job(FOLLOW_PRIMARY_CHANGE)
-async def follow_primary_change(ctx: JobContext, payload: dict[str, Any]) -> None:
+@task("subscriptions.follow_primary_change")
+async def follow_primary_change(ctx: JobContext, event: PrimaryAccountChanged) -> None:
     """Another account became primary: the previous primary's subscriptions on the car end
     (they are not transferable), and the new primary gets what is left of the car's
     complimentary periods."""
-    vin = payload["vin"]
-    new = uuid.UUID(str(payload["account_id"]))
-    previous = payload.get("previous_account_id")
-    if previous is not None:
-        previous_id = uuid.UUID(str(previous))
+    vin, new, previous_id = event.vin, event.account_id, event.previous_account_id
+    if previous_id is not None:
         async with ctx.runtime.db.transaction() as session:
             still_primary = await garage.primary_account_id(session, vin) == previous_id
         if not still_primary:
@@ -75,5 +68,21 @@ async def follow_primary_change(ctx: JobContext, payload: dict[str, Any]) -> Non
             await service.ensure_complimentary(session, ctx.runtime, vin=vin, account_id=new)
 
 
-subscribe(VehicleRemovedFromAccount, CANCEL_FOR_REMOVED_VEHICLE)
-subscribe(PrimaryAccountChanged, FOLLOW_PRIMARY_CHANGE)
+@task("subscriptions.billing_run", max_attempts=3)
+async def billing_run(ctx: JobContext, run: ScheduledRun) -> None:
+    """The scheduled daily run. It opens its own transactions (it never touches ``ctx.session``
+    while the provider is called, so SQLite's write lock is not held across the calls).
+
+    The run claims rows under the job's own name, so when its process dies mid-run and the
+    worker runs the job again (once the job's lease ran out), the new attempt takes back the
+    rows the dead one held rather than skipping them for the rest of their 15-minute lease
+    (and leaving them unbilled until the next day's run)."""
+    await run_billing(ctx.runtime, worker=f"subscriptions.billing_run:{ctx.job_id}")
+
+
+TASKS = [settle]
+SCHEDULES = [Schedule("subscriptions.daily_billing_run", billing_run, daily_at="03:00")]
+SUBSCRIPTIONS = [
+    Subscription(VehicleRemovedFromAccount, cancel_for_removed_vehicle),
+    Subscription(PrimaryAccountChanged, follow_primary_change),
+]

@@ -1,0 +1,66 @@
+"""The remote-control tasks (send, expire, run climate schedules) and the reaction to the car's
+answers, which runs inside the gateway's transaction that stores them (no job in between: the
+answer moves the command as soon as it is stored).
+
+The tasks are all idempotent: each acts only on a command in the state it expects (a second run
+finds it moved on), and a schedule run only for the occurrence its schedule still names.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.events import Reaction
+from linkplus.jobs import JobContext, RetryLater, task
+from linkplus.remote import scheduling, service
+from linkplus.remote.schemas import ExpireCommandJob, RunClimateScheduleJob, SendCommandJob
+from linkplus.runtime import Runtime
+from linkplus.seams.commands import PublishFailed
+from linkplus.vehicle_link.events import CommandResultReceived
+
+
+@task()
+async def send_command(ctx: JobContext, job: SendCommandJob) -> None:
+    """Retried every second while the broker is away; the expiry check inside ``send`` ends the
+    retries once the command can no longer be delivered."""
+    try:
+        await service.send(ctx.session, ctx.runtime, command_id=job.command_id)
+    except service.NoBroker as exc:
+        raise RetryLater("no connection to the MQTT broker", delay=timedelta(seconds=1)) from exc
+    except PublishFailed as exc:
+        raise RetryLater(f"the MQTT broker is away: {exc}", delay=timedelta(seconds=1)) from exc
+
+
+@task()
+async def expire_command(ctx: JobContext, job: ExpireCommandJob) -> None:
+    await service.expire(ctx.session, ctx.runtime, command_id=job.command_id)
+
+
+async def on_answer(session: AsyncSession, runtime: Runtime, event: CommandResultReceived) -> None:
+    await service.apply_answer(
+        session,
+        runtime,
+        vin=event.vin,
+        command_id=event.command_id,
+        status=event.status,
+        reason=event.reason,
+    )
+
+
+@task("remote.command_result")
+async def command_result(ctx: JobContext, event: CommandResultReceived) -> None:
+    """Answers queued as jobs by an earlier release; new answers go through ``on_answer``."""
+    await on_answer(ctx.session, ctx.runtime, event)
+
+
+@task()
+async def run_climate_schedule(ctx: JobContext, job: RunClimateScheduleJob) -> None:
+    await scheduling.run_schedule(
+        ctx.session, ctx.runtime, schedule_id=job.schedule_id, run_at=job.run_at
+    )
+
+
+TASKS = [send_command, expire_command, command_result, run_climate_schedule]
+REACTIONS = [Reaction(CommandResultReceived, on_answer)]
