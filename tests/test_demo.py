@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from linkplus.accounts import service as accounts
 from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
+from linkplus.connected_services import service as connected_services
 from linkplus.demo import DEMO_CARS, head_unit_key, prepare_demo
 from linkplus.garage import service as garage
 from linkplus.kit.vin import normalize_vin
 from linkplus.migrate import upgrade
 from linkplus.models.trips import Trip
 from linkplus.privacy import service as privacy
-from linkplus.services import service as connected_services
 from linkplus.trips import service as trips
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.pairing import public_key_text

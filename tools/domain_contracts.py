@@ -32,7 +32,7 @@ DOMAINS = [
     ["subscriptions"],
     ["invoices", "payments", "remote", "trips"],
     ["billing", "vehicle_link"],
-    ["services"],
+    ["connected_services"],
     ["privacy"],
     ["garage"],
     ["vehicles", "dealers"],

@@ -16,6 +16,7 @@ from linkplus.accounts.api import router as accounts_router
 from linkplus.accounts.api import staff_router
 from linkplus.api_docs import mount_api_docs
 from linkplus.bootstrap import register_tasks
+from linkplus.connected_services.api import router as services_router
 from linkplus.dealers.api import router as dealers_router
 from linkplus.errors import document_problems, install_error_handlers, problem
 from linkplus.garage.api import router as garage_router
@@ -30,7 +31,6 @@ from linkplus.privacy.api import router as privacy_router
 from linkplus.remote.api import router as remote_router
 from linkplus.runtime import Runtime
 from linkplus.security_headers import SecurityHeaders
-from linkplus.services.api import router as services_router
 from linkplus.subscriptions.api import router as subscriptions_router
 from linkplus.trips.api import router as trips_router
 from linkplus.vehicle_link.api import router as vehicle_link_router

@@ -13,6 +13,7 @@ from types import ModuleType
 
 from linkplus import events, jobs
 from linkplus.config import Settings
+from linkplus.connected_services import tasks as services_tasks
 from linkplus.db import Database, create_engine
 from linkplus.invoices import tasks as invoices_tasks
 from linkplus.kit.clock import Clock, SystemClock
@@ -20,7 +21,6 @@ from linkplus.notifications import tasks as notifications_tasks
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.remote import tasks as remote_tasks
 from linkplus.runtime import Runtime
-from linkplus.services import tasks as services_tasks
 from linkplus.subscriptions import tasks as subscriptions_tasks
 from linkplus.trips import tasks as trips_tasks
 from linkplus.vehicle_link import tasks as vehicle_link_tasks

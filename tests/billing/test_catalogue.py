@@ -27,9 +27,9 @@ from linkplus.billing.catalogue import (
     trial_months,
     vat_rate,
 )
+from linkplus.connected_services.availability import VehicleFacts
+from linkplus.connected_services.catalogue import PackageKind, service_catalogue
 from linkplus.kit.money import Money
-from linkplus.services.availability import VehicleFacts
-from linkplus.services.catalogue import PackageKind, service_catalogue
 from linkplus.vehicles.catalogue import catalogue
 
 TODAY = date(2026, 11, 21)

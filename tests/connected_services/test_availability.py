@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkplus.services.availability import (
+from linkplus.connected_services.availability import (
     Availability,
     Reason,
     ServiceState,
@@ -23,7 +23,7 @@ from linkplus.services.availability import (
     package_available,
     state_of,
 )
-from linkplus.services.catalogue import (
+from linkplus.connected_services.catalogue import (
     DATA_FILE,
     ServiceCatalogueError,
     load_services,

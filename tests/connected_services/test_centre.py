@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import update
 
 from linkplus.audit import service as audit
+from linkplus.connected_services import service
+from linkplus.connected_services.errors import UnknownService
 from linkplus.kit.clock import ManualClock
 from linkplus.models.garage import PrimaryAccount
 from linkplus.runtime import Runtime
-from linkplus.services import service
-from linkplus.services.errors import UnknownService
 from tests.connected_services.support import (
     ACCEPT_DE,
     activate,

@@ -7,10 +7,10 @@ import httpx
 from sqlalchemy import func, select
 
 from linkplus.audit import service as audit
+from linkplus.connected_services import service
 from linkplus.jobs.worker import Worker
 from linkplus.models.services import SellChecklistMark, ServiceActivation
 from linkplus.runtime import Runtime
-from linkplus.services import service
 from tests.connected_services.support import (
     ACCEPT_DE,
     ODOMETER_KM,

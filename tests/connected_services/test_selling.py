@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 
 from linkplus.audit import service as audit
+from linkplus.connected_services.selling import SellStep, checklist, ready_to_remove
 from linkplus.kit.clock import ManualClock
 from linkplus.models.services import SellChecklistStep
 from linkplus.runtime import Runtime
-from linkplus.services.selling import SellStep, checklist, ready_to_remove
 from tests.connected_services.support import (
     ACCEPT_DE,
     activate,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.connected_services import service as connected_services
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
 from tests.remote.support import RecordingPublisher
 
 PAID = {"engine_start", "remote_climate_advanced", "remote"}
@@ -26,11 +26,11 @@ def publisher(runtime: Runtime) -> RecordingPublisher:
 def paid_remote(monkeypatch: pytest.MonkeyPatch) -> None:
     """The paid ``remote`` package as active (subscriptions arrive with issue 7): the catalogue
     and availability checks still apply, only the subscription is assumed."""
-    original: Callable[..., Awaitable[bool]] = services.is_active
+    original: Callable[..., Awaitable[bool]] = connected_services.is_active
 
     async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, service: str) -> Any:
         if service in PAID:
             return await original(session, runtime, vin=vin, service="remote_lock_unlock")
         return await original(session, runtime, vin=vin, service=service)
 
-    monkeypatch.setattr(services, "is_active", is_active)
+    monkeypatch.setattr(connected_services, "is_active", is_active)

@@ -8,12 +8,12 @@ from datetime import date
 
 import httpx
 
+from linkplus.connected_services import service as connected_services
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.models.subscriptions import SubscriptionRow
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
 from linkplus.subscriptions import repository
 from tests.connected_services.support import ODOMETER_KM, link, owner
 from tests.garage.support import make_car
@@ -113,7 +113,9 @@ async def test_complimentary_periods_pass_to_the_next_primary_and_do_not_renew(
     assert refused.status_code == 409
     assert refused.json()["available_from"] == "2028-03-01"
     async with runtime.db.transaction() as session:
-        assert await services.is_active(session, runtime, vin=first.vin, service="map_updates")
+        assert await connected_services.is_active(
+            session, runtime, vin=first.vin, service="map_updates"
+        )
         rows = await repository.of_vehicle(session, vin=first.vin)
     previous = [r for r in rows if r.account_id == first.who.account.id]
     assert previous
@@ -132,7 +134,9 @@ async def test_complimentary_periods_pass_to_the_next_primary_and_do_not_renew(
         assert (over.status, over.end_reason) == ("ended", "complimentary_over")
     assert await provider_charges(sandbox) == []  # nothing renews into a paid plan by itself
     async with runtime.db.transaction() as session:
-        assert not await services.is_active(session, runtime, vin=first.vin, service="map_updates")
+        assert not await connected_services.is_active(
+            session, runtime, vin=first.vin, service="map_updates"
+        )
     await second.sign_in(runtime)
     status = (await client.get(second.url(), headers=second.headers)).json()
     assert {p["package"]: p["state"] for p in status["packages"]}["map_care"] == "expired"

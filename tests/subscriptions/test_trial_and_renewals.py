@@ -7,11 +7,11 @@ from datetime import date
 
 import httpx
 
+from linkplus.connected_services import service as connected_services
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
 from tests.subscriptions.support import (
     at,
     customer,
@@ -27,7 +27,7 @@ from tests.support import Mailbox
 
 async def _active(runtime: Runtime, vin: str, name: str) -> bool:
     async with runtime.db.transaction() as session:
-        return await services.is_active(session, runtime, vin=vin, service=name)
+        return await connected_services.is_active(session, runtime, vin=vin, service=name)
 
 
 async def test_trial_then_first_charge_one_month_later_then_monthly_renewals(

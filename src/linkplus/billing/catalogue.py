@@ -1,11 +1,11 @@
 """What each car may buy, at which price: ``data/prices.json`` on top of the services catalogue.
 
-The packages are the Connected Services Centre's own (``linkplus.services``): this module adds
-prices per market and plan (VAT included, in the market's currency), the VAT rate of each
-country, and the free periods the services catalogue does not hold. Whether a car can have a
+The packages are the Connected Services Centre's own (``linkplus.connected_services``): this
+module adds prices per market and plan (VAT included, in the market's currency), the VAT rate of
+each country, and the free periods the services catalogue does not hold. Whether a car can have a
 package at all (delivered, telematics unit, model capabilities, market law, multimedia
-generation) is answered by ``linkplus.services.availability``, not repeated here. Pure; the file
-is loaded and checked once, at import, so a wrong price stops the program at start-up.
+generation) is answered by ``linkplus.connected_services.availability``, not repeated here. Pure;
+the file is loaded and checked once, at import, so a wrong price stops the program at start-up.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from linkplus.billing.anchors import Plan
 from linkplus.billing.vat import VatSplit, split_gross
+from linkplus.connected_services.availability import VehicleFacts, add_years, availability
+from linkplus.connected_services.catalogue import PackageKind, ServiceCatalogue, service_catalogue
 from linkplus.kit.money import Money, MoneyError, currency_exponent
-from linkplus.services.availability import VehicleFacts, add_years, availability
-from linkplus.services.catalogue import PackageKind, ServiceCatalogue, service_catalogue
 from linkplus.vehicles.catalogue import Multimedia
 
 DATA_FILE = Path(__file__).parent / "data" / "prices.json"

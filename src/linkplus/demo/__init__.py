@@ -34,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.accounts import service as accounts
 from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
+from linkplus.connected_services import service as connected_services
+from linkplus.connected_services.schemas import ActivationIn, PackageCode
 from linkplus.demo.history import HISTORY_DAYS, give_demo_history
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
@@ -44,8 +46,6 @@ from linkplus.models.accounts import Account
 from linkplus.models.vehicles import Vehicle
 from linkplus.privacy import service as privacy
 from linkplus.runtime import Runtime
-from linkplus.services import service as connected_services
-from linkplus.services.schemas import ActivationIn, PackageCode
 from linkplus.sim.fleet import Fleet, SimCar
 from linkplus.sim.roads import BRUSSELS, GeoPoint
 from linkplus.vehicle_link import credentials

@@ -18,6 +18,7 @@ import structlog
 from babel.core import get_global
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.connected_services import service as connected_services
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
@@ -37,7 +38,6 @@ from linkplus.remote.schemas import (
 )
 from linkplus.remote.service import Target, accept
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import Capability, market_capabilities
 
@@ -88,7 +88,7 @@ async def _require_scheduling(
     capabilities = market_capabilities(caller.model, caller.vehicle.market)
     if Capability.remote_climate_advanced not in capabilities:
         raise CommandRefused(Refusal.not_supported)
-    if not await services.is_active(
+    if not await connected_services.is_active(
         session, runtime, vin=caller.vehicle.vin, service=ADVANCED_CLIMATE_SERVICE
     ):
         raise CommandRefused(Refusal.service_not_active)

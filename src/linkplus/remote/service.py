@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
+from linkplus.connected_services import service as connected_services
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.tenure import Tenure
@@ -82,7 +83,6 @@ from linkplus.remote.schemas import (
 )
 from linkplus.runtime import Runtime
 from linkplus.seams.commands import PublishFailed
-from linkplus.services import service as services
 from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import VehicleModel, market_capabilities
@@ -376,7 +376,9 @@ async def accept(
         settings,
         facts,
         running,
-        service_active=await services.is_active(session, runtime, vin=vin, service=service),
+        service_active=await connected_services.is_active(
+            session, runtime, vin=vin, service=service
+        ),
         now=now,
     )
     if refusal is not None:
@@ -531,7 +533,7 @@ async def command_availability(
     async def first_refusal(command_type: CommandType, params: dict[str, Any]) -> Check | None:
         service = required_service(command_type, params)
         if service not in active:
-            active[service] = await services.is_active(
+            active[service] = await connected_services.is_active(
                 session, runtime, vin=target.vehicle.vin, service=service
             )
         return check(command_type, params, facts, running, service_active=active[service], now=now)

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.billing.catalogue import price_catalogue
 from linkplus.billing.lifecycle import Channel, Notice, NoticeKind
+from linkplus.connected_services.catalogue import service_catalogue
 from linkplus.kit.money import Money, format_money
 from linkplus.models.notifications import Category
 from linkplus.models.subscriptions import SubscriptionNotice, SubscriptionRow
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
-from linkplus.services.catalogue import service_catalogue
 from linkplus.subscriptions import repository
 
 

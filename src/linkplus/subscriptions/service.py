@@ -41,6 +41,9 @@ from linkplus.billing.lifecycle import (
     start_trial,
 )
 from linkplus.billing.proration import CancellationOutcome, CancellationRule
+from linkplus.connected_services import service as connected_services
+from linkplus.connected_services.availability import VehicleFacts, package_available
+from linkplus.connected_services.catalogue import service_catalogue
 from linkplus.dealers import service as dealers
 from linkplus.dealers.errors import DealerNotFound
 from linkplus.garage.deps import CallerVehicle
@@ -50,9 +53,6 @@ from linkplus.models.accounts import StaffAccount
 from linkplus.models.subscriptions import SubscriptionRow
 from linkplus.payments import service as payments
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
-from linkplus.services.availability import VehicleFacts, package_available
-from linkplus.services.catalogue import service_catalogue
 from linkplus.subscriptions import ledger, notices, repository
 from linkplus.subscriptions.errors import (
     LifecycleRefused,
@@ -92,7 +92,7 @@ def _today(now: datetime) -> date:
 
 
 def _facts(caller: CallerVehicle) -> VehicleFacts:
-    return services.facts_of(caller.vehicle, caller.model)
+    return connected_services.facts_of(caller.vehicle, caller.model)
 
 
 def subscription_out(row: SubscriptionRow) -> SubscriptionOut:
@@ -419,7 +419,7 @@ async def ensure_complimentary(
         return
     now = runtime.clock.now()
     today = _today(now)
-    facts = services.facts_of(vehicle, vehicles.model_of(vehicle))
+    facts = connected_services.facts_of(vehicle, vehicles.model_of(vehicle))
     live = {row.package for row in await repository.live_of_vehicle(session, vin=vin)}
     for code in service_catalogue().packages:
         if code in live:
@@ -677,7 +677,8 @@ async def in_service(
     """For the Connected Services Centre: the package works for this account on this car today:
     a paid subscription in service, or a complimentary period of a package the services
     catalogue sells as paid (Map Care, the service pack: their free years come from the price
-    catalogue). Standard and stolen-vehicle tracking keep their own activations in services."""
+    catalogue). Standard and stolen-vehicle tracking keep their own activations in
+    ``connected_services``."""
     if await repository.in_service(
         session, vin=vin, account_id=account_id, package=package, today=today, kind=Kind.paid
     ):
@@ -695,7 +696,7 @@ async def in_service(
 
 
 payments.register_active_paid_subscription_check(has_active_paid_subscription)
-services.register_subscription_check(in_service)
+connected_services.register_subscription_check(in_service)
 
 
 # --- staff -----------------------------------------------------------------------------------

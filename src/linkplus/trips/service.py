@@ -26,13 +26,13 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.connected_services import service as connected_services
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.models.trips import Trip
 from linkplus.privacy import service as privacy
 from linkplus.protocol.vehicle import TripUpload
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
 from linkplus.trips import export, packing, periods, repository, views
 from linkplus.trips.coaching import CoachingKind, coach_trip, coaching_kind
 from linkplus.trips.errors import InvalidCursor, InvalidPeriod, ServiceNotActive, TripNotFound
@@ -124,7 +124,7 @@ async def ingest_trip(
     kind = coaching_kind(powertrain)
     now = runtime.clock.now()
     account_id = await garage.primary_account_id(session, vin)
-    if account_id is None or not await services.is_active(
+    if account_id is None or not await connected_services.is_active(
         session, runtime, vin=vin, service=kind.value
     ):
         return await _not_saved(session, vin, upload, account_id, views.SERVICES_NOT_ACTIVE, now)
@@ -221,7 +221,9 @@ async def require_service(
 ) -> CoachingKind:
     """The car's coaching service; refused while it is not active."""
     kind = coaching_kind(caller.model.powertrain)
-    if not await services.is_active(session, runtime, vin=caller.vehicle.vin, service=kind.value):
+    if not await connected_services.is_active(
+        session, runtime, vin=caller.vehicle.vin, service=kind.value
+    ):
         raise ServiceNotActive(SERVICE_NAMES[kind])
     return kind
 

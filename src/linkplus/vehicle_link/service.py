@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.connected_services import service as connected_services
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.tenure import Tenure
@@ -25,7 +26,6 @@ from linkplus.notifications import service as notifications
 from linkplus.privacy import service as privacy
 from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripUpload
 from linkplus.runtime import Runtime
-from linkplus.services import service as services
 from linkplus.vehicle_link import alerts, car_state, repository, status, twin
 from linkplus.vehicle_link.errors import (
     LocationNotShared,
@@ -54,7 +54,9 @@ _SERVICE_NAMES = {VEHICLE_STATUS: "Vehicle status", FIND_MY_CAR: "Find my car"}
 async def _require_active(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle, service: str
 ) -> None:
-    if not await services.is_active(session, runtime, vin=caller.vehicle.vin, service=service):
+    if not await connected_services.is_active(
+        session, runtime, vin=caller.vehicle.vin, service=service
+    ):
         raise ServiceNotActive(_SERVICE_NAMES[service])
 
 
@@ -193,7 +195,7 @@ async def post_trip_check(
     if await repository.get_post_trip_check(session, vin=vin, trip_ended_at=trip_ended_at):
         return nothing
     vehicle = await vehicles.get_vehicle(session, vin)
-    if vehicle is None or not await services.is_active(
+    if vehicle is None or not await connected_services.is_active(
         session, runtime, vin=vin, service=POST_TRIP_ALERTS
     ):
         return nothing

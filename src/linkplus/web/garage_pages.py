@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from linkplus.connected_services import service as connected_services
+from linkplus.connected_services.selling import SellStep
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import NotFound, ProblemError
 from linkplus.garage import service as garage
@@ -25,8 +27,6 @@ from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
 from linkplus.models.services import SellChecklistStep
 from linkplus.runtime import Runtime
-from linkplus.services import service as connected_services
-from linkplus.services.selling import SellStep
 from linkplus.web.cars import (
     car_name,
     car_path,

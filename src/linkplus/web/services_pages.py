@@ -16,6 +16,15 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from linkplus.connected_services import service as connected_services
+from linkplus.connected_services.catalogue import PackageKind
+from linkplus.connected_services.schemas import (
+    Acceptance,
+    ActivationIn,
+    DeactivationIn,
+    ServicesCentreOut,
+    ServiceStateOut,
+)
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
@@ -23,15 +32,6 @@ from linkplus.garage.deps import CallerVehicle
 from linkplus.models.privacy import ConsentChannel
 from linkplus.privacy import service as privacy
 from linkplus.privacy.schemas import PrivacyModeIn
-from linkplus.services import service as connected_services
-from linkplus.services.catalogue import PackageKind
-from linkplus.services.schemas import (
-    Acceptance,
-    ActivationIn,
-    DeactivationIn,
-    ServicesCentreOut,
-    ServiceStateOut,
-)
 from linkplus.web.cars import car_name, car_path, page_notice, primary_car, visitor_car
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo

@@ -7,6 +7,7 @@ a job that runs late does not stop what the owner set up again in the meantime.
 
 from __future__ import annotations
 
+from linkplus.connected_services import repository, service
 from linkplus.events import Subscription
 from linkplus.garage import service as garage
 from linkplus.garage.events import PrimaryAccountChanged, VehicleRemovedFromAccount
@@ -17,7 +18,6 @@ from linkplus.models.services import DeactivationReason
 from linkplus.notifications import service as notifications
 from linkplus.privacy import service as privacy
 from linkplus.privacy.events import TermsOfUseWithdrawn
-from linkplus.services import repository, service
 
 
 @task("services.stop_for_removed_vehicle")

@@ -7,10 +7,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplus.connected_services.availability import Reason, ServiceState
+from linkplus.connected_services.catalogue import PackageKind
+from linkplus.connected_services.selling import SellStep
 from linkplus.models.privacy import ConsentChannel
-from linkplus.services.availability import Reason, ServiceState
-from linkplus.services.catalogue import PackageKind
-from linkplus.services.selling import SellStep
 
 
 class PackageCode(StrEnum):

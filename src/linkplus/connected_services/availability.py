@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import pycountry
 
-from linkplus.services.catalogue import Package, PackageKind, Service, ServiceCatalogue
+from linkplus.connected_services.catalogue import Package, PackageKind, Service, ServiceCatalogue
 from linkplus.vehicles.catalogue import (
     MULTIMEDIA_LABELS,
     POWERTRAIN_LABELS,

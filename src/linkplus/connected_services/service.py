@@ -17,6 +17,36 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
+from linkplus.connected_services import repository, selling
+from linkplus.connected_services.availability import (
+    Availability,
+    ServiceState,
+    VehicleFacts,
+    availability,
+    availability_for,
+    complimentary_until,
+    end_of_period,
+    package_available,
+    state_of,
+)
+from linkplus.connected_services.catalogue import Package, PackageKind, service_catalogue
+from linkplus.connected_services.errors import (
+    ComplimentaryPeriodOver,
+    PackageNotActivatable,
+    PackageNotAvailable,
+    TermsNotAccepted,
+    UnknownService,
+)
+from linkplus.connected_services.schemas import (
+    ActivationIn,
+    CurrentVersions,
+    DeactivationIn,
+    SellChecklistOut,
+    SellStepOut,
+    ServicesCentreOut,
+    ServiceStateOut,
+    WelcomeCarOut,
+)
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import GarageVehicleOut
@@ -30,36 +60,6 @@ from linkplus.models.services import (
 from linkplus.models.vehicles import Vehicle
 from linkplus.privacy import service as privacy
 from linkplus.runtime import Runtime
-from linkplus.services import repository, selling
-from linkplus.services.availability import (
-    Availability,
-    ServiceState,
-    VehicleFacts,
-    availability,
-    availability_for,
-    complimentary_until,
-    end_of_period,
-    package_available,
-    state_of,
-)
-from linkplus.services.catalogue import Package, PackageKind, service_catalogue
-from linkplus.services.errors import (
-    ComplimentaryPeriodOver,
-    PackageNotActivatable,
-    PackageNotAvailable,
-    TermsNotAccepted,
-    UnknownService,
-)
-from linkplus.services.schemas import (
-    ActivationIn,
-    CurrentVersions,
-    DeactivationIn,
-    SellChecklistOut,
-    SellStepOut,
-    ServicesCentreOut,
-    ServiceStateOut,
-    WelcomeCarOut,
-)
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import VehicleModel
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from linkplus.auth.deps import CurrentOwner
-from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import problem_responses
-from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
-from linkplus.garage.schemas import GarageVehicleOut
-from linkplus.models.services import SellChecklistStep
-from linkplus.services import service
-from linkplus.services.schemas import (
+from linkplus.connected_services import service
+from linkplus.connected_services.schemas import (
     ActivationIn,
     DeactivationIn,
     SellChecklistOut,
     ServicesCentreOut,
     WelcomeCarOut,
 )
+from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import problem_responses
+from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
+from linkplus.garage.schemas import GarageVehicleOut
+from linkplus.models.services import SellChecklistStep
 
 router = APIRouter(tags=["connected services"], responses=problem_responses(409))
 
