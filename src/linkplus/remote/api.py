@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
 from linkplus.garage.deps import PrimaryVehicle
-from linkplus.remote import scheduling, service
+from linkplus.remote import climate_schedules, service
 from linkplus.remote.schemas import (
     ChangeNumber,
     CommandIn,
@@ -141,7 +141,7 @@ async def remote_state(
 async def list_schedules(
     car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> list[ScheduleOut]:
-    return await scheduling.list_schedules(session, runtime, car)
+    return await climate_schedules.list_schedules(session, runtime, car)
 
 
 @router.post(
@@ -160,14 +160,14 @@ async def list_schedules(
 async def create_schedule(
     data: ScheduleIn, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> ScheduleOut:
-    return await scheduling.create_schedule(session, runtime, car, data)
+    return await climate_schedules.create_schedule(session, runtime, car, data)
 
 
 @router.get("/vehicles/{vin}/climate-schedules/{schedule_id}", operation_id="get_climate_schedule")
 async def get_schedule(
     schedule_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> ScheduleOut:
-    return await scheduling.get_schedule(session, runtime, car, schedule_id)
+    return await climate_schedules.get_schedule(session, runtime, car, schedule_id)
 
 
 @router.patch(
@@ -180,7 +180,7 @@ async def update_schedule(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ScheduleOut:
-    return await scheduling.update_schedule(session, runtime, car, schedule_id, changes)
+    return await climate_schedules.update_schedule(session, runtime, car, schedule_id, changes)
 
 
 @router.delete(
@@ -191,5 +191,5 @@ async def update_schedule(
 async def delete_schedule(
     schedule_id: uuid.UUID, car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    await scheduling.delete_schedule(session, runtime, car, schedule_id)
+    await climate_schedules.delete_schedule(session, runtime, car, schedule_id)
     return Response(status_code=204)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.events import Reaction
 from linkplus.jobs import JobContext, RetryLater, task
-from linkplus.remote import scheduling, service
+from linkplus.remote import climate_schedules, service
 from linkplus.remote.schemas import ExpireCommandJob, RunClimateScheduleJob, SendCommandJob
 from linkplus.runtime import Runtime
 from linkplus.seams.commands import PublishFailed
@@ -57,7 +57,7 @@ async def command_result(ctx: JobContext, event: CommandResultReceived) -> None:
 
 @task()
 async def run_climate_schedule(ctx: JobContext, job: RunClimateScheduleJob) -> None:
-    await scheduling.run_schedule(
+    await climate_schedules.run_schedule(
         ctx.session, ctx.runtime, schedule_id=job.schedule_id, run_at=job.run_at
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from linkplus.remote.schedules import Kind, Recurrence, is_timezone, next_occurrence, parse_time
+from linkplus.remote.recurrence import Kind, Recurrence, is_timezone, next_occurrence, parse_time
 
 
 def weekly(days: set[int], at: str, tz: str = "Europe/Vienna") -> Recurrence:

@@ -26,7 +26,7 @@ from linkplus.jobs import enqueue
 from linkplus.models.notifications import Category
 from linkplus.models.remote import ClimateSchedule
 from linkplus.notifications import service as notifications
-from linkplus.remote import repository, schedules
+from linkplus.remote import recurrence, repository
 from linkplus.remote.errors import CommandRefused, InvalidSchedule, ScheduleNotFound
 from linkplus.remote.preconditions import ADVANCED_CLIMATE_SERVICE, Refusal
 from linkplus.remote.schemas import (
@@ -49,15 +49,15 @@ def default_timezone(market: str) -> str:
     zones: Any = get_global("territory_zones").get(market)
     if zones:
         name = str(zones[0])
-        if schedules.is_timezone(name):
+        if recurrence.is_timezone(name):
             return name
     return "UTC"
 
 
-def recurrence_of(row: ClimateSchedule) -> schedules.Recurrence:
-    return schedules.Recurrence(
-        kind=schedules.Kind(row.kind),
-        at=schedules.parse_time(row.at_time),
+def recurrence_of(row: ClimateSchedule) -> recurrence.Recurrence:
+    return recurrence.Recurrence(
+        kind=recurrence.Kind(row.kind),
+        at=recurrence.parse_time(row.at_time),
         timezone=row.timezone,
         weekdays=frozenset(row.weekdays),
         on_date=row.on_date,
@@ -70,7 +70,7 @@ def schedule_out(row: ClimateSchedule) -> ScheduleOut:
         vin=row.vin,
         name=row.name,
         kind=row.kind,
-        weekdays=[schedules.WEEKDAYS[day] for day in sorted(row.weekdays)],
+        weekdays=[recurrence.WEEKDAYS[day] for day in sorted(row.weekdays)],
         at=row.at_time,
         on_date=row.on_date,
         timezone=row.timezone,
@@ -95,16 +95,16 @@ async def _require_scheduling(
 
 
 def _validate(row: ClimateSchedule, *, now: datetime) -> None:
-    if not schedules.is_timezone(row.timezone):
+    if not recurrence.is_timezone(row.timezone):
         raise InvalidSchedule("Unknown timezone: use an IANA name such as Europe/Vienna.")
-    if row.kind == schedules.Kind.weekly and not row.weekdays:
+    if row.kind == recurrence.Kind.weekly and not row.weekdays:
         raise InvalidSchedule("A weekly schedule needs at least one weekday.")
-    if row.kind == schedules.Kind.once:
+    if row.kind == recurrence.Kind.once:
         if row.on_date is None:
             raise InvalidSchedule("A one-off schedule needs on_date.")
         if row.weekdays:
             raise InvalidSchedule("A one-off schedule has no weekdays.")
-        if schedules.next_occurrence(recurrence_of(row), after=now) is None:
+        if recurrence.next_occurrence(recurrence_of(row), after=now) is None:
             raise InvalidSchedule("This date and time has passed: choose a time in the future.")
     elif row.on_date is not None:
         raise InvalidSchedule("A weekly schedule has no on_date.")
@@ -112,7 +112,7 @@ def _validate(row: ClimateSchedule, *, now: datetime) -> None:
 
 async def _plan(session: AsyncSession, row: ClimateSchedule, *, now: datetime) -> None:
     """Set ``next_run_at`` and queue the job for it."""
-    upcoming = schedules.next_occurrence(recurrence_of(row), after=now) if row.enabled else None
+    upcoming = recurrence.next_occurrence(recurrence_of(row), after=now) if row.enabled else None
     row.next_run_at = upcoming
     await session.flush()
     if upcoming is not None:
@@ -126,7 +126,7 @@ async def _plan(session: AsyncSession, row: ClimateSchedule, *, now: datetime) -
 
 
 def _days(names: list[str]) -> list[int]:
-    return sorted({schedules.WEEKDAYS.index(name) for name in names})
+    return sorted({recurrence.WEEKDAYS.index(name) for name in names})
 
 
 async def list_schedules(
@@ -262,7 +262,7 @@ async def run_schedule(
             body=exc.detail,
             link=f"{runtime.settings.public_url.rstrip('/')}/vehicles/{row.vin}",
         )
-    if row.kind == schedules.Kind.once:
+    if row.kind == recurrence.Kind.once:
         row.enabled = False
     row.updated_at = now
     await _plan(session, row, now=max(now, run_at))
