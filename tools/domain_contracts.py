@@ -52,19 +52,7 @@ PLATFORM = [
 STACK = [*WIRING, *DOMAINS, *PLATFORM]
 
 # Imports the stack does not allow yet, each with the reason it is still here. Keep it empty.
-PENDING: list[tuple[str, str, str]] = [
-    (
-        "linkplus.vehicles.cli",
-        "linkplus.bootstrap",
-        "the command builds its runtime; moves to the top",
-    ),
-    (
-        "linkplus.subscriptions.cli",
-        "linkplus.bootstrap",
-        "the command builds its runtime; moves to the top",
-    ),
-    ("linkplus.sim.cli", "linkplus.bootstrap", "the command builds its runtime; moves to the top"),
-]
+PENDING: list[tuple[str, str, str]] = []
 
 # Modules of the package root that stand outside the stack.
 OUTSIDE = {"__init__", "__main__"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from linkplus.cli.simulate import broker_address
 from linkplus.config import Settings
 from linkplus.kit.vin import normalize_vin
 from linkplus.runtime import Runtime
-from linkplus.sim.cli import broker_address
 from linkplus.sim.clock import ManualClock, ScaledClock
 from linkplus.sim.registry import fleet_vehicles, register_fleet
 from linkplus.vehicle_link import credentials

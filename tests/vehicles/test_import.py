@@ -9,11 +9,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
+from linkplus.cli.vehicles import vehicles_app
 from linkplus.kit.clock import ManualClock
 from linkplus.models.vehicles import Vehicle
 from linkplus.runtime import Runtime
 from linkplus.vehicles import service
-from linkplus.vehicles.cli import vehicles_app
 from linkplus.vehicles.importing import FeedFormatError, ImportReport
 from linkplus.vehicles.pairing import public_key_text
 from tests.vehicles.support import FEED_HEADER, european_vin, write_feed

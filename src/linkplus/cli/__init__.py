@@ -17,14 +17,14 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from linkplus.cli.billing import billing_app
+from linkplus.cli.simulate import simulate
+from linkplus.cli.vehicles import vehicles_app
 from linkplus.config import Settings
 from linkplus.discovery import announce, locate, not_found_hint
 from linkplus.migrate import revisions, upgrade
 from linkplus.models.accounts import StaffRole
 from linkplus.serving import PortUnavailable, bind_tcp, check_free, http_protocol
-from linkplus.sim.cli import simulate
-from linkplus.subscriptions.cli import billing_app
-from linkplus.vehicles.cli import vehicles_app
 
 app = typer.Typer(
     help="linkplus: open connected-vehicle services platform.",
