@@ -1,0 +1,287 @@
+"""Accepting a command: the idempotency key, the rate limits, the checks and storing it.
+
+A command is accepted only after every refusal the platform can see has been ruled out
+(``preconditions``), a per-subsystem slot is free and the rate limits allow it. It is then
+stored ``accepted`` with two jobs: one sends it (``remote.send_command``), one expires it at
+``expires_at`` (``remote.expire_command``).
+
+Where the accepting process has a broker connection (``serve``, ``demo``) the request commits
+the command and publishes it at once (``send_now``), and the send job, due ``SEND_FALLBACK``
+later, is cancelled in the same transaction that marks the command sent. The job sends it only
+when that did not happen: no broker connection here, a failed publish, or the process died in
+between. A command scheduled by the platform itself is sent by the job straight away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.audit import service as audit
+from linkplus.connected_services import service as connected_services
+from linkplus.garage.deps import CallerVehicle
+from linkplus.jobs import enqueue
+from linkplus.models.remote import RemoteCommand
+from linkplus.remote import limits, repository, signing
+from linkplus.remote.errors import (
+    CommandInProgress,
+    CommandRefused,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    RateLimited,
+)
+from linkplus.remote.lifecycle import State
+from linkplus.remote.preconditions import (
+    ADVANCED_CLIMATE_SERVICE,
+    HAZARD_SECONDS,
+    SUBSYSTEM,
+    CommandType,
+    check,
+    required_service,
+    starts_engine,
+)
+from linkplus.remote.schemas import (
+    ClimateStartIn,
+    CommandIn,
+    CommandOut,
+    ExpireCommandJob,
+    SendCommandJob,
+)
+from linkplus.remote.service._common import (
+    Target,
+    car_facts,
+    command_out,
+    expire_key,
+    running_state,
+    send_key,
+    target_of,
+)
+from linkplus.remote.service.send import send_now
+from linkplus.runtime import Runtime
+from linkplus.vehicles.catalogue import VehicleModel
+
+log = structlog.get_logger("linkplus.remote")
+
+MAX_IDEMPOTENCY_KEY = 200
+SEND_FALLBACK = timedelta(seconds=2)
+"""How long the send job waits for the accepting process to publish the command itself."""
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(signing.canonical_params(body).encode()).hexdigest()
+
+
+def _valid_key(key: str) -> bool:
+    return 0 < len(key) <= MAX_IDEMPOTENCY_KEY and all(33 <= ord(ch) <= 126 for ch in key)
+
+
+def command_params(
+    command_type: CommandType, body: CommandIn, model: VehicleModel, *, advanced_run: bool
+) -> dict[str, Any]:
+    """What the car is told: the owner's settings plus what the platform decides (run time,
+    whether basic climate starts the engine)."""
+    params: dict[str, Any] = {}
+    match command_type:
+        case CommandType.hazard_lights_on:
+            params["seconds"] = HAZARD_SECONDS
+        case CommandType.engine_start | CommandType.climate_renew:
+            params["minutes"] = model.climate_minutes
+        case CommandType.climate_start:
+            assert isinstance(body, ClimateStartIn)
+            settings = body.settings()
+            advanced = bool(settings)
+            params["mode"] = "advanced" if advanced else "basic"
+            params["minutes"] = model.climate_minutes
+            if advanced:
+                params.update(settings)  # top level, as ``preconditions.is_advanced`` reads them
+            else:
+                params["restore_last_trip_settings"] = True
+            params["start_engine"] = starts_engine(command_type, settings, model.powertrain)
+        case _:
+            pass
+    if command_type is CommandType.climate_renew:
+        params["mode"] = "advanced" if advanced_run else "basic"
+    return params
+
+
+async def submit(
+    session: AsyncSession,
+    runtime: Runtime,
+    caller: CallerVehicle,
+    body: CommandIn,
+    *,
+    idempotency_key: str | None,
+) -> tuple[CommandOut, bool]:
+    """The API's entry: the command and whether it is new (False: an idempotent repeat)."""
+    now = runtime.clock.now()
+    target = target_of(caller)
+    raw = body.model_dump(mode="json", exclude_none=True)
+    print_ = fingerprint(raw)
+    if idempotency_key is not None:
+        if not _valid_key(idempotency_key):
+            raise InvalidIdempotencyKey()
+        existing = await repository.by_idempotency_key(
+            session, account_id=target.account_id, key=idempotency_key
+        )
+        if existing is not None:
+            if existing.vin != target.vehicle.vin or existing.request_fingerprint != print_:
+                raise IdempotencyKeyReused()
+            return command_out(existing, now=now), False
+    _check_rate(
+        runtime,
+        now=now,
+        per_vehicle=await repository.accepted_since_for_vehicle(
+            session, target.vehicle.vin, now - _window(runtime)
+        ),
+        per_account=await repository.accepted_since_for_account(
+            session, target.account_id, now - _window(runtime)
+        ),
+    )
+    publish_here = runtime.vehicle_link is not None
+    row = await accept(
+        session,
+        runtime,
+        target,
+        body,
+        idempotency_key=idempotency_key,
+        request_fingerprint=print_,
+        publish_here=publish_here,
+    )
+    if not publish_here:
+        return command_out(row, now=now), True
+    # Stored, with its send and expiry jobs, before the car can hear of it: the car never acts
+    # on a command the platform has no record of.
+    await runtime.db.commit(session)
+    sent = await send_now(runtime, command_id=row.id)
+    return command_out(sent or row, now=runtime.clock.now()), True
+
+
+def _window(runtime: Runtime) -> timedelta:
+    return timedelta(seconds=runtime.settings.command_rate_window_seconds)
+
+
+def _check_rate(
+    runtime: Runtime, *, now: datetime, per_vehicle: list[datetime], per_account: list[datetime]
+) -> None:
+    settings = runtime.settings
+    window = _window(runtime)
+    verdict = limits.judge_all(
+        [
+            (limits.Limit("vehicle", settings.command_rate_per_vehicle, window), per_vehicle),
+            (limits.Limit("account", settings.command_rate_per_account, window), per_account),
+        ],
+        now=now,
+    )
+    if not verdict.allowed:
+        assert verdict.scope is not None
+        raise RateLimited(verdict.scope, verdict.retry_after)
+
+
+async def accept(
+    session: AsyncSession,
+    runtime: Runtime,
+    target: Target,
+    body: CommandIn,
+    *,
+    idempotency_key: str | None = None,
+    request_fingerprint: str | None = None,
+    publish_here: bool = False,
+) -> RemoteCommand:
+    """Check, store and queue one command (``CommandRefused``/``CommandInProgress`` if not).
+    With ``publish_here`` the caller publishes it after commit (``send_now``), and the send job
+    waits ``SEND_FALLBACK`` in case it does not."""
+    now = runtime.clock.now()
+    vin = target.vehicle.vin
+    command_type = CommandType(body.type)
+    settings = body.settings() if isinstance(body, ClimateStartIn) else {}
+    state_row = await repository.vehicle_state(session, vin)
+    running = running_state(state_row)
+    advanced_run = state_row is not None and state_row.climate_advanced
+    service = required_service(command_type, settings)
+    if advanced_run and command_type in (CommandType.climate_renew, CommandType.climate_stop):
+        service = ADVANCED_CLIMATE_SERVICE
+    facts = await car_facts(session, runtime, target)
+    refusal = check(
+        command_type,
+        settings,
+        facts,
+        running,
+        service_active=await connected_services.is_active(
+            session, runtime, vin=vin, service=service
+        ),
+        now=now,
+    )
+    if refusal is not None:
+        log.info("remote_command_refused", vin=vin, type=command_type.value, code=refusal.code)
+        raise CommandRefused(refusal.code, retry_after=refusal.retry_after, **refusal.extra)
+    subsystem = SUBSYSTEM[command_type]
+    busy_key = f"{vin}:{subsystem.value}"
+    busy = await repository.busy_command(session, busy_key)
+    if busy is not None:
+        raise CommandInProgress(subsystem.value, str(busy.id))
+    row = RemoteCommand(
+        id=uuid.uuid4(),
+        vin=vin,
+        account_id=target.account_id,
+        schedule_id=target.schedule_id,
+        type=command_type.value,
+        subsystem=subsystem.value,
+        params=command_params(command_type, body, target.model, advanced_run=advanced_run),
+        state=State.accepted.value,
+        reason=None,
+        counter=None,
+        busy_key=busy_key,
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        created_at=now,
+        expires_at=now + timedelta(seconds=runtime.settings.command_expiry_seconds),
+        sent_at=None,
+        acknowledged_at=None,
+        finished_at=None,
+        runs_until=None,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add_command(session, row)
+    except IntegrityError:
+        # Another request took the slot (or the key) between the checks and the insert.
+        if idempotency_key is not None:
+            raise IdempotencyKeyReused() from None
+        raise CommandInProgress(subsystem.value, "") from None
+    await repository.add_change(session, vin=vin, command_id=row.id, state=row.state, at=now)
+    await enqueue(
+        session,
+        SendCommandJob(command_id=row.id),
+        now=now,
+        run_at=now + SEND_FALLBACK if publish_here else now,
+        dedupe_key=send_key(row.id),
+    )
+    await enqueue(
+        session,
+        ExpireCommandJob(command_id=row.id),
+        now=now,
+        run_at=row.expires_at,
+        dedupe_key=expire_key(row.id),
+    )
+    await audit.record(
+        session,
+        now=now,
+        actor_type="schedule" if target.schedule_id else "owner",
+        actor_id=str(target.schedule_id or target.account_id),
+        action="remote.command_accepted",
+        subject_type="vehicle",
+        subject_id=vin,
+        details={
+            "command_id": str(row.id),
+            "type": row.type,
+            "account_id": str(target.account_id),
+        },
+    )
+    return row

@@ -1,0 +1,204 @@
+"""Following a command to its end: the car's answers, the expiry, and what they leave behind.
+
+The car's answers arrive as ``CommandResultReceived`` events, handled inside the gateway's
+transaction that stores them (``tasks.on_answer``). Every final state is audited and told to
+the car's primary account, and the expiry job of a command that ended is cancelled. A completed
+command records what now runs on the car (climate, engine, hazard lights) and until when.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.audit import service as audit
+from linkplus.garage import service as garage
+from linkplus.jobs import cancel as cancel_job
+from linkplus.models.notifications import Category
+from linkplus.models.remote import RemoteCommand
+from linkplus.notifications import service as notifications
+from linkplus.remote import repository, signing
+from linkplus.remote.lifecycle import Answer, State, after_answer, after_expiry
+from linkplus.remote.preconditions import (
+    HAZARD_SECONDS,
+    CommandType,
+    Refusal,
+    failure_code,
+    message,
+)
+from linkplus.remote.service._common import TITLES, _move, expire_key
+from linkplus.runtime import Runtime
+from linkplus.vehicles import service as vehicles
+
+NOTIFY_KIND = "remote_command"
+
+DONE: dict[CommandType, str] = {
+    CommandType.door_lock: "Your car is locked.",
+    CommandType.door_unlock: "Your car is unlocked.",
+    CommandType.hazard_lights_on: "The hazard lights are flashing for 60 seconds.",
+    CommandType.engine_start: "The engine is running.",
+    CommandType.engine_stop: "The engine is off.",
+    CommandType.climate_start: "Remote climate is running.",
+    CommandType.climate_renew: "Remote climate was renewed.",
+    CommandType.climate_stop: "Remote climate is off.",
+}
+
+
+async def expire(session: AsyncSession, runtime: Runtime, *, command_id: uuid.UUID) -> bool:
+    row = await repository.get_command(session, command_id, for_update=True)
+    if row is None:
+        return False
+    target = after_expiry(State(row.state))
+    if target is None:
+        return False
+    await _finish(session, runtime, row, target, reason=Refusal.no_answer.value)
+    return True
+
+
+async def apply_answer(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    vin: str,
+    command_id: uuid.UUID,
+    status: str,
+    reason: str | None,
+) -> State | None:
+    """Move a command by the car's answer; the new state, or None when nothing changed (not
+    one of ours, another car's, a late answer, or a duplicate delivery the car refused)."""
+    row = await repository.get_command(session, command_id, for_update=True)
+    if row is None or row.vin != vin:
+        return None
+    try:
+        answer = Answer(status)
+    except ValueError:
+        return None
+    current = State(row.state)
+    if answer is Answer.rejected and reason == signing.VerifyOutcome.replayed.value:
+        return None  # a second delivery of a command the car is already answering
+    target = after_answer(current, answer)
+    if target is None:
+        return None
+    now = runtime.clock.now()
+    if target is State.acknowledged:
+        row.acknowledged_at = now
+        await _move(session, row, target, now=now)
+        return target
+    if target is State.completed:
+        await _apply_effects(session, runtime, row, now=now)
+        await _finish(session, runtime, row, target, reason=None)
+        return target
+    code = failure_code(reason, rejected=answer is Answer.rejected)
+    await _finish(session, runtime, row, State.failed, reason=code.value)
+    return State.failed
+
+
+async def _apply_effects(
+    session: AsyncSession, runtime: Runtime, row: RemoteCommand, *, now: datetime
+) -> None:
+    """Record what now runs on the car (and for how long) after it carried out a command."""
+    command_type = CommandType(row.type)
+    if command_type in (CommandType.door_lock, CommandType.door_unlock):
+        return  # the doors are the car's own state: the twin has them from its status
+    await repository.ensure_vehicle_state(session, row.vin)
+    state = await repository.vehicle_state(session, row.vin, for_update=True)
+    assert state is not None
+    minutes = timedelta(minutes=int(row.params.get("minutes", 0)))
+    match command_type:
+        case CommandType.hazard_lights_on:
+            state.hazard_until = now + timedelta(seconds=HAZARD_SECONDS)
+            row.runs_until = state.hazard_until
+        case CommandType.engine_start:
+            state.engine_until = now + minutes
+            row.runs_until = state.engine_until
+        case CommandType.engine_stop:
+            if state.climate_until is not None and state.climate_until == state.engine_until:
+                state.climate_until = None
+            state.engine_until = None
+        case CommandType.climate_start:
+            state.climate_until = now + minutes
+            state.climate_renewals_used = 0
+            state.climate_advanced = row.params.get("mode") == "advanced"
+            if row.params.get("start_engine"):
+                state.engine_until = state.climate_until
+            row.runs_until = state.climate_until
+        case CommandType.climate_renew:
+            with_engine = (
+                state.engine_until is not None and state.engine_until == state.climate_until
+            )
+            base = max(state.climate_until or now, now)
+            state.climate_until = base + minutes
+            state.climate_renewals_used += 1
+            if with_engine:
+                state.engine_until = state.climate_until
+            row.runs_until = state.climate_until
+        case CommandType.climate_stop:
+            if state.engine_until is not None and state.engine_until == state.climate_until:
+                state.engine_until = None
+            state.climate_until = None
+    await session.flush()
+
+
+async def _finish(
+    session: AsyncSession, runtime: Runtime, row: RemoteCommand, state: State, *, reason: str | None
+) -> None:
+    now = runtime.clock.now()
+    row.reason = reason
+    row.finished_at = now
+    row.busy_key = None
+    await _move(session, row, state, now=now)
+    await session.flush()
+    await cancel_job(session, expire_key(row.id), now=now)  # a no-op when that job runs this
+    await audit.record(
+        session,
+        now=now,
+        actor_type="vehicle" if state is not State.expired else "system",
+        actor_id=row.vin,
+        action=f"remote.command_{state.value}",
+        subject_type="vehicle",
+        subject_id=row.vin,
+        details={
+            "command_id": str(row.id),
+            "type": row.type,
+            "account_id": str(row.account_id) if row.account_id else None,
+            "result": state.value,
+            "reason": reason,
+        },
+    )
+    await _tell_owner(session, runtime, row, state)
+
+
+async def _tell_owner(
+    session: AsyncSession, runtime: Runtime, row: RemoteCommand, state: State
+) -> None:
+    primary = await garage.primary_account_id(session, row.vin)
+    if primary is None or primary != row.account_id:
+        return  # the car changed hands since: its new primary account is not told of this one
+    vehicle = await vehicles.get_vehicle(session, row.vin)
+    name = vehicles.model_of(vehicle).name if vehicle is not None else row.vin
+    command_type = CommandType(row.type)
+    what = TITLES[command_type]
+    if state is State.completed:
+        title = f"{name}: {what} done"
+        body = DONE[command_type]
+        if row.runs_until is not None and command_type is not CommandType.hazard_lights_on:
+            body += f" It switches off at {row.runs_until:%H:%M} UTC."
+    else:
+        title = f"{name}: {what} did not work"
+        reason = row.reason or ""
+        code = Refusal(reason) if reason in Refusal.__members__ else Refusal.failed_in_car
+        body = message(code)
+    if row.schedule_id is not None:
+        title = f"Scheduled: {title}"
+    await notifications.notify(
+        session,
+        now=runtime.clock.now(),
+        account_id=primary,
+        category=Category.vehicle_alerts,
+        kind=NOTIFY_KIND,
+        title=title,
+        body=body,
+        link=f"{runtime.settings.public_url.rstrip('/')}/vehicles/{row.vin}",
+    )

@@ -1,0 +1,140 @@
+"""What the owner reads: one command, the recent ones, and what runs on the car and can run now.
+
+Only the commands the caller's account sent in its time with the car (its tenure) are shown.
+Availability is decided by the same checks a command gets (``preconditions.check``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.connected_services import service as connected_services
+from linkplus.garage.deps import CallerVehicle
+from linkplus.remote import repository
+from linkplus.remote.errors import CommandNotFound
+from linkplus.remote.preconditions import (
+    NOT_OFFERED,
+    Check,
+    CommandType,
+    RunningState,
+    check,
+    message,
+    required_service,
+)
+from linkplus.remote.schemas import CommandAvailabilityOut, CommandOut, RemoteStateOut
+from linkplus.remote.service._common import (
+    TITLES,
+    _seconds_left,
+    car_facts,
+    command_out,
+    running_state,
+    target_of,
+)
+from linkplus.runtime import Runtime
+
+
+async def get_command(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, command_id: uuid.UUID
+) -> CommandOut:
+    row = await repository.get_command(session, command_id)
+    if (
+        row is None
+        or row.vin != caller.vehicle.vin
+        or not caller.tenure.owns(row.account_id, row.created_at)
+    ):
+        raise CommandNotFound()
+    return command_out(row, now=runtime.clock.now())
+
+
+async def list_commands(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, *, limit: int = 20
+) -> list[CommandOut]:
+    now = runtime.clock.now()
+    rows = await repository.recent_commands(
+        session,
+        caller.vehicle.vin,
+        account_id=caller.tenure.account_id,
+        spans=caller.tenure.spans,
+        limit=limit,
+    )
+    return [command_out(row, now=now) for row in rows]
+
+
+async def remote_state(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> RemoteStateOut:
+    now = runtime.clock.now()
+    vin = caller.vehicle.vin
+    row = await repository.vehicle_state(session, vin)
+    running = running_state(row)
+    climate_until = running.climate_until if running.climate_running(now) else None
+    engine_until = running.engine_until if running.engine_running(now) else None
+    hazard_until = running.hazard_until if running.hazard_running(now) else None
+    used = running.climate_renewals_used if climate_until else 0
+    availability = await command_availability(session, runtime, caller, running)
+    return RemoteStateOut(
+        vin=vin,
+        climate_until=climate_until,
+        climate_seconds_left=_seconds_left(climate_until, now),
+        climate_renewals_left=max(0, caller.model.climate_renewals - used),
+        engine_until=engine_until,
+        engine_seconds_left=_seconds_left(engine_until, now),
+        hazard_until=hazard_until,
+        hazard_seconds_left=_seconds_left(hazard_until, now),
+        open_commands=[
+            command_out(c, now=now)
+            for c in await repository.open_commands(session, vin)
+            if caller.tenure.owns(c.account_id, c.created_at)
+        ],
+        commands=[
+            _availability(command_type, refused)
+            for command_type, refused in availability.commands.items()
+        ],
+        advanced_climate_offered=availability.advanced_climate_offered,
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    commands: dict[CommandType, Check | None]  # each command's first refusal now, or None
+    advanced_climate_offered: bool
+
+
+async def command_availability(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle, running: RunningState
+) -> Availability:
+    """What the car can run, by the same checks a command gets (``preconditions.check``)."""
+    now = runtime.clock.now()
+    target = target_of(caller)
+    facts = await car_facts(session, runtime, target)
+    active: dict[str, bool] = {}
+
+    async def first_refusal(command_type: CommandType, params: dict[str, Any]) -> Check | None:
+        service = required_service(command_type, params)
+        if service not in active:
+            active[service] = await connected_services.is_active(
+                session, runtime, vin=target.vehicle.vin, service=service
+            )
+        return check(command_type, params, facts, running, service_active=active[service], now=now)
+
+    commands = {command_type: await first_refusal(command_type, {}) for command_type in CommandType}
+    advanced = await first_refusal(CommandType.climate_start, {"temperature_c": 21.0})
+    return Availability(
+        commands=commands,
+        advanced_climate_offered=advanced is None or advanced.code not in NOT_OFFERED,
+    )
+
+
+def _availability(command_type: CommandType, refused: Check | None) -> CommandAvailabilityOut:
+    return CommandAvailabilityOut(
+        type=command_type.value,
+        title=TITLES[command_type],
+        offered=refused is None or refused.code not in NOT_OFFERED,
+        ready=refused is None,
+        code=refused.code.value if refused is not None else None,
+        message=message(refused.code) if refused is not None else None,
+    )

@@ -1,0 +1,106 @@
+"""Sending a command: signing and publishing it, from the accepting process or the send job.
+
+``send_now`` publishes a command the request has just committed; ``send`` is what both it and
+the send job (``remote.send_command``) run. The counter is taken in the publishing transaction,
+so a publish whose commit was lost is repeated under the same counter (the car refuses it as a
+replay). An expired command is never published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.jobs import cancel as cancel_job
+from linkplus.models.remote import RemoteCommand
+from linkplus.protocol.vehicle import Command
+from linkplus.remote import repository, signing
+from linkplus.remote.lifecycle import State
+from linkplus.remote.preconditions import CommandType, Refusal, wire_type
+from linkplus.remote.service._common import _move, send_key
+from linkplus.remote.service.answers import _finish
+from linkplus.runtime import Runtime
+from linkplus.seams.commands import PublishFailed
+
+log = structlog.get_logger("linkplus.remote")
+
+PUBLISH_TIMEOUT_SECONDS = 2.0
+"""How long ``send_now`` waits for the broker before leaving the command to the send job."""
+
+
+class NoBroker(Exception):
+    """This process has no connection to the MQTT broker (the job retries later)."""
+
+
+async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand | None:
+    """Publish a just-committed command from the accepting process, in a transaction of its own
+    that also cancels the send job; the command as it is afterwards. When the broker is away or
+    slow, or anything else goes wrong, None: the send job (due ``SEND_FALLBACK`` after
+    acceptance) sends it instead."""
+    try:
+        async with runtime.db.transaction() as session:
+            row = await send(
+                session, runtime, command_id=command_id, publish_timeout=PUBLISH_TIMEOUT_SECONDS
+            )
+            if row is not None and State(row.state) is State.sent:
+                await cancel_job(session, send_key(command_id), now=runtime.clock.now())
+            return row
+    except (NoBroker, PublishFailed, TimeoutError) as exc:
+        log.warning(
+            "remote_command_send_deferred",
+            command_id=str(command_id),
+            error=str(exc) or type(exc).__name__,
+        )
+        return None
+    except Exception:
+        # The command is stored and its send job will deliver it: the owner gets the 202 that
+        # says so, not an error that invites a second command.
+        log.exception("remote_command_send_failed", command_id=str(command_id))
+        return None
+
+
+async def send(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    command_id: uuid.UUID,
+    publish_timeout: float | None = None,
+) -> RemoteCommand | None:
+    """Sign and publish an ``accepted`` command; the command afterwards (``sent`` when it went
+    out), None when there is no such command. One in another state is left as it is; an expired
+    one is never published: it is marked expired instead. Raises ``NoBroker`` without a
+    publisher and lets the publisher's ``PublishFailed`` and a ``TimeoutError`` after
+    ``publish_timeout`` seconds through (the job retries them; the transaction rolls back, so
+    the counter taken is not used up)."""
+    now = runtime.clock.now()
+    row = await repository.get_command(session, command_id, for_update=True)
+    if row is None or row.state != State.accepted.value:
+        return row
+    if now >= row.expires_at:
+        await _finish(session, runtime, row, State.expired, reason=Refusal.no_answer.value)
+        return row
+    publisher = runtime.vehicle_link
+    if publisher is None:
+        raise NoBroker()
+    counter = await repository.next_counter(session, row.vin)
+    command = signing.sign_command(
+        signing.command_key(runtime.settings, row.vin),
+        Command(
+            msg_id=row.id,
+            sent_at=now,
+            type=wire_type(CommandType(row.type)),
+            expires_at=row.expires_at,
+            params=row.params,
+        ),
+        vin=row.vin,
+        counter=counter,
+    )
+    async with asyncio.timeout(publish_timeout):
+        await publisher.publish_command(row.vin, command)
+    row.counter = counter
+    row.sent_at = now
+    await _move(session, row, State.sent, now=now)
+    return row
