@@ -3,7 +3,7 @@
 Usage: ``.venv/bin/python bench/billing.py [--quick] [--n N] [--concurrency C] [--batch B]``
 
 A real PostgreSQL is started from its binaries with the test suite's helper
-(``tests/services.py``; fsync off, as in the tests); SQLite is a file (WAL, synchronous=FULL).
+(``tests/servers.py``; fsync off, as in the tests); SQLite is a file (WAL, synchronous=FULL).
 Each backend gets a fresh migrated database holding N active monthly subscriptions whose next
 period is due on the run's day, spread over the price catalogue's markets (each market numbers
 its invoices in its own gapless series), one account with a primary card per 5 subscriptions.
@@ -42,9 +42,9 @@ import asyncpg
 from sqlalchemy import func, insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests.services: the same PostgreSQL helper as the test suite
+sys.path.insert(0, str(ROOT))  # tests.servers: the same PostgreSQL helper as the test suite
 
-from tests.services import postgres_server  # noqa: E402
+from tests.servers import postgres_server  # noqa: E402
 
 import linkplus.app  # noqa: E402,F401  (wires every domain, as the CLI does)
 from linkplus.billing.anchors import Plan, add_months  # noqa: E402

@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.*: the same Mosquitto and registry helpers as the tests
 
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle  # noqa: E402
-from tests.services import free_port, mosquitto_server, postgres_server  # noqa: E402
+from tests.servers import free_port, mosquitto_server, postgres_server  # noqa: E402
 from tests.support import bearer_for, make_owner  # noqa: E402
 
 from linkplus.app import build_runtime, create_app  # noqa: E402

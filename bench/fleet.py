@@ -48,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.*: the same Mosquitto helper and fleet as the tests
 
-from tests.services import free_port, mosquitto_server  # noqa: E402
+from tests.servers import free_port, mosquitto_server  # noqa: E402
 from tests.sim.fleetload import FleetFigures, provision_fleet, run_fleet  # noqa: E402
 
 from linkplus.app import build_runtime  # noqa: E402

@@ -4,7 +4,7 @@ libraries doing the same work.
 Usage: ``.venv/bin/python bench/gateway_process.py [--quick] [--units M] [--messages N]
 [--batch B] [--profile]``
 
-A real PostgreSQL is started from its binaries (``tests.services``), migrated, and M cars with
+A real PostgreSQL is started from its binaries (``tests.servers``), migrated, and M cars with
 telematics units are registered. N telemetry messages (3 VSS signals each, the payloads
 ``bench/ingest.py`` publishes) are encoded before timing, in arrival order (the units take turns),
 and measured side by side in the same run:
@@ -44,10 +44,10 @@ from typing import Any
 import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests.services and bench.ingest
+sys.path.insert(0, str(ROOT))  # tests.servers and bench.ingest
 
 from bench.ingest import SIGNALS, create_database, machine, payload, prepare, vin_of  # noqa: E402
-from tests.services import postgres_server  # noqa: E402
+from tests.servers import postgres_server  # noqa: E402
 
 from linkplus.app import build_runtime  # noqa: E402
 from linkplus.config import Settings  # noqa: E402

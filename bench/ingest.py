@@ -6,7 +6,7 @@ Usage: ``.venv/bin/python bench/ingest.py [--quick] [--units M] [--messages N]
 
 A real Mosquitto (two listeners, per-VIN passwords and ACLs, as ``vehicle_link.mosquitto``
 writes them) and a real PostgreSQL are started from their binaries with the test suite's helpers
-(``tests/services.py``); SQLite is a file. M telematics units, each with its own credential,
+(``tests/servers.py``); SQLite is a file. M telematics units, each with its own credential,
 publish N telemetry messages in all (3 VSS signals each: speed, odometer, state of charge, with
 rising vehicle timestamps) at QoS 1 as fast as they can, from a separate process. In the same
 run, a bare subscriber (one aiomqtt connection on the gateway listener, no parsing) counts the
@@ -47,9 +47,9 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests.services: the same PostgreSQL and Mosquitto helpers
+sys.path.insert(0, str(ROOT))  # tests.servers: the same PostgreSQL and Mosquitto helpers
 
-from tests.services import free_port, mosquitto_server, postgres_server  # noqa: E402
+from tests.servers import free_port, mosquitto_server, postgres_server  # noqa: E402
 
 from linkplus.config import Settings  # noqa: E402
 from linkplus.db import Database, create_engine  # noqa: E402

@@ -42,7 +42,7 @@ from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.payments.service import register_active_paid_subscription_check
 from linkplus.runtime import Runtime
 from tests.payments.support import SANDBOX_URL, PaidSubscriptions
-from tests.services import PostgresServer, free_port, on_a_free_port, postgres_server
+from tests.servers import PostgresServer, free_port, on_a_free_port, postgres_server
 from tests.support import PROVIDER_BOUND, START, Mailbox
 
 # Hypothesis times itself; on a machine shared by parallel workers its timing checks fail for

@@ -23,7 +23,7 @@ from linkplus.protocol import vehicle as protocol
 from linkplus.protocol.vehicle import VEHICLE_CHANNELS
 from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicle_link.gateway import SHARE_GROUP
-from tests.services import free_port
+from tests.servers import free_port
 
 SERVE_INSTANCE = "serve"  # the gateway client id ``serve`` uses (vehicle_link.runner)
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from linkplus.demo import DEMO_CARS
-from tests.services import free_port
+from tests.servers import free_port
 
 BOUND = 240.0  # seconds: the whole run takes about 20 (90 on a machine loaded by parallel
 # workers); only reached when something is wrong

@@ -17,7 +17,7 @@ from linkplus.notifications.mail import SmtpTransport
 from linkplus.notifications.schemas import DeliverEmailJob
 from linkplus.runtime import Runtime
 from tests.notifications.support import Owner, notify
-from tests.services import free_port
+from tests.servers import free_port
 from tests.support import Mailbox
 
 

@@ -33,7 +33,7 @@ from linkplus.notifications.schemas import DeliverPushJob
 from linkplus.runtime import Runtime
 from linkplus.seams.mail import PushChannel, PushTarget
 from tests.notifications.support import Owner, new_owner, notify
-from tests.services import free_port
+from tests.servers import free_port
 
 SUBJECT = "mailto:push-admin@linkplus.example"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.services import free_port
+from tests.servers import free_port
 
 # Cheap hashing keeps start-up fast; nothing else differs from a real installation.
 FAST = {"LINKPLUS_ARGON2_TIME_COST": "1", "LINKPLUS_ARGON2_MEMORY_KIB": "8192"}

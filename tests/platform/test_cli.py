@@ -23,7 +23,7 @@ from linkplus.cli import app
 from linkplus.config import Settings
 from linkplus.migrate import revisions, upgrade
 from tests.platform.support import clean_env, live_platform
-from tests.services import free_port
+from tests.servers import free_port
 
 DEMO_BOUND = 240.0  # seconds for the demo to start: about 20, more on a loaded machine
 

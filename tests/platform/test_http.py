@@ -12,7 +12,7 @@ from linkplus.config import Settings
 from linkplus.db import create_engine
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
-from tests.services import free_port
+from tests.servers import free_port
 
 
 async def test_healthz_and_readyz_report_the_database(

@@ -55,4 +55,4 @@ def test_no_test_writes_a_fixed_port() -> None:
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if FIXED_PORT.search(line) and "never bound" not in line
     ]
-    assert not found, "take a port from tests.services.free_port() instead:\n" + "\n".join(found)
+    assert not found, "take a port from tests.servers.free_port() instead:\n" + "\n".join(found)

@@ -1,6 +1,6 @@
 """The test suite keeps one layout as it grows: fixtures live in ``conftest.py`` files (pytest
 finds them, nobody imports them), plain helpers in ``support.py`` modules, the real servers in
-``tests/services.py``; no test module imports from another test module or from a conftest."""
+``tests/servers.py``; no test module imports from another test module or from a conftest."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
-HELPER_NAMES = {"__init__.py", "conftest.py", "support.py", "services.py"}
+HELPER_NAMES = {"__init__.py", "conftest.py", "support.py", "servers.py"}
 
 
 def _python_files() -> list[Path]:

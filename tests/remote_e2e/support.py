@@ -45,7 +45,7 @@ from linkplus.vehicle_link.gateway import Gateway
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
 from linkplus.vehicles.catalogue import catalogue
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
-from tests.services import free_port
+from tests.servers import free_port
 from tests.support import bearer_for
 from tests.vehicle_link.support import running_gateway
 

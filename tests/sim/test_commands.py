@@ -21,7 +21,7 @@ from linkplus.sim.roads import build_network
 from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles.catalogue import catalogue
-from tests.services import free_port
+from tests.servers import free_port
 
 SEED = 7
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)

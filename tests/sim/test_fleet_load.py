@@ -11,7 +11,7 @@ from __future__ import annotations
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.broker import EmbeddedBroker
-from tests.services import free_port
+from tests.servers import free_port
 from tests.sim.fleetload import provision_fleet, run_fleet
 
 CARS = 150

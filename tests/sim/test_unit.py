@@ -40,7 +40,7 @@ from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicles.catalogue import catalogue
-from tests.services import free_port
+from tests.servers import free_port
 from tests.vehicle_link.support import provisioned_vehicle
 
 VIN = "JTH2PXSJ4SJ000002"

@@ -27,7 +27,7 @@ from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
 from linkplus.vehicle_link.gateway import Gateway
 from tests.connected_services.support import ACCEPT_DE, Owner, activate, link, make_vehicle, owner
-from tests.services import free_port, mosquitto_server
+from tests.servers import free_port, mosquitto_server
 from tests.support import bearer_for
 
 WAIT = 15.0  # seconds: far above a loopback round trip, even on a loaded machine; only reached

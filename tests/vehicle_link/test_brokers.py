@@ -26,7 +26,7 @@ from linkplus.vehicle_link.client import (
     vehicle_client,
 )
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
-from tests.services import free_port, mosquitto_server
+from tests.servers import free_port, mosquitto_server
 from tests.vehicle_link.support import provisioned_vehicle
 
 A = "WVWZZZ1JZXW000001"

@@ -21,7 +21,7 @@ from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import vehicle_client
 from linkplus.vehicle_link.gateway import Result
 from linkplus.vehicle_link.publisher import MqttCommandPublisher
-from tests.services import free_port
+from tests.servers import free_port
 from tests.vehicle_link.support import WAIT, VehicleLink, make_car, running_gateway
 
 WINDOW = "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position"

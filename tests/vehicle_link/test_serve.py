@@ -13,7 +13,7 @@ from linkplus.kit.clock import ManualClock
 from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, vehicle_client
-from tests.services import free_port
+from tests.servers import free_port
 from tests.vehicle_link.support import WAIT, make_car
 
 

@@ -22,7 +22,7 @@ from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
-from tests.services import free_port
+from tests.servers import free_port
 from tests.web.support import LiveServer
 
 START_BOUND = 20.0  # seconds for uvicorn (and the broker in it) to start; reached only on failure

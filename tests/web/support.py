@@ -22,7 +22,7 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress
 from tests.connected_services.support import link, make_vehicle
 from tests.payments.support import BILLING, SANDBOX_URL, VISA, enter_card
-from tests.services import missing_service
+from tests.servers import missing_service
 from tests.support import DEFAULT_PASSWORD, make_owner
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -134,11 +134,13 @@ async def _count_wrong_reading(
     )
     await session.flush()
     if car_blocked:
-        await _commit_then_refuse(session, VehicleOwnershipBlocked())
+        await _commit_then_refuse(session, runtime, VehicleOwnershipBlocked())
     if judgement.outcome is ownership.Outcome.blocked:
-        await _commit_then_refuse(session, OwnershipCheckBlocked())
+        await _commit_then_refuse(session, runtime, OwnershipCheckBlocked())
     car_left = max(ownership.MAX_WRONG_READINGS_PER_CAR - on_car, 0)
-    await _commit_then_refuse(session, OdometerMismatch(min(judgement.attempts_left, car_left)))
+    await _commit_then_refuse(
+        session, runtime, OdometerMismatch(min(judgement.attempts_left, car_left))
+    )
 
 
 def _wrong_reading_text(now: datetime, vehicle: Vehicle, on_car: int, *, car_blocked: bool) -> str:
@@ -193,9 +195,11 @@ async def _tell_primary(
     )
 
 
-async def _commit_then_refuse(session: AsyncSession, refusal: ProblemError) -> NoReturn:
+async def _commit_then_refuse(
+    session: AsyncSession, runtime: Runtime, refusal: ProblemError
+) -> NoReturn:
     """Keep the counted wrong reading (see the module docstring), then refuse."""
-    await session.commit()
+    await runtime.db.commit(session)
     raise refusal
 
 
