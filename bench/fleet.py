@@ -6,7 +6,7 @@ Usage: ``.venv/bin/python bench/fleet.py [--quick] [--cars 1000] [--statuses 5]
 
 N simulated telematics units (``sim.unit.TelematicsUnit``, each with its own credential, client
 id and connection) are started all at once on a broker, with a client signed in as the gateway
-on the other side (``tests/sim/fleetload.py``):
+on the other side (``tests/sim/support.py``):
 
 * **connect**: from starting every unit to every unit connected with its first status delivered
   (each unit's credential is checked by the broker: scrypt on the embedded broker, PBKDF2 by
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.*: the same Mosquitto helper and fleet as the tests
 
 from tests.servers import free_port, mosquitto_server  # noqa: E402
-from tests.sim.fleetload import FleetFigures, provision_fleet, run_fleet  # noqa: E402
+from tests.sim.support import FleetFigures, provision_fleet, run_fleet  # noqa: E402
 
 from linkplus.app import build_runtime  # noqa: E402
 from linkplus.config import Settings  # noqa: E402

@@ -12,7 +12,7 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.broker import EmbeddedBroker
 from tests.servers import free_port
-from tests.sim.fleetload import provision_fleet, run_fleet
+from tests.sim.support import provision_fleet, run_fleet
 
 CARS = 150
 BOUND = 120.0  # seconds per phase; a few on an idle machine, far more on a crowded one

@@ -21,6 +21,7 @@ from linkplus.models.accounts import Account
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.client import BrokerAddress
 from tests.connected_services.support import link, make_vehicle
+from tests.garage.support import Car
 from tests.payments.support import BILLING, SANDBOX_URL, VISA, enter_card
 from tests.servers import missing_service
 from tests.support import DEFAULT_PASSWORD, make_owner
@@ -233,3 +234,18 @@ def keep_copy(shot: Path, destination: Path) -> bytes:
     shutil.copyfile(shot, partial)
     os.replace(partial, destination)
     return shot.read_bytes()
+
+
+async def signed_in_owner(runtime: Runtime, client: httpx.AsyncClient, **changes: str) -> Account:
+    owner = await make_owner(runtime, **changes)
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    return owner
+
+
+async def owner_with_car(
+    runtime: Runtime, client: httpx.AsyncClient, car: Car, **changes: str
+) -> Account:
+    owner = await signed_in_owner(runtime, client, **changes)
+    added = await add_by_reading(client, car.vin, car.odometer_km or 0)
+    assert added.status_code == 303, added.text
+    return owner

@@ -10,12 +10,19 @@ import pytest
 
 from linkplus.app import create_app
 from linkplus.jobs.worker import Worker
-from linkplus.models.accounts import Account
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
-from tests.garage.support import Car, make_car
-from tests.support import DEFAULT_PASSWORD, make_owner
-from tests.web.support import add_by_reading, csrf_in, post_form, sign_in, text_of
+from tests.garage.support import make_car
+from tests.support import DEFAULT_PASSWORD
+from tests.web.support import (
+    add_by_reading,
+    csrf_in,
+    owner_with_car,
+    post_form,
+    sign_in,
+    signed_in_owner,
+    text_of,
+)
 
 ACCEPT_DE = {"accept_terms_of_use": "2.0", "accept_privacy_notice": "1.0"}  # current for DE/de
 
@@ -27,21 +34,6 @@ async def other_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
-
-
-async def signed_in_owner(runtime: Runtime, client: httpx.AsyncClient, **changes: str) -> Account:
-    owner = await make_owner(runtime, **changes)
-    await sign_in(client, owner.email, DEFAULT_PASSWORD)
-    return owner
-
-
-async def owner_with_car(
-    runtime: Runtime, client: httpx.AsyncClient, car: Car, **changes: str
-) -> Account:
-    owner = await signed_in_owner(runtime, client, **changes)
-    added = await add_by_reading(client, car.vin, car.odometer_km or 0)
-    assert added.status_code == 303, added.text
-    return owner
 
 
 # --- the garage and adding a car -------------------------------------------------------------

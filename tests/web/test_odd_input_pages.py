@@ -13,8 +13,7 @@ from linkplus.runtime import Runtime
 from tests.garage.support import make_car
 from tests.support import DEFAULT_PASSWORD, bearer_for
 from tests.vehicle_link.support import make_car as make_connected_car
-from tests.web.support import post_form, sign_in
-from tests.web.test_garage_pages import add_by_reading, owner_with_car, signed_in_owner
+from tests.web.support import add_by_reading, owner_with_car, post_form, sign_in, signed_in_owner
 
 # Each one passes str.isdigit() after the form's separators are removed; none is a reading.
 NOT_READINGS = ["1²", "²", "١٢٣٤٥", "12\u00a0345²"]
