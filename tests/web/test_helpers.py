@@ -1,13 +1,23 @@
-"""The pure pieces of the web app: form tokens, link making, where sign-in may send people."""
+"""The small pieces of the web app: form tokens, link making, where sign-in may send people,
+and how a page tries a service call and takes back what a refused one wrote."""
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
+from linkplus.errors import Conflict, NotFound
+from linkplus.models.accounts import Account
+from linkplus.runtime import Runtime
 from linkplus.web import csrf
 from linkplus.web.forms import preferred_language
 from linkplus.web.rendering import is_internal_link, linkify, safe_next
+from linkplus.web.sessions import Refused, Visitor, attempt
+from tests.support import make_owner
 
 KEY = "a-test-key-that-is-long-enough"
 
@@ -70,3 +80,97 @@ def test_the_form_language_follows_the_browser() -> None:
     assert preferred_language("ja, de;q=0.5") == "de"
     assert preferred_language("no") == "nb"
     assert preferred_language(None) == "en"
+
+
+# --- attempt: a service call for a form, undone when refused ----------------------------------
+
+
+def _visitor(account: Account) -> Visitor:
+    return Visitor(account=account, session_cookie=None, csrf_binding="b", secret_key=KEY)
+
+
+def _stranger(runtime: Runtime, email: str) -> Account:
+    now = runtime.clock.now()
+    return Account(
+        email=email,
+        email_key=email,
+        password_hash="x",
+        first_name="Sam",
+        last_name="Stranger",
+        country="DE",
+        language="de",
+        phone=None,
+        email_confirmed_at=None,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _stored(runtime: Runtime, owner_id: uuid.UUID, email: str) -> tuple[str, int]:
+    """The owner's first name and how many accounts have ``email``, as the database has them."""
+    async with runtime.db.transaction() as session:
+        owner = await session.get(Account, owner_id)
+        assert owner is not None
+        count = await session.scalar(
+            select(func.count()).select_from(Account).where(Account.email_key == email)
+        )
+        return owner.first_name, int(count or 0)
+
+
+async def test_a_refused_call_is_rolled_back_and_its_refusal_returned(runtime: Runtime) -> None:
+    owner = await make_owner(runtime)
+    email = f"stranger-{uuid.uuid4().hex[:8]}@example.com"
+    async with runtime.db.sessions() as session:
+        account = await session.get(Account, owner.id)
+        assert account is not None
+        visitor = _visitor(account)
+
+        async def write_then_refuse() -> str:
+            account.first_name = "Changed"
+            session.add(_stranger(runtime, email))
+            await session.flush()
+            raise Conflict("That name is taken: choose another.", reason="test")
+
+        outcome = await attempt(session, visitor, write_then_refuse())
+        assert isinstance(outcome, Refused)
+        assert (outcome.status, outcome.code) == (409, "conflict")
+        assert outcome.detail == "That name is taken: choose another."
+        assert outcome.problem.extra == {"reason": "test"}
+        assert account.first_name == "Alex"  # the visitor's row is loaded again
+        await runtime.db.commit(session)  # the request scope commits whatever is left
+    assert await _stored(runtime, owner.id, email) == ("Alex", 0)
+
+
+async def test_a_successful_call_returns_its_value_and_keeps_its_writes(runtime: Runtime) -> None:
+    owner = await make_owner(runtime)
+    email = f"stranger-{uuid.uuid4().hex[:8]}@example.com"
+    async with runtime.db.sessions() as session:
+        account = await session.get(Account, owner.id)
+        assert account is not None
+
+        async def write() -> int:
+            account.first_name = "Changed"
+            session.add(_stranger(runtime, email))
+            await session.flush()
+            return 7
+
+        assert await attempt(session, _visitor(account), write()) == 7
+        await runtime.db.commit(session)
+    assert await _stored(runtime, owner.id, email) == ("Changed", 1)
+
+
+async def test_refusals_let_through_are_raised_and_not_undone(runtime: Runtime) -> None:
+    owner = await make_owner(runtime)
+    async with runtime.db.sessions() as session:
+        account = await session.get(Account, owner.id)
+        assert account is not None
+
+        async def write_then_miss() -> None:
+            account.first_name = "Changed"
+            await session.flush()
+            raise NotFound("There is nothing at this address.")
+
+        with pytest.raises(NotFound):
+            await attempt(session, _visitor(account), write_then_miss(), let_through=(NotFound,))
+        assert account.first_name == "Changed"  # left for the app's error handler to roll back

@@ -12,7 +12,6 @@ from starlette.datastructures import FormData
 from linkplus.accounts import service as accounts
 from linkplus.accounts.schemas import EmailChangeIn, PasswordChange, ProfileUpdate
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import ProblemError
 from linkplus.models.accounts import Account
 from linkplus.notifications import service as notifications
 from linkplus.notifications.schemas import NotificationPreferencesIn
@@ -21,13 +20,14 @@ from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
+    Refused,
     Visitor,
     VisitorDep,
+    attempt,
     form_secret,
     form_text,
     owner_account,
     render,
-    undo,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -101,21 +101,24 @@ async def save_profile(
     values = {name: form_text(form, name) for name in _PROFILE_FIELDS}
     try:
         changes = ProfileUpdate.model_validate({**values, "phone": optional(values["phone"])})
-        await accounts.update_profile(session, runtime, owner_account(visitor), changes)
     except ValidationError as exc:
         return await _account_page(
             request, visitor, session, status=422, profile=values, errors=field_errors(exc)
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        accounts.update_profile(session, runtime, owner_account(visitor), changes),
+    )
+    if isinstance(outcome, Refused):
         return await _account_page(
             request,
             visitor,
             session,
-            status=exc.status,
+            status=outcome.status,
             profile=values,
             failed="profile",
-            error_here=exc.detail,
+            error_here=outcome.detail,
         )
     return see_other("/account", done="profile_saved")
 
@@ -139,17 +142,19 @@ async def save_preferences(
     runtime: RuntimeDep,
 ) -> Response:
     changes = ProfileUpdate(notification_preferences=_preferences_from(form))
-    try:
-        await accounts.update_profile(session, runtime, owner_account(visitor), changes)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        accounts.update_profile(session, runtime, owner_account(visitor), changes),
+    )
+    if isinstance(outcome, Refused):
         return await _account_page(
             request,
             visitor,
             session,
-            status=exc.status,
+            status=outcome.status,
             failed="preferences",
-            error_here=exc.detail,
+            error_here=outcome.detail,
         )
     return see_other("/account", done="preferences_saved")
 
@@ -167,6 +172,10 @@ async def change_password(
             current_password=form_secret(form, "current_password"),
             new_password=form_secret(form, "new_password"),
         )
+    except ValidationError as exc:
+        return await _account_page(request, visitor, session, status=422, errors=field_errors(exc))
+
+    async def change() -> None:
         # Every session but this browser's ends, as in the API, where the caller's session is
         # kept: the cookie stays, so forms open in other tabs of this browser still work.
         keep = None
@@ -182,12 +191,16 @@ async def change_password(
             new_password=data.new_password,
             keep_session_id=keep,
         )
-    except ValidationError as exc:
-        return await _account_page(request, visitor, session, status=422, errors=field_errors(exc))
-    except ProblemError as exc:
-        await undo(session, visitor)
+
+    outcome = await attempt(session, visitor, change())
+    if isinstance(outcome, Refused):
         return await _account_page(
-            request, visitor, session, status=exc.status, failed="password", error_here=exc.detail
+            request,
+            visitor,
+            session,
+            status=outcome.status,
+            failed="password",
+            error_here=outcome.detail,
         )
     return see_other("/account", done="password_changed")
 
@@ -204,13 +217,6 @@ async def change_email(
     email_values = {"new_email": new_email}
     try:
         data = EmailChangeIn(new_email=new_email, password=form_secret(form, "email_password"))
-        await accounts.request_email_change(
-            session,
-            runtime,
-            owner_account(visitor),
-            new_email=data.new_email,
-            password=data.password,
-        )
     except ValidationError as exc:
         errors = field_errors(exc)
         if "password" in errors:
@@ -218,15 +224,25 @@ async def change_email(
         return await _account_page(
             request, visitor, session, status=422, errors=errors, email_values=email_values
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        accounts.request_email_change(
+            session,
+            runtime,
+            owner_account(visitor),
+            new_email=data.new_email,
+            password=data.password,
+        ),
+    )
+    if isinstance(outcome, Refused):
         return await _account_page(
             request,
             visitor,
             session,
-            status=exc.status,
+            status=outcome.status,
             failed="email",
-            error_here=exc.detail,
+            error_here=outcome.detail,
             email_values=email_values,
         )
     return see_other("/account", done="email_change_sent")
@@ -246,12 +262,19 @@ async def confirm_email(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    try:
-        await accounts.confirm_email_change(session, runtime, token=form_text(form, "token"))
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        accounts.confirm_email_change(session, runtime, token=form_text(form, "token")),
+    )
+    if isinstance(outcome, Refused):
         return render(
-            request, visitor, "confirm_email.html", token="", error=exc.detail, status=exc.status
+            request,
+            visitor,
+            "confirm_email.html",
+            token="",
+            error=outcome.detail,
+            status=outcome.status,
         )
     if visitor.confirmed:
         return see_other("/account", done="email_changed")

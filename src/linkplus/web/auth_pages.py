@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from linkplus.accounts import service as accounts
 from linkplus.accounts.schemas import PasswordResetComplete, RegistrationIn
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import ProblemError
+from linkplus.models.accounts import Account
 from linkplus.web.forms import (
     country_options,
     field_errors,
@@ -27,14 +27,15 @@ from linkplus.web.rendering import safe_next, see_other
 from linkplus.web.sessions import (
     SESSION_COOKIE,
     FormDep,
+    Refused,
     SignedInDep,
     VisitorDep,
+    attempt,
     clear_cookie,
     form_secret,
     form_text,
     render,
     set_session_cookie,
-    undo,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -89,13 +90,13 @@ async def signup(
         if "country" in errors and not values["country"]:
             errors["country"] = "Choose your country."
         return _signup_page(request, visitor, values, errors=errors, status=422)
-    try:
-        client = request.client.host if request.client else None
-        await accounts.register(session, runtime, data, client=client, channel="web")
-    except ProblemError as exc:
-        await undo(session, visitor)
-        page = _signup_page(request, visitor, values, error=exc.detail, status=exc.status)
-        page.headers.update(exc.headers)
+    client = request.client.host if request.client else None
+    outcome = await attempt(
+        session, visitor, accounts.register(session, runtime, data, client=client, channel="web")
+    )
+    if isinstance(outcome, Refused):
+        page = _signup_page(request, visitor, values, error=outcome.detail, status=outcome.status)
+        page.headers.update(outcome.problem.headers)
         return page
     return see_other("/signup/done")
 
@@ -122,12 +123,12 @@ async def activate(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    try:
-        await accounts.activate(session, runtime, token=form_text(form, "token"))
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session, visitor, accounts.activate(session, runtime, token=form_text(form, "token"))
+    )
+    if isinstance(outcome, Refused):
         return render(
-            request, visitor, "activate.html", token="", error=exc.detail, status=exc.status
+            request, visitor, "activate.html", token="", error=outcome.detail, status=outcome.status
         )
     if visitor.signed_in:
         return see_other("/vehicle")
@@ -171,7 +172,8 @@ async def signin(
 ) -> Response:
     email = form_text(form, "email")
     next_path = safe_next(form_text(form, "next"))
-    try:
+
+    async def sign_in() -> tuple[Account, accounts.IssuedTokens]:
         account = await accounts.authenticate(
             session, runtime, email=email, password=form_secret(form, "password")
         )
@@ -182,17 +184,20 @@ async def signin(
             channel="web",
             user_agent=request.headers.get("user-agent"),
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+        return account, issued
+
+    outcome = await attempt(session, visitor, sign_in())
+    if isinstance(outcome, Refused):
         return render(
             request,
             visitor,
             "signin.html",
             values={"email": email},
             next_path=next_path,
-            error=exc.detail,
-            status=exc.status,
+            error=outcome.detail,
+            status=outcome.status,
         )
+    account, issued = outcome
     target = next_path if account.email_confirmed_at is not None else "/activation-email"
     response = see_other(target)
     set_session_cookie(response, runtime.settings, issued.refresh_token)
@@ -254,23 +259,30 @@ async def reset_password(
             error=errors.get("token"),
             status=422,
         )
-    try:
-        await accounts.complete_password_reset(
+    outcome = await attempt(
+        session,
+        visitor,
+        accounts.complete_password_reset(
             session, runtime, token=data.token, new_password=data.new_password
-        )
-    except ProblemError as exc:
-        await undo(session, visitor)
-        if exc.code == "weak_password":  # the link is fine: let them choose another password
+        ),
+    )
+    if isinstance(outcome, Refused):
+        if outcome.code == "weak_password":  # the link is fine: let them choose another password
             return render(
                 request,
                 visitor,
                 "reset_password.html",
                 token=token,
-                errors={"new_password": exc.detail},
-                status=exc.status,
+                errors={"new_password": outcome.detail},
+                status=outcome.status,
             )
         return render(
-            request, visitor, "reset_password.html", token="", error=exc.detail, status=exc.status
+            request,
+            visitor,
+            "reset_password.html",
+            token="",
+            error=outcome.detail,
+            status=outcome.status,
         )
     response = see_other("/signin", done="password_reset")
     clear_cookie(response, runtime.settings, SESSION_COOKIE)

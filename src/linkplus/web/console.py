@@ -14,19 +14,19 @@ from starlette.datastructures import FormData
 
 from linkplus.accounts import service as accounts
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import ProblemError
 from linkplus.web import csrf
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     STAFF_COOKIE,
+    Refused,
     Visitor,
+    attempt,
     checked_form,
     clear_cookie,
     form_secret,
     form_text,
     render,
     set_cookie,
-    undo,
     visitor_without_session,
 )
 
@@ -82,25 +82,28 @@ async def signin(
     runtime: RuntimeDep,
 ) -> Response:
     email = form_text(form, "email")
-    try:
+
+    async def sign_in() -> accounts.IssuedTokens:
         staff = await accounts.authenticate_staff(
             session, runtime, email=email, password=form_secret(form, "password")
         )
         issued = await accounts.start_staff_session(
             session, runtime, staff, channel="web", user_agent=request.headers.get("user-agent")
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+        return issued
+
+    outcome = await attempt(session, visitor, sign_in())
+    if isinstance(outcome, Refused):
         return render(
             request,
             visitor,
             "console/signin.html",
             values={"email": email},
-            error=exc.detail,
-            status=exc.status,
+            error=outcome.detail,
+            status=outcome.status,
         )
     response = see_other("/console")
-    set_cookie(response, runtime.settings, STAFF_COOKIE, issued.refresh_token)
+    set_cookie(response, runtime.settings, STAFF_COOKIE, outcome.refresh_token)
     return response
 
 

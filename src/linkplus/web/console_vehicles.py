@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import Forbidden, NotFound, ProblemError
+from linkplus.errors import Forbidden, NotFound
 from linkplus.garage import service as garage
 from linkplus.garage.schemas import IdentityCheckIn, StaffRemovalIn
 from linkplus.models.accounts import StaffAccount, StaffRole
@@ -26,7 +26,7 @@ from linkplus.web.cars import page_notice
 from linkplus.web.console import ConsoleFormDep, ConsoleVisitorDep
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import Visitor, form_text, render, undo
+from linkplus.web.sessions import Refused, Visitor, attempt, form_text, render
 
 router = APIRouter(prefix="/console/vehicles", include_in_schema=False)
 
@@ -80,18 +80,16 @@ async def _car_page(
     **extra: Any,
 ) -> Response:
     staff = _staff(visitor)
-    try:
-        car = await garage.staff_find_vehicle(session, runtime, staff, vin)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    car = await attempt(session, visitor, garage.staff_find_vehicle(session, runtime, staff, vin))
+    if isinstance(car, Refused):
         return render(
             request,
             visitor,
             "console/vehicles.html",
-            status=exc.status,
+            status=car.status,
             staff=staff,
             values={"vin": vin},
-            error=exc.detail,
+            error=car.detail,
         )
     extra.setdefault("failed_for", None)
     extra.setdefault("error_here", None)
@@ -133,7 +131,6 @@ async def record_identity_check(
                 "notes": form_text(form, "notes") or None,
             }
         )
-        await garage.record_identity_check(session, runtime, _staff(visitor), vin, data)
     except ValidationError as exc:
         message = "; ".join(f"{name}: {text}" for name, text in field_errors(exc).items())
         return await _car_page(
@@ -146,17 +143,21 @@ async def record_identity_check(
             failed_for=account_id,
             error_here=f"Nothing was recorded. {message}",
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        garage.record_identity_check(session, runtime, _staff(visitor), vin, data),
+    )
+    if isinstance(outcome, Refused):
         return await _car_page(
             request,
             visitor,
             session,
             runtime,
             vin,
-            status=exc.status,
+            status=outcome.status,
             failed_for=account_id,
-            error_here=exc.detail,
+            error_here=outcome.detail,
         )
     return see_other(f"/console/vehicles/{vin}", done="identity_recorded")
 
@@ -172,19 +173,21 @@ async def unblock(
     runtime: RuntimeDep,
 ) -> Response:
     owner_id = _account_id(account_id)
-    try:
-        await garage.unblock_ownership_check(session, runtime, _staff(visitor), vin, owner_id)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        garage.unblock_ownership_check(session, runtime, _staff(visitor), vin, owner_id),
+    )
+    if isinstance(outcome, Refused):
         return await _car_page(
             request,
             visitor,
             session,
             runtime,
             vin,
-            status=exc.status,
+            status=outcome.status,
             failed_for=str(owner_id),
-            error_here=exc.detail,
+            error_here=outcome.detail,
         )
     return see_other(f"/console/vehicles/{vin}", done="check_unblocked")
 
@@ -198,19 +201,19 @@ async def unblock_car(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    try:
-        await garage.unblock_vehicle(session, runtime, _staff(visitor), vin)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session, visitor, garage.unblock_vehicle(session, runtime, _staff(visitor), vin)
+    )
+    if isinstance(outcome, Refused):
         return await _car_page(
             request,
             visitor,
             session,
             runtime,
             vin,
-            status=exc.status,
+            status=outcome.status,
             failed_for="car",
-            error_here=exc.detail,
+            error_here=outcome.detail,
         )
     return see_other(f"/console/vehicles/{vin}", done="car_unblocked")
 
@@ -228,9 +231,6 @@ async def remove_from_account(
     owner_id = _account_id(account_id)
     try:
         data = StaffRemovalIn(reason=form_text(form, "reason"))
-        await garage.staff_remove_vehicle(
-            session, runtime, _staff(visitor), vin, owner_id, reason=data.reason
-        )
     except ValidationError:
         return await _car_page(
             request,
@@ -243,16 +243,22 @@ async def remove_from_account(
             error_here="Nothing was removed. Write down why the owner asked for the removal "
             "(at least 3 characters).",
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        garage.staff_remove_vehicle(
+            session, runtime, _staff(visitor), vin, owner_id, reason=data.reason
+        ),
+    )
+    if isinstance(outcome, Refused):
         return await _car_page(
             request,
             visitor,
             session,
             runtime,
             vin,
-            status=exc.status,
+            status=outcome.status,
             failed_for=str(owner_id),
-            error_here=exc.detail,
+            error_here=outcome.detail,
         )
     return see_other(f"/console/vehicles/{vin}", done="removed_from_account")

@@ -10,11 +10,19 @@ from pydantic import ValidationError
 from linkplus.dealers import service as dealers
 from linkplus.dealers.schemas import DealerQuery
 from linkplus.deps import SessionDep
-from linkplus.errors import ProblemError
 from linkplus.web.cars import page_notice
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    form_text,
+    owner_account,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,17 +73,19 @@ async def dealer_page(request: Request, visitor: OwnerDep, session: SessionDep) 
 async def choose_dealer(
     request: Request, visitor: OwnerDep, form: FormDep, session: SessionDep
 ) -> Response:
-    try:
-        await dealers.set_preferred(
+    outcome = await attempt(
+        session,
+        visitor,
+        dealers.set_preferred(
             session, account_id=owner_account(visitor).id, dealer_id=form_text(form, "dealer_id")
-        )
-    except ProblemError as exc:
-        await undo(session, visitor)
+        ),
+    )
+    if isinstance(outcome, Refused):
         return await _dealer_page(
             request,
             visitor,
             session,
-            status=exc.status,
+            status=outcome.status,
             error="This dealer is not in the directory any more. Search again and choose one "
             "from the list.",
         )

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from linkplus.connected_services import service as connected_services
 from linkplus.connected_services.selling import SellStep
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import NotFound, ProblemError
+from linkplus.errors import NotFound
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
@@ -40,11 +40,12 @@ from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
+    Refused,
     Visitor,
+    attempt,
     form_text,
     owner_account,
     render,
-    undo,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -145,21 +146,22 @@ async def add_vehicle(
         return _add_page(request, visitor, status=422, values=values, errors=errors)
     try:
         data = AddVehicleIn.model_validate(fields)
-        added = await garage.add_vehicle(session, runtime, owner_account(visitor), data)
     except ValidationError as exc:
         errors = _field_errors_for_add(exc)
         return _add_page(
             request, visitor, status=422, values=values, errors=errors, error=errors.get("form")
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
+    added = await attempt(
+        session, visitor, garage.add_vehicle(session, runtime, owner_account(visitor), data)
+    )
+    if isinstance(added, Refused):
         return _add_page(
             request,
             visitor,
-            status=exc.status,
+            status=added.status,
             values=values,
-            error=exc.detail,
-            blocked=exc.code in BLOCKED,
+            error=added.detail,
+            blocked=added.code in BLOCKED,
         )
     return see_other(car_path(added.vin), done="vehicle_added")
 
@@ -244,20 +246,20 @@ async def claim_primary(
     caller = await visitor_car(session, owner_account(visitor), vin)
     values = {"odometer_km": form_text(form, "odometer_km")}
     back = form_text(form, "back")
-    try:
-        errors = await claim_primary_from_form(session, runtime, caller, form)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    errors = await attempt(
+        session, visitor, claim_primary_from_form(session, runtime, caller, form)
+    )
+    if isinstance(errors, Refused):
         caller = await visitor_car(session, owner_account(visitor), vin)
         return await _car_page(
             request,
             visitor,
             session,
             caller,
-            status=exc.status,
+            status=errors.status,
             values=values,
-            error=exc.detail,
-            blocked=exc.code in BLOCKED,
+            error=errors.detail,
+            blocked=errors.code in BLOCKED,
         )
     if errors:
         return await _car_page(

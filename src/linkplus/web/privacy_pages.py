@@ -12,14 +12,22 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import ProblemError
 from linkplus.models.privacy import ConsentChannel, DocumentKind
 from linkplus.privacy import service as privacy
 from linkplus.privacy.errors import DocumentNotFound
 from linkplus.privacy.schemas import ConsentIn
 from linkplus.web.cars import page_notice
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    form_text,
+    owner_account,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,7 +94,6 @@ async def accept_document(
         data = ConsentIn(
             document=kind, version=form_text(form, "version"), channel=ConsentChannel.portal
         )
-        await privacy.record_consent(session, runtime, owner_account(visitor), data)
     except ValidationError:
         return await _portal(
             request,
@@ -95,9 +102,11 @@ async def accept_document(
             status=422,
             error="Open the document and accept the version it shows.",
         )
-    except ProblemError as exc:
-        await undo(session, visitor)
-        return await _portal(request, visitor, session, status=exc.status, error=exc.detail)
+    outcome = await attempt(
+        session, visitor, privacy.record_consent(session, runtime, owner_account(visitor), data)
+    )
+    if isinstance(outcome, Refused):
+        return await _portal(request, visitor, session, status=outcome.status, error=outcome.detail)
     return see_other(f"/account/privacy/{kind.value}", done="document_accepted")
 
 

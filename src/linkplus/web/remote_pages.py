@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import NotFound, ProblemError
+from linkplus.errors import NotFound
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.remote import service as remote
@@ -31,7 +31,16 @@ from linkplus.runtime import Runtime
 from linkplus.web.cars import car_name, primary_car, visitor_car
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    form_text,
+    owner_account,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -192,14 +201,15 @@ async def send_command(
             error=next(iter(errors.values()), "This value is not valid."),
             errors=errors,
         )
-    try:
-        sent, _ = await remote.submit(session, runtime, caller, body, idempotency_key=None)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session, visitor, remote.submit(session, runtime, caller, body, idempotency_key=None)
+    )
+    if isinstance(outcome, Refused):
         caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
         return await _page(
-            request, visitor, session, runtime, caller, status=exc.status, error=exc.detail
+            request, visitor, session, runtime, caller, status=outcome.status, error=outcome.detail
         )
+    sent, _ = outcome
     return see_other(remote_path(caller.vehicle.vin), command=str(sent.id))
 
 

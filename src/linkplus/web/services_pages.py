@@ -26,7 +26,6 @@ from linkplus.connected_services.schemas import (
     ServiceStateOut,
 )
 from linkplus.deps import RuntimeDep, SessionDep
-from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.models.privacy import ConsentChannel
@@ -34,7 +33,16 @@ from linkplus.privacy import service as privacy
 from linkplus.privacy.schemas import PrivacyModeIn
 from linkplus.web.cars import car_name, car_path, page_notice, primary_car, visitor_car
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    form_text,
+    owner_account,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -151,7 +159,6 @@ async def activate(
     caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     try:
         data = _activation_from(form)
-        await connected_services.activate(session, runtime, caller, data)
     except ValidationError:
         return await _centre_page(
             request,
@@ -162,17 +169,19 @@ async def activate(
             status=422,
             error="Choose at least one package to activate.",
         )
-    except ProblemError as exc:
-        await undo(session, visitor)  # the rollback expired the car: load it again
+    outcome = await attempt(
+        session, visitor, connected_services.activate(session, runtime, caller, data)
+    )
+    if isinstance(outcome, Refused):  # the rollback expired the car: load it again
         caller = await visitor_car(session, owner_account(visitor), vin)
-        message = exc.detail
-        if exc.code == _TERMS_REFUSED:
+        message = outcome.detail
+        if outcome.code == _TERMS_REFUSED:
             message = (
                 "Nothing was activated. Connected services need the current Terms of Use and "
                 "Privacy Notice: read them, tick both boxes and activate again."
             )
         return await _centre_page(
-            request, visitor, session, runtime, caller, status=exc.status, error=message
+            request, visitor, session, runtime, caller, status=outcome.status, error=message
         )
     return see_other(car_path(caller.vehicle.vin, "services"), done="services_activated")
 
@@ -189,7 +198,6 @@ async def deactivate(
     caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     try:
         data = DeactivationIn.model_validate({"packages": [form_text(form, "package")]})
-        await connected_services.deactivate(session, runtime, caller, data)
     except ValidationError:
         return await _centre_page(
             request,
@@ -200,11 +208,13 @@ async def deactivate(
             status=422,
             error="Choose a package to stop.",
         )
-    except ProblemError as exc:
-        await undo(session, visitor)  # the rollback expired the car: load it again
+    outcome = await attempt(
+        session, visitor, connected_services.deactivate(session, runtime, caller, data)
+    )
+    if isinstance(outcome, Refused):  # the rollback expired the car: load it again
         caller = await visitor_car(session, owner_account(visitor), vin)
         return await _centre_page(
-            request, visitor, session, runtime, caller, status=exc.status, error=exc.detail
+            request, visitor, session, runtime, caller, status=outcome.status, error=outcome.detail
         )
     return see_other(car_path(caller.vehicle.vin, "services"), done="services_deactivated")
 

@@ -7,8 +7,9 @@ about cookies lives here so their flags are set in exactly one place.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,6 +19,7 @@ from starlette.datastructures import FormData
 from linkplus.accounts import service as accounts
 from linkplus.config import Settings
 from linkplus.deps import RuntimeDep, SessionDep
+from linkplus.errors import ProblemError
 from linkplus.models.accounts import Account, StaffAccount
 from linkplus.web import csrf
 from linkplus.web.notices import notice_for
@@ -26,6 +28,8 @@ from linkplus.web.rendering import html_page
 SESSION_COOKIE = "lp_session"
 STAFF_COOKIE = "lp_staff"  # the console's own session, never the same as an owner's
 DAY_SECONDS = 24 * 60 * 60
+
+T = TypeVar("T")
 
 
 class SignInNeeded(Exception):  # a redirect signal, not an error
@@ -216,6 +220,52 @@ async def undo(session: AsyncSession, visitor: Visitor) -> None:
     for holder in (visitor.account, visitor.staff):
         if holder is not None:
             await session.refresh(holder)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A service call the web app tried and the service refused, once its writes are undone.
+
+    The page shows ``detail`` with ``status``; ``code`` is there for pages that say something of
+    their own for one refusal, ``problem`` for the rare page that needs more (headers, extras).
+    """
+
+    problem: ProblemError
+
+    @property
+    def status(self) -> int:
+        return self.problem.status
+
+    @property
+    def detail(self) -> str:
+        return self.problem.detail
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
+
+
+async def attempt(
+    session: AsyncSession,
+    visitor: Visitor,
+    call: Awaitable[T],
+    *,
+    let_through: tuple[type[ProblemError], ...] = (),
+) -> T | Refused:
+    """Await a service ``call`` for a form; on a refusal, :func:`undo` it and say why.
+
+    The value of ``call`` comes back as it is. A :class:`~linkplus.errors.ProblemError` is
+    answered with a :class:`Refused` after what the call wrote is rolled back, so the page can
+    show the form again with the message. Refusals of the types in ``let_through`` (a car or
+    card the caller may not see, answered by the app's 404) are raised on untouched.
+    """
+    try:
+        return await call
+    except ProblemError as problem:
+        if isinstance(problem, let_through):
+            raise
+        await undo(session, visitor)
+        return Refused(problem)
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -25,7 +25,15 @@ from linkplus.vehicle_link.errors import LocationNotShared, LocationUnknown
 from linkplus.vehicle_link.schemas import LocationOut
 from linkplus.web.cars import car_name, visitor_car
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    owner_account,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -143,12 +151,18 @@ async def refresh(
     caller = await visitor_car(session, owner_account(visitor), vin)
     if not caller.is_primary:
         return see_other(status_path(caller.vehicle.vin))
-    try:
-        await vehicle_link.request_refresh(session, runtime, caller)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session, visitor, vehicle_link.request_refresh(session, runtime, caller)
+    )
+    if isinstance(outcome, Refused):
         caller = await visitor_car(session, owner_account(visitor), vin)
         return await _page(
-            request, visitor, session, runtime, caller, status_code=exc.status, error=exc.detail
+            request,
+            visitor,
+            session,
+            runtime,
+            caller,
+            status_code=outcome.status,
+            error=outcome.detail,
         )
     return see_other(status_path(caller.vehicle.vin), done="refresh_requested")

@@ -44,7 +44,16 @@ from linkplus.subscriptions.schemas import (
 from linkplus.web.cars import car_name, car_path, primary_car, visitor_car
 from linkplus.web.forms import country_options, field_errors
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    form_text,
+    owner_account,
+    render,
+)
 from linkplus.web.wallet_pages import address_from, address_model, address_values
 
 router = APIRouter(include_in_schema=False)
@@ -362,10 +371,10 @@ async def checkout_step(
         )
     except ValidationError:
         return await page("summary", error="Your dealer cannot be referred online yet.", status=422)
-    try:
-        answer = await subscriptions.subscribe(session, runtime, caller, data)
-    except ProblemError as exc:
-        await undo(session, visitor)
+    answer = await attempt(
+        session, visitor, subscriptions.subscribe(session, runtime, caller, data)
+    )
+    if isinstance(answer, Refused):
         caller = await visitor_car(session, owner_account(visitor), vin)
         offer = await _offer(session, runtime, caller, package)
         return await _checkout_page(
@@ -378,8 +387,8 @@ async def checkout_step(
             plan,
             "summary",
             values,
-            error=exc.detail,
-            status=exc.status,
+            error=answer.detail,
+            status=answer.status,
         )
     done = "trial_started" if answer.charged is None else "subscribed"
     return see_other(_subscriptions_path(vin), done=done)
@@ -441,19 +450,20 @@ async def cancel(
     caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     wanted = _subscription_id(subscription_id)
     context = await _car_context(session, caller)
-    try:
-        outcome = await subscriptions.cancel(session, runtime, caller, wanted)
-    except SubscriptionNotFound:
-        raise
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        subscriptions.cancel(session, runtime, caller, wanted),
+        let_through=(SubscriptionNotFound,),
+    )
+    if isinstance(outcome, Refused):
         return render(
             request,
             visitor,
             "subscriptions/cancel.html",
             section="vehicle",
-            status=exc.status,
-            error=exc.detail,
+            status=outcome.status,
+            error=outcome.detail,
             outcome=None,
             confirmed=False,
             **context,
@@ -482,18 +492,19 @@ async def switch_renewal(
 ) -> Response:
     caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     renew = form_text(form, "auto_renew") == "on"
-    try:
-        await subscriptions.update(
+    outcome = await attempt(
+        session,
+        visitor,
+        subscriptions.update(
             session,
             runtime,
             caller,
             _subscription_id(subscription_id),
             SubscriptionUpdateIn(auto_renew=renew),
-        )
-    except SubscriptionNotFound:
-        raise
-    except ProblemError as exc:
-        await undo(session, visitor)
+        ),
+        let_through=(SubscriptionNotFound,),
+    )
+    if isinstance(outcome, Refused):
         caller = await visitor_car(session, owner_account(visitor), vin)
         status = await subscriptions.status(session, runtime, caller)
         offers = {
@@ -504,8 +515,8 @@ async def switch_renewal(
             visitor,
             "subscriptions/overview.html",
             section="vehicle",
-            status=exc.status,
-            error=exc.detail,
+            status=outcome.status,
+            error=outcome.detail,
             lines=[_line_view(line, offers.get(line.package)) for line in status.packages],
             others=[],
             change_plan=CHANGE_PLAN,

@@ -32,7 +32,16 @@ from linkplus.payments.schemas import AddCardIn, BillingAddress, CardOut, CardSe
 from linkplus.runtime import Runtime
 from linkplus.web.forms import country_options, field_errors
 from linkplus.web.rendering import see_other
-from linkplus.web.sessions import FormDep, OwnerDep, Visitor, form_text, owner_account, render, undo
+from linkplus.web.sessions import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    Visitor,
+    attempt,
+    form_text,
+    owner_account,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -253,9 +262,7 @@ async def card_added(
         )
         return _no_referrer(page)
     try:
-        await payments.add_card(
-            session, runtime, account, AddCardIn(token=token[:128], billing_address=address)
-        )
+        card = AddCardIn(token=token[:128], billing_address=address)
     except ValidationError:
         page = render(
             request,
@@ -267,10 +274,10 @@ async def card_added(
             "Start again with “Add a card”.",
         )
         return _no_referrer(page)
-    except ProblemError as exc:
-        await undo(session, visitor)
-        challenge = exc.extra.get("challenge_url")
-        if exc.code == _THREE_DS_REQUIRED and isinstance(challenge, str) and challenge:
+    added = await attempt(session, visitor, payments.add_card(session, runtime, account, card))
+    if isinstance(added, Refused):
+        challenge = added.problem.extra.get("challenge_url")
+        if added.code == _THREE_DS_REQUIRED and isinstance(challenge, str) and challenge:
             # The bank wants its check first; it sends the browser back here afterwards.
             redirect = RedirectResponse(challenge, status_code=303)
             return _no_referrer(redirect)
@@ -279,8 +286,8 @@ async def card_added(
             visitor,
             "wallet/added.html",
             section="account",
-            status=exc.status,
-            error=exc.detail,
+            status=added.status,
+            error=added.detail,
         )
         _clear_billing_cookie(page, settings)
         return _no_referrer(page)
@@ -307,13 +314,14 @@ async def remove_card(
     runtime: RuntimeDep,
 ) -> Response:
     wanted = card_id_from(card_id)
-    try:
-        await payments.remove_card(session, runtime, owner_account(visitor), wanted)
-    except CardNotFound:
-        raise
-    except ProblemError as exc:
-        await undo(session, visitor)
+    outcome = await attempt(
+        session,
+        visitor,
+        payments.remove_card(session, runtime, owner_account(visitor), wanted),
+        let_through=(CardNotFound,),
+    )
+    if isinstance(outcome, Refused):
         return await _wallet_page(
-            request, visitor, session, runtime, status=exc.status, error=exc.detail
+            request, visitor, session, runtime, status=outcome.status, error=outcome.detail
         )
     return see_other("/wallet", done="card_removed")
