@@ -84,6 +84,9 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("POST /api/v1/staff/auth/token", "positive_data_acceptance"): "as above",
     ("POST /api/v1/wallet/cards", "positive_data_acceptance"): "422 card_token_invalid: a "
     "well-formed card token the provider does not know",
+    ("POST /api/v1/wallet/cards/sessions", "positive_data_acceptance"): "422 "
+    "return_url_not_allowed: the address must be on the platform's own origin (its configured "
+    "public URL), which no static pattern can state",
     ("GET /api/v1/connectivity-match/{vin}", "positive_data_acceptance"): "422 invalid_vin: the "
     "check digit of North American VINs is not a pattern",
     (r"^/api/v1/staff/vehicles/", "positive_data_acceptance"): "422 invalid_vin, as above",

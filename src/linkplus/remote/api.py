@@ -85,10 +85,22 @@ async def list_commands(
     return await service.list_commands(session, runtime, car, limit=limit)
 
 
+# One server-sent event as a client reads it: its name, its JSON text and its id.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 @router.get(
     "/vehicles/{vin}/commands/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
 )
 async def command_stream(
     car: PrimaryVehicle,
