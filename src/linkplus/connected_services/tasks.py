@@ -14,10 +14,17 @@ from linkplus.garage.events import PrimaryAccountChanged, VehicleRemovedFromAcco
 from linkplus.jobs import JobContext, task
 from linkplus.models.notifications import Category
 from linkplus.models.privacy import DocumentKind
-from linkplus.models.services import DeactivationReason
+from linkplus.models.services import DeactivationReason, ServiceActivation
 from linkplus.notifications import service as notifications
 from linkplus.privacy import service as privacy
 from linkplus.privacy.events import TermsOfUseWithdrawn
+
+
+async def _stop(ctx: JobContext, rows: list[ServiceActivation], reason: DeactivationReason) -> None:
+    """Stop what still runs, as the system (each task's cause is the audit's reason)."""
+    await service.stop(
+        ctx.session, now=ctx.now, rows=rows, reason=reason, actor_type="system", actor_id=None
+    )
 
 
 @task("services.stop_for_removed_vehicle")
@@ -27,14 +34,7 @@ async def stop_for_removed_vehicle(ctx: JobContext, event: VehicleRemovedFromAcc
     if vin in await garage.garage_vins(ctx.session, account_id):
         return  # added back since; the new link starts from what is there now
     rows = await repository.not_deactivated(ctx.session, account_id=account_id, vin=vin)
-    await service.stop(
-        ctx.session,
-        now=ctx.now,
-        rows=rows,
-        reason=DeactivationReason.vehicle_removed,
-        actor_type="system",
-        actor_id=None,
-    )
+    await _stop(ctx, rows, DeactivationReason.vehicle_removed)
     await repository.delete_marks(ctx.session, account_id=account_id, vin=vin)
 
 
@@ -47,14 +47,7 @@ async def stop_for_previous_primary(ctx: JobContext, event: PrimaryAccountChange
     if await garage.primary_account_id(ctx.session, vin) == previous:
         return  # it became primary again since
     rows = await repository.not_deactivated(ctx.session, account_id=previous, vin=vin)
-    await service.stop(
-        ctx.session,
-        now=ctx.now,
-        rows=rows,
-        reason=DeactivationReason.primary_changed,
-        actor_type="system",
-        actor_id=None,
-    )
+    await _stop(ctx, rows, DeactivationReason.primary_changed)
 
 
 @task("services.stop_for_withdrawn_terms")
@@ -66,14 +59,7 @@ async def stop_for_withdrawn_terms(ctx: JobContext, event: TermsOfUseWithdrawn) 
     ):
         return  # accepted again since
     rows = await repository.not_deactivated(ctx.session, account_id=account_id)
-    await service.stop(
-        ctx.session,
-        now=ctx.now,
-        rows=rows,
-        reason=DeactivationReason.terms_withdrawn,
-        actor_type="system",
-        actor_id=None,
-    )
+    await _stop(ctx, rows, DeactivationReason.terms_withdrawn)
     public_url = ctx.runtime.settings.public_url.rstrip("/")
     await notifications.notify(
         ctx.session,
