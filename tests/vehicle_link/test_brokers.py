@@ -22,6 +22,7 @@ from linkplus.vehicle_link.broker import EmbeddedBroker
 from linkplus.vehicle_link.client import (
     BrokerAddress,
     MqttVersion,
+    acknowledge_after_processing,
     gateway_client,
     vehicle_client,
 )
@@ -242,3 +243,33 @@ async def test_a_refused_connection_with_a_cars_id_leaves_the_car_connected(link
                 pass
         await gw.publish(topic(A, Channel.commands), b"still there", qos=1)
         assert (await next_message(car)).payload == b"still there"
+
+
+async def test_a_message_the_gateway_never_acknowledged_comes_again_on_its_next_connection(
+    link: Link,
+) -> None:
+    """The gateway acknowledges a message only once it has stored it. One it received but never
+    acknowledged (it was slow, or it stopped) is kept in its session and delivered again, marked
+    as a duplicate, when it connects again (amqtt 0.12.1 forgot it: after 5 s without a PUBACK,
+    or when the connection ended)."""
+    first = gateway_client(link.gateway, secret=link.gateway_secret, instance="redelivery")
+    acknowledge = acknowledge_after_processing(first)
+    await first.__aenter__()
+    await first.subscribe(subscription(Channel.telemetry), qos=1)
+    async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car:
+        await car.publish(topic(A, Channel.telemetry), b"stored later", qos=1)
+        await car.publish(topic(A, Channel.telemetry), b"acknowledged", qos=1)
+        unacknowledged = await next_message(first)
+        acknowledged = await next_message(first)
+    assert (unacknowledged.payload, acknowledged.payload) == (b"stored later", b"acknowledged")
+    acknowledge(acknowledged)
+    await asyncio.sleep(0)  # the PUBACK is written by the client's own loop
+    await first.__aexit__(None, None, None)
+
+    again = gateway_client(link.gateway, secret=link.gateway_secret, instance="redelivery")
+    async with again:
+        redelivered = await next_message(again)
+        assert redelivered.payload == b"stored later"
+        async with vehicle_client(link.vehicles, vin=A, secret=link.secrets[A]) as car:
+            await car.publish(topic(A, Channel.telemetry), b"next", qos=1)
+        assert (await next_message(again)).payload == b"next"  # nothing else came in between

@@ -204,6 +204,23 @@ class Worker:
                 await self._run_one(one)
             ran += len(claimed)
 
+    async def anything_due(self) -> bool:
+        """Whether a schedule or a job is due now, read without the write lock: the worker polls
+        several times a second, and on SQLite a write transaction for each empty poll kept the
+        gateway and the pages waiting for the lock."""
+        now = self.runtime.clock.now()
+        async with self.runtime.db.read() as session:
+            schedule = await session.scalar(
+                select(Schedule.name).where(Schedule.next_run_at <= now).limit(1)
+            )
+            if schedule is not None:
+                return True
+            due = or_(
+                and_(Job.state == JobState.queued, Job.run_at <= now),
+                and_(Job.state == JobState.running, Job.locked_until < now),
+            )
+            return await session.scalar(select(Job.id).where(due).limit(1)) is not None
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         await self.sync_schedules()
         log.info("worker_started", worker=self.name)
@@ -211,8 +228,9 @@ class Worker:
         while not stop.is_set():
             self._wake.clear()
             try:
-                await self.tick_schedules()
-                await self.run_due()
+                if await self.anything_due():
+                    await self.tick_schedules()
+                    await self.run_due()
             except Exception:
                 log.exception("worker_loop_error")
             wake = asyncio.ensure_future(self._wake.wait())

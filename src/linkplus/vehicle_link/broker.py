@@ -24,6 +24,14 @@ connection that never came. amqtt also took the id over (and wrote the newcomer'
 and will into the session) before authenticating, so a refused connection could cut a
 connected car off. ``_Broker`` authenticates first, ends the old connection and waits for its
 clean-up to finish, then attaches the new one (see docs/vehicle-protocol.md).
+
+amqtt 0.12.1 also waited 5 s for a subscriber's PUBACK to a QoS 1 message and then forgot the
+message: it was neither sent again on that connection nor kept for the next. The gateway
+acknowledges a message only once it is stored (``client.acknowledge_after_processing``), so a
+gateway that took longer than 5 s (a loaded machine, a database busy for a moment) lost vehicle
+messages on the embedded broker. ``_DeliveryHandler`` delivers QoS 1 as MQTT 3.1.1 says (4.4):
+the message stays in flight until its PUBACK comes, however long that takes, and one still in
+flight when the connection ends is sent again, marked DUP, when the session reconnects.
 """
 
 from __future__ import annotations
@@ -44,8 +52,10 @@ from amqtt.contexts import Action as AmqttAction
 from amqtt.contexts import BrokerConfig, ListenerConfig, ListenerType
 from amqtt.errors import AMQTTError, MQTTError, NoDataError
 from amqtt.events import BrokerEvents
+from amqtt.mqtt.constants import QOS_1
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
+from amqtt.session import OUTGOING
 from amqtt.utils import gen_client_id
 
 from linkplus.db import Database
@@ -68,11 +78,11 @@ class _HashReader:
     """Reads the units' stored hashes for the connections arriving together in one statement.
 
     A fleet connects all at once (a broker restart, a network coming back). One read per
-    connection took a pooled database connection each, and on SQLite the write lock each
-    (every transaction there begins IMMEDIATE), so a thousand cars queued behind one another
-    and behind the gateway and the API until the pool or the lock timed out and the broker
-    refused them. Here the lookups that arrive while a read runs wait for the next read, which
-    takes all of them: a storm costs a handful of statements.
+    connection took a pooled database connection each (and, before ``Database.read()``, the
+    SQLite write lock each), so a thousand cars queued behind one another and behind the
+    gateway and the API until the pool or the lock timed out and the broker refused them. Here
+    the lookups that arrive while a read runs wait for the next read, which takes all of them:
+    a storm costs a handful of statements.
     """
 
     BATCH = 500
@@ -94,7 +104,7 @@ class _HashReader:
             vins = list(self._waiting)[: self.BATCH]
             batch = {vin: self._waiting.pop(vin) for vin in vins}
             try:
-                async with self._db.sessions() as session:
+                async with self._db.read() as session:
                     found = await credentials.stored_hashes(session, vins)
             except Exception as exc:  # each waiting connection is refused with the error
                 for futures in batch.values():
@@ -196,6 +206,69 @@ _ACTIONS = {
 }
 
 
+class _DeliveryHandler(BrokerProtocolHandler):  # type: ignore[misc]
+    """amqtt's connection handler with QoS 1 delivery that never gives up on a connected
+    subscriber and keeps what was not acknowledged for the session's next connection (see the
+    module's docstring). Incoming messages and QoS 2 are amqtt's own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._redeliveries: set[asyncio.Task[None]] = set()
+
+    async def _handle_qos1_message_flow(self, app_message: Any) -> None:
+        if app_message.direction != OUTGOING or app_message.qos != QOS_1:
+            await super()._handle_qos1_message_flow(app_message)
+            return
+        session = self.session
+        packet_id = app_message.packet_id
+        if session is None or packet_id is None:
+            raise AMQTTError("a QoS 1 delivery needs a session and a packet id")
+        session.inflight_out[packet_id] = app_message
+        retry = app_message.publish_packet is not None
+        packet = app_message.build_publish_packet(dup=retry)
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._puback_waiters[packet_id] = waiter  # before sending: the PUBACK may come at once
+        try:
+            await self._send_packet(packet)
+            app_message.publish_packet = packet
+            app_message.puback_packet = await waiter
+        finally:
+            if self._puback_waiters.get(packet_id) is waiter:
+                del self._puback_waiters[packet_id]
+        # Acknowledged: no longer in flight. Cancelled (the connection ended): it stays in
+        # ``inflight_out`` and ``_retry_deliveries`` sends it again on the next connection.
+        session.inflight_out.pop(packet_id, None)
+
+    async def _retry_deliveries(self) -> None:
+        """Send the session's unacknowledged QoS 1 messages again, in their order, without
+        holding up the connection's start (amqtt awaited each for up to 10 s, then dropped it);
+        anything else in flight goes through amqtt's own retry."""
+        session = self.session
+        if session is None:
+            raise AMQTTError("Session is not initialized.")
+        others = []
+        for message in list(session.inflight_out.values()):
+            if message.qos == QOS_1:
+                task = asyncio.create_task(self._handle_qos1_message_flow(message))
+                self._redeliveries.add(task)
+                task.add_done_callback(self._redelivered)
+            else:
+                others.append(message)
+        others.extend(session.inflight_in.values())
+        if others:
+            await asyncio.wait(
+                [
+                    asyncio.create_task(asyncio.wait_for(self._handle_message_flow(m), 10))
+                    for m in others
+                ]
+            )
+
+    def _redelivered(self, task: asyncio.Task[None]) -> None:
+        self._redeliveries.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("mqtt_redelivery_failed", error=str(task.exception()))
+
+
 class _Broker(Broker):  # type: ignore[misc]
     """amqtt's broker with the handling of a CONNECT replaced (see the module's docstring).
 
@@ -264,7 +337,7 @@ class _Broker(Broker):  # type: ignore[misc]
         self, reader: Any, writer: Any, remote_address: str, remote_port: int
     ) -> tuple[BrokerProtocolHandler, Any]:
         try:
-            handler, incoming = await BrokerProtocolHandler.init_from_connect(
+            handler, incoming = await _DeliveryHandler.init_from_connect(
                 reader, writer, self.plugins_manager
             )
         except (AMQTTError, MQTTError, NoDataError) as exc:

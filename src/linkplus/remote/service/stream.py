@@ -50,7 +50,8 @@ async def command_events(
     the state entered and the command as it is now, with the time left for climate, engine and
     hazard lights. A comment line every ``heartbeat_seconds`` keeps proxies from closing an idle
     stream. Ends after ``max_events`` events or when ``disconnected()`` says the client left.
-    Each poll is its own short transaction, so a long stream holds no database connection.
+    Each poll is its own short read, so a long stream holds no database connection and, on
+    SQLite, never waits for or holds up a writer.
     Only the commands ``tenure``'s account sent in its time with the car are streamed.
     """
     sent = 0
@@ -60,7 +61,7 @@ async def command_events(
     while max_events is None or sent < max_events:
         if disconnected is not None and await disconnected():
             return
-        async with runtime.db.transaction() as session:
+        async with runtime.db.read() as session:
             changes = await repository.changes_after(
                 session,
                 vin=vin,
