@@ -30,6 +30,8 @@ from linkplus.payments.sandbox import mount_sandbox
 from linkplus.privacy.api import router as privacy_router
 from linkplus.remote.api import router as remote_router
 from linkplus.runtime import Runtime
+from linkplus.safety.api import router as safety_router
+from linkplus.safety.api import staff_router as safety_staff_router
 from linkplus.security_headers import SecurityHeaders
 from linkplus.subscriptions.api import router as subscriptions_router
 from linkplus.trips.api import router as trips_router
@@ -123,6 +125,8 @@ def create_app(
     app.include_router(vehicle_link_router, prefix="/api/v1")
     app.include_router(remote_router, prefix="/api/v1")
     app.include_router(trips_router, prefix="/api/v1")
+    app.include_router(safety_router, prefix="/api/v1")
+    app.include_router(safety_staff_router, prefix="/api/v1")
     mount_web(app, runtime)
     document_problems(app)
     app.add_middleware(

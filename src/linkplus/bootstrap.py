@@ -21,6 +21,7 @@ from linkplus.notifications import tasks as notifications_tasks
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.remote import tasks as remote_tasks
 from linkplus.runtime import Runtime
+from linkplus.safety import tasks as safety_tasks
 from linkplus.subscriptions import tasks as subscriptions_tasks
 from linkplus.trips import tasks as trips_tasks
 from linkplus.vehicle_link import tasks as vehicle_link_tasks
@@ -32,6 +33,7 @@ DOMAIN_TASKS: list[ModuleType] = [
     remote_tasks,
     trips_tasks,
     invoices_tasks,
+    safety_tasks,
     subscriptions_tasks,
 ]
 

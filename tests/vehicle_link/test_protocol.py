@@ -116,6 +116,14 @@ SHORT_TRIP = {
 }
 
 
+EMERGENCY = {
+    "incident_id": "5b0c7a57-1c1e-4a53-9d0e-0f5d0c1d2e3f",
+    "attempt": 1,
+    "call": "connected",
+    "msd": "AQIDBAUGBwg=",
+}
+
+
 def test_each_event_type_parses() -> None:
     bodies = [
         event("ignition_on"),
@@ -125,8 +133,11 @@ def test_each_event_type_parses() -> None:
         event("privacy_mode_changed", location_sharing=False),
         event("sleeping"),
         event("waking"),
-        event("emergency_button"),
-        event("collision"),
+        event("emergency_button", **EMERGENCY),
+        event("collision", sensor="airbag", **EMERGENCY),
+        event("emergency_voice", incident_id=EMERGENCY["incident_id"], occupant="silent"),
+        event("emergency_system_status", light="fault"),
+        event("tracking_state", phase="paused", reason="battery_disconnected"),
     ]
     parsed = [parse(topic(VIN, Channel.events), raw(b)).message for b in bodies]
     assert [type(m).__name__ for m in parsed] == [
@@ -139,6 +150,9 @@ def test_each_event_type_parses() -> None:
         "Waking",
         "EmergencyButton",
         "Collision",
+        "EmergencyVoice",
+        "EmergencySystemStatus",
+        "TrackingState",
     ]
     assert isinstance(parsed[2], TripUpload)
     assert parsed[2].trip.distance_m == 12.5

@@ -22,6 +22,7 @@ class StaffRole(StrEnum):
     agent = "agent"
     emergency_agent = "emergency_agent"
     svt_agent = "svt_agent"
+    supervisor = "supervisor"
     admin = "admin"
 
 

@@ -1,4 +1,5 @@
-"""Consents to the legal documents and the history of each car's privacy mode."""
+"""Consents to the legal documents, the history of each car's privacy mode, and the purposes
+that need a car's location whatever its privacy mode (an emergency, a theft)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,25 @@ class PrivacyModeChange(Base):
     )
 
     __table_args__ = (Index("ix_privacy_mode_changes_vin_changed", "vin", "changed_at"),)
+
+
+class LocationPurpose(StrEnum):
+    emergency = "emergency"
+    theft = "theft"
+
+
+class LocationHold(Base):
+    """A stretch of time during which a car's positions are kept for one purpose, whatever its
+    privacy mode: an emergency case or stolen-vehicle tracking. ``reference`` names the case;
+    positions kept under a hold are that case's, shown only to its agents."""
+
+    __tablename__ = "location_holds"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    vin: Mapped[str] = mapped_column(String(17), ForeignKey("vehicles.vin", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_location_holds_vin_started", "vin", "started_at"),)

@@ -6,15 +6,15 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import during
 from linkplus.kit.spans import Span
-from linkplus.models.privacy import Consent, PrivacyModeChange
+from linkplus.models.privacy import Consent, LocationHold, PrivacyModeChange
 
 
-async def add(session: AsyncSession, row: Consent | PrivacyModeChange) -> None:
+async def add(session: AsyncSession, row: Consent | PrivacyModeChange | LocationHold) -> None:
     session.add(row)
     await session.flush()
 
@@ -122,3 +122,46 @@ async def latest_location_sharing(
         )
     )
     return {vin: (changed_at, sharing) for vin, changed_at, sharing in rows}
+
+
+# --- location holds -----------------------------------------------------------------------------
+
+
+async def open_hold(
+    session: AsyncSession, *, vin: str, purpose: str, reference: str
+) -> LocationHold | None:
+    return await session.scalar(
+        select(LocationHold).where(
+            LocationHold.vin == vin,
+            LocationHold.purpose == purpose,
+            LocationHold.reference == reference,
+            LocationHold.ended_at.is_(None),
+        )
+    )
+
+
+async def end_holds(session: AsyncSession, *, reference: str, at: datetime) -> int:
+    result = await session.execute(
+        update(LocationHold)
+        .where(LocationHold.reference == reference, LocationHold.ended_at.is_(None))
+        .values(ended_at=at)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def holds_since(
+    session: AsyncSession, vins: Iterable[str], *, since: datetime
+) -> list[LocationHold]:
+    """The holds of ``vins`` still running or ended after ``since``."""
+    wanted = sorted(set(vins))
+    if not wanted:
+        return []
+    stmt = (
+        select(LocationHold)
+        .where(
+            LocationHold.vin.in_(wanted),
+            or_(LocationHold.ended_at.is_(None), LocationHold.ended_at > since),
+        )
+        .order_by(LocationHold.started_at)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,8 @@ from linkplus.models.privacy import (
     Consent,
     ConsentChannel,
     DocumentKind,
+    LocationHold,
+    LocationPurpose,
     PrivacyModeChange,
     PrivacyModeSource,
 )
@@ -374,3 +377,94 @@ async def latest_location_sharing(
     vehicle gateway judges a whole batch of positions with one query. Cars that never changed
     are absent: they share their location."""
     return await repository.latest_location_sharing(session, vins)
+
+
+# --- purposes that need the location whatever the privacy mode --------------------------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    vin: str
+    purpose: LocationPurpose
+    reference: str
+    started_at: datetime
+    ended_at: datetime | None
+
+    def covers(self, at: datetime) -> bool:
+        return self.started_at <= at and (self.ended_at is None or at < self.ended_at)
+
+
+async def hold_location(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    vin: str,
+    purpose: LocationPurpose,
+    reference: str,
+    at: datetime,
+) -> None:
+    """From ``at`` on, keep the car's positions for ``purpose`` (an emergency case, a theft),
+    whatever its privacy mode, until ``release_location``. Positions kept this way belong to
+    the case named by ``reference`` and never reach the owner's views. Holding twice is one
+    hold."""
+    if await repository.open_hold(session, vin=vin, purpose=purpose.value, reference=reference):
+        return
+    await repository.add(
+        session,
+        LocationHold(vin=vin, purpose=purpose.value, reference=reference, started_at=at),
+    )
+    await audit.record(
+        session,
+        now=runtime.clock.now(),
+        actor_type="system",
+        actor_id=None,
+        action="location_hold.started",
+        subject_type="vehicle",
+        subject_id=vin,
+        details={"purpose": purpose.value, "reference": reference, "from": at.isoformat()},
+    )
+
+
+async def release_location(
+    session: AsyncSession, runtime: Runtime, *, vin: str, reference: str, at: datetime
+) -> None:
+    """End the holds of ``reference``: from ``at`` the privacy mode alone decides again."""
+    if await repository.end_holds(session, reference=reference, at=at):
+        await audit.record(
+            session,
+            now=runtime.clock.now(),
+            actor_type="system",
+            actor_id=None,
+            action="location_hold.ended",
+            subject_type="vehicle",
+            subject_id=vin,
+            details={"reference": reference, "until": at.isoformat()},
+        )
+
+
+async def holds_for(
+    session: AsyncSession, vins: Iterable[str], *, since: datetime
+) -> dict[str, list[Hold]]:
+    """Per car, the holds running or ended after ``since`` (one query for a gateway batch)."""
+    found: dict[str, list[Hold]] = {}
+    for row in await repository.holds_since(session, vins, since=since):
+        found.setdefault(row.vin, []).append(
+            Hold(
+                vin=row.vin,
+                purpose=LocationPurpose(row.purpose),
+                reference=row.reference,
+                started_at=row.started_at,
+                ended_at=row.ended_at,
+            )
+        )
+    return found
+
+
+async def held_for(
+    session: AsyncSession, *, vin: str, purpose: LocationPurpose, at: datetime
+) -> Hold | None:
+    """The hold of ``purpose`` covering ``at`` for the car, if any."""
+    for hold in (await holds_for(session, [vin], since=at)).get(vin, []):
+        if hold.purpose is purpose and hold.covers(at):
+            return hold
+    return None

@@ -264,12 +264,89 @@ class Waking(_Event):
     type: Literal["waking"]
 
 
-class EmergencyButton(_Event):
+MAX_EMERGENCY_ATTEMPTS = 100_000
+"""A collision notification retries for 24 hours: any plausible count of attempts fits."""
+MSD_BASE64 = r"^[A-Za-z0-9+/]{4,}={0,2}$"
+"""The eCall minimum set of data (ASN.1 unaligned PER, at most 140 bytes), in base64."""
+
+
+class CallState(StrEnum):
+    """Where one attempt to reach the emergency centre got to."""
+
+    no_coverage = "no_coverage"  # reported afterwards: this attempt found no network
+    connecting = "connecting"
+    connected = "connected"  # the voice line is open
+    ended = "ended"
+
+
+class _Emergency(_Event):
+    """One attempt of the car to reach the emergency centre. ``incident_id`` is the car's id of
+    the emergency, the same in every attempt; ``msd`` the data set as eCall encodes it."""
+
+    incident_id: uuid.UUID
+    attempt: int = Field(ge=1, le=MAX_EMERGENCY_ATTEMPTS)
+    call: CallState
+    msd: str = Field(min_length=4, max_length=200, pattern=MSD_BASE64)
+
+
+class EmergencyButton(_Emergency):
+    """The SOS button (the car accepts it only with the ignition on)."""
+
     type: Literal["emergency_button"]
 
 
-class Collision(_Event):
+class CollisionSensor(StrEnum):
+    airbag = "airbag"
+    impact = "impact"
+
+
+class Collision(_Emergency):
+    """Automatic collision notification: an airbag fired or an impact sensor tripped."""
+
     type: Literal["collision"]
+    sensor: CollisionSensor
+
+
+class Occupant(StrEnum):
+    responding = "responding"
+    silent = "silent"
+
+
+class EmergencyVoice(_Event):
+    """What the voice line of an emergency found: the occupants answer, or nobody does."""
+
+    type: Literal["emergency_voice"]
+    incident_id: uuid.UUID
+    occupant: Occupant
+
+
+class StatusLight(StrEnum):
+    """The emergency system's light: red and green in turn at ignition (the self-test), solid
+    green when it works, flashing green during a call, solid red on a fault."""
+
+    self_test = "self_test"
+    working = "working"
+    call_in_progress = "call_in_progress"
+    fault = "fault"
+
+
+class EmergencySystemStatus(_Event):
+    type: Literal["emergency_system_status"]
+    light: StatusLight
+
+
+class TrackingPhase(StrEnum):
+    active = "active"
+    paused = "paused"  # the 12 V battery is flat or disconnected
+    stopped = "stopped"
+
+
+class TrackingState(_Event):
+    """Stolen-vehicle tracking as the car runs it (started and stopped by signed commands)."""
+
+    type: Literal["tracking_state"]
+    phase: TrackingPhase
+    reason: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")
 
 
 EventMessage = (
@@ -282,6 +359,9 @@ EventMessage = (
     | Waking
     | EmergencyButton
     | Collision
+    | EmergencyVoice
+    | EmergencySystemStatus
+    | TrackingState
 )
 Event = Annotated[EventMessage, Field(discriminator="type")]
 EVENT_TYPES = (
@@ -294,6 +374,9 @@ EVENT_TYPES = (
     "waking",
     "emergency_button",
     "collision",
+    "emergency_voice",
+    "emergency_system_status",
+    "tracking_state",
 )
 
 COMMAND_REFRESH = "refresh"

@@ -32,13 +32,64 @@ class AlertRaised(DomainEvent):
 
 
 class EmergencyReported(DomainEvent):
-    """SOS button or collision, for the safety feature. ``type`` is the protocol event type."""
+    """One attempt of an SOS call or a collision notification, for the safety feature.
+    ``type`` is the protocol event type; ``msd`` the eCall data set in base64; ``sensor`` the
+    collision's (airbag, impact), None for the SOS button."""
 
     name: ClassVar[str] = "vehicle_link.emergency_reported"
     vin: str
     msg_id: uuid.UUID
     type: str
     occurred_at: datetime
+    incident_id: uuid.UUID
+    attempt: int
+    call: str
+    msd: str
+    sensor: str | None = None
+
+
+class EmergencyVoiceReported(DomainEvent):
+    """The voice line of an emergency found the occupants answering, or silent."""
+
+    name: ClassVar[str] = "vehicle_link.emergency_voice_reported"
+    vin: str
+    incident_id: uuid.UUID
+    occupant: str
+    occurred_at: datetime
+
+
+class EmergencySystemReported(DomainEvent):
+    """The car's emergency system showed ``light`` (self_test, working, call_in_progress,
+    fault)."""
+
+    name: ClassVar[str] = "vehicle_link.emergency_system_reported"
+    vin: str
+    light: str
+    occurred_at: datetime
+
+
+class TrackingReported(DomainEvent):
+    """The car's stolen-vehicle tracking is ``phase`` (active, paused, stopped)."""
+
+    name: ClassVar[str] = "vehicle_link.tracking_reported"
+    vin: str
+    phase: str
+    reason: str | None
+    occurred_at: datetime
+
+
+class HeldPosition(DomainEvent):
+    """A position kept under a location hold (privacy): the case named by ``reference`` needs it,
+    whatever the car's privacy mode."""
+
+    name: ClassVar[str] = "vehicle_link.held_position"
+    vin: str
+    purpose: str
+    reference: str
+    ts: datetime
+    latitude: float
+    longitude: float
+    heading: float | None
 
 
 class CommandResultReceived(DomainEvent):

@@ -24,11 +24,14 @@ from linkplus.protocol.vehicle import (
     Alert,
     Collision,
     EmergencyButton,
+    EmergencySystemStatus,
+    EmergencyVoice,
     EventMessage,
     IgnitionOff,
     IgnitionOn,
     PrivacyModeChanged,
     Sleeping,
+    TrackingState,
     TripUpload,
     Waking,
 )
@@ -38,6 +41,10 @@ from linkplus.vehicle_link.events import (
     AlertRaised,
     CommandResultReceived,
     EmergencyReported,
+    EmergencySystemReported,
+    EmergencyVoiceReported,
+    HeldPosition,
+    TrackingReported,
     TripUploaded,
 )
 from linkplus.vehicle_link.ingest import BatchPlan, Fix, Reading
@@ -106,7 +113,9 @@ async def apply_batch(
             for r in _unique(r for r in plan.readings if r.path in ingest.HISTORY_SIGNALS)
         ],
     )
-    fixes = [f for f in _unique_fixes(plan.fixes) if await judge.shared(f.vin, f.ts)]
+    every_fix = _unique_fixes(plan.fixes)
+    await _keep_held_positions(session, runtime, every_fix, now=now)
+    fixes = [f for f in every_fix if await judge.shared(f.vin, f.ts)]
     await repository.add_positions(
         session,
         [
@@ -125,6 +134,36 @@ async def apply_batch(
     recorded = await _record_odometers(session, plan.readings, known_odometers or {})
     await _record_command_results(session, runtime, plan, now=now)
     return recorded
+
+
+async def _keep_held_positions(
+    session: AsyncSession, runtime: Runtime, fixes: list[Fix], *, now: datetime
+) -> None:
+    """Positions measured while a case holds the car's location (an emergency, a theft) go to
+    that case, whatever the privacy mode; the privacy mode alone decides the rest."""
+    if not fixes:
+        return
+    since = min(f.ts for f in fixes)
+    holds = await privacy.holds_for(session, {f.vin for f in fixes}, since=since)
+    if not holds:
+        return
+    for fix in fixes:
+        for hold in holds.get(fix.vin, ()):
+            if hold.covers(fix.ts):
+                await publish(
+                    session,
+                    HeldPosition(
+                        vin=fix.vin,
+                        purpose=hold.purpose.value,
+                        reference=hold.reference,
+                        ts=fix.ts,
+                        latitude=fix.latitude,
+                        longitude=fix.longitude,
+                        heading=fix.heading,
+                    ),
+                    now=now,
+                    runtime=runtime,
+                )
 
 
 def _unique(readings: Iterable[Reading]) -> list[Reading]:
@@ -220,9 +259,54 @@ async def _emergency(ctx: _EventContext, event: EmergencyButton | Collision) -> 
     await publish(
         ctx.session,
         EmergencyReported(
-            vin=ctx.vin, msg_id=event.msg_id, type=event.type, occurred_at=event.occurred_at
+            vin=ctx.vin,
+            msg_id=event.msg_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            incident_id=event.incident_id,
+            attempt=event.attempt,
+            call=event.call.value,
+            msd=event.msd,
+            sensor=event.sensor.value if isinstance(event, Collision) else None,
         ),
         now=ctx.now,
+        runtime=ctx.runtime,
+    )
+
+
+async def _emergency_voice(ctx: _EventContext, event: EmergencyVoice) -> None:
+    await publish(
+        ctx.session,
+        EmergencyVoiceReported(
+            vin=ctx.vin,
+            incident_id=event.incident_id,
+            occupant=event.occupant.value,
+            occurred_at=event.occurred_at,
+        ),
+        now=ctx.now,
+        runtime=ctx.runtime,
+    )
+
+
+async def _emergency_system(ctx: _EventContext, event: EmergencySystemStatus) -> None:
+    await publish(
+        ctx.session,
+        EmergencySystemReported(
+            vin=ctx.vin, light=event.light.value, occurred_at=event.occurred_at
+        ),
+        now=ctx.now,
+        runtime=ctx.runtime,
+    )
+
+
+async def _tracking(ctx: _EventContext, event: TrackingState) -> None:
+    await publish(
+        ctx.session,
+        TrackingReported(
+            vin=ctx.vin, phase=event.phase.value, reason=event.reason, occurred_at=event.occurred_at
+        ),
+        now=ctx.now,
+        runtime=ctx.runtime,
     )
 
 
@@ -241,6 +325,9 @@ EVENT_HANDLERS: dict[type[EventMessage], _EventHandler] = {
     Alert: _alert,
     EmergencyButton: _emergency,
     Collision: _emergency,
+    EmergencyVoice: _emergency_voice,
+    EmergencySystemStatus: _emergency_system,
+    TrackingState: _tracking,
     IgnitionOn: _link_state_only,
     Sleeping: _link_state_only,
     Waking: _link_state_only,

@@ -17,6 +17,7 @@ same throttle as a known one, so even timing and back-off behave alike.
 
 from linkplus.accounts.service._common import IssuedTokens
 from linkplus.accounts.service.profile import (
+    account_by_id,
     confirm_email_change,
     profile,
     request_email_change,
@@ -26,6 +27,7 @@ from linkplus.accounts.service.profile import (
 from linkplus.accounts.service.recovery import (
     change_password,
     complete_password_reset,
+    confirm_password,
     request_password_reset,
 )
 from linkplus.accounts.service.registration import (
@@ -55,6 +57,7 @@ from linkplus.accounts.service.staff import (
 
 __all__ = [
     "IssuedTokens",
+    "account_by_id",
     "account_for_web_session",
     "activate",
     "authenticate",
@@ -62,6 +65,7 @@ __all__ = [
     "change_password",
     "complete_password_reset",
     "confirm_email_change",
+    "confirm_password",
     "create_staff",
     "end_session",
     "end_web_session",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -184,3 +185,9 @@ async def confirm_email_change(session: AsyncSession, runtime: Runtime, *, token
         subject_id=str(account.id),
     )
     return account
+
+
+async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    """The account, for another domain that must reach its person (an emergency agent on a
+    case they have taken, for example)."""
+    return await repository.get_account(session, account_id)

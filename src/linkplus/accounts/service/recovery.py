@@ -146,3 +146,18 @@ async def change_password(
         subject_type="account",
         subject_id=str(account.id),
     )
+
+
+async def confirm_password(
+    session: AsyncSession, runtime: Runtime, account: Account, *, password: str
+) -> None:
+    """Check the owner's password again before a sensitive step (``WrongPassword`` if wrong),
+    throttled like sign-in so a stolen access token cannot be used to guess it."""
+    await _guarded_verify(
+        session,
+        runtime,
+        throttle_key=_throttle_key(runtime.settings, Audience.owner, account.email_key),
+        stored_hash=account.password_hash,
+        password=password,
+        refusal=WrongPassword(),
+    )

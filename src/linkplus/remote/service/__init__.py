@@ -42,7 +42,13 @@ from linkplus.remote.service.reading import (
     list_commands,
     remote_state,
 )
-from linkplus.remote.service.send import PUBLISH_TIMEOUT_SECONDS, NoBroker, send, send_now
+from linkplus.remote.service.send import (
+    PUBLISH_TIMEOUT_SECONDS,
+    NoBroker,
+    send,
+    send_now,
+    send_system_command,
+)
 from linkplus.remote.service.stream import (
     STREAM_BATCH,
     STREAM_LOOKBACK,
@@ -80,6 +86,7 @@ __all__ = [
     "send",
     "send_key",
     "send_now",
+    "send_system_command",
     "set_stolen_vehicle_tracking",
     "sse",
     "stolen_vehicle_tracking_active",

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import structlog
+from pydantic import JsonValue
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.jobs import cancel as cancel_job
@@ -104,3 +106,41 @@ async def send(
     row.sent_at = now
     await _move(session, row, State.sent, now=now)
     return row
+
+
+async def send_system_command(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    vin: str,
+    wire_name: str,
+    params: dict[str, JsonValue],
+    lifetime: timedelta,
+    publish_timeout: float | None = PUBLISH_TIMEOUT_SECONDS,
+) -> uuid.UUID:
+    """Sign and publish a command no owner asked for (stolen-vehicle tracking on and off), with
+    the car's next counter, as the owner's commands are signed: the car checks it the same way.
+    Returns the command's id (the car answers with it). Raises ``NoBroker``, ``PublishFailed``
+    or ``TimeoutError``; the caller's transaction then rolls back, counter included."""
+    publisher = runtime.vehicle_link
+    if publisher is None:
+        raise NoBroker()
+    now = runtime.clock.now()
+    command_id = uuid.uuid4()
+    counter = await repository.next_counter(session, vin)
+    command = signing.sign_command(
+        signing.command_key(runtime.settings, vin),
+        Command(
+            msg_id=command_id,
+            sent_at=now,
+            type=wire_name,
+            expires_at=now + lifetime,
+            params=params,
+        ),
+        vin=vin,
+        counter=counter,
+    )
+    async with asyncio.timeout(publish_timeout):
+        await publisher.publish_command(vin, command)
+    log.info("system_command_sent", vin=vin, type=wire_name, command_id=str(command_id))
+    return command_id
