@@ -53,3 +53,14 @@ class LocationUnknown(Conflict):
             "The car reports its parked position when the engine is switched off. Drive it once "
             "with location sharing on, then try again."
         )
+
+
+class LocationWithheldStolen(Conflict):
+    code = "vehicle_reported_stolen"
+    title = "The car is reported stolen"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your car is reported stolen: its location is shown only to the customer centre and "
+            "the police. Reactivate its services in the app once you have it back."
+        )
