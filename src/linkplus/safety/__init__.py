@@ -1,0 +1,1 @@
+"""Safety services: SOS, automatic collision notification, stolen-vehicle tracking."""
