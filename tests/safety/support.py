@@ -10,9 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
-from tests.support import bearer_for, make_owner, make_staff
-from tests.vehicle_link.support import gateway
 
 from linkplus.jobs.worker import Worker
 from linkplus.models.accounts import Account, StaffAccount, StaffRole
@@ -21,6 +18,9 @@ from linkplus.runtime import Runtime
 from linkplus.safety import msd
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.gateway import Gateway, Result
+from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
+from tests.support import bearer_for, make_owner, make_staff
+from tests.vehicle_link.support import gateway
 
 BRUSSELS = msd.Position(latitude=50.8466, longitude=4.3528)
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select
-from tests.safety.support import run_jobs, safety_car, staff
 
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
@@ -18,6 +17,7 @@ from linkplus.models.safety import SafetyAttempt, SafetyCase
 from linkplus.models.twin import PositionFix
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link.gateway import Result
+from tests.safety.support import run_jobs, safety_car, staff
 
 CASES = "/api/v1/staff/safety/cases"
 

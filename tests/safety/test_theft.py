@@ -8,9 +8,6 @@ import re
 
 import httpx
 from sqlalchemy import func, select
-from tests.remote.support import RecordingPublisher
-from tests.safety.support import SafetyCar, safety_car, staff
-from tests.support import DEFAULT_PASSWORD
 
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
@@ -18,6 +15,9 @@ from linkplus.models.notifications import OutboundEmail
 from linkplus.models.twin import PositionFix
 from linkplus.remote import signing
 from linkplus.runtime import Runtime
+from tests.remote.support import RecordingPublisher
+from tests.safety.support import SafetyCar, safety_car, staff
+from tests.support import DEFAULT_PASSWORD
 
 CASES = "/api/v1/staff/safety/cases"
 
