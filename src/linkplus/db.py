@@ -117,13 +117,10 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A transaction for work that only reads (a live stream's poll, a due-job check): on
-        SQLite it takes no write lock and waits for no writer. It is rolled back at the end, so
-        a write made in it by mistake is never kept."""
+        SQLite it takes no write lock and waits for no writer. It is never committed, so a
+        write made in it by mistake is never kept; the rows read stay usable afterwards."""
         async with self._readers() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+            yield session  # closing the session rolls its transaction back
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from linkplus.kit.parsing import StrictInt, display_text
 from linkplus.safety.rules import POLICE_LINK_HOURS_DEFAULT, POLICE_LINK_HOURS_MAX
@@ -153,21 +153,22 @@ class CloseIn(_In):
     note: Annotated[str, Field(max_length=500), display_text()] = ""
 
 
-class TheftOpenIn(_In):
-    """A theft reported by phone: the agent enters the car (VIN or plate) and the police
-    report number."""
+class TheftByVinIn(_In):
+    """A theft reported by phone, the car named by its VIN."""
 
-    vin: str | None = Field(default=None, min_length=17, max_length=17, pattern=r"^[A-Za-z0-9]+$")
-    plate: str | None = Field(
-        default=None, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9 -]+$"
-    )
+    vin: str = Field(min_length=17, max_length=17, pattern=r"^[A-Za-z0-9]{17}$")
     police_reference: PoliceReference
 
-    @model_validator(mode="after")
-    def _one_car(self) -> TheftOpenIn:
-        if (self.vin is None) == (self.plate is None):
-            raise ValueError("give the car's VIN or its registration plate, one of the two")
-        return self
+
+class TheftByPlateIn(_In):
+    """A theft reported by phone, the car named by its registration plate."""
+
+    plate: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
+    police_reference: PoliceReference
+
+
+TheftOpenIn = TheftByVinIn | TheftByPlateIn
+"""The agent enters the car by VIN or by plate (one of the two) and the police report number."""
 
 
 class TheftChecksIn(_In):

@@ -63,7 +63,7 @@ from linkplus.safety.rules import (
     TRACKING_COMMAND_LIFETIME,
     TRACKING_INTERVAL_SECONDS,
 )
-from linkplus.safety.schemas import TheftChecksIn, TheftOpenIn
+from linkplus.safety.schemas import TheftByVinIn, TheftChecksIn, TheftOpenIn
 from linkplus.safety.service._common import note, staff_case
 from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import HeldPosition, TrackingReported
@@ -148,10 +148,10 @@ async def report_by_phone(
     """The agent enters a theft reported by phone: the car by VIN or plate, and the police
     report number. The case is the agent's at once."""
     vehicle: Vehicle | None
-    if body.vin is not None:
+    if isinstance(body, TheftByVinIn):
         vehicle = await vehicles.get_vehicle(session, body.vin.upper())
     else:
-        vehicle = await vehicles.find_by_plate(session, body.plate or "")
+        vehicle = await vehicles.find_by_plate(session, body.plate)
     if vehicle is None:
         raise TheftCheckFailed(
             "No car has this VIN or registration plate. Read it back to the caller and check it."
@@ -175,7 +175,7 @@ async def report_by_phone(
         taken_at=now,
         police_reference=body.police_reference.strip(),
         reported_via="phone",
-        checks={"car_found_by": "vin" if body.vin is not None else "plate"},
+        checks={"car_found_by": "vin" if isinstance(body, TheftByVinIn) else "plate"},
         tracking=TrackingState.none.value,
     )
     await repository.add(session, case)
