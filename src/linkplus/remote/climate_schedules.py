@@ -26,6 +26,7 @@ from linkplus.jobs import enqueue
 from linkplus.models.notifications import Category
 from linkplus.models.remote import ClimateSchedule
 from linkplus.notifications import service as notifications
+from linkplus.notifications.links import CarPage, car_page
 from linkplus.remote import recurrence, repository
 from linkplus.remote.errors import CommandRefused, InvalidSchedule, ScheduleNotFound
 from linkplus.remote.preconditions import ADVANCED_CLIMATE_SERVICE, Refusal
@@ -260,7 +261,7 @@ async def run_schedule(
             kind="remote_command",
             title=f"Scheduled climate \u201c{row.name}\u201d did not start",
             body=exc.detail,
-            link=f"{runtime.settings.public_url.rstrip('/')}/vehicles/{row.vin}",
+            link=car_page(runtime.settings.public_url, row.vin, CarPage.remote),
         )
     if row.kind == recurrence.Kind.once:
         row.enabled = False

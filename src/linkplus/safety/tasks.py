@@ -13,6 +13,7 @@ from linkplus.jobs import JobContext, task
 from linkplus.models.notifications import Category
 from linkplus.models.safety import CaseKind, TrackingState
 from linkplus.notifications import service as notifications
+from linkplus.notifications.links import CarPage, car_page
 from linkplus.safety import repository, service
 from linkplus.safety.events import CaseOpened, TrackingChanged
 from linkplus.vehicle_link.events import (
@@ -70,7 +71,7 @@ async def tell_owner_case_opened(ctx: JobContext, event: CaseOpened) -> None:
         kind=f"safety.{case.kind}",
         title=title,
         body=body,
-        link=f"/vehicle/{case.vin}/safety",
+        link=car_page(ctx.runtime.settings.public_url, case.vin, CarPage.safety),
     )
 
 
@@ -90,7 +91,7 @@ async def tell_owner_tracking(ctx: JobContext, event: TrackingChanged) -> None:
         kind=f"safety.tracking_{event.tracking}",
         title=text[0],
         body=text[1],
-        link=f"/vehicle/{case.vin}/safety",
+        link=car_page(ctx.runtime.settings.public_url, case.vin, CarPage.safety),
     )
 
 

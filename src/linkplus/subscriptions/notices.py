@@ -20,6 +20,7 @@ from linkplus.kit.money import Money, format_money
 from linkplus.models.notifications import Category
 from linkplus.models.subscriptions import SubscriptionNotice, SubscriptionRow
 from linkplus.notifications import service as notifications
+from linkplus.notifications.links import CarPage, car_page
 from linkplus.runtime import Runtime
 from linkplus.subscriptions import repository
 
@@ -138,6 +139,6 @@ async def give(
         kind=f"subscription_{notice.kind.value}",
         title=title,
         body=body,
-        link=f"{public_url}/vehicles/{row.vin}/subscriptions",
+        link=car_page(public_url, row.vin, CarPage.subscriptions),
     )
     return True

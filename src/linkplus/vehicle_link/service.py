@@ -24,6 +24,7 @@ from linkplus.models.notifications import Category
 from linkplus.models.privacy import LocationPurpose
 from linkplus.models.twin import PostTripCheck, TripUploadRecord, VehicleLinkState
 from linkplus.notifications import service as notifications
+from linkplus.notifications.links import CarPage, car_page
 from linkplus.privacy import service as privacy
 from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripUpload
 from linkplus.runtime import Runtime
@@ -235,7 +236,7 @@ async def post_trip_check(
             kind="post_trip_alert",
             title=title,
             body=body,
-            link=f"{runtime.settings.public_url.rstrip('/')}/vehicles/{vin}",
+            link=car_page(runtime.settings.public_url, vin, CarPage.status),
         )
     texts = [finding.text for finding in findings]
     await repository.add_post_trip_check(

@@ -19,6 +19,7 @@ from linkplus.jobs import cancel as cancel_job
 from linkplus.models.notifications import Category
 from linkplus.models.remote import RemoteCommand
 from linkplus.notifications import service as notifications
+from linkplus.notifications.links import CarPage, car_page
 from linkplus.remote import repository, signing
 from linkplus.remote.lifecycle import Answer, State, after_answer, after_expiry
 from linkplus.remote.preconditions import (
@@ -200,5 +201,5 @@ async def _tell_owner(
         kind=NOTIFY_KIND,
         title=title,
         body=body,
-        link=f"{runtime.settings.public_url.rstrip('/')}/vehicles/{row.vin}",
+        link=car_page(runtime.settings.public_url, row.vin, CarPage.remote),
     )
