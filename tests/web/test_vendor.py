@@ -29,7 +29,7 @@ def _lock() -> dict[str, dict[str, str]]:
 
 def test_every_vendored_package_is_pinned_exactly_and_locked() -> None:
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
-    assert PACKAGES == sorted(pinned)
+    assert sorted(pinned) == PACKAGES
     lock = _lock()
     for name, version in pinned.items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned exactly: {version}"

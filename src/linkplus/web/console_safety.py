@@ -259,7 +259,9 @@ async def _case_page(
     if case_id is None:
         found: CaseOut | Refused = Refused(CaseNotFound())
     else:
-        found = await attempt(session, visitor, safety.case_detail(session, runtime, staff, case_id))
+        found = await attempt(
+            session, visitor, safety.case_detail(session, runtime, staff, case_id)
+        )
     if isinstance(found, Refused):
         return render(
             request,
@@ -434,9 +436,7 @@ async def checks(
         police_reference_confirmed=form.get("police_reference_confirmed") == "yes",
         identity_confirmed=form.get("identity_confirmed") == "yes",
     )
-    call = (
-        safety.record_checks(session, runtime, _staff(visitor), wanted, body) if wanted else None
-    )
+    call = safety.record_checks(session, runtime, _staff(visitor), wanted, body) if wanted else None
     return await _act(request, visitor, session, runtime, wanted, call, "checked")
 
 

@@ -24,6 +24,7 @@ from linkplus.safety.service.emergency import decoded
 from linkplus.vehicles import service as vehicles
 
 QUEUE_LIMIT = 200
+VIN_WITHHELD = "(VIN shown once you take the case)"
 STREAM_BATCH = 100
 
 
@@ -83,6 +84,10 @@ async def case_detail(
             )
     data, error = decoded(case)
     items = [DataItemOut(label=k, value=v) for k, v in msd.describe(data)] if data else []
+    if not need_to_know:  # the data set names the car too: withheld like the car itself
+        items = [
+            DataItemOut(label=i.label, value=i.value.replace(case.vin, VIN_WITHHELD)) for i in items
+        ]
     entries = await repository.entries_of(session, case.id)
     base = summary(case, staff, now_seconds=now.timestamp())
     return CaseOut(

@@ -13,6 +13,7 @@ import io
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +41,7 @@ from linkplus.remote import service as remote
 from linkplus.runtime import Runtime
 from linkplus.safety import repository
 from linkplus.safety.errors import (
+    CarUnreachable,
     CaseClosed,
     CaseNotTaken,
     CaseTakenByAnother,
@@ -64,6 +66,7 @@ from linkplus.safety.rules import (
 )
 from linkplus.safety.schemas import TheftChecksIn, TheftOpenIn
 from linkplus.safety.service._common import note, staff_case
+from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import HeldPosition, TrackingReported
 from linkplus.vehicles import service as vehicles
 
@@ -172,6 +175,24 @@ async def report_by_phone(
     return case
 
 
+async def _send(
+    session: AsyncSession, runtime: Runtime, *, vin: str, wire_name: str, params: dict[str, Any]
+) -> uuid.UUID:
+    """A signed tracking command to the car; no broker, or one that fails, is the agent's 503
+    (the transaction rolls back: nothing changed), never a 500."""
+    try:
+        return await remote.send_system_command(
+            session,
+            runtime,
+            vin=vin,
+            wire_name=wire_name,
+            params=params,
+            lifetime=TRACKING_COMMAND_LIFETIME,
+        )
+    except (remote.NoBroker, PublishFailed, TimeoutError) as exc:
+        raise CarUnreachable() from exc
+
+
 def _require_theft(case: SafetyCase) -> None:
     if case.kind != CaseKind.theft.value:
         raise WrongCaseKind("This is done on theft cases only.")
@@ -249,13 +270,12 @@ async def start_tracking(
     if await _switched_off(session, case.vin):
         raise SafetySwitchedOff()
     now = runtime.clock.now()
-    command_id = await remote.send_system_command(
+    command_id = await _send(
         session,
         runtime,
         vin=case.vin,
         wire_name=TRACKING_START,
         params={"case": str(case.id), "interval_s": TRACKING_INTERVAL_SECONDS},
-        lifetime=TRACKING_COMMAND_LIFETIME,
     )
     await privacy.hold_location(
         session,
@@ -300,13 +320,8 @@ async def stop_tracking(
     if case.tracking not in (TrackingState.active.value, TrackingState.paused.value):
         raise TrackingNotActive()
     now = runtime.clock.now()
-    command_id = await remote.send_system_command(
-        session,
-        runtime,
-        vin=case.vin,
-        wire_name=TRACKING_STOP,
-        params={"case": str(case.id)},
-        lifetime=TRACKING_COMMAND_LIFETIME,
+    command_id = await _send(
+        session, runtime, vin=case.vin, wire_name=TRACKING_STOP, params={"case": str(case.id)}
     )
     case.tracking = TrackingState.ended.value
     case.tracking_ended_at = now
