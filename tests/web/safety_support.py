@@ -204,11 +204,12 @@ async def send_positions_over_mqtt(
     *,
     seq: int,
 ) -> None:
-    """Telemetry with the car's position, as the unit sends it while tracking runs."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30 * len(points))
+    """Telemetry with the car's position, as the unit sends it while tracking runs (measured
+    from now on, a second apart, so the case's location hold covers them)."""
+    start = datetime.now(UTC)
     async with vehicle_client(address, vin=vin, secret=secret) as client:
         for index, (latitude, longitude) in enumerate(points):
-            ts = (start + timedelta(seconds=30 * index)).isoformat()
+            ts = (start + timedelta(seconds=index)).isoformat()
             body = {
                 "msg_id": str(uuid.uuid4()),
                 "seq": seq + index,

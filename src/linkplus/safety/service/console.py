@@ -24,7 +24,7 @@ from linkplus.safety.service.emergency import decoded
 from linkplus.vehicles import service as vehicles
 
 QUEUE_LIMIT = 200
-VIN_WITHHELD = "(VIN shown once you take the case)"
+VIN_WITHHELD = "withheld until you take the case"
 STREAM_BATCH = 100
 
 
@@ -145,18 +145,25 @@ async def case_events(
         if disconnected is not None and await disconnected():
             return
         async with runtime.db.read() as session:
-            changes = await repository.entries_after(
+            rows = await repository.entries_after(
                 session, after_id=last_id, kinds=kinds, limit=STREAM_BATCH
             )
-        now = runtime.clock.now().timestamp()
-        for entry, case in changes:
-            last_id = entry.id
-            data = {
-                "action": entry.action,
-                "at": entry.at.isoformat(),
-                "case": summary(case, staff, now_seconds=now).model_dump(mode="json"),
-            }
-            yield _sse("case", data, entry.id)
+            # Read the rows while the session is open: its rollback at the end expires them.
+            now = runtime.clock.now().timestamp()
+            changes = [
+                (
+                    entry.id,
+                    {
+                        "action": entry.action,
+                        "at": entry.at.isoformat(),
+                        "case": summary(case, staff, now_seconds=now).model_dump(mode="json"),
+                    },
+                )
+                for entry, case in rows
+            ]
+        for entry_id, data in changes:
+            last_id = entry_id
+            yield _sse("case", data, entry_id)
             sent += 1
             last_beat = loop.time()
             if max_events is not None and sent >= max_events:
