@@ -213,13 +213,8 @@ async def test_a_theft_from_the_owners_report_to_tracking_to_reactivation(
 
         await owner.goto(f"{base}/vehicle/{car.vin}/remote")
         await expect(owner.locator(".theft-banner")).to_contain_text("is being tracked")
-        lock = owner.get_by_role("button", name="Lock", exact=True)
-        if await lock.count():
-            async with owner.expect_navigation():
-                await lock.click()
-            await expect(owner.locator("p.alert")).to_contain_text(
-                "Stolen vehicle tracking is active for this car"
-            )
+        await expect(owner.locator("[data-remote-off]")).to_be_visible()
+        await expect(owner.locator(".remote-button")).to_have_count(0)
         await _shot(owner, tmp_path, "owner-remote-refused")
 
         await send_positions_over_mqtt(live_server.mqtt, car.vin, secret, BERLIN, seq=1)

@@ -316,6 +316,14 @@ async def test_the_owner_sees_the_light_the_services_and_reports_the_theft_then_
     tracking = text_of((await client.get(page)).text)
     assert "is being tracked" in tracking
     assert "Reactivate" not in tracking
+    remote_page = await client.get(f"/vehicle/{car.vin}/remote")
+    assert "Remote control is off while your car is reported stolen" in text_of(remote_page.text)
+    assert 'class="remote-button"' not in remote_page.text
+    refused = await client.post(  # the button is gone; a form posted anyway is refused
+        f"/vehicle/{car.vin}/remote/door-lock", data={"csrf_token": csrf_in(remote_page.text)}
+    )
+    assert refused.status_code == 409
+    assert "Stolen vehicle tracking is active for this car" in text_of(refused.text)
     async with runtime.db.transaction() as session:
         await safety.stop_tracking(session, runtime, agent, case_id, ended_by="reporter")
 
