@@ -5,6 +5,7 @@ reactivation. The browser tests (test_browser_safety.py) run the same flows live
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -358,3 +359,25 @@ async def test_the_owner_sees_the_light_the_services_and_reports_the_theft_then_
     assert "is being tracked" not in back
     assert "The car was recovered and its services reactivated." in back  # the history
     assert "Your theft report" not in text_of((await client.get(f"/vehicle/{car.vin}")).text)
+
+
+async def test_the_console_stream_sends_a_new_case_and_its_changes(
+    runtime: Runtime, client: httpx.AsyncClient, console: httpx.AsyncClient
+) -> None:
+    car = await owned_car(runtime, client)
+    await console_staff(runtime, console, StaffRole.emergency_agent)
+    queue = await console.get("/console/safety")
+    start = re.search(r'data-stream="/console/safety/stream\?after=(\d+)"', queue.text)
+    assert start, "the queue names where its stream starts"
+    case_id = await sos_through_the_service(runtime, car.vin)
+    stream = await console.get(f"/console/safety/stream?after={start.group(1)}&max_events=2")
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in stream.text.split("\n\n") if block.startswith("id: ")]
+    assert len(events) == 2
+    opened = json.loads(events[0].split("data: ", 1)[1])
+    assert opened["action"] == "opened"
+    assert opened["case"]["id"] == str(case_id)
+    assert opened["case"]["kind"] == "sos"
+    assert "vin" not in opened["case"]  # the queue's summary: never the car
+    assert json.loads(events[1].split("data: ", 1)[1])["action"] == "attempt"
