@@ -118,11 +118,14 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A transaction for work that only reads (a live stream's poll, a due-job check): on
         SQLite it takes no write lock and waits for no writer. It is rolled back at the end, so
-        a write made in it by mistake is never kept."""
+        a write made in it by mistake is never kept. What it read stays readable afterwards
+        (detached, as loaded): the rows leave the session before the rollback, which would
+        otherwise expire them, and a stream reads them after the session is gone."""
         async with self._readers() as session:
             try:
                 yield session
             finally:
+                session.expunge_all()
                 await session.rollback()
 
     @asynccontextmanager

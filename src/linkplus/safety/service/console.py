@@ -145,25 +145,18 @@ async def case_events(
         if disconnected is not None and await disconnected():
             return
         async with runtime.db.read() as session:
-            rows = await repository.entries_after(
+            changes = await repository.entries_after(
                 session, after_id=last_id, kinds=kinds, limit=STREAM_BATCH
             )
-            # Read the rows while the session is open: its rollback at the end expires them.
-            now = runtime.clock.now().timestamp()
-            changes = [
-                (
-                    entry.id,
-                    {
-                        "action": entry.action,
-                        "at": entry.at.isoformat(),
-                        "case": summary(case, staff, now_seconds=now).model_dump(mode="json"),
-                    },
-                )
-                for entry, case in rows
-            ]
-        for entry_id, data in changes:
-            last_id = entry_id
-            yield _sse("case", data, entry_id)
+        now = runtime.clock.now().timestamp()
+        for entry, case in changes:
+            last_id = entry.id
+            data = {
+                "action": entry.action,
+                "at": entry.at.isoformat(),
+                "case": summary(case, staff, now_seconds=now).model_dump(mode="json"),
+            }
+            yield _sse("case", data, entry.id)
             sent += 1
             last_beat = loop.time()
             if max_events is not None and sent >= max_events:
