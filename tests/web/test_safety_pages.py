@@ -67,7 +67,7 @@ async def act(
 
 
 async def test_only_safety_staff_see_the_safety_console(
-    runtime: Runtime, client: httpx.AsyncClient, console: httpx.AsyncClient
+    runtime: Runtime, client: httpx.AsyncClient, console: httpx.AsyncClient, browsers: Browsers
 ) -> None:
     car = await owned_car(runtime, client)
     case_id = await sos_through_the_service(runtime, car.vin)
@@ -81,6 +81,13 @@ async def test_only_safety_staff_see_the_safety_console(
     for page in pages:
         assert (await console.get(page)).status_code == 404, page
     assert "Safety cases" not in (await console.get("/console")).text
+
+    supervisor = browsers()
+    await console_staff(runtime, supervisor, StaffRole.supervisor)
+    both = text_of((await supervisor.get("/console/safety")).text)
+    assert "SOS calls and collisions" in both
+    assert "Stolen vehicles" in both
+    assert (await supervisor.get(f"/console/safety/cases/{case_id}")).status_code == 200
 
 
 async def test_an_emergency_agent_sees_the_car_and_owner_only_once_the_case_is_taken(
@@ -128,6 +135,9 @@ async def test_an_emergency_agent_sees_the_car_and_owner_only_once_the_case_is_t
     queue_after = await console.get("/console/safety")
     assert f'data-case="{case_id}"' not in queue_after.text
     assert "No emergency waiting." in text_of(queue_after.text)
+    closed_list = await console.get("/console/safety?closed=true")
+    assert f'data-case="{case_id}"' in closed_list.text
+    assert "Closed safety cases" in text_of(closed_list.text)
 
 
 async def test_every_refusal_of_a_case_action_is_a_message_on_the_case_page(
