@@ -74,6 +74,16 @@ async def test_a_write_made_in_a_read_is_not_kept(runtime: Runtime) -> None:
         assert await reading.scalar(text("SELECT count(*) FROM schedules WHERE name = 'x'")) == 0
 
 
+async def test_rows_read_in_a_read_stay_readable_after_it(runtime: Runtime, worker: Worker) -> None:
+    """The live streams read their rows in a short read and send them after it: the rollback
+    that ends the read must not leave them expired (they raised DetachedInstanceError)."""
+    await worker.sync_schedules()
+    async with runtime.db.read() as reading:
+        found = (await reading.scalars(select(Schedule))).all()
+    assert found
+    assert all(row.name and row.next_run_at is not None for row in found)
+
+
 async def test_an_idle_worker_polls_while_another_process_writes(
     runtime: Runtime, worker: Worker
 ) -> None:

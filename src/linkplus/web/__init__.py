@@ -17,6 +17,7 @@ from linkplus.web.account_pages import router as account_router
 from linkplus.web.auth_pages import router as auth_router
 from linkplus.web.cars import NotPrimaryHere
 from linkplus.web.console import router as console_router
+from linkplus.web.console_safety import router as console_safety_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
 from linkplus.web.garage_pages import router as garage_router
@@ -25,6 +26,7 @@ from linkplus.web.mailbox import router as mailbox_router
 from linkplus.web.privacy_pages import router as privacy_router
 from linkplus.web.remote_pages import router as remote_router
 from linkplus.web.rendering import see_other
+from linkplus.web.safety_pages import router as safety_router
 from linkplus.web.sections import router as sections_router
 from linkplus.web.services_pages import router as services_router
 from linkplus.web.sessions import (
@@ -60,6 +62,8 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(dealer_router)
     app.include_router(console_router)
     app.include_router(console_vehicles_router)
+    app.include_router(console_safety_router)
+    app.include_router(safety_router)
     if runtime.settings.dev_mailbox:
         app.include_router(mailbox_router)
     app.add_exception_handler(SignInNeeded, _to_sign_in)

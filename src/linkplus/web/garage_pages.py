@@ -37,6 +37,7 @@ from linkplus.web.cars import (
 )
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
+from linkplus.web.safety_pages import theft_state
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
@@ -181,6 +182,7 @@ async def _car_page(
     summary = await garage.vehicle_summary(session, caller)
     extra.setdefault("notice", page_notice(request))
     extra.setdefault("blocked", False)
+    extra.setdefault("theft", None)
     return render(
         request,
         visitor,
@@ -196,11 +198,14 @@ async def _car_page(
 
 
 @router.get("/vehicle/{vin}")
-async def car_page(vin: str, request: Request, visitor: OwnerDep, session: SessionDep) -> Response:
+async def car_page(
+    vin: str, request: Request, visitor: OwnerDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     caller = await visitor_car(session, owner_account(visitor), vin)
     if caller.vehicle.vin != vin:
         return see_other(car_path(caller.vehicle.vin))
-    return await _car_page(request, visitor, session, caller)
+    theft = await theft_state(session, runtime, caller)
+    return await _car_page(request, visitor, session, caller, theft=theft)
 
 
 def proof_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:

@@ -31,6 +31,7 @@ from linkplus.runtime import Runtime
 from linkplus.web.cars import car_name, primary_car, visitor_car
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
+from linkplus.web.safety_pages import theft_state
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
@@ -145,6 +146,7 @@ async def _page(
         state_labels=STATE_LABELS,
         steps=STEPS,
         temperatures=TEMPERATURES,
+        theft=await theft_state(session, runtime, caller),
         **extra,
     )
 

@@ -24,6 +24,7 @@ from linkplus.safety.service.emergency import decoded
 from linkplus.vehicles import service as vehicles
 
 QUEUE_LIMIT = 200
+VIN_WITHHELD = "withheld until you take the case"
 STREAM_BATCH = 100
 
 
@@ -85,6 +86,10 @@ async def case_detail(
     if case.msd is None and case.kind in EMERGENCY_KINDS and case.attempts:
         error = "The car's data set could not be read (it was not valid base64)."
     items = [DataItemOut(label=k, value=v) for k, v in msd.describe(data)] if data else []
+    if not need_to_know:  # the data set names the car too: withheld like the car itself
+        items = [
+            DataItemOut(label=i.label, value=i.value.replace(case.vin, VIN_WITHHELD)) for i in items
+        ]
     entries = await repository.entries_of(session, case.id)
     base = summary(case, staff, now_seconds=now.timestamp())
     return CaseOut(
