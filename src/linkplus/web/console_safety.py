@@ -38,6 +38,8 @@ from linkplus.safety.schemas import (
     CloseIn,
     DispatchIn,
     PoliceLinkIn,
+    TheftByPlateIn,
+    TheftByVinIn,
     TheftChecksIn,
     TheftOpenIn,
     TrackingStopIn,
@@ -202,10 +204,10 @@ async def open_theft(
     values = {"car": car, "police_reference": form_text(form, "police_reference")}
     by_vin = len(car) == 17 and car.isalnum()
     try:
-        body = TheftOpenIn(
-            vin=car if by_vin else None,
-            plate=None if by_vin else (car or None),
-            police_reference=values["police_reference"],
+        body: TheftOpenIn = (
+            TheftByVinIn(vin=car, police_reference=values["police_reference"])
+            if by_vin
+            else TheftByPlateIn(plate=car, police_reference=values["police_reference"])
         )
     except ValidationError as exc:
         errors = field_errors(exc)
