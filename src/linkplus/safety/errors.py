@@ -148,7 +148,7 @@ class CarUnreachable(ProblemError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The command could not be handed to the car's link (the MQTT broker is not "
-            "reachable). Nothing was changed; try again in a minute.",
+            "The command could not go to the car: the platform's connection to the cars is "
+            "down. Nothing was changed; try again in a minute.",
             headers={"Retry-After": "30"},
         )
