@@ -149,7 +149,7 @@ async def test_after_recovery_the_owner_reactivates_with_password_and_code(
     assert code is not None
     other = "000000" if code.group(1) != "000000" else "111111"
     bad = await client.post(f"{base}/confirm", json={"code": other}, headers=owner)
-    assert (bad.status_code, bad.json()["code"]) == (422, "wrong_code")
+    assert (bad.status_code, bad.json()["code"]) == (403, "wrong_code")
     done = await client.post(f"{base}/confirm", json={"code": code.group(1)}, headers=owner)
     assert done.status_code == 200, done.text
     assert done.json()["theft"] is None

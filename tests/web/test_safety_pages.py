@@ -357,7 +357,7 @@ async def test_the_owner_sees_the_light_the_services_and_reports_the_theft_then_
             "csrf_token": csrf_in(step_two.text),
         },
     )
-    assert wrong_code.status_code == 422
+    assert wrong_code.status_code == 403
     assert "The code is wrong or has expired" in text_of(wrong_code.text)
     done = await client.post(
         f"{page}/reactivation/confirm",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkplus.errors import Conflict, InvalidInput, NotFound, ProblemError
+from linkplus.errors import Conflict, Forbidden, NotFound, ProblemError
 
 
 class CaseNotFound(NotFound):
@@ -120,7 +120,7 @@ class StillTracking(Conflict):
         )
 
 
-class WrongCode(InvalidInput):
+class WrongCode(Forbidden):
     code = "wrong_code"
     title = "Wrong or expired code"
 
