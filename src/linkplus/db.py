@@ -123,6 +123,9 @@ class Database:
             try:
                 yield session
             finally:
+                # The rows read stay usable after the block (a live stream builds its events
+                # from them once the read is over); the rollback would expire every one of them.
+                session.expunge_all()
                 await session.rollback()
 
     @asynccontextmanager

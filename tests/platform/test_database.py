@@ -74,6 +74,17 @@ async def test_a_write_made_in_a_read_is_not_kept(runtime: Runtime) -> None:
         assert await reading.scalar(text("SELECT count(*) FROM schedules WHERE name = 'x'")) == 0
 
 
+async def test_rows_read_in_a_read_can_be_used_after_it(runtime: Runtime) -> None:
+    """The live streams poll in a read and build their events once it is over."""
+    at = runtime.clock.now()
+    async with runtime.db.transaction() as session:
+        session.add(Schedule(name="read-after", job_name="nothing", next_run_at=at))
+    async with runtime.db.read() as reading:
+        row = await reading.scalar(select(Schedule).where(Schedule.name == "read-after"))
+    assert row is not None
+    assert (row.name, row.job_name) == ("read-after", "nothing")
+
+
 async def test_an_idle_worker_polls_while_another_process_writes(
     runtime: Runtime, worker: Worker
 ) -> None:
