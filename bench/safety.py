@@ -100,6 +100,7 @@ SOS_CARS = 10  # cars taking turns to press SOS; each press is an incident of it
 PUBLISHERS = 2  # telemetry processes
 WAIT_SECONDS = 30.0  # an event not in the stream this long after its publish counts as missing
 START_SECONDS = 90.0  # serve starting, the units connecting; only reached when something is wrong
+WARM_UP_TRY_SECONDS = 3.0  # a warm-up press not in the stream by then: press again
 SETTLE_SECONDS = 2.0  # load running before the first measured event
 SEED = 13
 BASE_LATITUDE = 40.0  # event i is at (40 + i/1000, 3 + i/1000): its position names it
@@ -293,13 +294,16 @@ class Watch:
             event.done.set()
 
 
-async def read_stream(http: httpx.AsyncClient, headers: dict[str, str], watch: Watch) -> None:
+async def read_stream(
+    http: httpx.AsyncClient, headers: dict[str, str], watch: Watch, ready: asyncio.Event
+) -> None:
     async with http.stream(
         "GET", STREAM, headers={**headers, "Accept": "text/event-stream"}
     ) as answer:
         if answer.status_code != 200:
             await answer.aread()
             raise RuntimeError(f"the console's stream answered {answer.status_code}: {answer.text}")
+        ready.set()  # the answer has begun: the stream's starting point is taken
         async for line in answer.aiter_lines():
             seen = time.perf_counter()
             if line.startswith("data:"):
@@ -447,7 +451,7 @@ async def measure(
                 stdout=asyncio.subprocess.PIPE,
             )
         )
-    bare_ready = asyncio.Event()
+    bare_ready, stream_ready = asyncio.Event(), asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     try:
         async with (
@@ -457,7 +461,7 @@ async def measure(
             ) as http,
             sos_cars(platform.vehicles, cars) as clients,
         ):
-            tasks.append(asyncio.create_task(read_stream(http, headers, watch)))
+            tasks.append(asyncio.create_task(read_stream(http, headers, watch, stream_ready)))
             tasks.append(
                 asyncio.create_task(
                     read_bare(platform.gateway, platform.gateway_secret, watch, bare_ready)
@@ -465,6 +469,7 @@ async def measure(
             )
             async with asyncio.timeout(START_SECONDS):
                 await until(bare_ready, tasks)
+                await until(stream_ready, tasks)
                 for load in loads:
                     assert load.stdout is not None
                     line = (await load.stdout.readline()).strip()
@@ -476,7 +481,7 @@ async def measure(
             seqs = dict.fromkeys((vin for vin, _ in clients), 0)
             index = 0
 
-            async def one(measured: bool) -> Event:
+            async def one(measured: bool, wait: float = WAIT_SECONDS) -> Event:
                 nonlocal index
                 vin, client = clients[index % len(clients)]
                 event = Event(index=index, vin=vin, incident=uuid.uuid4())
@@ -485,22 +490,25 @@ async def measure(
                 watch.add(event)
                 await press(client, event, seqs[vin])
                 if not measured:
-                    async with asyncio.timeout(WAIT_SECONDS):
+                    async with asyncio.timeout(wait):
                         await event.done.wait()
                 return event
 
             # Warm-up, not measured: the stream connected, the gateway subscribed, the first
             # case's imports and caches. Pressed until one arrives (a starting gateway may not
-            # have subscribed yet), then twice more.
+            # have subscribed yet: its first press is then not in the stream), then once more.
             async with asyncio.timeout(START_SECONDS):
                 while True:
                     try:
-                        await one(measured=False)
+                        await one(measured=False, wait=WARM_UP_TRY_SECONDS)
                         break
                     except TimeoutError:
                         continue
             await one(measured=False)
-            print(f"load and warm-up running after {time.monotonic() - started:.1f} s", flush=True)
+            print(
+                f"stream, load and gateway ready; warm-up took {time.monotonic() - started:.1f} s",
+                flush=True,
+            )
             await asyncio.sleep(max(0.0, SETTLE_SECONDS - (time.monotonic() - started)))
             presses = []
             mean_gap, due = 1 / args.events_per_s, time.monotonic()
