@@ -499,10 +499,17 @@ async def measure(
             # have subscribed yet: its first press is then not in the stream), then once more.
             async with asyncio.timeout(START_SECONDS):
                 while True:
+                    tried = time.monotonic()
                     try:
                         await one(measured=False, wait=WARM_UP_TRY_SECONDS)
                         break
                     except TimeoutError:
+                        print(
+                            f"  warm-up press not through after {time.monotonic() - tried:.1f} s "
+                            f"(bare {'yes' if watch.events[index - 1].bare else 'no'}, stream "
+                            f"{'yes' if watch.events[index - 1].streamed else 'no'}); again",
+                            flush=True,
+                        )
                         continue
             await one(measured=False)
             print(
