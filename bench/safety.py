@@ -127,6 +127,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run_load(spec_path: Path) -> None:
+    logging.getLogger("mqtt").setLevel(logging.ERROR)  # "pending publish calls" when behind
     spec = json.loads(spec_path.read_text())
     print(json.dumps(asyncio.run(publish_paced_until_told(spec))), flush=True)
 
@@ -497,20 +498,34 @@ async def measure(
             # Warm-up, not measured: the stream connected, the gateway subscribed, the first
             # case's imports and caches. Pressed until one arrives (a starting gateway may not
             # have subscribed yet: its first press is then not in the stream), then once more.
-            async with asyncio.timeout(START_SECONDS):
+            async def first_through() -> None:
                 while True:
                     tried = time.monotonic()
                     try:
                         await one(measured=False, wait=WARM_UP_TRY_SECONDS)
-                        break
+                        return
                     except TimeoutError:
+                        last = watch.events[index - 1]
+                        count = await asyncio.to_thread(processed_total, [platform.http_port])
                         print(
-                            f"  warm-up press not through after {time.monotonic() - tried:.1f} s "
-                            f"(bare {'yes' if watch.events[index - 1].bare else 'no'}, stream "
-                            f"{'yes' if watch.events[index - 1].streamed else 'no'}); again",
+                            f"  warm-up press not through after {time.monotonic() - tried:.1f} s"
+                            f" (bare {'yes' if last.bare else 'no'}, stream "
+                            f"{'yes' if last.streamed else 'no'}; the platform processed "
+                            f"{count:,} messages so far); again",
                             flush=True,
                         )
-                        continue
+
+            try:
+                async with asyncio.timeout(START_SECONDS):
+                    await first_through()
+            except TimeoutError:
+                count = await asyncio.to_thread(processed_total, [platform.http_port])
+                raise RuntimeError(
+                    f"no SOS press reached the console within {START_SECONDS:.0f} s: the platform "
+                    f"processed {count:,} messages, the load asked {args.rate:,.0f} a second. An "
+                    "event waits behind the telemetry the gateway has not taken yet, so a "
+                    "platform that cannot keep up never shows it. Try a lower --rate."
+                ) from None
             await one(measured=False)
             print(
                 f"stream, load and gateway ready; warm-up took {time.monotonic() - started:.1f} s",
@@ -688,7 +703,7 @@ def main() -> None:
         return
     args.units = args.units or (20 if args.quick else 50)
     args.events = args.events or (30 if args.quick else 300)
-    args.rate = args.rate or (200.0 if args.quick else 1000.0)
+    args.rate = args.rate or (200.0 if args.quick else 500.0)
     with tempfile.TemporaryDirectory(prefix="linkplus-safety-") as tmp:
         figures = asyncio.run(main_async(args, Path(tmp)))
     print(json.dumps(figures, separators=(",", ":")))
