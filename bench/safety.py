@@ -198,7 +198,6 @@ def serve(
             yield port, process
         except BaseException:
             text = (work / "serve.log").read_text(errors="replace")
-            (work.parent / "safety-serve.log").write_text(text)
             print(f"linkplus serve's log ends:\n{text[-4000:]}", file=sys.stderr, flush=True)
             raise
     finally:
