@@ -28,8 +28,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
-import re
 import signal
 import subprocess
 import sys
@@ -38,24 +36,29 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.servers: the same PostgreSQL and Mosquitto helpers
 
+from bench._support import (  # noqa: E402
+    SIGNALS,
+    cpu_seconds,
+    create_database,
+    machine,
+    new_units,
+    processed_total,
+    publish,
+)
+from bench._support import register_units as prepare  # noqa: E402
 from tests.servers import free_port, mosquitto_server, postgres_server  # noqa: E402
 
 from linkplus.config import Settings  # noqa: E402
-from linkplus.db import Database, create_engine  # noqa: E402
-from linkplus.migrate import upgrade  # noqa: E402
-from linkplus.models.telematics import TelematicsCredential  # noqa: E402
-from linkplus.models.vehicles import Vehicle  # noqa: E402
 from linkplus.protocol.vehicle import Channel, encode, subscription, topic  # noqa: E402
 from linkplus.protocol.vehicle import Waking as WakingEvent  # noqa: E402
 from linkplus.vehicle_link import credentials, mosquitto  # noqa: E402
@@ -64,58 +67,10 @@ from linkplus.vehicle_link.client import BrokerAddress, MqttVersion, gateway_cli
 
 SECRET_KEY = "ingest-bench-secret-key-long-enough-for-hs256-signing"  # noqa: S105
 SCRIPT = str(Path(__file__).resolve())
-SIGNALS = (
-    "Vehicle.Speed",
-    "Vehicle.TraveledDistance",
-    "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current",
-)
-T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 BOUND_SECONDS = 600.0  # one scenario never takes longer; only reached when something is wrong
-PROCESSED = re.compile(r'^linkplus_gateway_messages_total\{result="processed"\} ([0-9.e+]+)$', re.M)
-
-
-def vin_of(index: int) -> str:
-    return f"LPBENCH{index:010d}"
 
 
 # --- the publishing process -----------------------------------------------------------------
-
-
-def payload(vin: str, seq: int) -> bytes:
-    ts = (T0 + timedelta(seconds=seq)).isoformat()
-    values = (round(30 + seq % 90, 1), round(10_000 + seq * 0.02, 2), round(90 - seq % 80, 1))
-    signals = [{"path": p, "value": v, "ts": ts} for p, v in zip(SIGNALS, values, strict=True)]
-    body = {"msg_id": str(uuid.uuid4()), "seq": seq, "sent_at": ts, "signals": signals}
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-WINDOW = 64  # QoS 1 publishes in flight per unit: a unit sending its backlog after a car park
-
-
-async def publish(spec: dict[str, Any]) -> None:
-    first_seq: int = spec["first_seq"]
-
-    async def one(vin: str, secret: str, count: int) -> None:
-        bodies = [payload(vin, first_seq + i) for i in range(count)]  # built before timing
-        client = aiomqtt.Client(
-            spec["host"],
-            spec["port"],
-            username=vin,
-            password=secret,
-            identifier=vin,
-            protocol=aiomqtt.ProtocolVersion.V5,
-            max_inflight_messages=WINDOW,
-            timeout=60,
-        )
-        async with client:
-            name = topic(vin, Channel.telemetry)
-            for start in range(0, len(bodies), WINDOW):
-                chunk = bodies[start : start + WINDOW]
-                await asyncio.gather(*(client.publish(name, body, qos=1) for body in chunk))
-
-    async with asyncio.TaskGroup() as group:
-        for vin, secret, count in spec["units"]:
-            group.create_task(one(vin, secret, count))
 
 
 async def publish_waking(spec: dict[str, Any]) -> None:
@@ -188,55 +143,6 @@ class Result:
     msgs_per_gateway_cpu_s: float
 
 
-async def prepare(url: str, units: list[tuple[str, str, str]]) -> None:
-    """Migrated database with the M cars registered and their units' credentials."""
-    await asyncio.to_thread(upgrade, url)
-    db = Database(create_engine(url))
-    try:
-        async with db.transaction() as session:
-            for vin, _secret, _hash in units:
-                session.add(
-                    Vehicle(
-                        vin=vin,
-                        model_code="UX300E",
-                        model_year=2025,
-                        market="DE",
-                        multimedia="mm21",
-                        first_delivery_date=None,
-                        registration_plate=None,
-                        plate_key=None,
-                        telematics_unit=True,
-                        head_unit_public_key=None,
-                        odometer_km=None,
-                        odometer_reported_at=None,
-                        created_at=T0,
-                        updated_at=T0,
-                    )
-                )
-            await session.flush()
-            for vin, secret, secret_hash in units:
-                session.add(
-                    TelematicsCredential(
-                        vin=vin,
-                        secret_hash=secret_hash,
-                        broker_hash=mosquitto.password_hash(secret),
-                        created_at=T0,
-                        rotated_at=None,
-                    )
-                )
-    finally:
-        await db.dispose()
-
-
-def processed_total(ports: list[int]) -> int:
-    total = 0
-    for port in ports:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        match = PROCESSED.search(text)
-        total += int(float(match.group(1))) if match else 0
-    return total
-
-
 @contextlib.contextmanager
 def gateways(
     count: int, *, url: str, mqtt_url: str, data_dir: Path, run: str, shared: bool = True
@@ -292,16 +198,6 @@ def gateways(
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user and system) the processes used so far, from ``/proc``."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
 
 
 async def processed(ports: list[int]) -> int:
@@ -508,37 +404,10 @@ def _spec(
     }
 
 
-async def create_database(server: Any, name: str) -> str:
-    conn = await asyncpg.connect(f"postgresql://{server.user}@{server.host}:{server.port}/postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return str(server.url(name))
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "date": datetime.now(UTC).date().isoformat(),
-    }
-
-
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     counts = [int(p) for p in args.processes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="linkplus-ingest-"))
-    units = []
-    for i in range(args.units):
-        secret = credentials.new_secret()
-        units.append((vin_of(i + 1), secret, credentials.hash_secret(secret, n=2**10)))
+    units = new_units(args.units)
     gateway_secret = credentials.gateway_secret(Settings(secret_key=SECRET_KEY, data_dir=work))
 
     def configure(directory: Path, ports: list[int]) -> Path:
