@@ -61,7 +61,8 @@ from tests.connected_services.support import ACCEPT_DE, link, make_vehicle  # no
 from tests.servers import free_port, mosquitto_server, postgres_server  # noqa: E402
 from tests.support import bearer_for, make_owner  # noqa: E402
 
-from linkplus.app import build_runtime, create_app  # noqa: E402
+from linkplus.app import create_app  # noqa: E402
+from linkplus.bootstrap import build_runtime  # noqa: E402
 from linkplus.config import Settings  # noqa: E402
 from linkplus.jobs.worker import Worker  # noqa: E402
 from linkplus.kit.clock import SystemClock  # noqa: E402

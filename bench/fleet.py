@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))  # tests.*: the same Mosquitto helper and fleet as
 from tests.servers import free_port, mosquitto_server  # noqa: E402
 from tests.sim.support import FleetFigures, provision_fleet, run_fleet  # noqa: E402
 
-from linkplus.app import build_runtime  # noqa: E402
+from linkplus.bootstrap import build_runtime  # noqa: E402
 from linkplus.config import Settings  # noqa: E402
 from linkplus.kit.clock import SystemClock  # noqa: E402
 from linkplus.migrate import upgrade  # noqa: E402

@@ -46,10 +46,11 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.servers and bench.ingest
 
-from bench.ingest import SIGNALS, create_database, machine, payload, prepare, vin_of  # noqa: E402
+from bench._support import SIGNALS, create_database, machine, payload, vin_of  # noqa: E402
+from bench._support import register_units as prepare  # noqa: E402
 from tests.servers import postgres_server  # noqa: E402
 
-from linkplus.app import build_runtime  # noqa: E402
+from linkplus.bootstrap import build_runtime  # noqa: E402
 from linkplus.config import Settings  # noqa: E402
 from linkplus.protocol import vehicle as protocol  # noqa: E402
 from linkplus.protocol.vehicle import Channel, topic  # noqa: E402
