@@ -13,6 +13,7 @@ import httpx
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.runtime import Runtime
+from linkplus.safety import live
 from tests.safety.support import safety_car, staff
 
 STREAM = "/api/v1/staff/safety/stream"
@@ -68,3 +69,16 @@ async def test_the_stream_carries_only_the_agents_kinds_of_case(
     assert [(e["action"], e["case"]["kind"]) for e in events(response.text)] == [
         ("reported", "theft")
     ]
+
+
+async def test_a_case_change_in_this_process_wakes_the_streams_and_nothing_else_does(
+    runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    car = await safety_car(runtime, client)
+    with live.changes(runtime.db).listen() as changed:
+        await car.position(50.0, 4.0, at=clock.now())  # a commit that touches no case
+        await asyncio.sleep(0)  # the wake-up is handed over through the loop
+        assert not changed.is_set()
+        await car.emergency(uuid.uuid4(), at=clock.now())
+        await asyncio.wait_for(changed.wait(), 15)
+    assert changed.is_set()

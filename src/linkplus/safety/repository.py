@@ -23,6 +23,7 @@ from linkplus.models.safety import (
     SafetyCaseEntry,
     SafetyPosition,
 )
+from linkplus.safety import live
 
 Row = SafetyCase | SafetyCaseEntry | PoliceLink | Reactivation | EmergencySystem
 
@@ -151,6 +152,7 @@ async def add_entry(
         )
     )
     await session.flush()
+    live.mark_changed(session)
 
 
 async def entries_of(session: AsyncSession, case_id: uuid.UUID) -> list[SafetyCaseEntry]:

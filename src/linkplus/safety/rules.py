@@ -20,8 +20,8 @@ POLICE_LINK_HOURS_MAX = 7 * 24
 REACTIVATION_CODE_LIFETIME = timedelta(minutes=15)
 REACTIVATION_CODE_TRIES = 5
 STREAM_POLL_SECONDS = 0.2
-"""The console's live stream looks for changes five times a second: a new case shows within a
-second."""
+"""The console's live stream looks for changes five times a second (changes made by other
+processes); a change committed in the stream's own process wakes it at once (``live``)."""
 
 LIGHTS: dict[str, tuple[str, bool]] = {
     "self_test": ("Red and green in turn: the system checks itself after the ignition.", False),

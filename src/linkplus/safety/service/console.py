@@ -5,6 +5,7 @@ Every look at a case is on its timeline and in the audit log."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ from linkplus.accounts import service as accounts
 from linkplus.models.accounts import StaffAccount
 from linkplus.models.safety import CaseState, SafetyCase
 from linkplus.runtime import Runtime
-from linkplus.safety import msd, repository
+from linkplus.safety import live, msd, repository
 from linkplus.safety.rules import STREAM_POLL_SECONDS, case_title, outcome_words
 from linkplus.safety.schemas import CaseOut, CaseSummaryOut, DataItemOut, EntryOut, PersonOut
 from linkplus.safety.service._common import EMERGENCY_KINDS, kinds_for, note, staff_case
@@ -143,28 +144,31 @@ async def case_events(
     last_id = after_id
     loop = asyncio.get_running_loop()
     last_beat = loop.time()
-    while max_events is None or sent < max_events:
-        if disconnected is not None and await disconnected():
-            return
-        async with runtime.db.read() as session:
-            changes = await repository.entries_after(
-                session, after_id=last_id, kinds=kinds, limit=STREAM_BATCH
-            )
-        now = runtime.clock.now().timestamp()
-        for entry, case in changes:
-            last_id = entry.id
-            data = {
-                "action": entry.action,
-                "at": entry.at.isoformat(),
-                "case": summary(case, staff, now_seconds=now).model_dump(mode="json"),
-            }
-            yield _sse("case", data, entry.id)
-            sent += 1
-            last_beat = loop.time()
-            if max_events is not None and sent >= max_events:
+    with live.changes(runtime.db).listen() as changed:  # from before the first read
+        while max_events is None or sent < max_events:
+            if disconnected is not None and await disconnected():
                 return
-        if not changes:
-            if loop.time() - last_beat >= heartbeat_seconds:
-                yield ": keep-alive\n\n"
+            changed.clear()
+            async with runtime.db.read() as session:
+                rows = await repository.entries_after(
+                    session, after_id=last_id, kinds=kinds, limit=STREAM_BATCH
+                )
+            now = runtime.clock.now().timestamp()
+            for entry, case in rows:
+                last_id = entry.id
+                data = {
+                    "action": entry.action,
+                    "at": entry.at.isoformat(),
+                    "case": summary(case, staff, now_seconds=now).model_dump(mode="json"),
+                }
+                yield _sse("case", data, entry.id)
+                sent += 1
                 last_beat = loop.time()
-            await asyncio.sleep(STREAM_POLL_SECONDS)
+                if max_events is not None and sent >= max_events:
+                    return
+            if not rows:
+                if loop.time() - last_beat >= heartbeat_seconds:
+                    yield ": keep-alive\n\n"
+                    last_beat = loop.time()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), STREAM_POLL_SECONDS)
