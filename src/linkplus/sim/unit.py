@@ -465,21 +465,25 @@ class TelematicsUnit:
 
     def _privacy_step(self, privacy: bool, at: datetime) -> Callable[[], Awaitable[None]]:
         async def switch() -> None:
-            self.car.state.privacy_mode = privacy
-            msg_id, seq = self._next_ids()
-            self._queue(
-                Channel.events,
-                PrivacyModeChanged(
-                    msg_id=msg_id,
-                    seq=seq,
-                    sent_at=at,
-                    occurred_at=at,
-                    type="privacy_mode_changed",
-                    location_sharing=not privacy,
-                ),
-            )
+            self.switch_privacy(privacy, at)
 
         return switch
+
+    def switch_privacy(self, on: bool, at: datetime) -> None:
+        """The driver switches privacy mode on (the unit stops sharing its position) or off."""
+        self.car.state.privacy_mode = on
+        msg_id, seq = self._next_ids()
+        self._queue(
+            Channel.events,
+            PrivacyModeChanged(
+                msg_id=msg_id,
+                seq=seq,
+                sent_at=at,
+                occurred_at=at,
+                type="privacy_mode_changed",
+                location_sharing=not on,
+            ),
+        )
 
     # --- reachability ----------------------------------------------------------------------
 
