@@ -26,6 +26,7 @@ from linkplus.runtime import Runtime
 from linkplus.sim.clock import ManualClock
 from linkplus.sim.safety import SAFETY_HANDLERS, SafetySystem
 from linkplus.sim.unit import TelematicsUnit
+from tests.connected_services.support import activate
 from tests.remote_e2e.support import Car, RemoteLink, remote_link
 from tests.support import Mailbox, bearer_for, make_staff
 
@@ -183,9 +184,13 @@ async def safety_link(
     model_code: str = "NX450HP",
 ) -> AsyncIterator[SafetyLink]:
     """One running simulated car (``car``) with its safety system and the tracking commands,
-    an emergency agent and a stolen-vehicle agent."""
+    its owner having activated the complimentary stolen-vehicle tracking, an emergency agent
+    and a stolen-vehicle agent."""
     async with remote_link(runtime, client, worker, clock, {"car": model_code}) as link:
-        unit = link.cars["car"].unit
+        car = link.cars["car"]
+        activated = await activate(client, car.owner, car.vin, packages=["svt"])
+        assert activated.status_code == 200, activated.text
+        unit = car.unit
         unit.handlers.update(SAFETY_HANDLERS)
         SafetySystem.of(unit)
         agent = await make_staff(runtime, role=StaffRole.emergency_agent)

@@ -94,7 +94,8 @@ async def test_the_data_set_is_the_cars_state_encoded_as_ecall_does(slink: Safet
         case = await repository.case_by_incident(
             session, vin=slink.vin, incident_id=incident.incident_id
         )
-        assert case is not None and case.msd is not None
+        assert case is not None
+        assert case.msd is not None
         data = msd.decode(case.msd)
     assert data.vin == slink.vin
     assert data.activation is msd.Activation.automatic
