@@ -13,7 +13,8 @@ the attempt that gets through. An SOS call makes 3 attempts in all, ``SOS_RETRY`
 collision notification retries, further and further apart up to ``COLLISION_RETRY_MAX``, for
 24 hours after the crash, then stops. The attempt that gets through opens the voice line: the
 light flashes green, the occupants answer or stay silent (``emergency_voice``), and the call
-ends after ``CALL_LENGTH``.
+ends after ``CALL_LENGTH``. While the call runs (when it gets through and when it ends) the car
+also sends its position as telemetry, whatever its privacy mode: the case needs it.
 
 Tracking. ``tracking_start`` and ``tracking_stop`` are signed commands, checked by the unit
 like any other before they reach the handlers here. While tracking runs the car sends its
@@ -322,6 +323,7 @@ class SafetySystem:
             self._attempt(incident, number, moment, CallState.connected, data, moment)
             incident.through_at = moment
             self._report_light(StatusLight.call_in_progress, moment)
+            self._position_for_the_case(moment)
             await self._call(incident, number, moment, data)
             return
         incident.gave_up = True
@@ -346,6 +348,7 @@ class SafetySystem:
         )
         ended = through + CALL_LENGTH
         await clock.sleep_until(ended)
+        self._position_for_the_case(ended)
         self._attempt(incident, number, ended, CallState.ended, data, ended)
         incident.ended_at = ended
         self._report_light(self._idle_light(), ended)
@@ -360,21 +363,36 @@ class SafetySystem:
         sent_at: datetime,
     ) -> None:
         msg_id, seq = self.unit.next_ids()
-        common = {
-            "msg_id": msg_id,
-            "seq": seq,
-            "sent_at": sent_at,
-            "occurred_at": occurred_at,
-            "incident_id": incident.incident_id,
-            "attempt": number,
-            "call": call,
-            "msd": data,
-        }
         if incident.sensor is None:
-            self.unit.queue(Channel.events, EmergencyButton(type="emergency_button", **common))
+            self.unit.queue(
+                Channel.events,
+                EmergencyButton(
+                    type="emergency_button",
+                    msg_id=msg_id,
+                    seq=seq,
+                    sent_at=sent_at,
+                    occurred_at=occurred_at,
+                    incident_id=incident.incident_id,
+                    attempt=number,
+                    call=call,
+                    msd=data,
+                ),
+            )
         else:
             self.unit.queue(
-                Channel.events, Collision(type="collision", sensor=incident.sensor, **common)
+                Channel.events,
+                Collision(
+                    type="collision",
+                    sensor=incident.sensor,
+                    msg_id=msg_id,
+                    seq=seq,
+                    sent_at=sent_at,
+                    occurred_at=occurred_at,
+                    incident_id=incident.incident_id,
+                    attempt=number,
+                    call=call,
+                    msd=data,
+                ),
             )
 
     # --- the 12 V battery ---------------------------------------------------------------------
@@ -420,14 +438,16 @@ class SafetySystem:
 
     # --- stolen-vehicle tracking ------------------------------------------------------------------
 
+    def _position_for_the_case(self, at: datetime) -> None:
+        """Where the car is, whatever the privacy mode: an emergency needs it."""
+        self.drive_on(at)
+        self.unit.send_status(at, self.unit.car.state.position_signals(at, for_a_case=True))
+
     def _send_position(self, at: datetime) -> None:
         tracking = self.tracking
         if tracking is None or tracking.paused_for is not None:
             return
-        self.drive_on(at)
-        state = self.unit.car.state
-        readings = state.position_signals(at, for_a_case=True)
-        self.unit.send_status(at, readings)
+        self._position_for_the_case(at)
         tracking.positions_sent += 1
 
     def start_tracking(self, case: str, interval_s: int, at: datetime) -> None:
