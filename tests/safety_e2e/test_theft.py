@@ -28,6 +28,18 @@ async def tracking_of(slink: SafetyLink, case_id: str) -> str:
         return case.tracking
 
 
+async def park(slink: SafetyLink) -> None:
+    """A short drive ends: the car reports where it is parked (location sharing on)."""
+    slink.unit.switch_ignition(True, slink.clock.now())
+    await slink.advance(minutes=1)
+    slink.unit.switch_ignition(False, slink.clock.now())
+    await slink.advance(seconds=1)
+    state = slink.car.state
+    slink.safety.move_to(state.lat, state.lon, slink.clock.now())  # a fresh fix, parked
+    slink.unit.send_status(slink.clock.now())
+    await slink.advance(seconds=1)
+
+
 async def report_and_track(slink: SafetyLink) -> str:
     """The owner reports the theft; the stolen-vehicle agent checks it and starts tracking."""
     reported = await slink.owner(
@@ -202,3 +214,26 @@ async def test_the_car_refuses_a_tracking_start_not_signed_with_its_key(slink: S
     before = len(slink.link.watcher.for_command(good.msg_id))
     await slink.link.inject("car", good)  # the same signed command again
     assert slink.link.watcher.for_command(good.msg_id)[before:] == [("rejected", "replayed")]
+
+
+async def test_tracking_positions_never_reach_the_owner_even_without_privacy_mode(
+    slink: SafetyLink,
+) -> None:
+    """The car shares its location (privacy mode off) when it is stolen: the tracking positions
+    are the case's all the same, not the owner's (the owner asks the police)."""
+    await park(slink)
+    parked = await slink.owner("GET", "location")
+    assert parked.status_code == 200, parked.text
+    history, twin = await slink.owner_positions(), await slink.twin_latitude()
+    slink.safety.driven_away(slink.clock.now(), speed_kmh=50)
+    await slink.advance(seconds=30)
+    case_id = await report_and_track(slink)
+    for _ in range(3):
+        await slink.advance(seconds=TRACKING_INTERVAL_SECONDS)
+    trail = await slink.trail(case_id)
+    assert len(trail) == 4
+    assert await slink.owner_positions() == history
+    assert await slink.twin_latitude() == twin
+    location = await slink.owner("GET", "location")
+    assert location.status_code == 409, location.text
+    assert location.json()["code"] == "stolen_vehicle_tracking", location.text

@@ -44,6 +44,20 @@ class LocationNotShared(Conflict):
         )
 
 
+class LocationDuringTracking(Conflict):
+    """The same code as remote control's refusal while a stolen car is tracked."""
+
+    code = "stolen_vehicle_tracking"
+    title = "Your car is being tracked after its theft report"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The customer centre is tracking your car for the police, so its location is not "
+            "shown in the app. The police keep you informed; once you have the car back, "
+            "reactivate its services in the app."
+        )
+
+
 class LocationUnknown(Conflict):
     code = "location_unknown"
     title = "The car has not reported where it is parked"

@@ -21,6 +21,7 @@ from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.tenure import Tenure
 from linkplus.jobs import enqueue
 from linkplus.models.notifications import Category
+from linkplus.models.privacy import LocationPurpose
 from linkplus.models.twin import PostTripCheck, TripUploadRecord, VehicleLinkState
 from linkplus.notifications import service as notifications
 from linkplus.privacy import service as privacy
@@ -28,6 +29,7 @@ from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripU
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import alerts, car_state, repository, status, twin
 from linkplus.vehicle_link.errors import (
+    LocationDuringTracking,
     LocationNotShared,
     LocationUnknown,
     ServiceNotActive,
@@ -144,7 +146,10 @@ async def parked_location(
 ) -> LocationOut:
     await _require_active(session, runtime, caller, FIND_MY_CAR)
     vin = caller.vehicle.vin
-    if not await privacy.location_shared_at(session, vin=vin, at=runtime.clock.now()):
+    now = runtime.clock.now()
+    if await privacy.held_for(session, vin=vin, purpose=LocationPurpose.theft, at=now):
+        raise LocationDuringTracking()  # a theft case holds the location until reactivation
+    if not await privacy.location_shared_at(session, vin=vin, at=now):
         raise LocationNotShared()
     state = await repository.get_link_state(session, vin)
     if (

@@ -95,9 +95,15 @@ async def apply_batch(
         session,
         [_event_row(vin, event, now) for vin, event in plan.events if event.type != "trip_upload"],
     )
+    every_fix = _unique_fixes(plan.fixes)
+    held = await _keep_held_positions(session, runtime, every_fix, now=now)
     judge = _LocationJudge(session)
     await judge.load({r.vin for r in plan.location_readings})
-    shared_locations = [r for r in plan.location_readings if await judge.shared(r.vin, r.ts)]
+    shared_locations = [
+        r
+        for r in plan.location_readings
+        if (r.vin, r.ts) not in held and await judge.shared(r.vin, r.ts)
+    ]
     readings = plan.readings + shared_locations
     await repository.upsert_twin(
         session,
@@ -113,9 +119,7 @@ async def apply_batch(
             for r in _unique(r for r in plan.readings if r.path in ingest.HISTORY_SIGNALS)
         ],
     )
-    every_fix = _unique_fixes(plan.fixes)
-    await _keep_held_positions(session, runtime, every_fix, now=now)
-    fixes = [f for f in every_fix if await judge.shared(f.vin, f.ts)]
+    fixes = [f for f in every_fix if (f.vin, f.ts) not in held and await judge.shared(f.vin, f.ts)]
     await repository.add_positions(
         session,
         [
@@ -138,18 +142,22 @@ async def apply_batch(
 
 async def _keep_held_positions(
     session: AsyncSession, runtime: Runtime, fixes: list[Fix], *, now: datetime
-) -> None:
+) -> set[tuple[str, datetime]]:
     """Positions measured while a case holds the car's location (an emergency, a theft) go to
-    that case, whatever the privacy mode; the privacy mode alone decides the rest."""
+    that case, whatever the privacy mode, and only there: the (car, time) of each is returned
+    so that it stays out of the owner's twin and position history. The privacy mode alone
+    decides the rest."""
+    held: set[tuple[str, datetime]] = set()
     if not fixes:
-        return
+        return held
     since = min(f.ts for f in fixes)
     holds = await privacy.holds_for(session, {f.vin for f in fixes}, since=since)
     if not holds:
-        return
+        return held
     for fix in fixes:
         for hold in holds.get(fix.vin, ()):
             if hold.covers(fix.ts):
+                held.add((fix.vin, fix.ts))
                 await publish(
                     session,
                     HeldPosition(
@@ -164,6 +172,7 @@ async def _keep_held_positions(
                     now=now,
                     runtime=runtime,
                 )
+    return held
 
 
 def _unique(readings: Iterable[Reading]) -> list[Reading]:
