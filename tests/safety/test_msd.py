@@ -169,7 +169,7 @@ def test_describe_in_words() -> None:
         ("Direction", "Heading 90°, east"),
         ("Previous positions", "2: 25 m and 55 m back"),
         ("Passengers", "Not known"),
-        ("Vehicle", "Van (N1), VIN WVWZZZ1JZXW000001"),
+        ("Vehicle", "Light commercial vehicle (N1), VIN WVWZZZ1JZXW000001"),
         ("Propulsion", "Diesel"),
         ("Time", "07 Dec 2026, 05:10:00 UTC"),
         ("Message", "No. 3"),
@@ -189,7 +189,7 @@ def test_describe_the_other_cases() -> None:
     assert rows["Previous positions"] == "2: 2.0 km and 5 m back"
     rows = dict(msd.describe(TEST_CALL))
     assert rows["Test call"] == "Yes: a test, not an emergency"
-    assert rows["Position"].endswith(", may be wrong")
+    assert rows["Position"].endswith(", cannot be trusted")
     assert rows["Previous positions"] == "None sent"
     rows = dict(msd.describe(ONE_PREVIOUS))
     # 3 steps north (9.3 m) and 4 east at 50.85 degrees (7.8 m): 12 m, shown in steps of 5 m

@@ -106,7 +106,8 @@ async def test_a_theft_with_privacy_mode_on_from_report_to_reactivation(
     # The owner's app: a banner, location and remote commands refused.
     status = (await slink.owner("GET", "safety")).json()
     assert status["theft"]["state"] == "tracking"
-    assert (await slink.owner("GET", "location")).status_code == 409
+    location = await slink.owner("GET", "location")
+    assert (location.status_code, location.json()["code"]) == (409, "vehicle_reported_stolen")
     command = await slink.owner("POST", "commands", json={"type": "door-lock"})
     assert command.status_code == 409, command.text
     assert command.json()["code"] == "stolen_vehicle_tracking"
@@ -236,4 +237,4 @@ async def test_tracking_positions_never_reach_the_owner_even_without_privacy_mod
     assert await slink.twin_latitude() == twin
     location = await slink.owner("GET", "location")
     assert location.status_code == 409, location.text
-    assert location.json()["code"] == "stolen_vehicle_tracking", location.text
+    assert location.json()["code"] == "vehicle_reported_stolen", location.text

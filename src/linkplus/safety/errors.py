@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkplus.errors import Conflict, InvalidInput, NotFound
+from linkplus.errors import Conflict, InvalidInput, NotFound, ProblemError
 
 
 class CaseNotFound(NotFound):
@@ -138,4 +138,17 @@ class PoliceLinkNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__(
             "This link does not exist or has expired. Ask the customer centre for a new one."
+        )
+
+
+class CarUnreachable(ProblemError):
+    status = 503
+    code = "vehicle_link_unavailable"
+    title = "The car cannot be reached now"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The command could not be handed to the car's link (the MQTT broker is not "
+            "reachable). Nothing was changed; try again in a minute.",
+            headers={"Retry-After": "30"},
         )

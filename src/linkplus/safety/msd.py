@@ -86,7 +86,10 @@ _VEHICLE_TYPES: dict[VehicleType, tuple[str, str]] = {
     VehicleType.passenger_m1: ("passengerVehicleClassM1", "Passenger car (M1)"),
     VehicleType.bus_m2: ("busesAndCoachesClassM2", "Bus or coach up to 5 t (M2)"),
     VehicleType.bus_m3: ("busesAndCoachesClassM3", "Bus or coach over 5 t (M3)"),
-    VehicleType.light_commercial_n1: ("lightCommercialVehiclesClassN1", "Van (N1)"),
+    VehicleType.light_commercial_n1: (
+        "lightCommercialVehiclesClassN1",
+        "Light commercial vehicle (N1)",
+    ),
     VehicleType.heavy_goods_n2: ("heavyDutyVehiclesClassN2", "Truck up to 12 t (N2)"),
     VehicleType.heavy_goods_n3: ("heavyDutyVehiclesClassN3", "Truck over 12 t (N3)"),
     VehicleType.motorcycle_l1e: ("motorcyclesClassL1e", "Moped (L1e)"),
@@ -452,7 +455,7 @@ def from_text(text: str) -> bytes:
 def describe(msd: MinimumSetOfData) -> list[tuple[str, str]]:
     """The data set as label and text rows, most urgent first, in plain English."""
     automatic = msd.activation is Activation.automatic
-    trust = "can be trusted" if msd.position_trusted else "may be wrong"
+    trust = "can be trusted" if msd.position_trusted else "cannot be trusted"
     compass = _COMPASS[round(msd.direction_deg / 45) % len(_COMPASS)]
     return [
         ("Activation", "Automatic: crash sensor" if automatic else "Manual: SOS button"),

@@ -44,20 +44,6 @@ class LocationNotShared(Conflict):
         )
 
 
-class LocationDuringTracking(Conflict):
-    """The same code as remote control's refusal while a stolen car is tracked."""
-
-    code = "stolen_vehicle_tracking"
-    title = "Your car is being tracked after its theft report"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "The customer centre is tracking your car for the police, so its location is not "
-            "shown in the app. The police keep you informed; once you have the car back, "
-            "reactivate its services in the app."
-        )
-
-
 class LocationUnknown(Conflict):
     code = "location_unknown"
     title = "The car has not reported where it is parked"
@@ -66,4 +52,15 @@ class LocationUnknown(Conflict):
         super().__init__(
             "The car reports its parked position when the engine is switched off. Drive it once "
             "with location sharing on, then try again."
+        )
+
+
+class LocationWithheldStolen(Conflict):
+    code = "vehicle_reported_stolen"
+    title = "The car is reported stolen"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your car is reported stolen: its location is shown only to the customer centre and "
+            "the police. Reactivate its services in the app once you have it back."
         )

@@ -29,9 +29,9 @@ from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripU
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import alerts, car_state, repository, status, twin
 from linkplus.vehicle_link.errors import (
-    LocationDuringTracking,
     LocationNotShared,
     LocationUnknown,
+    LocationWithheldStolen,
     ServiceNotActive,
     VehicleAsleep,
 )
@@ -148,7 +148,7 @@ async def parked_location(
     vin = caller.vehicle.vin
     now = runtime.clock.now()
     if await privacy.held_for(session, vin=vin, purpose=LocationPurpose.theft, at=now):
-        raise LocationDuringTracking()  # a theft case holds the location until reactivation
+        raise LocationWithheldStolen()
     if not await privacy.location_shared_at(session, vin=vin, at=now):
         raise LocationNotShared()
     state = await repository.get_link_state(session, vin)

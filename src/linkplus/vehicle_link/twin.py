@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.events import publish
 from linkplus.jobs import enqueue
-from linkplus.models.privacy import PrivacyModeSource
+from linkplus.models.privacy import LocationPurpose, PrivacyModeSource
 from linkplus.privacy import service as privacy
 from linkplus.protocol.vehicle import (
     Alert,
@@ -50,6 +51,8 @@ from linkplus.vehicle_link.events import (
 from linkplus.vehicle_link.ingest import BatchPlan, Fix, Reading
 from linkplus.vehicle_link.schemas import PostTripCheckJob
 from linkplus.vehicles import service as vehicles
+
+log = structlog.get_logger("linkplus.vehicle_link.twin")
 
 LATE_BURST_GRACE = timedelta(minutes=1)
 """A post-trip check for a trip that ended long ago (the car had no coverage) still waits this
@@ -96,13 +99,15 @@ async def apply_batch(
         [_event_row(vin, event, now) for vin, event in plan.events if event.type != "trip_upload"],
     )
     every_fix = _unique_fixes(plan.fixes)
-    held = await _keep_held_positions(session, runtime, every_fix, now=now)
+    stolen = await _keep_held_positions(
+        session, runtime, every_fix, {r.vin for r in plan.location_readings}, now=now
+    )
     judge = _LocationJudge(session)
     await judge.load({r.vin for r in plan.location_readings})
     shared_locations = [
         r
         for r in plan.location_readings
-        if (r.vin, r.ts) not in held and await judge.shared(r.vin, r.ts)
+        if not stolen.covers(r.vin, r.ts) and await judge.shared(r.vin, r.ts)
     ]
     readings = plan.readings + shared_locations
     await repository.upsert_twin(
@@ -119,7 +124,9 @@ async def apply_batch(
             for r in _unique(r for r in plan.readings if r.path in ingest.HISTORY_SIGNALS)
         ],
     )
-    fixes = [f for f in every_fix if (f.vin, f.ts) not in held and await judge.shared(f.vin, f.ts)]
+    fixes = [
+        f for f in every_fix if not stolen.covers(f.vin, f.ts) and await judge.shared(f.vin, f.ts)
+    ]
     await repository.add_positions(
         session,
         [
@@ -140,24 +147,40 @@ async def apply_batch(
     return recorded
 
 
+@dataclass(frozen=True)
+class _TheftHolds:
+    """The theft holds of a batch's cars: what is measured under one is the case's alone."""
+
+    holds: dict[str, list[privacy.Hold]]
+
+    def covers(self, vin: str, at: datetime) -> bool:
+        return any(
+            h.purpose is LocationPurpose.theft and h.covers(at) for h in self.holds.get(vin, ())
+        )
+
+
 async def _keep_held_positions(
-    session: AsyncSession, runtime: Runtime, fixes: list[Fix], *, now: datetime
-) -> set[tuple[str, datetime]]:
+    session: AsyncSession,
+    runtime: Runtime,
+    fixes: list[Fix],
+    location_vins: set[str],
+    *,
+    now: datetime,
+) -> _TheftHolds:
     """Positions measured while a case holds the car's location (an emergency, a theft) go to
-    that case, whatever the privacy mode, and only there: the (car, time) of each is returned
-    so that it stays out of the owner's twin and position history. The privacy mode alone
-    decides the rest."""
-    held: set[tuple[str, datetime]] = set()
-    if not fixes:
-        return held
-    since = min(f.ts for f in fixes)
-    holds = await privacy.holds_for(session, {f.vin for f in fixes}, since=since)
+    that case, whatever the privacy mode; the privacy mode alone decides the rest. Under a
+    theft hold a position goes to the case only: not to the twin, the history or the parked
+    position that the owner sees (the thief's whereabouts are for the agents and the police)."""
+    vins = {f.vin for f in fixes} | location_vins
+    if not vins:
+        return _TheftHolds({})
+    since = min((f.ts for f in fixes), default=now)
+    holds = await privacy.holds_for(session, vins, since=min(since, now))
     if not holds:
-        return held
+        return _TheftHolds({})
     for fix in fixes:
         for hold in holds.get(fix.vin, ()):
             if hold.covers(fix.ts):
-                held.add((fix.vin, fix.ts))
                 await publish(
                     session,
                     HeldPosition(
@@ -172,7 +195,7 @@ async def _keep_held_positions(
                     now=now,
                     runtime=runtime,
                 )
-    return held
+    return _TheftHolds(holds)
 
 
 def _unique(readings: Iterable[Reading]) -> list[Reading]:
@@ -247,6 +270,15 @@ async def _ignition_off(ctx: _EventContext, event: IgnitionOff) -> None:
 
 
 async def _trip_upload(ctx: _EventContext, event: TripUpload) -> None:
+    trip = event.trip
+    for moment in (trip.started_at, trip.ended_at):
+        held = await privacy.held_for(
+            ctx.session, vin=ctx.vin, purpose=LocationPurpose.theft, at=moment
+        )
+        if held is not None:
+            # Driven while reported stolen: not the owner's trip, and its route is the case's.
+            log.info("trip_withheld_theft", vin=ctx.vin, case=held.reference)
+            return
     await _store_trip(ctx.session, ctx.vin, event, now=ctx.now)
 
 

@@ -19,7 +19,7 @@ from linkplus.runtime import Runtime
 from linkplus.safety import msd, repository
 from linkplus.safety.rules import STREAM_POLL_SECONDS, case_title, outcome_words
 from linkplus.safety.schemas import CaseOut, CaseSummaryOut, DataItemOut, EntryOut, PersonOut
-from linkplus.safety.service._common import kinds_for, note, staff_case
+from linkplus.safety.service._common import EMERGENCY_KINDS, kinds_for, note, staff_case
 from linkplus.safety.service.emergency import decoded
 from linkplus.vehicles import service as vehicles
 
@@ -82,6 +82,8 @@ async def case_detail(
                 email=account.email,
             )
     data, error = decoded(case)
+    if case.msd is None and case.kind in EMERGENCY_KINDS and case.attempts:
+        error = "The car's data set could not be read (it was not valid base64)."
     items = [DataItemOut(label=k, value=v) for k, v in msd.describe(data)] if data else []
     entries = await repository.entries_of(session, case.id)
     base = summary(case, staff, now_seconds=now.timestamp())

@@ -129,11 +129,18 @@ async def _take_data_set(case: SafetyCase, event: EmergencyReported) -> None:
     agents see that it could not be read) unless a readable one is on record."""
     try:
         raw = msd.from_text(event.msd)
-        data = msd.decode(raw)
     except msd.MsdError as exc:
         log.warning("emergency_data_set_unreadable", vin=event.vin, error=str(exc))
         return
-    if event.attempt >= case.attempts or case.msd is None:
+    try:
+        data = msd.decode(raw)
+    except msd.MsdError as exc:
+        log.warning("emergency_data_set_unreadable", vin=event.vin, error=str(exc))
+        if case.msd is None:
+            case.msd = raw  # the agents see that it came and why it cannot be read
+        return
+    readable_before = case.msd is not None and decoded(case)[0] is not None
+    if event.attempt >= case.attempts or not readable_before:
         case.msd = raw
         case.latitude = data.position.latitude
         case.longitude = data.position.longitude

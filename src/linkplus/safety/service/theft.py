@@ -40,6 +40,7 @@ from linkplus.remote import service as remote
 from linkplus.runtime import Runtime
 from linkplus.safety import repository
 from linkplus.safety.errors import (
+    CarUnreachable,
     CaseClosed,
     CaseNotTaken,
     CaseTakenByAnother,
@@ -64,6 +65,7 @@ from linkplus.safety.rules import (
 )
 from linkplus.safety.schemas import TheftChecksIn, TheftOpenIn
 from linkplus.safety.service._common import note, staff_case
+from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import HeldPosition, TrackingReported
 from linkplus.vehicles import service as vehicles
 
@@ -72,6 +74,24 @@ TRACKING_START = "tracking_start"
 TRACKING_STOP = "tracking_stop"
 
 POSITIONS_MAX = 5000
+
+
+async def _command(
+    session: AsyncSession, runtime: Runtime, case: SafetyCase, wire_name: str, **params: str | int
+) -> uuid.UUID:
+    """Send a signed tracking command; ``CarUnreachable`` (and nothing changed, as the caller's
+    transaction rolls back) when the broker cannot take it."""
+    try:
+        return await remote.send_system_command(
+            session,
+            runtime,
+            vin=case.vin,
+            wire_name=wire_name,
+            params={"case": str(case.id), **params},
+            lifetime=TRACKING_COMMAND_LIFETIME,
+        )
+    except (remote.NoBroker, PublishFailed, TimeoutError) as exc:
+        raise CarUnreachable() from exc
 
 
 async def _switched_off(session: AsyncSession, vin: str) -> bool:
@@ -249,13 +269,8 @@ async def start_tracking(
     if await _switched_off(session, case.vin):
         raise SafetySwitchedOff()
     now = runtime.clock.now()
-    command_id = await remote.send_system_command(
-        session,
-        runtime,
-        vin=case.vin,
-        wire_name=TRACKING_START,
-        params={"case": str(case.id), "interval_s": TRACKING_INTERVAL_SECONDS},
-        lifetime=TRACKING_COMMAND_LIFETIME,
+    command_id = await _command(
+        session, runtime, case, TRACKING_START, interval_s=TRACKING_INTERVAL_SECONDS
     )
     await privacy.hold_location(
         session,
@@ -300,14 +315,7 @@ async def stop_tracking(
     if case.tracking not in (TrackingState.active.value, TrackingState.paused.value):
         raise TrackingNotActive()
     now = runtime.clock.now()
-    command_id = await remote.send_system_command(
-        session,
-        runtime,
-        vin=case.vin,
-        wire_name=TRACKING_STOP,
-        params={"case": str(case.id)},
-        lifetime=TRACKING_COMMAND_LIFETIME,
-    )
+    command_id = await _command(session, runtime, case, TRACKING_STOP)
     case.tracking = TrackingState.ended.value
     case.tracking_ended_at = now
     case.tracking_ended_by = ended_by
