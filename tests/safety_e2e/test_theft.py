@@ -209,8 +209,16 @@ async def test_the_car_refuses_a_tracking_start_not_signed_with_its_key(slink: S
     good = slink.link.signed(
         "car", TRACKING_START, counter=10_001, params={"case": "x", "interval_s": 30}
     )
-    [first] = await slink.link.inject("car", good)
-    assert first == [("received", None), ("succeeded", None)]
+    await slink.link.inject("car", good)
+
+    async def finished() -> bool:
+        return len(slink.link.watcher.for_command(good.msg_id)) >= 2
+
+    await slink.link.until(finished, "the car's final answer")
+    assert slink.link.watcher.for_command(good.msg_id) == [
+        ("received", None),
+        ("succeeded", None),
+    ]
     assert slink.safety.tracking is not None
     before = len(slink.link.watcher.for_command(good.msg_id))
     await slink.link.inject("car", good)  # the same signed command again
