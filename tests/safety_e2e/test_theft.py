@@ -156,6 +156,8 @@ async def test_a_theft_with_privacy_mode_on_from_report_to_reactivation(
     await slink.advance(seconds=5)
     again = await slink.owner("POST", "commands", json={"type": "door-lock"})
     assert again.status_code == 202, again.text
+    done = await slink.link.outcome("car", again.json()["id"])  # the car carries it out again
+    assert done["state"] == "completed", done
     assert await slink.owner_positions() == positions_before
 
 
