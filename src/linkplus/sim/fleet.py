@@ -17,6 +17,7 @@ from linkplus.sim.car import SimulatedCar
 from linkplus.sim.clock import ScaledClock, SimClock
 from linkplus.sim.commands import REMOTE_HANDLERS
 from linkplus.sim.roads import GeoPoint, build_network
+from linkplus.sim.safety import SAFETY_HANDLERS
 from linkplus.sim.unit import CommandHandler, TelematicsUnit
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles.catalogue import VehicleModel
@@ -66,7 +67,7 @@ class Fleet:
                 secret=car.secret,
                 address=address,
                 clock=self.clock,
-                handlers={**REMOTE_HANDLERS, **(handlers or {})},
+                handlers={**REMOTE_HANDLERS, **SAFETY_HANDLERS, **(handlers or {})},
                 command_key=(
                     signing.derive_key(command_master, car.vin) if command_master else None
                 ),

@@ -73,6 +73,9 @@ class VehicleState:
     parking_lights: bool = False
     hazard_on: bool = False
     engine_on: bool = False
+    ignition_on: bool = False  # the driver's key or start button (a remote start is not)
+    occupants: int = 0  # people in the car, as the seat sensors count them
+    battery_connected: bool = True  # the 12 V battery's terminals (a thief may pull them)
     speed_kmh: float = 0.0
     tyres_kpa: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(TYRES, NOMINAL_TYRE_KPA)
@@ -233,9 +236,10 @@ class VehicleState:
         power = max(self.charging.power_kw * 0.9, 0.1)
         return min(int(missing_kwh / power * 3600), 7 * 24 * 3600)
 
-    def position_signals(self, ts: datetime) -> list[SignalReading]:
-        """Nothing while privacy mode is on: the unit does not share where the car is."""
-        if self.privacy_mode:
+    def position_signals(self, ts: datetime, *, for_a_case: bool = False) -> list[SignalReading]:
+        """Nothing while privacy mode is on: the unit does not share where the car is, unless
+        a safety case needs it (``for_a_case``: stolen-vehicle tracking)."""
+        if self.privacy_mode and not for_a_case:
             return []
         fixed = self.position_at or ts
         values: dict[str, SignalValue] = {

@@ -64,6 +64,7 @@ from linkplus.sim.car import (
 from linkplus.sim.clock import SimClock
 from linkplus.sim.ids import derived_uuid
 from linkplus.sim.plan import PlannedTrip, trips_from
+from linkplus.sim.state import RESTING_VOLTAGE, RUNNING_VOLTAGE
 from linkplus.sim.trips import trip_upload
 from linkplus.vehicle_link.client import QOS, BrokerAddress, connected, vehicle_client
 
@@ -162,6 +163,8 @@ class TelematicsUnit:
         self.command_key = command_key
         self.last_counter: int | None = None
         self._timers: set[asyncio.Task[None]] = set()
+        # Told of every ignition change (on: True); the safety system's status light uses it.
+        self.ignition_listeners: list[Callable[[bool, datetime], None]] = []
         self._backoff = random.Random(f"{self.vin}/reconnect")  # noqa: S311 - timing, not secrets
 
     # --- observable state ------------------------------------------------------------
@@ -201,6 +204,14 @@ class TelematicsUnit:
         seq = self._seq_base + self._count
         self._count += 1
         return derived_uuid(self.car.seed, self.vin, self._start.isoformat(), seq), seq
+
+    def next_ids(self) -> tuple[uuid.UUID, int]:
+        """The id and ``seq`` of the next message (for messages built outside this module)."""
+        return self._next_ids()
+
+    def queue(self, channel: Channel, message: VehicleMessage) -> None:
+        """Put a message in the outbox; the link sends it, oldest first, once it can."""
+        self._queue(channel, message)
 
     def _queue(self, channel: Channel, message: VehicleMessage) -> None:
         self._outbox.append(_Outgoing(channel, message))
@@ -276,6 +287,41 @@ class TelematicsUnit:
         task = asyncio.create_task(wait_then_act(), name=f"sim-timer-{self.vin}")
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
+
+    def background(self, work: Awaitable[None], name: str) -> None:
+        """Run ``work`` (which waits on the unit's clock) until it ends or the unit stops."""
+
+        async def run() -> None:
+            await work
+
+        task = asyncio.create_task(run(), name=f"{name}-{self.vin}")
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    def switch_ignition(self, on: bool, at: datetime) -> None:
+        """Someone turns the key (or presses start) without a planned trip: a test, a thief."""
+        self.car.advance(at)
+        state = self.car.state
+        if state.ignition_on == on:
+            return
+        state.engine_on = on
+        state.voltage_12v = RUNNING_VOLTAGE if on else RESTING_VOLTAGE
+        if not on:
+            state.speed_kmh = 0.0
+            self._last_use = at
+        self._ignition(on, at)
+
+    def _ignition(self, on: bool, at: datetime) -> None:
+        self.car.state.ignition_on = on
+        if on and self.car.state.occupants == 0:
+            self.car.state.occupants = 1  # the driver
+        self._event("ignition_on" if on else "ignition_off", at)
+        for listener in list(self.ignition_listeners):
+            listener(on, at)
+
+    def set_coverage(self, covered: bool, at: datetime) -> None:
+        """The car drives into or out of a place without mobile coverage."""
+        self._set_reach(covered=covered, at=at)
 
     @property
     def timers(self) -> int:
@@ -359,7 +405,7 @@ class TelematicsUnit:
             if self._asleep:
                 self._set_reach(asleep=False, at=start)
                 self._event("waking", start)
-            self._event("ignition_on", start)
+            self._ignition(True, start)
 
         steps.append((start, engine_on))
         if not self._covered:
@@ -383,7 +429,7 @@ class TelematicsUnit:
 
         async def engine_off() -> None:
             self.car.finish_trip(outcome)
-            self._event("ignition_off", end)
+            self._ignition(False, end)
             msg_id, seq = self._next_ids()
             self._queue(Channel.events, trip_upload(outcome, msg_id=msg_id, seq=seq, sent_at=end))
             self.stats.trips += 1
@@ -391,6 +437,7 @@ class TelematicsUnit:
 
         async def walk_away() -> None:
             self.car.leave(outcome)
+            self.car.state.occupants = 0
             self.send_status(outcome.left_at)
 
         async def alerts() -> None:
@@ -418,21 +465,25 @@ class TelematicsUnit:
 
     def _privacy_step(self, privacy: bool, at: datetime) -> Callable[[], Awaitable[None]]:
         async def switch() -> None:
-            self.car.state.privacy_mode = privacy
-            msg_id, seq = self._next_ids()
-            self._queue(
-                Channel.events,
-                PrivacyModeChanged(
-                    msg_id=msg_id,
-                    seq=seq,
-                    sent_at=at,
-                    occurred_at=at,
-                    type="privacy_mode_changed",
-                    location_sharing=not privacy,
-                ),
-            )
+            self.switch_privacy(privacy, at)
 
         return switch
+
+    def switch_privacy(self, on: bool, at: datetime) -> None:
+        """The driver switches privacy mode on (the unit stops sharing its position) or off."""
+        self.car.state.privacy_mode = on
+        msg_id, seq = self._next_ids()
+        self._queue(
+            Channel.events,
+            PrivacyModeChanged(
+                msg_id=msg_id,
+                seq=seq,
+                sent_at=at,
+                occurred_at=at,
+                type="privacy_mode_changed",
+                location_sharing=not on,
+            ),
+        )
 
     # --- reachability ----------------------------------------------------------------------
 
