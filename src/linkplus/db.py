@@ -4,20 +4,16 @@ SQLite is tuned for durability and predictable locking: WAL journal, ``synchrono
 keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so a transaction takes the write lock up front
 instead of failing half-way when it first writes.
 
-On SQLite the transactions of one process also wait for one another in an in-process queue, first
-come first served, before they ask SQLite for the write lock. SQLite's own wait is a busy handler
-that sleeps and tries again (up to 100 ms a sleep): it is not fair, and on a loaded machine a
-writer that kept losing the race (the gateway, between the worker's polls, the live streams and
-the pages) waited many seconds while others came and went. The queue hands the lock over at once
-and in order. Other processes on the same file (the CLI, a test's second runtime) still meet
-SQLite's busy handler. Work that only reads takes ``Database.read()``: on SQLite a plain
-(deferred) transaction, which in WAL mode waits for no writer and no writer waits for it.
+Work that only reads takes ``Database.read()``: on SQLite a plain (deferred) transaction, which in
+WAL mode waits for no writer and no writer waits for it. The polls that run several times a
+second (the worker's idle check, the live streams, the broker's credential look-ups) are reads,
+so the write lock is taken only by work that writes: with every poll a ``BEGIN IMMEDIATE``, a
+writer (the gateway) waited seconds behind SQLite's busy handler, which is not fair, on a loaded
+machine.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -50,9 +46,6 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 READ_ONLY = "linkplus_read_only"
 """The execution option ``Database.read()`` sets on its connections."""
-
-WRITER_WAIT_SECONDS = 30.0
-"""How long a transaction waits for its turn in the in-process queue; SQLite's busy timeout."""
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -89,9 +82,6 @@ class Database:
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         self._commit_listeners: list[Callable[[AsyncSession], None]] = []
-        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriterQueue] = (
-            weakref.WeakKeyDictionary()
-        )
 
     @property
     def dialect(self) -> str:
@@ -103,9 +93,8 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on error; then the commit listeners.
-        On SQLite it first waits for its turn among this process's transactions."""
-        async with self._turn(), self.sessions() as session:
+        """One unit of work: commit on success, roll back on error; then the commit listeners."""
+        async with self.sessions() as session:
             try:
                 yield session
                 await session.commit()
@@ -121,18 +110,6 @@ class Database:
         write made in it by mistake is never kept; the rows read stay usable afterwards."""
         async with self._readers() as session:
             yield session  # closing the session rolls its transaction back
-
-    @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        if self.dialect != "sqlite":
-            yield
-            return
-        loop = asyncio.get_running_loop()
-        queue = self._queues.get(loop)
-        if queue is None:
-            queue = self._queues[loop] = _WriterQueue()
-        async with queue.turn():
-            yield
 
     async def commit(self, session: AsyncSession) -> None:
         """Commit ``session``'s work so far and tell the commit listeners; the session goes on
@@ -153,37 +130,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-class _WriterQueue:
-    """One event loop's SQLite transactions, one at a time, in the order they asked.
-
-    A transaction opened inside another by the same task (a nested unit of work) goes ahead: it
-    would otherwise wait for itself. It then meets SQLite's busy handler, as before the queue."""
-
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
-        self._holder: asyncio.Task[Any] | None = None
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        task = asyncio.current_task()
-        if task is not None and task is self._holder:
-            yield
-            return
-        try:
-            async with asyncio.timeout(WRITER_WAIT_SECONDS):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise TimeoutError(
-                f"the database stayed busy for {WRITER_WAIT_SECONDS:.0f} s; try again"
-            ) from None
-        self._holder = task
-        try:
-            yield
-        finally:
-            self._holder = None
-            self._lock.release()
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:

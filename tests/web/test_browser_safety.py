@@ -26,19 +26,17 @@ from playwright.async_api import ConsoleMessage, Page, expect
 from linkplus.models.accounts import StaffRole
 from linkplus.runtime import Runtime
 from tests.support import DEFAULT_PASSWORD, make_staff
-from tests.web.safety_support import (
-    OWNER_PHONE,
-    owned_car,
-    press_sos_over_mqtt,
-    provision,
-    send_positions_over_mqtt,
-)
 from tests.web.support import (
+    OWNER_PHONE,
     PHONE,
     LiveServer,
     async_playwright_browser,
     keep_copy,
+    owned_car,
+    press_sos_over_mqtt,
+    provision,
     require_chromium,
+    send_positions_over_mqtt,
     submit,
 )
 

@@ -24,15 +24,17 @@ from linkplus.safety import service as safety
 from linkplus.safety.schemas import TheftChecksIn
 from linkplus.vehicle_link.events import EmergencySystemReported
 from tests.support import DEFAULT_PASSWORD, Mailbox, make_staff
-from tests.web.safety_support import (
+from tests.web.support import (
     OWNER_PHONE,
     KeptCommands,
     console_staff,
+    csrf_in,
     hold_positions,
     owned_car,
+    sign_in,
     sos_through_the_service,
+    text_of,
 )
-from tests.web.support import csrf_in, sign_in, text_of
 
 Browsers = Callable[[], httpx.AsyncClient]
 

@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from linkplus.auth.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
-from linkplus.garage.deps import GarageVehicle, PrimaryVehicle
+from linkplus.garage.deps import PrimaryVehicle
 from linkplus.kit.parsing import StrictInt
 from linkplus.models.accounts import StaffAccount, StaffRole
 from linkplus.safety import service
@@ -56,7 +56,7 @@ EntryNumber = Annotated[int, StrictInt(0, 2**62)]
 
 @router.get("/vehicles/{vin}/safety")
 async def safety_status(
-    car: GarageVehicle, session: SessionDep, runtime: RuntimeDep
+    car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> SafetyStatusOut:
     """The emergency system's light and what it means, the safety services (always active), and
     a theft report in progress."""
