@@ -210,7 +210,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     units = []
     for i in range(args.units):
         secret = credentials.new_secret()
-        units.append((vin_of(i + 1), secret, credentials.hash_secret(secret, n=2**10)))
+        units.append((vin_of(i + 1), secret, credentials.hash_secret(secret)))
     warm = messages(args.units, args.units * 2, 1)
     items = messages(args.units, args.messages, 10)
     bare_items = messages(args.units, args.messages, 10 + args.messages)

@@ -9,8 +9,8 @@ the database's.
 Three phases, one after the other:
 
 * **connect**: every unit started at once with one status queued; until every unit is connected
-  and the watcher has every first status (the broker checks each unit's credential: scrypt on
-  the embedded broker, PBKDF2 in Mosquitto);
+  and the watcher has every first status (the broker checks each unit's credential: a salted
+  SHA-256 on the embedded broker, PBKDF2 in Mosquitto);
 * **telemetry**: every unit queues ``statuses`` more status messages (all of its signals each);
   until the watcher has them all;
 * **commands**: one ``refresh`` to every car at once; per command, from its publication to the

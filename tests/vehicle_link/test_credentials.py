@@ -37,7 +37,7 @@ async def test_provision_returns_a_secret_that_verifies_and_is_stored_only_hashe
     assert row is not None
     assert secret not in row.secret_hash
     assert secret not in row.broker_hash
-    assert row.secret_hash.startswith("scrypt$")
+    assert row.secret_hash.startswith("sha256$")
     assert mosquitto.password_hash_matches(row.broker_hash, secret)
     assert row.created_at == runtime.clock.now()
     assert row.rotated_at is None
@@ -86,6 +86,9 @@ def test_malformed_stored_hashes_never_verify() -> None:
         "scrypt$16384$8$1$!!$!!",
         "argon2$x",
         "scrypt$99999999$8$1$a$b",
+        "sha256$!!$!!",
+        "sha256$AAAA",
+        "sha256$AAAA$AAAA",  # a digest of the wrong length
     ):
         assert not credentials.secret_matches(stored, "secret")
     assert not credentials.secret_matches(credentials.hash_secret("s"), "s" * 1000)
@@ -121,3 +124,28 @@ def test_generated_acl_confines_each_vin_to_its_topics() -> None:
     assert "topic write lp/v1/+/commands" in gateway
     with pytest.raises(ValueError, match="cannot write user"):
         mosquitto.password_file([("bad:user", "$7$1$a$b")])
+
+
+async def test_a_secret_stored_by_an_earlier_version_as_scrypt_still_verifies(
+    runtime: Runtime,
+) -> None:
+    """Current secrets are a salted SHA-256 (256 random bits need no slow hash, and scrypt cost
+    a connecting fleet a minute of CPU); a unit provisioned before keeps working unchanged."""
+    await provisioned_vehicle(runtime, A)
+    secret = credentials.new_secret()
+    async with runtime.db.transaction() as session:
+        row = await session.get(TelematicsCredential, A)
+        assert row is not None
+        row.secret_hash = credentials.hash_secret_scrypt(secret, n=2**10)
+    assert await verify(runtime, A, secret)
+    assert not await verify(runtime, A, secret[:-1])
+    assert credentials.is_slow(credentials.hash_secret_scrypt("s", n=2**4))
+    assert not credentials.is_slow(credentials.hash_secret("s"))
+
+
+def test_two_hashes_of_one_secret_differ_and_both_match() -> None:
+    first, second = credentials.hash_secret("same"), credentials.hash_secret("same")
+    assert first != second  # salted
+    assert credentials.secret_matches(first, "same")
+    assert credentials.secret_matches(second, "same")
+    assert not credentials.secret_matches(first, "Same")

@@ -13,9 +13,10 @@ from linkplus.models.base import Base
 class TelematicsCredential(Base):
     """Only hashes are kept: the secret is shown once, when the unit is provisioned.
 
-    ``secret_hash`` (scrypt) is what the embedded broker checks; ``broker_hash`` is the same
-    secret in Mosquitto's own password-file format, so the file can be rebuilt from the database
-    at any time without ever storing the secret.
+    ``secret_hash`` (a salted SHA-256; scrypt when stored by an earlier version) is what the
+    embedded broker checks; ``broker_hash`` is the same secret in Mosquitto's own password-file
+    format, so the file can be rebuilt from the database at any time without ever storing the
+    secret.
     """
 
     __tablename__ = "telematics_credentials"

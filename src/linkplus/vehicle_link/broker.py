@@ -67,8 +67,9 @@ log = structlog.get_logger("linkplus.vehicle_link.broker")
 
 SESSION_EXPIRY_SECONDS = 14 * 24 * 3600
 HASH_CHECKS_AT_ONCE = max(1, min(4, os.cpu_count() or 1))
-"""scrypt checks running at once: more only queue in the thread pool that aiomqtt's connects
-and the rest of the platform's ``to_thread`` work also use."""
+"""Checks against old scrypt hashes running at once: more only queue in the thread pool that
+aiomqtt's connects and the rest of the platform's ``to_thread`` work also use (current hashes
+are a salted SHA-256, checked inline: ``credentials``)."""
 HANDOVER_SECONDS = 10.0
 """How long a new connection waits for the previous connection with its client id to be cleaned
 up; only reached when amqtt's clean-up hangs, and then the session is closed here."""
@@ -121,11 +122,12 @@ class _HashReader:
 class BrokerAuthority:
     """Decides whether a connection's credentials are good.
 
-    A unit's secret is checked against its scrypt hash once; after that the authority remembers
-    the SHA-256 of the secret that matched that hash, so a reconnecting unit costs one database
-    read and one SHA-256 instead of tens of milliseconds of scrypt. A rotated secret changes the
-    stored hash, which makes the remembered one useless. The hashes are read in batches
-    (``_HashReader``) and checked with no database session open (``credentials.check``).
+    A unit's secret is checked against its stored hash (``credentials.check``: a salted SHA-256,
+    or scrypt for a credential stored by an earlier version). After a slow scrypt check the
+    authority remembers the SHA-256 of the secret that matched that hash, so the unit's next
+    connections cost one SHA-256. A rotated secret changes the stored hash, which makes the
+    remembered one useless. The hashes are read in batches (``_HashReader``) and checked with no
+    database session open.
     """
 
     def __init__(self, db: Database, *, gateway_secret: str) -> None:
@@ -153,12 +155,14 @@ class BrokerAuthority:
             and hmac.compare_digest(known[1], digest)
         ):
             return principal
-        async with self._hashing:
+        if stored is not None and credentials.is_slow(stored):
+            async with self._hashing:
+                good = await credentials.check(stored, password)
+            if good:
+                self._verified[vin] = (stored, digest)
+        else:
             good = await credentials.check(stored, password)
-        if not good or stored is None:
-            return None
-        self._verified[vin] = (stored, digest)
-        return principal
+        return principal if good and stored is not None else None
 
 
 class LinkplusAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]

@@ -1,10 +1,13 @@
 """Per-vehicle MQTT credentials: username = VIN, a random secret shown once, stored hashed.
 
 The secret is 256 bits from ``secrets``, so the hash does not have to make guessing slow the
-way a password hash must; it only has to keep a database leak from handing out working
-credentials. scrypt (N=2^14, r=8, p=1: 16 MiB, a few tens of milliseconds) is a modest cost the
-broker can pay on every connection, and it runs in a worker thread so it never stalls the event
-loop that also serves HTTP. The parameters are stored with each hash, so they can change later.
+way a password hash must (nobody can try 2^256 secrets, however fast each try is); it only has
+to keep a database leak from handing out working credentials. So a unit's secret is stored as
+a salted SHA-256 (``sha256$salt$digest``), checked in microseconds on the event loop. Until
+issue 11's fleet measurements it was scrypt (N=2^14: 16 MiB and 50 ms of CPU per check), which
+made a fleet reconnecting after a broker restart queue for a minute of CPU before its first
+message; stored scrypt hashes still verify, with their own parameters, in a worker thread.
+Human passwords are a different matter: they keep argon2 (``accounts``).
 """
 
 from __future__ import annotations
@@ -28,9 +31,6 @@ from linkplus.vehicle_link.errors import UnknownVehicle
 
 SECRET_BYTES = 32
 MAX_SECRET_LENGTH = 200
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
 SALT_BYTES = 16
 KEY_BYTES = 32
 
@@ -39,10 +39,24 @@ def new_secret() -> str:
     return secrets.token_urlsafe(SECRET_BYTES)
 
 
-def hash_secret(secret: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+def hash_secret(secret: str) -> str:
+    """``sha256$salt$digest`` of ``secret`` (see the module's docstring for why a fast hash)."""
+    salt = secrets.token_bytes(SALT_BYTES)
+    return f"sha256${_b64(salt)}${_b64(_sha256(salt, secret))}"
+
+
+def hash_secret_scrypt(secret: str, *, n: int = 2**14, r: int = 8, p: int = 1) -> str:
+    """The scheme used before ``sha256``: still verified, no longer written (kept for tests of
+    credentials stored by earlier versions)."""
     salt = secrets.token_bytes(SALT_BYTES)
     key = _scrypt(secret, salt, n, r, p, KEY_BYTES)
     return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(key)}"
+
+
+def is_slow(stored: str) -> bool:
+    """Whether checking against ``stored`` takes real CPU time (scrypt): such checks run in a
+    worker thread, a few at a time."""
+    return stored.startswith("scrypt$")
 
 
 def secret_matches(stored: str, secret: str) -> bool:
@@ -50,18 +64,28 @@ def secret_matches(stored: str, secret: str) -> bool:
     if len(secret) > MAX_SECRET_LENGTH:
         return False
     parts = stored.split("$")
-    if len(parts) != 6 or parts[0] != "scrypt" or not all(x.isdigit() for x in parts[1:4]):
-        return False
-    n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
-    if not (2 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
-        return False
     try:
+        if len(parts) == 3 and parts[0] == "sha256":
+            salt = base64.b64decode(parts[1], validate=True)
+            expected = base64.b64decode(parts[2], validate=True)
+            return len(expected) == KEY_BYTES and hmac.compare_digest(
+                _sha256(salt, secret), expected
+            )
+        if len(parts) != 6 or parts[0] != "scrypt" or not all(x.isdigit() for x in parts[1:4]):
+            return False
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        if not (2 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
+            return False
         salt = base64.b64decode(parts[4], validate=True)
         expected = base64.b64decode(parts[5], validate=True)
         key = _scrypt(secret, salt, n, r, p, len(expected))
     except ValueError:
         return False
     return hmac.compare_digest(key, expected)
+
+
+def _sha256(salt: bytes, secret: str) -> bytes:
+    return hashlib.sha256(salt + secret.encode()).digest()
 
 
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
@@ -89,8 +113,8 @@ async def provision(session: AsyncSession, *, vin: str, now: datetime) -> str:
     if not is_vin(vin):
         raise UnknownVehicle(f"No vehicle with VIN {vin} is registered; register it first.")
     secret = new_secret()
-    # Hashed before the first statement: on SQLite that is what takes the write lock, and the
-    # hashes take tens of milliseconds that no other writer should wait for.
+    # Hashed before the first statement: on SQLite that is what takes the write lock, and no
+    # other writer should wait for the Mosquitto hash's PBKDF2.
     secret_hash, broker_hash = await asyncio.to_thread(_both_hashes, secret)
     if not await repository.vehicle_exists(session, vin):
         raise UnknownVehicle(f"No vehicle with VIN {vin} is registered; register it first.")
@@ -119,8 +143,8 @@ def _both_hashes(secret: str) -> tuple[str, str]:
 
 async def stored_hash(session: AsyncSession, *, vin: str) -> str | None:
     """The unit's current secret hash (None: no such unit). Read it, end the session, then
-    ``check`` it: the hash takes tens of milliseconds, and a database connection held across it
-    is one the API and the gateway cannot have (a connect storm of cars exhausted the pool)."""
+    ``check`` it: a database connection held across an old scrypt check is one the API and the
+    gateway cannot have (a connect storm of cars exhausted the pool)."""
     credential = await repository.get_credential(session, vin) if is_vin(vin) else None
     return credential.secret_hash if credential is not None else None
 
@@ -131,11 +155,14 @@ async def stored_hashes(session: AsyncSession, vins: list[str]) -> dict[str, str
 
 
 async def check(stored: str | None, secret: str) -> bool:
-    """Whether ``secret`` matches ``stored`` (from ``stored_hash``), in a worker thread; an
-    unknown unit is checked against a dummy hash so both refusals take as long."""
-    matches = await asyncio.to_thread(
-        secret_matches, stored if stored is not None else _dummy_hash(), secret
-    )
+    """Whether ``secret`` matches ``stored`` (from ``stored_hash``); an old scrypt hash is
+    checked in a worker thread. An unknown unit is checked against a dummy hash of the current
+    scheme, so its refusal takes as long as a wrong secret's."""
+    against = stored if stored is not None else _dummy_hash()
+    if is_slow(against):
+        matches = await asyncio.to_thread(secret_matches, against, secret)
+    else:
+        matches = secret_matches(against, secret)
     return matches and stored is not None
 
 

@@ -12,7 +12,7 @@ still flow between listeners, since they share one topic tree.
 
 The password files use Mosquitto's own format (``user:$7$<iterations>$<salt>$<hash>``,
 PBKDF2-HMAC-SHA512, as ``mosquitto_passwd`` writes it). The platform stores that hash beside its
-own scrypt hash when a unit is provisioned, so the file can be rebuilt from the database at any
+own hash when a unit is provisioned, so the file can be rebuilt from the database at any
 time; the secret itself is never stored. Send Mosquitto SIGHUP after rewriting the files.
 """
 

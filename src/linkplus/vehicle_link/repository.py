@@ -52,7 +52,7 @@ async def secret_hashes(session: AsyncSession, vins: Sequence[str]) -> dict[str,
             TelematicsCredential.vin.in_(vins)
         )
     )
-    return dict(rows.tuples().all())
+    return {row.vin: row.secret_hash for row in rows}
 
 
 async def broker_hashes(session: AsyncSession) -> list[tuple[str, str]]:
