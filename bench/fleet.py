@@ -9,8 +9,8 @@ id and connection) are started all at once on a broker, with a client signed in 
 on the other side (``tests/sim/support.py``):
 
 * **connect**: from starting every unit to every unit connected with its first status delivered
-  (each unit's credential is checked by the broker: scrypt on the embedded broker, PBKDF2 by
-  Mosquitto's password file);
+  (each unit's credential is checked by the broker: a salted SHA-256 on the embedded broker,
+  PBKDF2 by Mosquitto's password file);
 * **telemetry**: each unit sends ``--statuses`` status messages (every signal of the car, about
   1.4 kB each) at QoS 1; messages per second until the gateway side has them all;
 * **commands**: one ``refresh`` to every car at once; p50 and p99 from publishing a command to
