@@ -8,7 +8,7 @@ from datetime import timedelta
 from tests.remote_e2e.support import RemoteLink
 
 
-async def test_the_car_refuses_forged_replayed_expired_and_older_commands(
+async def test_the_car_refuses_forged_replayed_and_expired_commands(
     rlink: RemoteLink,
 ) -> None:
     car = rlink.cars["phev"]
@@ -22,7 +22,6 @@ async def test_the_car_refuses_forged_replayed_expired_and_older_commands(
 
     now = rlink.clock.now()
     replay = platform_command  # the very bytes the platform sent, again
-    older = rlink.signed("phev", "door_lock", counter=counter - 1)
     expired = rlink.signed(
         "phev", "door_lock", counter=counter + 1, expires_at=now - timedelta(seconds=1)
     )
@@ -34,12 +33,9 @@ async def test_the_car_refuses_forged_replayed_expired_and_older_commands(
     unsigned = rlink.signed("phev", "door_lock", counter=counter + 1).model_copy(
         update={"signature": None}
     )
-    answers = await rlink.inject(
-        "phev", replay, older, expired, other_car, forged, altered, unsigned
-    )
+    answers = await rlink.inject("phev", replay, expired, other_car, forged, altered, unsigned)
     assert answers == [
         [("rejected", "replayed")],
-        [("rejected", "counter_not_increasing")],
         [("rejected", "expired")],
         [("rejected", "wrong_vin")],
         [("rejected", "bad_signature")],

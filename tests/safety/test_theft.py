@@ -58,7 +58,7 @@ async def test_tracking_starts_with_a_signed_command_and_stops_remote_and_locati
     ((vin, command),) = publisher.sent
     assert (vin, command.type, command.params["interval_s"]) == (car.vin, "tracking_start", 30)
     key = signing.command_key(runtime.settings, car.vin)
-    verdict = signing.verify(key, command, car.vin, now=clock.now(), last_counter=None)
+    verdict = signing.verify(key, command, car.vin, now=clock.now(), window=signing.ReplayWindow())
     assert verdict is signing.VerifyOutcome.ok
 
     owner = await car.owner_headers()

@@ -340,14 +340,20 @@ async def test_every_forged_or_stale_command_is_refused_with_its_reason(phev: Ca
     assert not phev.state.is_locked
     assert phev.unit.last_counter is None  # nothing so far was authentic and current
 
-    good = phev.command("door_lock", counter=60)
+    good = phev.command("door_lock", counter=100)
     assert (await phev.send(good))[-1] == (CommandStatus.succeeded, None)
-    assert phev.unit.last_counter == 60
+    assert phev.unit.last_counter == 100
     phev.state.unlock()
     assert (await phev.send(good))[-1] == (CommandStatus.rejected, "replayed")
-    older = phev.command("door_lock", counter=59)
+    older = phev.command("door_lock", counter=100 - signing.REPLAY_WINDOW)
     assert await phev.send(older) == [(CommandStatus.rejected, "counter_not_increasing")]
-    assert not phev.state.is_locked  # neither the replay nor the older one locked it
+    assert not phev.state.is_locked  # neither the replay nor the too old one locked it
+    overtaken = phev.command("door_lock", counter=99)  # within the window, never used
+    assert (await phev.send(overtaken))[-1] == (CommandStatus.succeeded, None)
+    assert phev.unit.last_counter == 100
+    phev.state.unlock()
+    assert (await phev.send(overtaken))[-1] == (CommandStatus.rejected, "replayed")
+    assert not phev.state.is_locked
     newer = phev.command("door_lock", counter=61)
     assert (await phev.send(newer))[-1] == (CommandStatus.succeeded, None)
 

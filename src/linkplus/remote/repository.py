@@ -182,9 +182,10 @@ async def vehicle_state(
 
 
 async def next_counter(session: AsyncSession, vin: str) -> int:
-    """Take the car's next signature counter, in one upsert (the first command of a car creates
-    its row). The row stays locked until the transaction ends, so two senders for one car take
-    turns and publish in counter order."""
+    """Reserve the car's next signature counter, in one upsert (the first command of a car
+    creates its row). Reserved when a command is stored, so each counter belongs to one command
+    for good; commands may reach the car out of counter order, which its replay window allows
+    (``signing.ReplayWindow``)."""
     stmt = (
         dialect_insert(session, RemoteVehicleState)
         .values(_new_state(vin, last_counter=1))

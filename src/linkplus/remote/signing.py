@@ -11,11 +11,19 @@ key with a fixed label, so a self-hosted install works without extra set-up and 
 can keep the command master apart from the web secret.
 
 The signature binds the VIN, the command id, its type, its parameters (canonical JSON), its
-expiry (unix seconds) and a per-car counter that only increases. It travels in the command's
+expiry (unix seconds) and a per-car counter, never used twice. It travels in the command's
 ``signature`` field as ``v1.<VIN>.<counter>.<mac>`` (mac: unpadded base64url), so the car can
 say *why* it refuses: another car's command (``wrong_vin``), a forged or altered one
-(``bad_signature``), one past its expiry (``expired``), the same command again (``replayed``) or
-an older one (``counter_not_increasing``). This module is pure: no I/O, no clock of its own.
+(``bad_signature``), one past its expiry (``expired``), a counter it has accepted before
+(``replayed``) or one too far below the highest it accepted (``counter_not_increasing``).
+
+The car keeps a replay window (``ReplayWindow``), as IPsec's anti-replay check does (RFC 4303,
+3.4.3): the highest counter accepted and which of the ``REPLAY_WINDOW`` counters below it were
+accepted. Each counter is accepted at most once, and a command may overtake another by up to
+``REPLAY_WINDOW`` counters. The platform reserves a command's counter when it stores the command
+(in the same commit), so no two commands ever share a counter, even across a crash between the
+publish and the commit that marks the command sent; commands left to the send job go out after
+later ones, which the window allows. This module is pure: no I/O, no clock of its own.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ SCHEME = "v1"
 KEY_LABEL = "linkplus-command-key|"
 MASTER_LABEL = b"linkplus-command-master"
 MAX_COUNTER = 2**63 - 1
+REPLAY_WINDOW = 64
+"""How far below the highest accepted counter a command may still be accepted (once)."""
 _SIGNATURE_RE = re.compile(r"v1\.([A-HJ-NPR-Z0-9]{17})\.(0|[1-9][0-9]{0,18})\.([A-Za-z0-9_-]{43})")
 
 
@@ -172,13 +182,52 @@ def counter_of(command: Command) -> int | None:
     return None if parts is None else parts.counter
 
 
+@dataclass(frozen=True)
+class ReplayWindow:
+    """The counters a car has accepted: the highest (None: none yet) and, in ``recent``, bit
+    ``i`` set when ``highest - i`` was accepted (bit 0 is the highest itself). Counters at or
+    below ``highest - REPLAY_WINDOW`` count as used."""
+
+    highest: int | None = None
+    recent: int = 0
+
+    @classmethod
+    def up_to(cls, last: int | None) -> ReplayWindow:
+        """A car that has used every counter up to ``last`` (None: none)."""
+        if last is None:
+            return cls()
+        return cls(highest=last, recent=(1 << REPLAY_WINDOW) - 1)
+
+    def verdict(self, counter: int) -> VerifyOutcome:
+        if self.highest is None or counter > self.highest:
+            return VerifyOutcome.ok
+        behind = self.highest - counter
+        if behind >= REPLAY_WINDOW:
+            return VerifyOutcome.counter_not_increasing
+        if self.recent >> behind & 1:
+            return VerifyOutcome.replayed
+        return VerifyOutcome.ok
+
+    def accept(self, counter: int) -> ReplayWindow:
+        """The window after accepting ``counter`` (``verdict`` said ``ok``)."""
+        mask = (1 << REPLAY_WINDOW) - 1
+        if self.highest is None:
+            return ReplayWindow(highest=counter, recent=1)
+        if counter > self.highest:
+            shift = counter - self.highest
+            recent = (self.recent << shift | 1) & mask if shift < REPLAY_WINDOW else 1
+            return ReplayWindow(highest=counter, recent=recent)
+        behind = self.highest - counter
+        return ReplayWindow(highest=self.highest, recent=self.recent | 1 << behind)
+
+
 def verify(
-    key: bytes, command: Command, vin: str, *, now: datetime, last_counter: int | None
+    key: bytes, command: Command, vin: str, *, now: datetime, window: ReplayWindow
 ) -> VerifyOutcome:
     """The car's check, in an order that never tells a forger more than ``bad_signature``:
     format, addressee, MAC, then expiry and counter (which only an authentic command reaches).
-    ``last_counter`` is the highest counter the car has accepted (None: none yet). On ``ok``
-    the car must store ``counter_of(command)`` as its new last counter."""
+    ``window`` holds the counters the car has accepted. On ``ok`` the car must keep
+    ``window.accept(counter_of(command))``."""
     parts = parse_signature(command.signature)
     if parts is None:
         return VerifyOutcome.bad_signature
@@ -197,12 +246,7 @@ def verify(
         return VerifyOutcome.bad_signature
     if now >= command.expires_at:
         return VerifyOutcome.expired
-    if last_counter is not None:
-        if parts.counter == last_counter:
-            return VerifyOutcome.replayed
-        if parts.counter < last_counter:
-            return VerifyOutcome.counter_not_increasing
-    return VerifyOutcome.ok
+    return window.verdict(parts.counter)
 
 
 def _b64(data: bytes) -> str:

@@ -159,15 +159,21 @@ class TelematicsUnit:
         self._handled: set[uuid.UUID] = set()
         self._plan_done = False
         # The key commands are signed with for this car (None: it obeys no signed command) and
-        # the highest counter it has accepted; both survive reconnects, as in a real unit.
+        # the counters it has accepted (its replay window); both survive reconnects, as in a
+        # real unit.
         self.command_key = command_key
-        self.last_counter: int | None = None
+        self.counters = signing.ReplayWindow()
         self._timers: set[asyncio.Task[None]] = set()
         # Told of every ignition change (on: True); the safety system's status light uses it.
         self.ignition_listeners: list[Callable[[bool, datetime], None]] = []
         self._backoff = random.Random(f"{self.vin}/reconnect")  # noqa: S311 - timing, not secrets
 
     # --- observable state ------------------------------------------------------------
+
+    @property
+    def last_counter(self) -> int | None:
+        """The highest command counter the unit has accepted (None: none yet)."""
+        return self.counters.highest
 
     @property
     def asleep(self) -> bool:
@@ -615,11 +621,11 @@ class TelematicsUnit:
         """The reason to refuse ``command``, or None after accepting its counter."""
         if self.command_key is None:
             return signing.VerifyOutcome.bad_signature.value
-        outcome = signing.verify(
-            self.command_key, command, self.vin, now=now, last_counter=self.last_counter
-        )
+        outcome = signing.verify(self.command_key, command, self.vin, now=now, window=self.counters)
         if outcome is not signing.VerifyOutcome.ok:
             log.info("sim_unit_refused_command", vin=self.vin, reason=outcome.value)
             return outcome.value
-        self.last_counter = signing.counter_of(command)
+        counter = signing.counter_of(command)
+        assert counter is not None  # verify said ok, so the signature parsed
+        self.counters = self.counters.accept(counter)
         return None

@@ -255,6 +255,10 @@ async def accept(
         if idempotency_key is not None:
             raise IdempotencyKeyReused() from None
         raise CommandInProgress(subsystem.value, "") from None
+    # The counter is reserved here, in the commit that stores the command, not when it is
+    # published: a publish whose commit is lost (a crash in between) then never leaves a counter
+    # the car has used for another command to take (remote/signing.py, the replay window).
+    row.counter = await repository.next_counter(session, vin)
     await repository.add_change(session, vin=vin, command_id=row.id, state=row.state, at=now)
     await enqueue(
         session,

@@ -1,9 +1,10 @@
 """Sending a command: signing and publishing it, from the accepting process or the send job.
 
 ``send_now`` publishes a command the request has just committed; ``send`` is what both it and
-the send job (``remote.send_command``) run. The counter is taken in the publishing transaction,
-so a publish whose commit was lost is repeated under the same counter (the car refuses it as a
-replay). An expired command is never published.
+the send job (``remote.send_command``) run. The command's counter was reserved when it was
+stored, so a publish whose commit was lost is repeated under the same counter (the car refuses
+it as a replay; its answer to the first copy completes the command) and no other command ever
+gets that counter. An expired command is never published.
 """
 
 from __future__ import annotations
@@ -75,8 +76,7 @@ async def send(
     out), None when there is no such command. One in another state is left as it is; an expired
     one is never published: it is marked expired instead. Raises ``NoBroker`` without a
     publisher and lets the publisher's ``PublishFailed`` and a ``TimeoutError`` after
-    ``publish_timeout`` seconds through (the job retries them; the transaction rolls back, so
-    the counter taken is not used up)."""
+    ``publish_timeout`` seconds through (the job retries them, under the command's counter)."""
     now = runtime.clock.now()
     row = await repository.get_command(session, command_id, for_update=True)
     if row is None or row.state != State.accepted.value:
@@ -87,7 +87,9 @@ async def send(
     publisher = runtime.vehicle_link
     if publisher is None:
         raise NoBroker()
-    counter = await repository.next_counter(session, row.vin)
+    if row.counter is None:  # stored by a version that took the counter when publishing
+        row.counter = await repository.next_counter(session, row.vin)
+    counter = row.counter
     command = signing.sign_command(
         signing.command_key(runtime.settings, row.vin),
         Command(
@@ -102,7 +104,6 @@ async def send(
     )
     async with asyncio.timeout(publish_timeout):
         await publisher.publish_command(row.vin, command)
-    row.counter = counter
     row.sent_at = now
     await _move(session, row, State.sent, now=now)
     return row
@@ -120,14 +121,21 @@ async def send_system_command(
 ) -> uuid.UUID:
     """Sign and publish a command no owner asked for (stolen-vehicle tracking on and off), with
     the car's next counter, as the owner's commands are signed: the car checks it the same way.
-    Returns the command's id (the car answers with it). Raises ``NoBroker``, ``PublishFailed``
-    or ``TimeoutError``; the caller's transaction then rolls back, counter included."""
+    Returns the command's id (the car answers with it). Raises ``NoBroker`` (before anything is
+    written), ``PublishFailed`` or ``TimeoutError``.
+
+    The counter is committed before the publish, together with what the caller's session holds
+    so far: so call this before the caller's own changes, which then commit or roll back after
+    it. A publish whose commit was lost (a crash) has then never left a used counter for
+    another command to take. A publish that failed leaves a gap in the counters, which the car
+    does not mind."""
     publisher = runtime.vehicle_link
     if publisher is None:
         raise NoBroker()
     now = runtime.clock.now()
     command_id = uuid.uuid4()
     counter = await repository.next_counter(session, vin)
+    await runtime.db.commit(session)
     command = signing.sign_command(
         signing.command_key(runtime.settings, vin),
         Command(

@@ -79,8 +79,10 @@ POSITIONS_MAX = 5000
 async def _command(
     session: AsyncSession, runtime: Runtime, case: SafetyCase, wire_name: str, **params: str | int
 ) -> uuid.UUID:
-    """Send a signed tracking command; ``CarUnreachable`` (and nothing changed, as the caller's
-    transaction rolls back) when the broker cannot take it."""
+    """Send a signed tracking command; ``CarUnreachable`` when the broker cannot take it. Called
+    before the case changes: the counter (and the agent's look at the case, audited) is
+    committed before the publish, the case's changes after it, so a refusal leaves the case as
+    it was (``remote.send_system_command``)."""
     try:
         return await remote.send_system_command(
             session,
