@@ -1,0 +1,167 @@
+"""Accessibility in headless Chromium: axe-core (pinned, vendored for the tests) runs on every owner
+page and every console page, filled with real data (the demo owner's three cars with a month of
+trips, a saved card, an SOS case), on a phone-sized screen and in light and dark colours, and
+finds no violation of impact serious or critical. The helper itself is shown to fail on a page
+that has such violations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from linkplus.demo import DEMO_CARS, prepare_demo
+from linkplus.models.accounts import StaffRole
+from linkplus.runtime import Runtime
+from tests.support import DEFAULT_PASSWORD, make_staff
+from tests.web.support import (
+    BLOCKING_IMPACTS,
+    PHONE,
+    LiveServer,
+    assert_accessible,
+    async_playwright_browser,
+    axe_violations,
+    describe_violations,
+    require_chromium,
+    sos_through_the_service,
+    submit,
+)
+
+EMAIL = "a11y.demo@example.com"
+PASSWORD = "a11y-demo-password"
+VIN = DEMO_CARS[1].vin  # the plug-in hybrid: the most tiles, controls and services
+
+
+async def _blocking(page: Page) -> list[dict[str, object]]:
+    return [v for v in await axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+
+
+class Walk:
+    """Visits pages and keeps each one's serious and critical violations, so one run lists
+    every page that needs fixing, not only the first."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.problems: list[str] = []
+        self.seen: list[str] = []
+
+    async def check(self, name: str) -> None:
+        await self.page.wait_for_load_state("load")
+        self.seen.append(name)
+        blocking = await _blocking(self.page)
+        if blocking:
+            self.problems.append(f"{name}: " + describe_violations(self.page.url, blocking))
+
+    async def visit(self, name: str, path: str) -> None:
+        answer = await self.page.goto(path)
+        assert answer is not None and answer.ok, f"{name}: {path} answered {answer and answer.status}"
+        await self.check(name)
+
+
+async def _add_card(page: Page, base: str) -> None:
+    """A card through the wallet and the sandbox provider's page, as an owner adds one."""
+    await page.goto(f"{base}/wallet/cards/new")
+    await page.get_by_label("Street and number").fill("Hauptstraße 1")
+    await page.get_by_label("Postcode").fill("10115")
+    await page.get_by_label("City").fill("Berlin")
+    await submit(page, "Continue to the card")
+    await expect(page).to_have_url(re.compile(r"/sandbox-pay/cards/new\?session="))
+    await page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    await page.get_by_label("Month").fill("12")
+    await page.get_by_label("Year").fill("2031")
+    await page.get_by_label("CVC").fill("737")
+    await page.get_by_label("Name on the card").fill("Demo Owner")
+    await submit(page, "Continue")
+    await expect(page).not_to_have_url(re.compile(r"/sandbox-pay/"))
+
+
+async def _owner_walk(page: Page, base: str, walk: Walk) -> None:
+    await walk.visit("sign-up", f"{base}/signup")
+    await walk.visit("sign-in", f"{base}/signin")
+    await page.get_by_label("E-mail address").fill(EMAIL)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await submit(page, "Sign in")
+    await walk.check("My Garage")
+    await walk.visit("add a car", f"{base}/vehicle/add")
+    await walk.visit("the car page", f"{base}/vehicle/{VIN}")
+    await walk.visit("status", f"{base}/vehicle/{VIN}/status")
+    await walk.visit("remote", f"{base}/vehicle/{VIN}/remote")
+    await walk.visit("trips", f"{base}/vehicle/{VIN}/trips")
+    trip = page.locator('a[href*="/trips/"]').filter(has_not_text=re.compile("month", re.I))
+    await trip.first.click()
+    await expect(page).to_have_url(re.compile(r"/trips/[0-9a-f-]{36}$"))
+    await walk.check("one trip")
+    await walk.visit("monthly trips", f"{base}/vehicle/{VIN}/trips/monthly")
+    await walk.visit("services centre", f"{base}/vehicle/{VIN}/services")
+    await walk.visit("subscriptions", f"{base}/vehicle/{VIN}/subscriptions")
+    await walk.visit("an offer", f"{base}/vehicle/{VIN}/subscriptions/offers/svt")
+    await walk.visit(
+        "checkout", f"{base}/vehicle/{VIN}/subscriptions/offers/svt/checkout?plan=yearly"
+    )
+    await walk.visit("new card", f"{base}/wallet/cards/new")
+    await _add_card(page, base)
+    await walk.visit("wallet", f"{base}/wallet")
+    await walk.visit("invoices", f"{base}/invoices")
+    await walk.visit("notifications", f"{base}/notifications")
+    await walk.visit("account", f"{base}/account")
+    await walk.visit("privacy portal", f"{base}/account/privacy")
+    await walk.visit("safety page", f"{base}/vehicle/{VIN}/safety")
+    await walk.visit("privacy mode", f"{base}/vehicle/{VIN}/privacy-mode")
+    await walk.visit("map", f"{base}/map")
+    await walk.visit("support", f"{base}/support")
+
+
+async def _console_walk(page: Page, base: str, walk: Walk, email: str, case: str) -> None:
+    await walk.visit("staff sign-in", f"{base}/console/signin")
+    await page.get_by_label("Staff e-mail address").fill(email)
+    await page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    await submit(page, "Sign in to the console")
+    await walk.check("console landing")
+    await walk.visit("console vehicles", f"{base}/console/vehicles")
+    await walk.visit("console vehicle", f"{base}/console/vehicles/{VIN}")
+    await walk.visit("safety queue", f"{base}/console/safety")
+    await walk.visit("a safety case", f"{base}/console/safety/cases/{case}")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("colours", ["light", "dark"])
+async def test_every_owner_and_console_page_has_no_serious_accessibility_violation(
+    live_server: LiveServer, registry: Runtime, colours: str
+) -> None:
+    require_chromium()
+    base = live_server.url
+    await prepare_demo(live_server.settings, email=EMAIL, password=PASSWORD, simulate=False)
+    case = await sos_through_the_service(registry, VIN)
+    admin = await make_staff(registry, role=StaffRole.admin)
+    async with async_playwright_browser() as browser:
+        owner = await browser.new_context(viewport=PHONE, color_scheme=colours)  # type: ignore[arg-type]
+        owner_walk = Walk(await owner.new_page())
+        await _owner_walk(owner_walk.page, base, owner_walk)
+        staff = await browser.new_context(viewport=PHONE, color_scheme=colours)  # type: ignore[arg-type]
+        staff_walk = Walk(await staff.new_page())
+        await _console_walk(staff_walk.page, base, staff_walk, admin.email, str(case))
+    problems = owner_walk.problems + staff_walk.problems
+    assert len(owner_walk.seen) >= 24 and len(staff_walk.seen) >= 6
+    assert not problems, "\n\n".join(problems)
+
+
+@pytest.mark.browser
+async def test_the_check_fails_on_a_page_with_serious_violations() -> None:
+    """The helper is not a check that cannot fail: an unlabelled field, grey-on-grey text and an
+    image without a text alternative are each reported with their impact and element."""
+    require_chromium()
+    async with async_playwright_browser() as browser:
+        page = await browser.new_page(viewport=PHONE)
+        await page.set_content(
+            '<!doctype html><html lang="en"><head><title>Bad</title></head><body><main>'
+            "<h1>Bad</h1><input type=text id=nolabel>"
+            '<p style="color:#aaa;background:#bbb">faint</p><img src="x.png" id=noalt>'
+            "</main></body></html>"
+        )
+        with pytest.raises(AssertionError) as failure:
+            await assert_accessible(page)
+    message = str(failure.value)
+    assert "[critical] label" in message and "#nolabel" in message
+    assert "[serious] color-contrast" in message
+    assert "[critical] image-alt" in message and "#noalt" in message
