@@ -165,3 +165,40 @@ async def test_the_check_fails_on_a_page_with_serious_violations() -> None:
     assert "[critical] label" in message and "#nolabel" in message
     assert "[serious] color-contrast" in message
     assert "[critical] image-alt" in message and "#noalt" in message
+
+
+async def _sign_in(page: Page, base: str) -> None:
+    await page.goto(f"{base}/signin")
+    await page.get_by_label("E-mail address").fill(EMAIL)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await submit(page, "Sign in")
+
+
+@pytest.mark.browser
+async def test_the_status_page_updates_itself_and_a_person_can_pause_it(
+    live_server: LiveServer,
+) -> None:
+    """The status page's timed reload (which replaced a meta refresh that axe rightly flagged:
+    nobody could stop it) still runs, and "Pause updates" stops it. The browser's clock is
+    moved; nothing waits ten real seconds."""
+    require_chromium()
+    base = live_server.url
+    await prepare_demo(live_server.settings, email=EMAIL, password=PASSWORD, simulate=False)
+    async with async_playwright_browser() as browser:
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        await page.clock.install()
+        await _sign_in(page, base)
+        loads: list[str] = []
+        page.on("load", lambda loaded: loads.append(loaded.url))
+        await page.goto(f"{base}/vehicle/{VIN}/status?done=refresh_requested")
+        await expect(page.get_by_role("button", name="Pause updates")).to_be_visible()
+        assert len(loads) == 1
+        async with page.expect_navigation():
+            await page.clock.run_for(10_500)
+        await expect(page).to_have_url(f"{base}/vehicle/{VIN}/status")  # the notice is not repeated
+        await page.get_by_role("button", name="Pause updates").click()
+        await expect(page.get_by_role("button", name="Resume updates")).to_be_visible()
+        await page.clock.run_for(60_000)
+        await page.wait_for_timeout(300)  # a reload, had one started, would have begun by now
+        assert len(loads) == 2
+        await assert_accessible(page)
