@@ -202,3 +202,34 @@ async def test_the_status_page_updates_itself_and_a_person_can_pause_it(
         await page.wait_for_timeout(300)  # a reload, had one started, would have begun by now
         assert len(loads) == 2
         await assert_accessible(page)
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.mark.browser
+async def test_on_a_desktop_the_content_uses_the_width_and_on_a_phone_one_column(
+    live_server: LiveServer,
+) -> None:
+    require_chromium()
+    base = live_server.url
+    await prepare_demo(live_server.settings, email=EMAIL, password=PASSWORD, simulate=False)
+    async with async_playwright_browser() as browser:
+        widths = {}
+        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page = await (await browser.new_context(viewport=viewport)).new_page()  # type: ignore[arg-type]
+            await _sign_in(page, base)
+            await page.goto(f"{base}/vehicle/{VIN}/trips")
+            main = await page.locator("main").bounding_box()
+            months = page.locator("main > .card")
+            first, second = await months.nth(0).bounding_box(), await months.nth(1).bounding_box()
+            assert main and first and second
+            widths[size] = main["width"]
+            if size == "desktop":
+                assert first["y"] == second["y"] and second["x"] > first["x"]  # side by side
+                rail = await page.get_by_role("navigation", name="Sections").bounding_box()
+                assert rail and rail["x"] == 0 and rail["height"] >= DESKTOP["height"] - 1
+            else:
+                assert second["y"] > first["y"] and second["x"] == first["x"]  # one column
+    assert widths["desktop"] >= 1000  # not a 640 px column
+    assert widths["phone"] <= PHONE["width"]
