@@ -27,11 +27,13 @@ from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
 
+from linkplus.demo import DEMO_CARS
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 EMAIL = "demo@example.com"
-PASSWORD = "linkplus-demo"  # the demo's own default, printed by `linkplus demo`
-VIN = "JTJHKCFZ0R2000102"  # the demo's plug-in hybrid
+PASSWORD = "linkplus-demo"  # noqa: S105 - the demo's own default, printed by `linkplus demo`
+VIN = DEMO_CARS[1].vin  # the demo's plug-in hybrid
 START_BOUND = 120.0  # seconds for the demo to migrate, prepare its cars and answer
 REPORT_BOUND = 90.0  # seconds for the simulated car's first status report
 
@@ -110,7 +112,7 @@ async def take(base: str, out: Path) -> list[Path]:
                         await page.goto(base + path)
                     await page.wait_for_load_state("networkidle")
                     target = out / f"app-{name}-{size}.png"
-                    await page.screenshot(path=str(target), full_page=size == "phone")
+                    await page.screenshot(path=str(target))  # what the screen shows
                     written.append(target)
                 await context.close()
         finally:

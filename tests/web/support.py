@@ -480,7 +480,9 @@ async def axe_violations(page: Page) -> list[dict[str, object]]:
             });
             return result.violations.map((v) => ({
                 id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map((n) => ({target: n.target.join(" "), summary: n.failureSummary})),
+                nodes: v.nodes.map((n) => ({
+                    target: n.target.join(" "), summary: n.failureSummary,
+                })),
             }));
         }""",
         AXE_TAGS,

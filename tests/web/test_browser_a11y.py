@@ -55,7 +55,8 @@ class Walk:
 
     async def visit(self, name: str, path: str) -> None:
         answer = await self.page.goto(path)
-        assert answer is not None and answer.ok, f"{name}: {path} answered {answer and answer.status}"
+        assert answer is not None, f"{name}: {path} gave no answer"
+        assert answer.ok, f"{name}: {path} answered {answer.status}"
         await self.check(name)
 
 
@@ -142,7 +143,8 @@ async def test_every_owner_and_console_page_has_no_serious_accessibility_violati
         staff_walk = Walk(await staff.new_page())
         await _console_walk(staff_walk.page, base, staff_walk, admin.email, str(case))
     problems = owner_walk.problems + staff_walk.problems
-    assert len(owner_walk.seen) >= 24 and len(staff_walk.seen) >= 6
+    assert len(owner_walk.seen) >= 24
+    assert len(staff_walk.seen) >= 6
     assert not problems, "\n\n".join(problems)
 
 
@@ -162,9 +164,11 @@ async def test_the_check_fails_on_a_page_with_serious_violations() -> None:
         with pytest.raises(AssertionError) as failure:
             await assert_accessible(page)
     message = str(failure.value)
-    assert "[critical] label" in message and "#nolabel" in message
+    assert "[critical] label" in message
+    assert "#nolabel" in message
     assert "[serious] color-contrast" in message
-    assert "[critical] image-alt" in message and "#noalt" in message
+    assert "[critical] image-alt" in message
+    assert "#noalt" in message
 
 
 async def _sign_in(page: Page, base: str) -> None:
@@ -223,13 +227,19 @@ async def test_on_a_desktop_the_content_uses_the_width_and_on_a_phone_one_column
             main = await page.locator("main").bounding_box()
             months = page.locator("main > .card")
             first, second = await months.nth(0).bounding_box(), await months.nth(1).bounding_box()
-            assert main and first and second
+            assert main
+            assert first
+            assert second
             widths[size] = main["width"]
             if size == "desktop":
-                assert first["y"] == second["y"] and second["x"] > first["x"]  # side by side
+                assert first["y"] == second["y"]
+                assert second["x"] > first["x"]
                 rail = await page.get_by_role("navigation", name="Sections").bounding_box()
-                assert rail and rail["x"] == 0 and rail["height"] >= DESKTOP["height"] - 1
+                assert rail
+                assert rail["x"] == 0
+                assert rail["height"] >= DESKTOP["height"] - 1
             else:
-                assert second["y"] > first["y"] and second["x"] == first["x"]  # one column
+                assert second["y"] > first["y"]
+                assert second["x"] == first["x"]
     assert widths["desktop"] >= 1000  # not a 640 px column
     assert widths["phone"] <= PHONE["width"]

@@ -19,9 +19,9 @@ from linkplus.sim.car import SimulatedCar
 from linkplus.sim.clock import ScaledClock
 from linkplus.sim.commands import REMOTE_HANDLERS
 from linkplus.sim.roads import build_network
+from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link import credentials
 from linkplus.vehicles.catalogue import catalogue
-from linkplus.sim.unit import TelematicsUnit
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
 from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner, make_staff
 from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium
