@@ -1,8 +1,8 @@
-"""Accessibility in headless Chromium: axe-core (pinned, vendored for the tests) runs on every owner
-page and every console page, filled with real data (the demo owner's three cars with a month of
-trips, a saved card, an SOS case), on a phone-sized screen and in light and dark colours, and
-finds no violation of impact serious or critical. The helper itself is shown to fail on a page
-that has such violations."""
+"""Accessibility in headless Chromium: axe-core (pinned, vendored for the tests) runs on every
+owner page and every console page, filled with real data (the demo owner's three cars with a
+month of trips, a saved card, an invoice, an SOS case), on a phone-sized screen and in light and
+dark colours, and finds no violation of impact serious or critical. The helper itself is shown
+to fail on a page that has such violations."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import re
 
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import select
 
 from linkplus.demo import DEMO_CARS, prepare_demo
-from linkplus.models.accounts import StaffRole
+from linkplus.models.accounts import Account, StaffRole
 from linkplus.runtime import Runtime
+from tests.invoices.support import issue
 from tests.support import DEFAULT_PASSWORD, make_staff
 from tests.web.support import (
     BLOCKING_IMPACTS,
@@ -77,8 +79,10 @@ async def _add_card(page: Page, base: str) -> None:
     await expect(page).not_to_have_url(re.compile(r"/sandbox-pay/"))
 
 
-async def _owner_walk(page: Page, base: str, walk: Walk) -> None:
+async def _owner_walk(page: Page, base: str, walk: Walk, invoice: str) -> None:
     await walk.visit("sign-up", f"{base}/signup")
+    await walk.visit("forgot password", f"{base}/forgot-password")
+    await walk.visit("activation e-mail", f"{base}/activation-email")
     await walk.visit("sign-in", f"{base}/signin")
     await page.get_by_label("E-mail address").fill(EMAIL)
     await page.get_by_label("Password").fill(PASSWORD)
@@ -104,11 +108,15 @@ async def _owner_walk(page: Page, base: str, walk: Walk) -> None:
     await _add_card(page, base)
     await walk.visit("wallet", f"{base}/wallet")
     await walk.visit("invoices", f"{base}/invoices")
+    await walk.visit("an invoice", f"{base}/invoices/{invoice}")
     await walk.visit("notifications", f"{base}/notifications")
     await walk.visit("account", f"{base}/account")
     await walk.visit("privacy portal", f"{base}/account/privacy")
     await walk.visit("safety page", f"{base}/vehicle/{VIN}/safety")
     await walk.visit("privacy mode", f"{base}/vehicle/{VIN}/privacy-mode")
+    await walk.visit("prepare to sell", f"{base}/vehicle/{VIN}/sell")
+    await walk.visit("remove from the garage", f"{base}/vehicle/{VIN}/remove")
+    await walk.visit("preferred dealer", f"{base}/account/dealer")
     await walk.visit("map", f"{base}/map")
     await walk.visit("support", f"{base}/support")
 
@@ -134,16 +142,20 @@ async def test_every_owner_and_console_page_has_no_serious_accessibility_violati
     base = live_server.url
     await prepare_demo(live_server.settings, email=EMAIL, password=PASSWORD, simulate=False)
     case = await sos_through_the_service(registry, VIN)
+    async with registry.db.transaction() as session:
+        owner_id = await session.scalar(select(Account.id).where(Account.email_key == EMAIL))
+    assert owner_id is not None
+    invoice = await issue(registry, owner_id)
     admin = await make_staff(registry, role=StaffRole.admin)
     async with async_playwright_browser() as browser:
         owner = await browser.new_context(viewport=PHONE, color_scheme=colours)  # type: ignore[arg-type]
         owner_walk = Walk(await owner.new_page())
-        await _owner_walk(owner_walk.page, base, owner_walk)
+        await _owner_walk(owner_walk.page, base, owner_walk, str(invoice.id))
         staff = await browser.new_context(viewport=PHONE, color_scheme=colours)  # type: ignore[arg-type]
         staff_walk = Walk(await staff.new_page())
         await _console_walk(staff_walk.page, base, staff_walk, admin.email, str(case))
     problems = owner_walk.problems + staff_walk.problems
-    assert len(owner_walk.seen) >= 24
+    assert len(owner_walk.seen) >= 30
     assert len(staff_walk.seen) >= 6
     assert not problems, "\n\n".join(problems)
 
