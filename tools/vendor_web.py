@@ -1,7 +1,9 @@
-"""Copy the browser libraries pinned in package-lock.json into the web app's static files.
+"""Copy the browser libraries pinned in package-lock.json into the tree.
 
 The platform serves its map library itself (no CDN: it must work with no internet), so the
-library's dist files are committed under ``src/linkplus/web/static/vendor/<package>/``. This
+library's dist files are committed under ``src/linkplus/web/static/vendor/<package>/``. The
+accessibility engine the browser tests inject (axe-core, a devDependency) is never served to
+owners: it goes to ``tests/web/vendor/<package>/``. This
 script fetches the exact tarball the lock names with npm's own client (``npm pack``), checks it
 against the lock's integrity hash, and writes the files the pages use together with
 ``SOURCE.json`` (the package, its version, the lock's integrity and each file's SHA-256), which
@@ -24,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "src" / "linkplus" / "web" / "static" / "vendor"
+TEST_VENDOR = ROOT / "tests" / "web" / "vendor"
+
+# Per package: the folder its files go to (served by the platform, or for the tests only).
+DESTINATION = {"leaflet": VENDOR, "axe-core": TEST_VENDOR}
 
 # Per package: the files taken from its tarball (paths inside it, without ``package/``).
 WANTED = {
@@ -37,6 +43,7 @@ WANTED = {
         "dist/images/marker-icon-2x.png",
         "dist/images/marker-shadow.png",
     ),
+    "axe-core": ("LICENSE", "LICENSE-3RD-PARTY.txt", "axe.min.js"),
 }
 
 
@@ -94,7 +101,7 @@ def main(argv: list[str]) -> int:
     differences = []
     for name in WANTED:
         files = files_from_tarball(name)
-        folder = VENDOR / name
+        folder = DESTINATION[name] / name
         for path, data in files.items():
             target = folder / path
             if check:

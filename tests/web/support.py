@@ -457,3 +457,52 @@ async def send_positions_over_mqtt(
                 ],
             }
             await client.publish(topic(vin, Channel.telemetry), json.dumps(body).encode(), qos=1)
+
+
+# --- accessibility (axe-core, vendored for the tests by tools/vendor_web.py) -------------------
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+async def axe_violations(page: Page) -> list[dict[str, object]]:
+    """Every axe violation of the page as it stands (WCAG 2.2 A/AA and axe's best practices).
+    The engine goes in through the DevTools protocol (``evaluate``), which the page's security
+    policy does not govern, so the page is checked exactly as owners get it."""
+    if not await page.evaluate("() => typeof window.axe === 'object'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, object]] = await page.evaluate(
+        """async (tags) => {
+            const result = await window.axe.run(document, {
+                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+            });
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => ({
+                    target: n.target.join(" "), summary: n.failureSummary,
+                })),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    return found
+
+
+def describe_violations(url: str, violations: list[dict[str, object]]) -> str:
+    lines = [f"{url}: {len(violations)} serious or critical accessibility violation(s)"]
+    for violation in violations:
+        lines.append(f"  [{violation['impact']}] {violation['id']}: {violation['help']}")
+        nodes = violation["nodes"]
+        assert isinstance(nodes, list)
+        for node in nodes:
+            summary = " ".join(str(node["summary"]).split())
+            lines.append(f"      {node['target']}  -- {summary}")
+    return "\n".join(lines)
+
+
+async def assert_accessible(page: Page) -> None:
+    """Fails listing every violation of impact serious or critical on the page."""
+    blocking = [v for v in await axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, describe_violations(page.url, blocking)

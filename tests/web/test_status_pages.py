@@ -103,7 +103,8 @@ async def test_the_status_page_shows_what_the_car_reported_and_where_it_parked(
     assert empty.status_code == 200
     assert "Not heard from yet" in text_of(empty.text)
     assert "Not reported yet" in text_of(empty.text)
-    assert 'http-equiv="refresh"' in empty.text
+    assert 'data-auto-refresh="10"' in empty.text  # auto-refresh.js, which can be paused
+    assert 'http-equiv="refresh"' not in empty.text  # a meta refresh cannot (WCAG 2.2.1)
 
     unit = FakeUnit(runtime, car.vin)
     off = clock.now() - timedelta(minutes=3)

@@ -17,7 +17,9 @@ from linkplus.web import STATIC_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = STATIC_DIR / "vendor"
+TEST_VENDOR = Path(__file__).resolve().parent / "vendor"  # for the browser tests only (axe-core)
 PACKAGES = sorted(p.name for p in VENDOR.iterdir() if p.is_dir())
+TEST_PACKAGES = sorted(p.name for p in TEST_VENDOR.iterdir() if p.is_dir())
 
 
 def _lock() -> dict[str, dict[str, str]]:
@@ -28,8 +30,10 @@ def _lock() -> dict[str, dict[str, str]]:
 
 
 def test_every_vendored_package_is_pinned_exactly_and_locked() -> None:
-    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
-    assert sorted(pinned) == PACKAGES
+    manifest = json.loads((ROOT / "package.json").read_text())
+    pinned = {**manifest["dependencies"], **manifest["devDependencies"]}
+    assert sorted(manifest["dependencies"]) == PACKAGES  # served to owners
+    assert sorted(manifest["devDependencies"]) == TEST_PACKAGES  # the tests' own, never served
     lock = _lock()
     for name, version in pinned.items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned exactly: {version}"
@@ -38,9 +42,11 @@ def test_every_vendored_package_is_pinned_exactly_and_locked() -> None:
         assert entry["integrity"].startswith("sha512-")
 
 
-@pytest.mark.parametrize("name", PACKAGES)
-def test_the_committed_files_are_the_locked_tarballs(name: str) -> None:
-    folder = VENDOR / name
+@pytest.mark.parametrize(
+    "folder", [VENDOR / p for p in PACKAGES] + [TEST_VENDOR / p for p in TEST_PACKAGES]
+)
+def test_the_committed_files_are_the_locked_tarballs(folder: Path) -> None:
+    name = folder.name
     source = json.loads((folder / "SOURCE.json").read_text())
     entry = _lock()[f"node_modules/{name}"]
     assert source["package"] == name
@@ -60,3 +66,11 @@ def test_leaflet_says_it_is_the_locked_version() -> None:
     assert f"Leaflet {version}," in header
     licence = (VENDOR / "leaflet" / "LICENSE").read_text()
     assert "BSD 2-Clause" in licence
+
+
+def test_axe_says_it_is_the_locked_version_and_is_not_served() -> None:
+    version = _lock()["node_modules/axe-core"]["version"]
+    header = (TEST_VENDOR / "axe-core" / "axe.min.js").read_text()[:200]
+    assert f"axe v{version}" in header
+    assert "Mozilla Public License" in (TEST_VENDOR / "axe-core" / "LICENSE").read_text()
+    assert not (VENDOR / "axe-core").exists()

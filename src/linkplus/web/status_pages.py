@@ -1,7 +1,8 @@
 """The Vehicle status page of a car: what the car last reported, part by part, whether it is
 online, asleep or not heard from, and where it was parked, for the car's primary account.
 
-The page reloads itself every few seconds (a meta refresh: the pages run no inline scripts) so a
+The page reloads itself every few seconds (static/auto-refresh.js, with a button that pauses it;
+a meta refresh could not be paused, WCAG 2.2.1) so a
 car that is driving shows its new state without anyone pressing anything; "Refresh" asks the car
 for a fresh status (a form post with the CSRF token), which shows here once the car answers.
 """

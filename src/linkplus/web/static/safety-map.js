@@ -10,8 +10,12 @@
     if (!points.length) {
       return;
     }
+    // The box is an image of the position or trail (role="img", with the positions also given in
+    // words): no keyboard panning and no zoom buttons, so nothing focusable sits inside it.
     var map = window.L.map(box, {
       attributionControl: false,
+      zoomControl: false,
+      keyboard: false,
       scrollWheelZoom: false,
       zoomSnap: 0.5
     });

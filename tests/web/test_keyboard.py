@@ -1,0 +1,169 @@
+"""Every flow works from the keyboard alone, in headless Chromium on a phone-sized screen: an owner
+signs in, opens a car and locks it (the simulated car answers over the real broker), and a staff
+member signs in to the console and opens a car, with Tab, typing and Enter only; no mouse, no
+``click``. Each element Tab reaches shows where the focus is (an outline or a ring)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from linkplus.models.accounts import StaffRole
+from linkplus.remote import signing
+from linkplus.runtime import Runtime
+from linkplus.sim.car import SimulatedCar
+from linkplus.sim.clock import ScaledClock
+from linkplus.sim.commands import REMOTE_HANDLERS
+from linkplus.sim.roads import build_network
+from linkplus.sim.unit import TelematicsUnit
+from linkplus.vehicle_link import credentials
+from linkplus.vehicles.catalogue import catalogue
+from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
+from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner, make_staff
+from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium
+
+WAIT_MS = 15_000  # a bound for what crosses the broker and the worker; reached only on failure
+TAB_LIMIT = 60  # more Tab presses than any page here has stops; reached only on failure
+
+# What has the focus: its accessible name as a person hears it, and whether it is drawn.
+FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const name = (el.labels && el.labels.length ? el.labels[0].innerText
+        : el.getAttribute("aria-label") || el.innerText || el.value || "").trim();
+    const style = getComputedStyle(el);
+    const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+    const ringed = style.boxShadow !== "none";
+    return {name: name.replace(/\\s+/g, " "), tag: el.tagName.toLowerCase(),
+            visible: outlined || ringed};
+}"""
+
+
+async def tab_to(page: Page, name: str) -> None:
+    """Press Tab until the element named ``name`` has the focus; every stop on the way must
+    show its focus."""
+    passed = []
+    for _ in range(TAB_LIMIT):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED)
+        if focused is None:
+            continue
+        assert focused["visible"], f"{focused['tag']} {focused['name']!r} shows no focus"
+        if focused["name"] == name:
+            return
+        passed.append(focused["name"])
+    raise AssertionError(f"Tab never reached {name!r} on {page.url}; it passed {passed}")
+
+
+async def press_enter_and_wait(page: Page) -> None:
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+
+
+async def _connected_car(
+    server: LiveServer, registry: Runtime, email: str
+) -> tuple[str, TelematicsUnit]:
+    """An owner's plug-in hybrid with services on, and its simulated unit with the doors open."""
+    person = await make_owner(registry, email=email, language="en")
+    vin = await make_vehicle(registry, model_code="NX450HP", market="BE")
+    await link(registry, person, vin, primary=True)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        activated = await http.post(
+            f"/api/v1/vehicles/{vin}/services/activate",
+            json={"accept": ACCEPT_DE},
+            headers=await bearer_for(registry, person),
+        )
+    assert activated.status_code == 200, activated.text
+    async with registry.db.transaction() as session:
+        secret = await credentials.provision(session, vin=vin, now=registry.clock.now())
+    now = datetime.now(UTC).replace(microsecond=0)
+    car = SimulatedCar.create(
+        vin=vin, model=catalogue().models["NX450HP"], network=build_network(3), seed=5, start=now
+    )
+    car.state.close_everything()
+    car.state.smart_key_inside = False
+    car.state.unlock()
+    unit = TelematicsUnit(
+        car,
+        secret=secret,
+        address=server.mqtt,
+        clock=ScaledClock(now, 1.0),
+        handlers=REMOTE_HANDLERS,
+        plan=[],
+        command_key=signing.command_key(server.settings, vin),
+    )
+    unit.send_status(now)
+    return vin, unit
+
+
+@pytest.mark.browser
+async def test_an_owner_signs_in_opens_the_car_and_locks_it_with_the_keyboard_only(
+    live_server: LiveServer, registry: Runtime
+) -> None:
+    require_chromium()
+    email = "keyboard.owner@example.com"
+    vin, unit = await _connected_car(live_server, registry, email)
+    stop = asyncio.Event()
+    running = asyncio.create_task(unit.run(stop))
+    try:
+        async with async_playwright_browser() as browser:
+            page = await (await browser.new_context(viewport=PHONE)).new_page()
+            await page.goto(f"{live_server.url}/signin")
+            await tab_to(page, "E-mail address")
+            await page.keyboard.type(email)
+            await tab_to(page, "Password")
+            await page.keyboard.type(DEFAULT_PASSWORD)
+            await press_enter_and_wait(page)
+            await expect(page).to_have_url(f"{live_server.url}/vehicle")
+
+            name = await page.locator(f'a[href="/vehicle/{vin}"]').first.inner_text()
+            await tab_to(page, name.strip())
+            await press_enter_and_wait(page)
+            await expect(page).to_have_url(f"{live_server.url}/vehicle/{vin}")
+
+            await tab_to(page, "Lock")
+            await press_enter_and_wait(page)
+            progress = page.get_by_role("status").locator(".remote-progress")
+            await expect(progress).to_have_text("Lock: Completed", timeout=WAIT_MS)
+            assert unit.car.state.is_locked
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+
+
+@pytest.mark.browser
+async def test_staff_sign_in_to_the_console_and_open_a_car_with_the_keyboard_only(
+    live_server: LiveServer, registry: Runtime
+) -> None:
+    require_chromium()
+    staff = await make_staff(registry, role=StaffRole.admin)
+    vin = await make_vehicle(registry)
+    async with async_playwright_browser() as browser:
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        await page.goto(f"{live_server.url}/console/signin")
+        await tab_to(page, "Staff e-mail address")
+        await page.keyboard.type(staff.email)
+        await tab_to(page, "Password")
+        await page.keyboard.type(DEFAULT_PASSWORD)
+        await press_enter_and_wait(page)
+        await expect(page.get_by_role("heading", name="Staff console")).to_be_visible()
+
+        await tab_to(page, "Find a car by VIN")
+        await press_enter_and_wait(page)
+        await tab_to(page, "VIN")
+        await page.keyboard.type(vin)
+        await press_enter_and_wait(page)
+        await expect(page).to_have_url(f"{live_server.url}/console/vehicles/{vin}")
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+        await tab_to(page, "\u2190 Find another car")
+        await press_enter_and_wait(page)
+        await tab_to(page, "\u2190 Staff console")
+        await press_enter_and_wait(page)
+        await tab_to(page, "Safety cases")
+        await press_enter_and_wait(page)
+        await expect(page).to_have_url(f"{live_server.url}/console/safety")
