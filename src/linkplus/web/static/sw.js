@@ -85,15 +85,16 @@ function shellFile(request, path) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") {
-    return;
-  }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) {
     return;
   }
   if (request.mode === "navigate") {
+    // A page, or a form sent as one (then it did not reach the server: the page says so).
     event.respondWith(fetch(request).catch(offlinePage));
+    return;
+  }
+  if (request.method !== "GET") {
     return;
   }
   if (url.search === "" && SHELL.indexOf(url.pathname) !== -1) {
