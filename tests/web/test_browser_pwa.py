@@ -38,8 +38,10 @@ WAIT_MS = 15_000  # a bound, reached only on failure
 def _watch_console(page: Page, errors: list[str]) -> None:
     def seen(message: ConsoleMessage) -> None:
         # Loads that fail while offline are the point of the test; anything else counts.
-        offline = "net::ERR_INTERNET_DISCONNECTED" in message.text
-        if message.type == "error" and not offline and not message.text.startswith("Failed"):
+        expected = "net::ERR_INTERNET_DISCONNECTED" in message.text or message.text.startswith(
+            "Failed to load resource"
+        )
+        if message.type == "error" and not expected:
             errors.append(message.text)
 
     page.on("console", seen)
