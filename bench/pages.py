@@ -8,7 +8,7 @@ three cars with a month of trips and their services), without the simulator, in 
 in a temporary data dir (the demo's database). The demo owner signs in through the sign-in form.
 ``--quick`` gives the cars three days of past trips instead of the demo's month (uploading a
 month through the trip ingestion takes about half a minute on a busy 2-core machine) and times
-16 requests per page and side; the full run uses the demo's month and 300 requests.
+12 requests per page and side; the full run uses the demo's month and 300 requests.
 
 The pages are found, not listed: starting from the five sections, every same-site link on a
 page that matches a GET route of the web app is followed, and the first address found for each
@@ -29,6 +29,9 @@ Page weight: the HTML plus every stylesheet and script the page loads from this 
 ``<link rel="stylesheet">`` and ``<script src>``), as served (the platform does not compress);
 images, the manifest and the icons are counted apart, and map tiles are not counted (the
 demo's pages load none from elsewhere).
+
+Beside the times, the number of SQL statements each page's request runs (counted on the
+engine), where the time goes for most of them.
 
 Aims (issue 14): p95 at most 50 ms, at least half the bare handler's rate, at most 300 KB per
 page. The last line of output is one line of JSON with the figures.
@@ -52,6 +55,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import event
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -105,22 +109,27 @@ IMAGE = re.compile(r'<img [^>]*src="(/[^"]+)"')
 
 
 class ServerTime:
-    """Wraps an ASGI app; ``last`` is the server time of the latest request, in seconds."""
+    """Wraps an ASGI app; ``last`` is the server time of the latest request, in seconds, and
+    ``last_cpu`` the CPU time the process spent meanwhile (every thread: SQLite's driver works
+    in one of its own). One request at a time and no worker, so that is the request's CPU: on
+    a machine shared with other work it moves much less than the wall time does."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
         self.last = 0.0
+        self.last_cpu = 0.0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
 
         async def timed_send(message: Any) -> None:
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 self.last = time.perf_counter() - started
+                self.last_cpu = time.process_time() - cpu
 
         await self.app(scope, receive, timed_send)
 
@@ -317,10 +326,23 @@ async def measure(requests: int, warmup: int, history_days: int) -> dict[str, An
 
                 rendered: dict[str, Rendered] = {}
                 weights: dict[str, dict[str, int]] = {}
+                statements: dict[str, int] = {}
                 loaded: dict[str, int] = {}
+                counted = [0]
+
+                def count(*_args: Any) -> None:
+                    counted[0] += 1
+
+                engine = runtime.db.engine.sync_engine
                 for template, address in pages.items():
                     recorder.last = None
-                    answer = await client.get(address)
+                    counted[0] = 0
+                    event.listen(engine, "before_cursor_execute", count)
+                    try:
+                        answer = await client.get(address)
+                    finally:
+                        event.remove(engine, "before_cursor_execute", count)
+                    statements[template] = counted[0]
                     if recorder.last is None:
                         raise SystemExit(f"{template} did not render a template")
                     rendered[address] = recorder.last
@@ -338,6 +360,7 @@ async def measure(requests: int, warmup: int, history_days: int) -> dict[str, An
             await runtime.db.dispose()
 
     for template, figures in results.items():
+        figures["sql_statements"] = statements[template]
         figures["weight"] = weights[template]
     return {
         "pages": results,
@@ -372,6 +395,7 @@ async def _time_pages(
     results: dict[str, dict[str, Any]] = {}
     for template, address in pages.items():
         times: dict[str, list[float]] = {"ours": [], "bare": []}
+        cpu: dict[str, list[float]] = {"ours": [], "bare": []}
         for turn in range(warmup + requests):
             for name, http, timer in (("ours", client, ours), ("bare", bare_client, bare)):
                 answer = await http.get(address)
@@ -379,9 +403,13 @@ async def _time_pages(
                     raise SystemExit(f"{name} {address}: {answer.status_code}")
                 if turn >= warmup:
                     times[name].append(timer.last)
+                    cpu[name].append(timer.last_cpu)
         figures: dict[str, Any] = {"address": address}
-        figures["ours"] = summary(times["ours"])
-        figures["bare"] = summary(times["bare"])
+        for name in ("ours", "bare"):
+            figures[name] = {
+                **summary(times[name]),
+                "cpu_p50_ms": round(percentile(cpu[name], 0.5) * 1000, 2),
+            }
         figures["rate_share"] = round(
             figures["ours"]["rate_per_s"] / figures["bare"]["rate_per_s"], 2
         )
@@ -418,20 +446,24 @@ def main(argv: list[str] | None = None) -> None:
         help=f"days of past trips (demo: {history.HISTORY_DAYS}, quick: {QUICK_HISTORY_DAYS})",
     )
     args = parser.parse_args(argv)
-    requests = args.requests or (16 if args.quick else 300)
+    requests = args.requests or (12 if args.quick else 300)
     warmup = 2 if args.quick else 20
     days = args.history_days or (QUICK_HISTORY_DAYS if args.quick else history.HISTORY_DAYS)
     figures = asyncio.run(measure(requests, warmup, days))
     pages = figures["pages"]
 
     print()
-    print(f"{'page':<52} {'ours p50/p95 ms':>16} {'bare p50/p95 ms':>16} {'rate':>13} {'KB':>6}")
+    print(
+        f"{'page':<46} {'ours p50/p95 ms':>16} {'bare p50/p95':>13} {'rate':>13}"
+        f" {'CPU ms':>6} {'SQL':>4} {'KB':>6}"
+    )
     for template, f in pages.items():
         ours, bare = f["ours"], f["bare"]
         print(
-            f"{template:<52} {ours['p50_ms']:>7.1f}/{ours['p95_ms']:<8.1f}"
-            f" {bare['p50_ms']:>7.1f}/{bare['p95_ms']:<8.1f}"
+            f"{template:<46} {ours['p50_ms']:>7.1f}/{ours['p95_ms']:<8.1f}"
+            f" {bare['p50_ms']:>5.1f}/{bare['p95_ms']:<7.1f}"
             f" {ours['rate_per_s']:>5.0f}/{bare['rate_per_s']:<5.0f}{f['rate_share']:>4.2f}"
+            f" {ours['cpu_p50_ms']:>6.1f} {f['sql_statements']:>4}"
             f" {f['weight']['page'] / 1024:>6.1f}"
         )
     missed = verdicts(pages)
