@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from linkplus.cli import app
 from linkplus.config import Settings
 from linkplus.migrate import revisions, upgrade
+from linkplus.notifications.push import vapid_public_key
 from tests.platform.support import clean_env, live_platform
 from tests.servers import free_port
 
@@ -159,6 +160,11 @@ def test_demo_starts_prints_its_sign_in_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         assert me.json()["email"] == "demo@example.com"
         assert me.json()["email_confirmed"] is True
         assert httpx.get(f"{base}/dev/mailbox", timeout=10).status_code == 200
+        # Web Push works in the demo: a key made in the data dir, offered to browsers.
+        push_key = httpx.get(f"{base}/api/v1/push/public-key", timeout=10)
+        assert push_key.status_code == 200, push_key.text
+        kept = (tmp_path / "vapid.key").read_text().strip()
+        assert push_key.json()["public_key"] == vapid_public_key(kept)
         # Its embedded broker listens where it was told, not on 1883.
         socket.create_connection(("127.0.0.1", mqtt_port), timeout=5).close()
     finally:
@@ -220,6 +226,7 @@ def test_a_taken_port_is_one_clear_line_naming_the_option_and_the_setting(
     # Nothing was started: no database was created, no running platform recorded.
     assert not (tmp_path / "linkplus.db").exists()
     assert not (tmp_path / "running.json").exists()
+    assert not (tmp_path / "vapid.key").exists()
 
 
 def _billing_run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

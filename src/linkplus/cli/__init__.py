@@ -221,6 +221,7 @@ def demo(
     """Run the platform with a demo owner, ready to try in a browser; unless --no-simulator, the
     owner's three cars drive around the simulator's city meanwhile. Ctrl-C stops it."""
     from linkplus.demo import demo_fleet, drive_fleet, prepare_demo
+    from linkplus.demo.push_key import with_demo_push_key
     from linkplus.remote import signing
     from linkplus.vehicle_link.runner import broker_address
 
@@ -232,6 +233,7 @@ def demo(
         public_url=f"http://127.0.0.1:{port}",
     )
     sock = claim_ports(settings)
+    settings = with_demo_push_key(settings)  # Web Push in the demo: a key kept in the data dir
     migrate_with_progress(settings)
     setup = asyncio.run(
         prepare_demo(settings, email=email, password=password, simulate=not no_simulator)

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from linkplus.runtime import Runtime
 from linkplus.web.account_pages import router as account_router
+from linkplus.web.app_shell import router as app_shell_router
 from linkplus.web.auth_pages import router as auth_router
 from linkplus.web.cars import NotPrimaryHere
 from linkplus.web.console import router as console_router
@@ -47,6 +48,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def mount_web(app: FastAPI, runtime: Runtime) -> None:
     """Add the web pages, the console and their static files to ``app``."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(app_shell_router)
     app.include_router(sections_router)
     app.include_router(garage_router)
     app.include_router(services_router)
