@@ -15,7 +15,14 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.models.accounts import Account
 from linkplus.notifications import service as notifications
 from linkplus.notifications.schemas import NotificationPreferencesIn
-from linkplus.web.forms import country_options, field_errors, language_options, optional
+from linkplus.web.forms import (
+    country_options,
+    field_errors,
+    language_options,
+    optional,
+    zone_options,
+)
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -32,13 +39,14 @@ from linkplus.web.sessions import (
 
 router = APIRouter(include_in_schema=False)
 
-_PROFILE_FIELDS = ("first_name", "last_name", "phone", "country", "language")
-# Categories an owner may switch, with their labels; "account" mail always goes.
+_PROFILE_FIELDS = ("first_name", "last_name", "phone", "country", "language", "time_zone")
+# Categories an owner may switch, with their labels (translated on the page); "account" mail
+# always goes.
 _CATEGORIES = (
-    ("account", "Account and security"),
-    ("vehicle_alerts", "Vehicle alerts"),
-    ("billing", "Billing"),
-    ("marketing", "News and offers"),
+    ("account", N_("Account and security")),
+    ("vehicle_alerts", N_("Vehicle alerts")),
+    ("billing", N_("Billing")),
+    ("marketing", N_("News and offers")),
 )
 
 
@@ -59,6 +67,7 @@ async def _account_page(
         "phone": account.phone or "",
         "country": account.country,
         "language": account.language,
+        "time_zone": account.time_zone,
     }
     extra.setdefault("email_values", {})
     extra.setdefault("failed", None)
@@ -72,6 +81,7 @@ async def _account_page(
         profile=profile or stored_profile,
         countries=country_options(),
         languages=_languages_with(account),
+        zones=zone_options(),
         preferences=[(key, label, getattr(preferences, key)) for key, label in _CATEGORIES],
         **extra,
     )

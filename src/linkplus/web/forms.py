@@ -8,10 +8,13 @@ import pycountry
 from babel import Locale
 from pydantic import ValidationError
 
+from linkplus.accounts.time_zones import zone_names
+from linkplus.web.i18n import N_
+
 # Languages offered in the forms; the API accepts any tag babel knows.
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "fi", "cs")
 
-_MISSING = "Fill in this field."
+_MISSING = N_("Fill in this field.")
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
@@ -41,7 +44,7 @@ def country_options() -> tuple[tuple[str, str], ...]:
         ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
         key=lambda pair: pair[1],
     )
-    return (("", "Choose your country"), *countries)
+    return (("", N_("Choose your country")), *countries)
 
 
 @cache
@@ -51,6 +54,12 @@ def language_options() -> tuple[tuple[str, str], ...]:
         name = Locale.parse(code).get_display_name(code) or code
         options.append((code, name[:1].upper() + name[1:]))
     return tuple(options)
+
+
+@cache
+def zone_options() -> tuple[tuple[str, str], ...]:
+    """Every time zone an owner may choose, by IANA name (``America/Argentina/Buenos Aires``)."""
+    return tuple((name, name.replace("_", " ")) for name in zone_names())
 
 
 def preferred_language(accept_language: str | None) -> str:

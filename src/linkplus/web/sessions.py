@@ -22,6 +22,7 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import ProblemError
 from linkplus.models.accounts import Account, StaffAccount
 from linkplus.web import csrf
+from linkplus.web.i18n import Reader
 from linkplus.web.notices import notice_for
 from linkplus.web.rendering import html_page
 
@@ -69,6 +70,14 @@ class Visitor:
 
     def csrf_token(self) -> str:
         return csrf.issue(self.secret_key, self.csrf_binding)
+
+    def reader(self, request: Request) -> Reader:
+        """Whose language and time zone the page speaks: the account's, else the browser's
+        language (and UTC)."""
+        now = request.app.state.runtime.clock.now()
+        if self.account is not None:
+            return Reader.of(self.account.language, self.account.time_zone, now=now)
+        return Reader.from_browser(request.headers.get("accept-language"), now=now)
 
 
 def _secure_cookies(settings: Settings) -> bool:
@@ -204,7 +213,7 @@ def render(
     context["csrf_field"] = csrf.FIELD
     context["csrf_token"] = visitor.csrf_token
     context["dev_mailbox"] = settings.dev_mailbox
-    response = html_page(template, context, status=status)
+    response = html_page(template, context, status=status, who=visitor.reader(request))
     if visitor.new_csrf_cookie:
         set_cookie(response, settings, csrf.CSRF_COOKIE, visitor.new_csrf_cookie)
     return response
