@@ -109,8 +109,12 @@ async def save_profile(
     runtime: RuntimeDep,
 ) -> Response:
     values = {name: form_text(form, name) for name in _PROFILE_FIELDS}
+    sent: dict[str, str | None] = {**values, "phone": optional(values["phone"])}
+    if not values["time_zone"]:  # a form from before the zone was on it: the zone stays
+        del sent["time_zone"]
+        values["time_zone"] = owner_account(visitor).time_zone
     try:
-        changes = ProfileUpdate.model_validate({**values, "phone": optional(values["phone"])})
+        changes = ProfileUpdate.model_validate(sent)
     except ValidationError as exc:
         return await _account_page(
             request, visitor, session, status=422, profile=values, errors=field_errors(exc)

@@ -113,23 +113,28 @@ def problems(languages: Iterable[str] = LANGUAGES, *, template: Catalog | None =
     """What is wrong with the catalogues, one line each; empty when every page string has a
     translation in every language."""
     fresh = template if template is not None else extract()
-    wanted = _keys(fresh)
     found: list[str] = []
     for language in languages:
-        catalog = read(language)
-        have = _keys(catalog)
-        found += [f"{language}: missing {msgid!r}" for msgid, _ in sorted(wanted - have, key=str)]
-        found += [
-            f"{language}: not used by any page {msgid!r} (run tools/i18n.py update)"
-            for msgid, _ in sorted(have - wanted, key=str)
-        ]
-        for message in catalog:
-            if not message.id or _key(message) not in wanted:
-                continue
-            if _untranslated(message):
-                found.append(f"{language}: no translation for {_key(message)[0]!r}")
-            elif message.fuzzy:
-                found.append(f"{language}: fuzzy (unchecked) translation of {_key(message)[0]!r}")
-        for message, errors in catalog.check():
-            found += [f"{language}: {_key(message)[0]!r}: {error}" for error in errors]
+        found += problems_of(language, read(language), fresh)
+    return found
+
+
+def problems_of(language: str, catalog: Catalog, template: Catalog) -> list[str]:
+    """What is wrong with one language's ``catalog`` against the pages' strings (``template``)."""
+    wanted = _keys(template)
+    have = _keys(catalog)
+    found = [f"{language}: missing {msgid!r}" for msgid, _ in sorted(wanted - have, key=str)]
+    found += [
+        f"{language}: not used by any page {msgid!r} (run tools/i18n.py update)"
+        for msgid, _ in sorted(have - wanted, key=str)
+    ]
+    for message in catalog:
+        if not message.id or _key(message) not in wanted:
+            continue
+        if _untranslated(message):
+            found.append(f"{language}: no translation for {_key(message)[0]!r}")
+        elif message.fuzzy:
+            found.append(f"{language}: fuzzy (unchecked) translation of {_key(message)[0]!r}")
+    for message, errors in catalog.check():
+        found += [f"{language}: {_key(message)[0]!r}: {error}" for error in errors]
     return found

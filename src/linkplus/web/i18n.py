@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -65,14 +66,39 @@ def interface_language(tag: str | None) -> str:
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def _locale(tag: str, language: str) -> Locale:
-    """The formatting locale: the tag itself (``de-AT``, ``en-GB``) when it is a variant of the
-    interface language, so an English page never shows German dates; else the language."""
-    try:
-        parsed = Locale.parse(tag.replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return Locale.parse(language)
-    return parsed if parsed.language == language else Locale.parse(language)
+_OFFICIAL = {"official", "de_facto_official", "official_regional"}
+
+
+def _regional(language: str, country: str) -> str | None:
+    """The locale for ``language`` read in ``country``: the country's own (``de_AT``,
+    ``fr_BE``, ``en_GB``) where the language is official there; elsewhere CLDR's regional
+    variant (English in Germany: ``en_150``, European English: "7 Jan 2027, 14:05" and
+    "15,432.7", not the German "15.432,7"); None when CLDR has neither."""
+    spoken = get_global("territory_languages").get(country.upper(), {}).get(language)
+    candidate = f"{language}_{country.upper()}"
+    if spoken is not None and spoken.get("official_status") in _OFFICIAL:
+        return candidate
+    parent = get_global("parent_exceptions").get(candidate)
+    return str(parent) if parent else None
+
+
+def _locale(tag: str, language: str, country: str | None = None) -> Locale:
+    """The formatting locale: the tag's own variant when it names one (``en-GB``, ``de-AT``),
+    else the interface language as read in the owner's country (see :func:`_regional`), else
+    the language. Never another language's, so an English page never shows German dates."""
+    candidates = [tag.replace("-", "_")]
+    if country and "_" not in candidates[0]:
+        regional = _regional(language, country)
+        if regional is not None:
+            candidates.insert(0, regional)
+    for candidate in candidates:
+        try:
+            parsed = Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+        if parsed.language == language:
+            return parsed
+    return Locale.parse(language)
 
 
 def browser_languages(accept_language: str | None) -> list[str]:
@@ -106,7 +132,15 @@ class Reader:
     now: datetime | None = None  # the request's time (the runtime's clock), for "3 min ago"
 
     @classmethod
-    def of(cls, tag: str | None, zone: str | None = None, *, now: datetime | None = None) -> Reader:
+    def of(
+        cls,
+        tag: str | None,
+        zone: str | None = None,
+        *,
+        country: str | None = None,
+        now: datetime | None = None,
+    ) -> Reader:
+        """A reader of language ``tag`` living in ``country``, reading times in ``zone``."""
         language = interface_language(tag)
         try:
             where = ZoneInfo(zone) if zone else ZoneInfo("UTC")
@@ -114,7 +148,7 @@ class Reader:
             where = ZoneInfo("UTC")
         return cls(
             language=language,
-            locale=_locale(tag or language, language),
+            locale=_locale(tag or language, language, country),
             zone=where,
             now=now,
         )

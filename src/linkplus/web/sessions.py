@@ -76,7 +76,8 @@ class Visitor:
         language (and UTC)."""
         now = request.app.state.runtime.clock.now()
         if self.account is not None:
-            return Reader.of(self.account.language, self.account.time_zone, now=now)
+            account = self.account
+            return Reader.of(account.language, account.time_zone, country=account.country, now=now)
         return Reader.from_browser(request.headers.get("accept-language"), now=now)
 
 
