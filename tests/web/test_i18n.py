@@ -9,11 +9,14 @@ zone, or the browser's language for a visitor without an account.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import expect
 from sqlalchemy import select
 
 from linkplus.kit.clock import ManualClock
@@ -26,7 +29,17 @@ from linkplus.web import catalogues
 from linkplus.web.i18n import LANGUAGES, Reader, browser_languages
 from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
 from tests.support import DEFAULT_PASSWORD, make_owner
-from tests.web.support import csrf_in, post_form, sign_in
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    csrf_in,
+    keep_copy,
+    post_form,
+    require_chromium,
+    sign_in,
+    submit,
+)
 
 MOMENT = datetime(2027, 1, 7, 13, 5, tzinfo=UTC)  # 14:05 in Berlin, 08:05 in New York
 
@@ -334,3 +347,47 @@ async def test_the_account_page_sets_the_zone_and_refuses_a_wrong_one(
     assert saved.headers["location"] == "/account?done=profile_saved"
     assert '<option value="Asia/Tokyo" selected>' in (await client.get("/account")).text
     assert "7 Jan 2027, 22:05 +0900" in (await client.get("/notifications")).text
+
+
+# --- in a real browser -------------------------------------------------------------------------
+
+SHOTS = Path(os.environ.get("LINKPLUS_SCREENSHOTS", "/tmp/linkplus-i18n-screenshots"))
+
+
+@pytest.mark.browser
+async def test_a_browser_in_toronto_speaking_german_signs_up_in_german_with_its_zone(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Chromium set to German and Toronto: the sign-up page is German, time-zone.js (a static
+    file, allowed by the CSP) puts the browser's zone in the form, the account keeps it."""
+    require_chromium()
+    email = "toronto@example.com"
+    async with async_playwright_browser() as browser:
+        context = await browser.new_context(
+            viewport=PHONE, locale="de-DE", timezone_id="America/Toronto"
+        )
+        page = await context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text))
+        await page.goto(f"{live_server.url}/signup")
+        await expect(page.get_by_role("heading", name="Konto anlegen")).to_be_visible()
+        zone_field = page.locator("input[name=time_zone]")
+        await expect(zone_field).to_have_value("America/Toronto")
+        await page.get_by_label("Vorname").fill("Robin")
+        await page.get_by_label("Nachname").fill("Roads")
+        await page.get_by_label("E-Mail-Adresse").fill(email)
+        await page.get_by_label("Passwort").fill("a long walk by the river")
+        await page.get_by_label("Land").select_option("DE")
+        await page.get_by_label("Sprache").select_option("de")
+        shot = tmp_path / "signup-de.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert keep_copy(shot, SHOTS / "i18n-signup-de.png").startswith(b"\x89PNG")
+        await submit(page, "Konto anlegen")
+        await expect(page.get_by_role("heading", name="Sehen Sie in Ihre E-Mails")).to_be_visible()
+        assert not [text for text in problems if "Content Security Policy" in text]
+        await context.close()
+    async with live_server.runtime.db.transaction() as session:
+        account = (
+            await session.execute(select(Account).where(Account.email == email))
+        ).scalar_one()
+    assert (account.time_zone, account.language) == ("America/Toronto", "de")

@@ -79,7 +79,7 @@ async def _account_page(
         status=status,
         section="account",
         profile=profile or stored_profile,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
         languages=_languages_with(account),
         zones=zone_options(),
         preferences=[(key, label, getattr(preferences, key)) for key, label in _CATEGORIES],

@@ -56,7 +56,7 @@ def _signup_page(
         visitor,
         "signup.html",
         values=values,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
         languages=language_options(),
         **extra,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
+from typing import Any
 
 import pycountry
 from babel import Locale
@@ -39,11 +41,19 @@ def optional(value: str) -> str | None:
 
 
 @cache
-def country_options() -> tuple[tuple[str, str], ...]:
-    countries = sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
-        key=lambda pair: pair[1],
-    )
+def country_options(language: str = "en") -> tuple[tuple[str, str], ...]:
+    """ISO 3166 countries named in ``language`` (CLDR's names, pycountry's where CLDR has
+    none), in that language's alphabetical order as far as accents go."""
+    names = Locale.parse(language).territories
+
+    def name(country: Any) -> str:
+        return str(names.get(country.alpha_2) or getattr(country, "common_name", country.name))
+
+    def order(pair: tuple[str, str]) -> str:
+        plain = unicodedata.normalize("NFKD", pair[1])
+        return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+    countries = sorted(((c.alpha_2, name(c)) for c in pycountry.countries), key=order)
     return (("", N_("Choose your country")), *countries)
 
 
