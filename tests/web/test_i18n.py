@@ -247,6 +247,19 @@ async def test_a_visitor_without_an_account_reads_the_browsers_language(
     assert f'<html lang="{lang}">' in page.text
 
 
+async def test_pages_nobody_translates_stay_english_for_a_german_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    """The staff console is English only: its dates must not turn German with the browser."""
+    page = await client.get("/console/signin", headers={"Accept-Language": "de-DE"})
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text
+    assert (
+        '<html lang="de">'
+        in (await client.get("/signin", headers={"Accept-Language": "de-DE"})).text
+    )
+
+
 async def test_english_readers_of_a_german_edition_see_the_documents_english_titles(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
