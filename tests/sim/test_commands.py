@@ -373,10 +373,11 @@ async def test_a_unit_without_a_key_obeys_no_command_but_answers_refresh() -> No
 
 
 async def test_a_unit_running_faster_than_real_time_judges_expiry_by_the_platforms_time() -> None:
-    """The demo fleet runs at 30x: after 40 real seconds its own clock is 20 minutes ahead of
-    the platform's. A command the platform signed just now is fresh, one past its expiry is not."""
+    """The demo fleet replays the last hour at 30x: after 40 real seconds its own clock is 40
+    minutes behind the platform's. A command the platform signed just now is fresh, one past its
+    expiry is not."""
     real = [0.0]
-    clock = ScaledClock(T0, 30, monotonic=lambda: real[0])
+    clock = ScaledClock(T0 - timedelta(hours=1), 30, platform_start=T0, monotonic=lambda: real[0])
     model = catalogue().models["NX450HP"]
     simulated = SimulatedCar.create(vin=VIN, model=model, network=NETWORK, seed=SEED, start=T0)
     simulated.state.close_everything()
@@ -391,7 +392,7 @@ async def test_a_unit_running_faster_than_real_time_judges_expiry_by_the_platfor
     )
     real[0] = 40.0
     platform_now = clock.platform_now()
-    assert clock.now() - platform_now == timedelta(minutes=19, seconds=20)
+    assert platform_now - clock.now() == timedelta(minutes=40, seconds=40)
 
     def signed(counter: int, *, sent_at: datetime) -> Command:
         unsigned = Command(

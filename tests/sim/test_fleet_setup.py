@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from linkplus.cli.simulate import broker_address
 from linkplus.config import Settings
 from linkplus.kit.vin import normalize_vin
 from linkplus.runtime import Runtime
-from linkplus.sim.clock import ManualClock, ScaledClock
+from linkplus.sim.clock import REPLAY, ManualClock, ScaledClock, replay_start
 from linkplus.sim.registry import fleet_vehicles, register_fleet
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import MqttVersion
@@ -58,12 +60,51 @@ def test_the_cars_use_the_given_broker_else_the_configured_else_the_embedded_one
     assert broker_address(configured, "mqtt://other:1999").port == 1999
 
 
-async def test_scaled_clock_runs_speed_times_real_time() -> None:
+async def test_scaled_clock_replays_the_past_at_speed_then_follows_the_platform() -> None:
     real = [100.0]
-    clock = ScaledClock(T0, 60, monotonic=lambda: real[0])
-    real[0] += 60
-    assert clock.now() == T0 + timedelta(hours=1)
+    clock = ScaledClock(T0 - timedelta(hours=1), 60, platform_start=T0, monotonic=lambda: real[0])
+    real[0] += 30
+    assert clock.now() == T0 - timedelta(minutes=30)  # 60x while it replays
+    real[0] += 30
+    assert clock.now() == T0  # the replay has reached T0; the platform is at T0 + 60 s
+    real[0] += 600
+    assert clock.now() == clock.platform_now() == T0 + timedelta(seconds=660)
     await clock.sleep_until(T0)  # the past: returns at once
+
+
+def test_a_scaled_clock_never_runs_ahead_of_the_platform() -> None:
+    """Simulated cars must not report times in the future. At 60x from the platform's own time,
+    the old clock was an hour ahead after a real minute, and every report it stamped with it."""
+    real = [0.0]
+    clock = ScaledClock(T0, 60, monotonic=lambda: real[0])
+    for step in (0.5, 1, 59.5, 3600):
+        real[0] += step
+        assert clock.now() <= clock.platform_now(), real[0]
+    assert clock.now() == T0 + timedelta(seconds=real[0])
+
+
+async def test_a_scaled_clock_sleeps_until_the_moment_has_come_on_the_platform_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = [0.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real[0] += seconds
+
+    monkeypatch.setattr("linkplus.sim.clock.asyncio.sleep", fake_sleep)
+    clock = ScaledClock(T0 - timedelta(hours=1), 60, platform_start=T0, monotonic=lambda: real[0])
+    await clock.sleep_until(T0 - timedelta(minutes=30))  # in the replay: 30 real seconds
+    assert slept == [30.0]
+    await clock.sleep_until(T0 + timedelta(minutes=5))  # after it: when the platform gets there
+    assert clock.now() == T0 + timedelta(minutes=5)
+    assert real[0] == 300.0
+
+
+def test_a_fleet_started_now_faster_than_real_time_replays_the_last_hour() -> None:
+    assert replay_start(T0, 30) == T0 - REPLAY
+    assert replay_start(T0, 1) == T0
 
 
 async def test_manual_clock_wakes_sleepers_in_time_order() -> None:

@@ -90,7 +90,7 @@ async def web_owner(
     browser: httpx.AsyncClient,
     *,
     delivered: date = date(2021, 6, 1),
-    language: str = "de",
+    language: str = "en",
 ) -> WebOwner:
     """An owner signed in in ``browser``, primary account of a delivered car."""
     account = await make_owner(runtime, language=language)

@@ -46,7 +46,7 @@ async def test_sign_up_then_activate_from_the_mailed_link_then_sign_in(
     assert unconfirmed.headers["location"] == "/activation-email"
     page = await client.get(path_of(link, runtime))
     assert page.status_code == 200
-    assert "Confirm my e-mail address" in page.text
+    assert "Confirmer mon adresse e-mail" in page.text  # the language chosen at sign-up
     assert (await client.get("/vehicle")).headers["location"] == "/activation-email"
 
     confirmed = await client.post(
@@ -65,7 +65,7 @@ async def test_sign_up_then_activate_from_the_mailed_link_then_sign_in(
         },
     )
     assert again.status_code == 400
-    assert "Ask for a new confirmation link" in again.text
+    assert "Demander un nouveau lien de confirmation" in again.text
 
 
 async def test_sign_up_shows_what_to_correct_and_keeps_what_was_typed(
@@ -195,8 +195,8 @@ async def test_profile_and_notification_settings_are_saved(
     assert 'name="marketing.email" checked' in page.text
     assert 'name="vehicle_alerts.push" checked' in page.text
     assert 'name="vehicle_alerts.email" checked' not in page.text
-    assert (
-        "Your notification settings are saved."
+    assert (  # in German now, the language saved above
+        "Ihre Mitteilungseinstellungen sind gespeichert."
         in (await client.get("/account?done=preferences_saved")).text
     )
 

@@ -20,6 +20,8 @@ from pydantic_core import PydanticCustomError
 
 from linkplus.accounts.email_address import InvalidEmail, normalize_email
 from linkplus.accounts.passwords import MAX_LENGTH, MIN_LENGTH, policy_problem
+from linkplus.accounts.time_zones import MAX_LENGTH as ZONE_MAX_LENGTH
+from linkplus.accounts.time_zones import is_zone, zone_names
 from linkplus.kit.parsing import NAME_PATTERN, InputRefused, check_display_text
 from linkplus.notifications.schemas import NotificationPreferencesIn, NotificationPreferencesOut
 
@@ -49,6 +51,16 @@ def check_language(value: str) -> str:
             "invalid_language", "Use a language code such as en, de or fr-CA."
         ) from exc
     return "-".join(part for part in (locale.language, locale.script, locale.territory) if part)
+
+
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name (``Europe/Berlin``, ``UTC``), as the browser reports it."""
+    name = value.strip()
+    if not is_zone(name):
+        raise PydanticCustomError(
+            "invalid_time_zone", "Use a time zone name such as Europe/Berlin or UTC."
+        )
+    return name
 
 
 def check_phone(value: str) -> str:
@@ -95,6 +107,11 @@ Language = Annotated[
     str,
     Field(max_length=35, json_schema_extra={"enum": LANGUAGE_TAGS}),
     AfterValidator(check_language),
+]
+TimeZone = Annotated[
+    str,
+    Field(max_length=ZONE_MAX_LENGTH, json_schema_extra={"enum": list(zone_names())}),
+    AfterValidator(check_time_zone),
 ]
 Phone = Annotated[str, Field(max_length=32), AfterValidator(check_phone)]
 Name = Annotated[
@@ -143,6 +160,8 @@ class RegistrationIn(BaseModel):
     last_name: Name
     country: Country
     language: Language
+    # Left out: the country's main zone (the web form sends the browser's own).
+    time_zone: TimeZone | None = None
     phone: Phone | None = None
 
     @field_validator("password")
@@ -253,16 +272,25 @@ class ProfileUpdate(BaseModel):
     phone: Phone | None = None
     language: Language | None = None
     country: Country | None = None
+    time_zone: TimeZone | None = None
     notification_preferences: NotificationPreferencesIn | None = None
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra=lambda schema: _absent_not_null(
-            schema, "first_name", "last_name", "language", "country", "notification_preferences"
+            schema,
+            "first_name",
+            "last_name",
+            "language",
+            "country",
+            "time_zone",
+            "notification_preferences",
         ),
     )
 
-    @field_validator("first_name", "last_name", "language", "country", "notification_preferences")
+    @field_validator(
+        "first_name", "last_name", "language", "country", "time_zone", "notification_preferences"
+    )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Runs only for fields that were sent: null is refused where a value is required.
@@ -280,6 +308,7 @@ class ProfileOut(BaseModel):
     phone: str | None
     language: str
     country: str
+    time_zone: str = Field(description="IANA time zone name; the app shows times in it.")
     created_at: datetime
     notification_preferences: NotificationPreferencesOut
 

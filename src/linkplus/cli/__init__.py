@@ -212,7 +212,8 @@ def demo(
         float,
         typer.Option(
             min=0.01,
-            help="Simulated time per real time for the demo cars (30: an hour every two minutes).",
+            help="Simulated time per real time while the demo cars replay the last hour (30: in "
+            "two minutes); then real time.",
         ),
     ] = 30.0,
     email: Annotated[str, typer.Option(help="The demo owner's e-mail.")] = "demo@example.com",

@@ -18,6 +18,7 @@ from linkplus.config import Settings
 from linkplus.discovery import locate
 from linkplus.migrate import upgrade
 from linkplus.remote import signing
+from linkplus.sim.clock import replay_start
 from linkplus.sim.fleet import Fleet
 from linkplus.sim.registry import register_fleet
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
@@ -66,7 +67,8 @@ async def _run(
         address,
         seed=seed,
         speed=speed,
-        start=start,
+        start=replay_start(start, speed),
+        platform_start=start,
         command_master=signing.master_secret(settings),
     )
     stop = asyncio.Event()
@@ -86,7 +88,12 @@ def simulate(
     vehicles: Annotated[int, typer.Option(min=1, max=10_000, help="How many cars.")] = 3,
     seed: Annotated[int, typer.Option(help="Same seed, same cars, same trips.")] = 1,
     speed: Annotated[
-        float, typer.Option(min=0.01, help="Simulated time per real time: 60 = an hour a minute.")
+        float,
+        typer.Option(
+            min=0.01,
+            help="Simulated time per real time while the cars replay the last hour (60: in a "
+            "minute); then real time, as a car never reports a time still to come.",
+        ),
     ] = 60.0,
     mqtt_url: Annotated[
         str | None,

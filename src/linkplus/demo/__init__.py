@@ -46,6 +46,7 @@ from linkplus.models.accounts import Account
 from linkplus.models.vehicles import Vehicle
 from linkplus.privacy import service as privacy
 from linkplus.runtime import Runtime
+from linkplus.sim.clock import replay_start
 from linkplus.sim.fleet import Fleet, SimCar
 from linkplus.sim.roads import BRUSSELS, GeoPoint
 from linkplus.vehicle_link import credentials
@@ -118,7 +119,8 @@ class DemoSetup:
             return []
         return [
             f"  the fleet is driving: {len(self.fleet)} simulated car(s), "
-            f"{speed:g}× real time (an hour every {60 / speed:.1f} minutes); "
+            f"the last hour replayed at {speed:g}× real time, then in real time (a car never "
+            "reports a time still to come); "
             "open a car's Vehicle status page to watch it"
         ]
 
@@ -271,13 +273,18 @@ def demo_fleet(
     with a full status queued so the status page has something to show before the first trip.
     With ``command_master`` (the platform's command-key master secret) the cars accept the
     platform's signed remote commands, as a real car provisioned with its own key would."""
-    start = (clock or SystemClock()).now().replace(microsecond=0)
+    now = (clock or SystemClock()).now().replace(microsecond=0)
+    # Faster than real time, the cars replay the last hour (never before the end of their trip
+    # history, today's midnight) and then drive on at real time: never ahead of the platform.
+    midnight = now.replace(hour=0, minute=0, second=0)
+    start = max(replay_start(now, speed), midnight)
     fleet = Fleet(
         setup.fleet,
         address,
         seed=FLEET_SEED,
         speed=speed,
         start=start,
+        platform_start=now,
         command_master=command_master,
     )
     odometers = {car.vin: car.odometer_km for car in setup.cars}

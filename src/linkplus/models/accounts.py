@@ -40,6 +40,8 @@ class Account(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2))
     language: Mapped[str] = mapped_column(String(35))
+    # IANA zone name (``Europe/Berlin``): the app shows times in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     phone: Mapped[str | None] = mapped_column(String(20))
     email_confirmed_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime]

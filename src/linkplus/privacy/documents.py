@@ -68,8 +68,13 @@ def normalize_language(language: str) -> str:
 class Library:
     """All editions of all documents, with the rule that picks one for an account."""
 
-    def __init__(self, editions: list[Edition]) -> None:
+    def __init__(
+        self,
+        editions: list[Edition],
+        titles: Mapping[DocumentKind, Mapping[str, str]] | None = None,
+    ) -> None:
         self._editions = {(e.document, e.country, e.language): e for e in editions}
+        self._titles = {kind: dict(names) for kind, names in (titles or {}).items()}
         self._first_language: dict[tuple[DocumentKind, str], str] = {}
         for edition in editions:
             self._first_language.setdefault((edition.document, edition.country), edition.language)
@@ -86,6 +91,10 @@ class Library:
         if first is not None:
             return self._editions[(document, country, first)]
         return self._editions[(document, DEFAULT_MARKET, DEFAULT_LANGUAGE)]
+
+    def title(self, document: DocumentKind, language: str) -> str | None:
+        """The document's title in ``language`` (the reader's), if it has been translated."""
+        return self._titles.get(document, {}).get(normalize_language(language))
 
     def current(self, document: DocumentKind, country: str, language: str) -> LegalDocument:
         return self.edition_for(document, country, language).current
@@ -105,9 +114,11 @@ class Library:
 
 def parse(raw: Mapping[str, Any]) -> Library:
     editions: list[Edition] = []
+    all_titles: dict[DocumentKind, Mapping[str, str]] = {}
     for kind in DocumentKind:
         spec = raw[kind.value]
         titles: Mapping[str, str] = spec["title"]
+        all_titles[kind] = {normalize_language(name): text for name, text in titles.items()}
         for entry in spec["editions"]:
             country = normalize_country(entry["country"])
             language = normalize_language(entry["language"])
@@ -130,7 +141,7 @@ def parse(raw: Mapping[str, Any]) -> Library:
             if not versions:
                 raise ValueError(f"{kind.value} {country}/{language} has no versions")
             editions.append(Edition(kind, country, language, tuple(versions)))
-    return Library(editions)
+    return Library(editions, all_titles)
 
 
 @cache

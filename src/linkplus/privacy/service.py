@@ -54,6 +54,13 @@ HISTORY_PAGE = 500
 # --- legal documents and consents ------------------------------------------------------------
 
 
+def title_for(document: DocumentKind, language: str, *, fallback: str) -> str:
+    """A legal document's title in the reader's ``language`` where it has been translated
+    (an English reader of the German edition sees "Terms of Use"); else ``fallback``, the
+    edition's own title."""
+    return library().title(document, language) or fallback
+
+
 def current_documents(country: str, language: str) -> list[LegalDocument]:
     """The Terms of Use and Privacy Notice an account in ``country``/``language`` must accept."""
     return library().current_documents(country, language)
@@ -92,7 +99,7 @@ async def documents_for(session: AsyncSession, account: Account) -> list[Documen
         states.append(
             DocumentStateOut(
                 document=document.document,
-                title=document.title,
+                title=title_for(document.document, account.language, fallback=document.title),
                 version=document.version,
                 country=document.country,
                 language=document.language,
@@ -111,7 +118,7 @@ def document_for(account: Account, document: str) -> DocumentOut:
     current = library().current(_kind(document), account.country, account.language)
     return DocumentOut(
         document=current.document,
-        title=current.title,
+        title=title_for(current.document, account.language, fallback=current.title),
         version=current.version,
         country=current.country,
         language=current.language,

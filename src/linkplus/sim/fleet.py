@@ -48,11 +48,15 @@ class Fleet:
         seed: int,
         speed: float,
         start: datetime,
+        platform_start: datetime | None = None,
         clock: SimClock | None = None,
         handlers: Mapping[str, CommandHandler] | None = None,
         command_master: bytes | None = None,
     ) -> None:
-        self.clock = clock if clock is not None else ScaledClock(start, speed)
+        # ``platform_start``: the platform's time now, when ``start`` lies in the past.
+        self.clock = (
+            clock if clock is not None else ScaledClock(start, speed, platform_start=platform_start)
+        )
         self.network = build_network(seed)
         self.units = [
             TelematicsUnit(

@@ -15,7 +15,14 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.models.accounts import Account
 from linkplus.notifications import service as notifications
 from linkplus.notifications.schemas import NotificationPreferencesIn
-from linkplus.web.forms import country_options, field_errors, language_options, optional
+from linkplus.web.forms import (
+    country_options,
+    field_errors,
+    language_options,
+    optional,
+    zone_options,
+)
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -32,13 +39,14 @@ from linkplus.web.sessions import (
 
 router = APIRouter(include_in_schema=False)
 
-_PROFILE_FIELDS = ("first_name", "last_name", "phone", "country", "language")
-# Categories an owner may switch, with their labels; "account" mail always goes.
+_PROFILE_FIELDS = ("first_name", "last_name", "phone", "country", "language", "time_zone")
+# Categories an owner may switch, with their labels (translated on the page); "account" mail
+# always goes.
 _CATEGORIES = (
-    ("account", "Account and security"),
-    ("vehicle_alerts", "Vehicle alerts"),
-    ("billing", "Billing"),
-    ("marketing", "News and offers"),
+    ("account", N_("Account and security")),
+    ("vehicle_alerts", N_("Vehicle alerts")),
+    ("billing", N_("Billing")),
+    ("marketing", N_("News and offers")),
 )
 
 
@@ -59,6 +67,7 @@ async def _account_page(
         "phone": account.phone or "",
         "country": account.country,
         "language": account.language,
+        "time_zone": account.time_zone,
     }
     extra.setdefault("email_values", {})
     extra.setdefault("failed", None)
@@ -70,8 +79,9 @@ async def _account_page(
         status=status,
         section="account",
         profile=profile or stored_profile,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
         languages=_languages_with(account),
+        zones=zone_options(),
         preferences=[(key, label, getattr(preferences, key)) for key, label in _CATEGORIES],
         **extra,
     )
@@ -99,8 +109,12 @@ async def save_profile(
     runtime: RuntimeDep,
 ) -> Response:
     values = {name: form_text(form, name) for name in _PROFILE_FIELDS}
+    sent: dict[str, str | None] = {**values, "phone": optional(values["phone"])}
+    if not values["time_zone"]:  # a form from before the zone was on it: the zone stays
+        del sent["time_zone"]
+        values["time_zone"] = owner_account(visitor).time_zone
     try:
-        changes = ProfileUpdate.model_validate({**values, "phone": optional(values["phone"])})
+        changes = ProfileUpdate.model_validate(sent)
     except ValidationError as exc:
         return await _account_page(
             request, visitor, session, status=422, profile=values, errors=field_errors(exc)

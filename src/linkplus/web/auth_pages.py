@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from linkplus.accounts import service as accounts
 from linkplus.accounts.schemas import PasswordResetComplete, RegistrationIn
+from linkplus.accounts.time_zones import is_zone
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.models.accounts import Account
 from linkplus.web.forms import (
@@ -23,6 +24,7 @@ from linkplus.web.forms import (
     optional,
     preferred_language,
 )
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import safe_next, see_other
 from linkplus.web.sessions import (
     SESSION_COOKIE,
@@ -40,7 +42,7 @@ from linkplus.web.sessions import (
 
 router = APIRouter(include_in_schema=False)
 
-_SIGNUP_FIELDS = ("first_name", "last_name", "email", "country", "language", "phone")
+_SIGNUP_FIELDS = ("first_name", "last_name", "email", "country", "language", "phone", "time_zone")
 
 
 # --- sign-up ---------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ def _signup_page(
         visitor,
         "signup.html",
         values=values,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
         languages=language_options(),
         **extra,
     )
@@ -82,13 +84,16 @@ async def signup(
             {
                 **values,
                 "phone": optional(values["phone"]),
+                # The browser's zone (time-zone.js); none or one this platform does not know:
+                # the country's main zone. A hidden field gets no error message of its own.
+                "time_zone": values["time_zone"] if is_zone(values["time_zone"]) else None,
                 "password": form_secret(form, "password"),
             }
         )
     except ValidationError as exc:
         errors = field_errors(exc)
         if "country" in errors and not values["country"]:
-            errors["country"] = "Choose your country."
+            errors["country"] = N_("Choose your country.")
         return _signup_page(request, visitor, values, errors=errors, status=422)
     client = request.client.host if request.client else None
     outcome = await attempt(

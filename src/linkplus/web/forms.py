@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
+from typing import Any
 
 import pycountry
 from babel import Locale
 from pydantic import ValidationError
 
+from linkplus.accounts.time_zones import zone_names
+from linkplus.web.i18n import N_
+
 # Languages offered in the forms; the API accepts any tag babel knows.
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "fi", "cs")
 
-_MISSING = "Fill in this field."
+_MISSING = N_("Fill in this field.")
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
@@ -36,12 +41,20 @@ def optional(value: str) -> str | None:
 
 
 @cache
-def country_options() -> tuple[tuple[str, str], ...]:
-    countries = sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
-        key=lambda pair: pair[1],
-    )
-    return (("", "Choose your country"), *countries)
+def country_options(language: str = "en") -> tuple[tuple[str, str], ...]:
+    """ISO 3166 countries named in ``language`` (CLDR's names, pycountry's where CLDR has
+    none), in that language's alphabetical order as far as accents go."""
+    names = Locale.parse(language).territories
+
+    def name(country: Any) -> str:
+        return str(names.get(country.alpha_2) or getattr(country, "common_name", country.name))
+
+    def order(pair: tuple[str, str]) -> str:
+        plain = unicodedata.normalize("NFKD", pair[1])
+        return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+    countries = sorted(((c.alpha_2, name(c)) for c in pycountry.countries), key=order)
+    return (("", N_("Choose your country")), *countries)
 
 
 @cache
@@ -51,6 +64,12 @@ def language_options() -> tuple[tuple[str, str], ...]:
         name = Locale.parse(code).get_display_name(code) or code
         options.append((code, name[:1].upper() + name[1:]))
     return tuple(options)
+
+
+@cache
+def zone_options() -> tuple[tuple[str, str], ...]:
+    """Every time zone an owner may choose, by IANA name (``America/Argentina/Buenos Aires``)."""
+    return tuple((name, name.replace("_", " ")) for name in zone_names())
 
 
 def preferred_language(accept_language: str | None) -> str:

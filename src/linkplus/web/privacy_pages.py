@@ -17,6 +17,7 @@ from linkplus.privacy import service as privacy
 from linkplus.privacy.errors import DocumentNotFound
 from linkplus.privacy.schemas import ConsentIn
 from linkplus.web.cars import page_notice
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -30,6 +31,13 @@ from linkplus.web.sessions import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+# How a consent was given, in the words of the consent history (translated on the page).
+_CHANNELS = {
+    ConsentChannel.app.value: N_("the app"),
+    ConsentChannel.portal.value: N_("this portal"),
+    ConsentChannel.head_unit.value: N_("the car's screen"),
+}
 
 
 def _kind(document: str) -> DocumentKind:
@@ -52,6 +60,11 @@ async def _portal(
         notice=page_notice(request),
         documents=await privacy.documents_for(session, account),
         history=await privacy.consent_history(session, account),
+        titles={
+            kind.value: privacy.title_for(kind, account.language, fallback=kind.value)
+            for kind in DocumentKind
+        },
+        channels=_CHANNELS,
         **extra,
     )
 
@@ -100,7 +113,7 @@ async def accept_document(
             visitor,
             session,
             status=422,
-            error="Open the document and accept the version it shows.",
+            error=N_("Open the document and accept the version it shows."),
         )
     outcome = await attempt(
         session, visitor, privacy.record_consent(session, runtime, owner_account(visitor), data)

@@ -22,6 +22,7 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import ProblemError
 from linkplus.models.accounts import Account, StaffAccount
 from linkplus.web import csrf
+from linkplus.web.i18n import DEFAULT_LANGUAGE, Reader
 from linkplus.web.notices import notice_for
 from linkplus.web.rendering import html_page
 
@@ -30,6 +31,10 @@ STAFF_COOKIE = "lp_staff"  # the console's own session, never the same as an own
 DAY_SECONDS = 24 * 60 * 60
 
 T = TypeVar("T")
+
+# Pages that are not translated (the staff console, the police link, the developer mailbox):
+# English words, so English dates and numbers, whatever the browser asks for.
+ENGLISH_ONLY = ("console/", "police/", "dev/")
 
 
 class SignInNeeded(Exception):  # a redirect signal, not an error
@@ -69,6 +74,15 @@ class Visitor:
 
     def csrf_token(self) -> str:
         return csrf.issue(self.secret_key, self.csrf_binding)
+
+    def reader(self, request: Request) -> Reader:
+        """Whose language and time zone the page speaks: the account's, else the browser's
+        language (and UTC)."""
+        now = request.app.state.runtime.clock.now()
+        if self.account is not None:
+            account = self.account
+            return Reader.of(account.language, account.time_zone, country=account.country, now=now)
+        return Reader.from_browser(request.headers.get("accept-language"), now=now)
 
 
 def _secure_cookies(settings: Settings) -> bool:
@@ -204,7 +218,10 @@ def render(
     context["csrf_field"] = csrf.FIELD
     context["csrf_token"] = visitor.csrf_token
     context["dev_mailbox"] = settings.dev_mailbox
-    response = html_page(template, context, status=status)
+    who = visitor.reader(request)
+    if template.startswith(ENGLISH_ONLY):
+        who = Reader.of(DEFAULT_LANGUAGE, "UTC", now=who.now)
+    response = html_page(template, context, status=status, who=who)
     if visitor.new_csrf_cookie:
         set_cookie(response, settings, csrf.CSRF_COOKIE, visitor.new_csrf_cookie)
     return response

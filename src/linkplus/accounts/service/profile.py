@@ -43,6 +43,7 @@ async def profile(session: AsyncSession, account: Account) -> ProfileOut:
         phone=account.phone,
         language=account.language,
         country=account.country,
+        time_zone=account.time_zone,
         created_at=account.created_at,
         notification_preferences=await notifications.get_preferences(
             session, account_id=account.id
@@ -55,7 +56,7 @@ async def update_profile(
 ) -> Account:
     """Apply the fields that were sent (see ``ProfileUpdate``)."""
     sent = changes.model_fields_set
-    for name in ("first_name", "last_name", "phone", "language", "country"):
+    for name in ("first_name", "last_name", "phone", "language", "country", "time_zone"):
         if name in sent:
             setattr(account, name, getattr(changes, name))
     if "notification_preferences" in sent and changes.notification_preferences is not None:

@@ -21,6 +21,7 @@ from linkplus.accounts.service._common import (
     _recently_sent,
     _spend_token,
 )
+from linkplus.accounts.time_zones import zone_for_country
 from linkplus.audit import service as audit
 from linkplus.models.accounts import Account, TokenPurpose
 from linkplus.runtime import Runtime
@@ -59,6 +60,7 @@ async def register(
         last_name=data.last_name,
         country=data.country,
         language=data.language,
+        time_zone=data.time_zone or zone_for_country(data.country),
         phone=data.phone,
         email_confirmed_at=None,
         password_changed_at=now,
@@ -172,6 +174,7 @@ async def ensure_demo_owner(
         last_name=last_name,
         country=country,
         language=language,
+        time_zone=zone_for_country(country),
         phone=None,
         email_confirmed_at=now,
         password_changed_at=now,

@@ -1,0 +1,406 @@
+"""The owner pages in the reader's language and time zone.
+
+The catalogues: every string the pages translate has a non-empty translation in every language,
+and the catalogues hold exactly the pages' strings (``tools/i18n.py update`` keeps them so).
+The filters: dates, times, numbers and money as the interface language writes them, times in
+the owner's zone, plural forms from the catalogue or CLDR. The pages: the account's language and
+zone, or the browser's language for a visitor without an account.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import expect
+from sqlalchemy import select
+
+from linkplus.kit.clock import ManualClock
+from linkplus.kit.money import Money
+from linkplus.models.accounts import Account
+from linkplus.models.notifications import Category
+from linkplus.notifications import service as notifications
+from linkplus.runtime import Runtime
+from linkplus.web import catalogues
+from linkplus.web.i18n import LANGUAGES, Reader, browser_languages
+from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
+from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    csrf_in,
+    keep_copy,
+    post_form,
+    require_chromium,
+    sign_in,
+    submit,
+)
+
+MOMENT = datetime(2027, 1, 7, 13, 5, tzinfo=UTC)  # 14:05 in Berlin, 08:05 in New York
+
+
+# --- the catalogues ----------------------------------------------------------------------------
+
+
+def test_the_four_languages_have_catalogues() -> None:
+    assert {"en", "de", "fr", "nl"} <= set(LANGUAGES)
+
+
+def test_every_page_string_is_translated_in_every_catalogue() -> None:
+    found = catalogues.problems()
+    assert found == [], "\n".join(found) + "\n(run: python tools/i18n.py update, then translate)"
+
+
+def test_the_check_names_a_string_a_catalogue_lacks() -> None:
+    """The check above can fail: a page string no catalogue has yet is reported per language."""
+    template = catalogues.extract()
+    template.add("A sentence added to a page today")
+    found = catalogues.problems(template=template)
+    for language in LANGUAGES:
+        assert f"{language}: missing 'A sentence added to a page today'" in found
+
+
+def test_the_check_names_an_empty_or_broken_translation() -> None:
+    catalog = catalogues.read("de")
+    catalog["Sign in"].string = ""
+    catalog["Accept version %(version)s"].string = "Version %(versoin)s akzeptieren"
+    catalog["Accept version %(version)s"].flags.add("python-format")
+    found = catalogues.problems_of("de", catalog, catalogues.extract())
+    assert "de: no translation for 'Sign in'" in found
+    assert any("Accept version %(version)s" in line and "versoin" in line for line in found)
+
+
+def test_the_extraction_sees_the_templates_and_the_marked_python_strings() -> None:
+    ids = {message.id for message in catalogues.extract() if message.id}
+    assert "Sign out" in ids  # base.html
+    assert "Time zone" in ids  # account.html
+    assert ("%(count)s unread notification", "%(count)s unread notifications") in ids
+    assert "Your profile is saved." in ids  # notices.py, marked with N_
+
+
+# --- the filters -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "zone", "expected"),
+    [
+        ("en", "DE", "Europe/Berlin", "7 Jan 2027, 14:05 CET"),
+        ("en", "US", "America/New_York", "Jan 7, 2027, 8:05\u202fAM EST"),
+        ("en-GB", None, "Europe/London", "7 Jan 2027, 13:05 GMT"),
+        ("de", "DE", "Europe/Berlin", "07.01.2027, 14:05 MEZ"),
+        ("fr", "FR", "Europe/Paris", "7 janv. 2027, 14:05 +0100"),
+        ("nl", "BE", "Europe/Brussels", "7 jan 2027, 14:05 CET"),
+        ("es", "ES", "UTC", "7 Jan 2027, 13:05 UTC"),  # no Spanish catalogue: English
+    ],
+)
+def test_a_moment_is_written_in_the_readers_language_and_zone(
+    language: str, country: str | None, zone: str, expected: str
+) -> None:
+    with reading(Reader.of(language, zone, country=country)):
+        assert when(MOMENT) == expected
+
+
+def test_an_english_page_never_writes_german_dates() -> None:
+    """An English-speaking owner in Germany reads English month names in Berlin time."""
+    with reading(Reader.of("en", "Europe/Berlin", country="DE")):
+        written = [when(MOMENT), day(date(2027, 1, 7)), day(MOMENT, "long")]
+    assert written == ["7 Jan 2027, 14:05 CET", "7 Jan 2027", "7 January 2027"]
+    assert not any(re.search(r"\bJanuar\b|\d\.\d\d\.", text) for text in written)
+
+
+def test_a_day_of_a_moment_is_the_day_where_the_owner_lives() -> None:
+    late = datetime(2027, 1, 7, 23, 30, tzinfo=UTC)
+    with reading(Reader.of("de", "Europe/Berlin", country="DE")):
+        assert day(late) == "08.01.2027"
+    with reading(Reader.of("de", "America/New_York", country="DE")):
+        assert day(late) == "07.01.2027"
+
+
+def test_numbers_and_money_follow_the_language() -> None:
+    with reading(Reader.of("en", "UTC", country="DE")):
+        assert number(15432.7, 1) == "15,432.7"
+        assert money(Money(123450, "EUR")) == "1,234.50\xa0€"  # European English (en_150)
+    with reading(Reader.of("en", "UTC", country="US")):
+        assert money(Money(123450, "EUR")) == "€1,234.50"
+    with reading(Reader.of("de", "UTC", country="DE")):
+        assert number(15432.7, 1) == "15.432,7"
+        assert money(123450, "EUR") == "1.234,50\xa0€"
+    with reading(Reader.of("fr", "UTC", country="FR")):
+        assert number(15432.7, 1) == "15\u202f432,7"
+
+
+def test_plural_forms_are_the_languages() -> None:
+    with reading(Reader.of("en", "UTC")):
+        assert [duration(1), duration(2), duration(0)] == ["1 second", "2 seconds", "0 seconds"]
+        assert duration(timedelta(minutes=1)) == "1 minute"
+        assert ngettext("%(count)s unread notification", "%(count)s unread notifications", 1) == (
+            "%(count)s unread notification"
+        )
+    with reading(Reader.of("de", "UTC")):
+        assert [duration(1), duration(2)] == ["1 Sekunde", "2 Sekunden"]
+    with reading(Reader.of("fr", "UTC")):
+        # French takes the singular for 0 and 1, in the catalogue's Plural-Forms.
+        singular, plural = "%(count)s unread notification", "%(count)s unread notifications"
+        assert ngettext(singular, plural, 0) == "%(count)s notification non lue"
+        assert ngettext(singular, plural, 2) == "%(count)s notifications non lues"
+
+
+def test_ago_counts_from_the_requests_clock() -> None:
+    with reading(Reader.of("en", "UTC", now=MOMENT)):
+        assert ago(MOMENT - timedelta(minutes=3)) == "3 minutes ago"
+        assert ago(MOMENT - timedelta(seconds=1)) == "1 second ago"
+    with reading(Reader.of("nl", "UTC", now=MOMENT)):
+        assert ago(MOMENT - timedelta(hours=1)) == "1 uur geleden"
+
+
+def test_the_browsers_languages_are_taken_by_quality() -> None:
+    assert browser_languages("es, de;q=0.5, fr;q=0.8, *;q=0.1, nl;q=0") == ["es", "fr", "de"]
+    assert Reader.from_browser("es, de;q=0.5, fr;q=0.8").language == "fr"
+    assert Reader.from_browser("nl-BE,nl;q=0.9").locale.territory == "BE"
+    assert Reader.from_browser("ja, ko").language == "en"
+    assert Reader.from_browser(None).language == "en"
+    assert Reader.from_browser("de;q=nonsense, en-GB").language == "en"
+
+
+def test_a_zone_the_platform_no_longer_knows_shows_utc_rather_than_failing() -> None:
+    assert str(Reader.of("en", "Mars/Olympus_Mons").zone) == "UTC"
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+async def _owner(runtime: Runtime, *, language: str, zone: str, country: str = "DE") -> Account:
+    owner = await make_owner(runtime, language=language, country=country)
+    async with runtime.db.transaction() as session:
+        stored = await session.get(Account, owner.id)
+        assert stored is not None
+        stored.time_zone = zone
+    return owner
+
+
+async def _notify(runtime: Runtime, owner: Account, title: str) -> None:
+    async with runtime.db.transaction() as session:
+        await notifications.notify(
+            session,
+            now=runtime.clock.now(),
+            account_id=owner.id,
+            category=Category.account,
+            kind="test.i18n",
+            title=title,
+            body="Body",
+        )
+
+
+async def test_the_inbox_shows_times_in_the_owners_zone_and_language(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="en", zone="America/New_York", country="US")
+    await _notify(runtime, owner, "First")
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    page = (await client.get("/notifications")).text
+    assert "Jan 7, 2027, 8:05\u202fAM EST" in page
+    assert "1 unread notification<" in page
+    assert '<html lang="en">' in page
+    await _notify(runtime, owner, "Second")
+    assert "2 unread notifications<" in (await client.get("/notifications")).text
+
+
+async def test_a_german_owner_reads_german_pages_with_german_dates(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="de", zone="Europe/Berlin")
+    await _notify(runtime, owner, "Erste")
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    page = (await client.get("/notifications")).text
+    assert '<html lang="de">' in page
+    assert "07.01.2027, 14:05 MEZ" in page
+    assert "1 ungelesene Mitteilung<" in page
+    for section in ("Fahrzeug", "Karte", "Mitteilungen", "Konto", "Hilfe"):
+        assert f"<span>{section}</span>" in page
+    assert "Abmelden" in page
+    account = (await client.get("/account")).text
+    assert "Zeitzone" in account
+    assert "Profil speichern" in account
+
+
+@pytest.mark.parametrize(
+    ("header", "expected", "lang"),
+    [
+        ("nl-BE,nl;q=0.9,en;q=0.5", "Inloggen", "nl"),
+        ("es-ES, fr;q=0.7", "Se connecter", "fr"),
+        ("ja", "Sign in", "en"),
+    ],
+)
+async def test_a_visitor_without_an_account_reads_the_browsers_language(
+    client: httpx.AsyncClient, header: str, expected: str, lang: str
+) -> None:
+    page = await client.get("/signin", headers={"Accept-Language": header})
+    assert page.status_code == 200
+    assert f"<h1>{expected}</h1>" in page.text
+    assert f'<html lang="{lang}">' in page.text
+
+
+async def test_pages_nobody_translates_stay_english_for_a_german_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    """The staff console is English only: its dates must not turn German with the browser."""
+    page = await client.get("/console/signin", headers={"Accept-Language": "de-DE"})
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text
+    assert (
+        '<html lang="de">'
+        in (await client.get("/signin", headers={"Accept-Language": "de-DE"})).text
+    )
+
+
+async def test_english_readers_of_a_german_edition_see_the_documents_english_titles(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The German market has its documents in German only; an English-speaking owner there reads
+    the German text under the English title, as the interface is English."""
+    owner = await _owner(runtime, language="en", zone="Europe/Berlin")
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    portal = (await client.get("/account/privacy")).text
+    assert ">Terms of Use</h2>" in portal
+    assert ">Privacy Notice</h2>" in portal
+    assert "Nutzungsbedingungen" not in portal
+    document = (await client.get("/account/privacy/terms_of_use")).text
+    assert "<h1>Terms of Use</h1>" in document
+    assert '<article class="card document-text" lang="de">' in document
+
+
+async def test_a_dutch_reader_sees_the_dutch_title(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    owner = await _owner(runtime, language="nl", zone="Europe/Berlin")
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    portal = (await client.get("/account/privacy")).text
+    assert ">Gebruiksvoorwaarden</h2>" in portal
+    assert "Privacyportaal" in portal
+
+
+# --- the time zone in the forms ----------------------------------------------------------------
+
+
+def _signup(email: str, **extra: str) -> dict[str, str]:
+    return {
+        "first_name": "Robin",
+        "last_name": "Roads",
+        "email": email,
+        "password": "the road goes ever on",
+        "country": "BE",
+        "language": "nl",
+        "phone": "",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ({"time_zone": "America/Toronto"}, "America/Toronto"),  # what time-zone.js put there
+        ({"time_zone": "Not/A_Zone"}, "Europe/Brussels"),  # unknown: the country's
+        ({}, "Europe/Brussels"),  # no script: the country's
+    ],
+)
+async def test_sign_up_takes_the_browsers_zone_else_the_countrys(
+    client: httpx.AsyncClient, runtime: Runtime, sent: dict[str, str], stored: str
+) -> None:
+    email = f"zone-{len(sent)}-{stored.replace('/', '-').lower()}@example.com"
+    answer = await post_form(client, "/signup", "/signup", _signup(email, **sent))
+    assert answer.status_code == 303, answer.text
+    async with runtime.db.transaction() as session:
+        account = (
+            await session.execute(select(Account).where(Account.email == email))
+        ).scalar_one()
+    assert account.time_zone == stored
+
+
+async def test_the_sign_up_page_loads_the_zone_script_and_no_inline_script(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/signup")).text
+    assert '<script src="/static/time-zone.js" defer></script>' in page
+    assert '<input type="hidden" name="time_zone" value="" data-browser-time-zone>' in page
+    assert "<script>" not in page
+    script = await client.get("/static/time-zone.js")
+    assert script.status_code == 200
+    assert "resolvedOptions().timeZone" in script.text
+
+
+async def test_the_account_page_sets_the_zone_and_refuses_a_wrong_one(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="en", zone="UTC")
+    await _notify(runtime, owner, "Hello")
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    page = await client.get("/account")
+    assert '<option value="UTC" selected>' in page.text
+    assert '<option value="Asia/Tokyo">Asia/Tokyo</option>' in page.text
+    profile = {
+        "first_name": "Alex",
+        "last_name": "Driver",
+        "phone": "",
+        "country": "DE",
+        "language": "en",
+        "csrf_token": csrf_in(page.text),
+    }
+    wrong = await client.post("/account/profile", data={**profile, "time_zone": "Asia/Atlantis"})
+    assert wrong.status_code == 422
+    assert "Use a time zone name such as Europe/Berlin or UTC." in wrong.text
+    saved = await client.post("/account/profile", data={**profile, "time_zone": "Asia/Tokyo"})
+    assert saved.headers["location"] == "/account?done=profile_saved"
+    assert '<option value="Asia/Tokyo" selected>' in (await client.get("/account")).text
+    assert "7 Jan 2027, 22:05 +0900" in (await client.get("/notifications")).text
+
+
+# --- in a real browser -------------------------------------------------------------------------
+
+SHOTS = Path(os.environ.get("LINKPLUS_SCREENSHOTS", "/tmp/linkplus-i18n-screenshots"))
+
+
+@pytest.mark.browser
+async def test_a_browser_in_toronto_speaking_german_signs_up_in_german_with_its_zone(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Chromium set to German and Toronto: the sign-up page is German, time-zone.js (a static
+    file, allowed by the CSP) puts the browser's zone in the form, the account keeps it."""
+    require_chromium()
+    email = "toronto@example.com"
+    async with async_playwright_browser() as browser:
+        context = await browser.new_context(
+            viewport=PHONE, locale="de-DE", timezone_id="America/Toronto"
+        )
+        page = await context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text))
+        await page.goto(f"{live_server.url}/signup")
+        await expect(page.get_by_role("heading", name="Konto anlegen")).to_be_visible()
+        zone_field = page.locator("input[name=time_zone]")
+        await expect(zone_field).to_have_value("America/Toronto")
+        await page.get_by_label("Vorname").fill("Robin")
+        await page.get_by_label("Nachname").fill("Roads")
+        await page.get_by_label("E-Mail-Adresse").fill(email)
+        await page.get_by_label("Passwort").fill("a long walk by the river")
+        await page.get_by_label("Land").select_option("DE")
+        await page.get_by_label("Sprache").select_option("de")
+        shot = tmp_path / "signup-de.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert keep_copy(shot, SHOTS / "i18n-signup-de.png").startswith(b"\x89PNG")
+        await submit(page, "Konto anlegen")
+        await expect(page.get_by_role("heading", name="Sehen Sie in Ihre E-Mails")).to_be_visible()
+        assert not [text for text in problems if "Content Security Policy" in text]
+        await context.close()
+    async with live_server.runtime.db.transaction() as session:
+        account = (
+            await session.execute(select(Account).where(Account.email == email))
+        ).scalar_one()
+    assert (account.time_zone, account.language) == ("America/Toronto", "de")
