@@ -87,15 +87,18 @@ async def test_the_dashboard_shows_each_tile_with_its_age(
     assert 'src="/static/cars/suv.svg"' in page.text
     assert "Unlocked" in text  # one door is not locked
     assert "1 window open" in text
-    assert "47 %" in text and "31 km electric range" in text
+    assert "47 %" in text
+    assert "31 km electric range" in text
     assert "Fuel 62 %, 402 km" in text
     assert "15,433 km" in text
     assert "Tyre pressure" in text  # the warning light
     assert "Solid green: the emergency system works." in text
     assert "Updated 3 minutes ago" in text
-    assert "Parked" in text and "50.84671, 4.35251" in text
+    assert "Parked" in text
+    assert "50.84671, 4.35251" in text
     assert 'data-lp-map data-car="{' in page.text
-    assert "Services" in text and "active" in text
+    assert "Services" in text
+    assert "active" in text
     # The remote controls and the menu stay on the page.
     assert 'id="remote"' in page.text
     assert f'href="/vehicle/{car.vin}/trips"' in page.text
@@ -200,6 +203,7 @@ async def test_a_secondary_account_and_a_stranger_see_no_dashboard(
     page = await client.get(f"/vehicle/{car.vin}")
     assert page.status_code == 200
     assert "Secondary account" in page.text
-    assert "data-lp-map" not in page.text and "tile-value" not in page.text
+    assert "data-lp-map" not in page.text
+    assert "tile-value" not in page.text
     stranger = await make_vehicle(runtime)
     assert (await client.get(f"/vehicle/{stranger}")).status_code == 404
