@@ -91,20 +91,26 @@
     var roadBounds = null;
     var waiting = 0;
 
+    var phone = null;
+
+    /* The car, the trips and (once known) the phone's position in view; without any of them,
+       the roads. Not animated: the view is where it ends up at once. */
     function fit() {
-      if (!bounds.isValid()) {
+      var view = L.latLngBounds(bounds.getSouthWest(), bounds.getNorthEast());
+      if (phone) {
+        view.extend(phone);
+      }
+      if (!view.isValid()) {
         if (roadBounds && roadBounds.isValid()) {
-          map.fitBounds(roadBounds);
+          map.fitBounds(roadBounds, { animate: false });
         }
         return;
       }
-      if (car && !small) {
-        map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });
-      } else if (car) {
-        map.setView([car.lat, car.lon], 15);
-      } else {
-        map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });
+      if (small && car) {
+        map.setView([car.lat, car.lon], 15, { animate: false });
+        return;
       }
+      map.fitBounds(view, { padding: [28, 28], maxZoom: phone ? 17 : 16, animate: false });
     }
 
     function done() {
@@ -146,6 +152,7 @@
           }
         }).addTo(map);
         roadBounds = layer.getBounds();
+        box.classList.add("lp-map-roads");
         box.setAttribute("data-roads-drawn", String(count));
         done();
       }, failed);
@@ -204,7 +211,14 @@
       box.setAttribute("data-ready", "true");
     }
     L.control.scale({ imperial: false }).addTo(map);
-    return { map: map, car: car };
+    return {
+      map: map,
+      car: car,
+      showPhone: function (latlng) {
+        phone = latlng;
+        fit();
+      }
+    };
   }
 
   function locate(drawn) {
@@ -236,7 +250,8 @@
         weight: 2,
         interactive: false
       }).addTo(drawn.map);
-      drawn.map.fitBounds(path.getBounds(), { padding: [32, 32], maxZoom: 17 });
+      drawn.showPhone([phone.lat, phone.lon]);
+      drawn.map.getContainer().setAttribute("data-located", "true");
       button.textContent = "Update distance";
     }
 
