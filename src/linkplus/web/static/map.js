@@ -83,6 +83,7 @@
     var map = L.map(box, {
       attributionControl: Boolean(tiles),
       scrollWheelZoom: !small,
+      keyboard: !small, // the small map is a picture; the Map section's map takes the keys
       zoomControl: !small,
       dragging: !small || !L.Browser.mobile,
       zoomSnap: 0.5
