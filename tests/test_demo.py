@@ -3,6 +3,7 @@ as primary with the standard services active, and nothing new or failing on a se
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,12 +12,14 @@ from linkplus.accounts import service as accounts
 from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.connected_services import service as connected_services
-from linkplus.demo import DEMO_CARS, head_unit_key, prepare_demo
+from linkplus.demo import DEMO_CARS, FLEET_SEED, head_unit_key, prepare_demo
 from linkplus.garage import service as garage
 from linkplus.kit.vin import normalize_vin
 from linkplus.migrate import upgrade
 from linkplus.models.trips import Trip
 from linkplus.privacy import service as privacy
+from linkplus.sim.basemap import roads_geojson
+from linkplus.sim.roads import build_network
 from linkplus.trips import service as trips
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.pairing import public_key_text
@@ -66,6 +69,9 @@ async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_
     assert [car.vin for car in first.cars] == [normalize_vin(spec.vin) for spec in DEMO_CARS]
     assert first.cars == second.cars
     assert {car.powertrain for car in first.cars} == {"hev", "phev", "bev"}
+    # The Map's base map without internet: the roads of the city the demo cars drive in.
+    roads = json.loads(settings.base_map_path.read_text())
+    assert roads == roads_geojson(build_network(FLEET_SEED))
     lines = first.banner_lines()
     assert len(lines) == 3
     assert all(car.vin in line for car, line in zip(first.cars, lines, strict=True))

@@ -135,6 +135,9 @@ def create_app(
         metrics=metrics,
         body_timeout=settings.body_timeout_seconds,
     )
-    app.add_middleware(SecurityHeaders)  # outermost: the guard's own answers carry them too
+    tiles = settings.map_tiles
+    app.add_middleware(  # outermost: the guard's own answers carry them too
+        SecurityHeaders, image_origins=[tiles.origin_text] if tiles else []
+    )
     configure_logging(json=settings.log_json, level=settings.log_level)
     return app

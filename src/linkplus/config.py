@@ -10,6 +10,11 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from linkplus.kit.parsing import InputRefused, WebAddress, parse_web_address
+
+# The placeholders an XYZ tile address must carry (Leaflet's and MapLibre's form).
+TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
+
 
 class Settings(BaseSettings):
     """Runtime settings. Everything has a default that runs on one machine with no set-up."""
@@ -93,6 +98,11 @@ class Settings(BaseSettings):
     command_rate_per_account: int = Field(default=30, ge=1)
     command_rate_window_seconds: int = Field(default=60, ge=1)
 
+    # The owner app's base map: an XYZ tile address such as https://tile.example.org/{z}/{x}/{y}.png
+    # (one host; the page's security policy allows images from it). Without it the map draws
+    # the roads the platform serves itself (``base_map_path``: the demo writes its city there).
+    map_tiles_url: str | None = None
+
     max_body_bytes: int = 1024 * 1024
     log_json: bool = True
     log_level: str = "INFO"
@@ -101,6 +111,26 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tile_address(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        tiles = parse_web_address(value, field="LINKPLUS_MAP_TILES_URL")
+        if any(mark in tiles.host for mark in "{}"):
+            raise InputRefused(
+                "LINKPLUS_MAP_TILES_URL",
+                "Name one tile host without placeholders in it (no {s} sub-domains).",
+            )
+        missing = [mark for mark in TILE_PLACEHOLDERS if mark not in tiles.url]
+        if missing:
+            raise InputRefused(
+                "LINKPLUS_MAP_TILES_URL",
+                f"An XYZ tile address needs {', '.join(missing)} in it, for example "
+                "https://tile.example.org/{z}/{x}/{y}.png.",
+            )
+        return tiles.url
 
     @model_validator(mode="after")
     def _public_url_from_address(self) -> Settings:
@@ -131,6 +161,18 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(key)
         return key
+
+    @property
+    def map_tiles(self) -> WebAddress | None:
+        """The configured tile source, parsed (its origin goes into the security policy)."""
+        if self.map_tiles_url is None:
+            return None
+        return parse_web_address(self.map_tiles_url, field="LINKPLUS_MAP_TILES_URL")
+
+    @property
+    def base_map_path(self) -> Path:
+        """The roads the platform serves as its own base map when no tile source is set."""
+        return self.data_dir / "map" / "roads.geojson"
 
     @property
     def access_token_ttl(self) -> timedelta:

@@ -97,8 +97,10 @@ async def test_signed_in_pages_show_the_five_sections_and_are_not_cached(
         assert page.headers["referrer-policy"] == "same-origin"
     vehicle = await client.get("/vehicle")
     assert "No cars in your garage yet" in vehicle.text
-    for path in ("/map", "/support"):
-        assert "not available yet" in (await client.get(path)).text
+    assert "not available yet" in (await client.get("/support")).text
+    empty_map = (await client.get("/map")).text  # the Map is built: it says to add a car
+    assert "No car in your garage yet" in empty_map
+    assert 'href="/vehicle/add"' in empty_map
 
 
 async def test_an_unconfirmed_account_sees_only_the_confirm_page(

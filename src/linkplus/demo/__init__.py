@@ -46,9 +46,10 @@ from linkplus.models.accounts import Account
 from linkplus.models.vehicles import Vehicle
 from linkplus.privacy import service as privacy
 from linkplus.runtime import Runtime
+from linkplus.sim.basemap import write_roads
 from linkplus.sim.clock import replay_start
 from linkplus.sim.fleet import Fleet, SimCar
-from linkplus.sim.roads import BRUSSELS, GeoPoint
+from linkplus.sim.roads import BRUSSELS, GeoPoint, build_network
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress
 from linkplus.vehicles import service as vehicles
@@ -241,6 +242,8 @@ async def prepare_demo(
             f"Demo owner {email} {'created' if created else 'already present'} (e-mail confirmed)."
         )
         cars = await _prepare_cars(runtime, email=email, password=password)
+        # The map's base map without internet: the streets the demo cars drive and park on.
+        write_roads(build_network(FLEET_SEED), settings.base_map_path)
         fleet = await _provision_fleet(runtime, cars) if simulate else []
         return DemoSetup(owner_email=email, owner_created=created, cars=cars, fleet=fleet)
     finally:

@@ -24,7 +24,7 @@ from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import NotFound
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
-from linkplus.garage.schemas import AddVehicleIn, OwnershipProof
+from linkplus.garage.schemas import AddVehicleIn, GarageVehicleOut, OwnershipProof
 from linkplus.models.services import SellChecklistStep
 from linkplus.runtime import Runtime
 from linkplus.web.cars import (
@@ -35,9 +35,9 @@ from linkplus.web.cars import (
     pairing_code_from,
     visitor_car,
 )
+from linkplus.web.dashboard import BODY_NAMES, car_dashboard, marker_json, switcher
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
-from linkplus.web.safety_pages import theft_state
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
@@ -48,6 +48,8 @@ from linkplus.web.sessions import (
     owner_account,
     render,
 )
+from linkplus.web.status_pages import NOTICES as STATUS_NOTICES
+from linkplus.web.status_pages import WARNING_LIGHTS
 
 router = APIRouter(include_in_schema=False)
 
@@ -177,12 +179,15 @@ async def _car_page(
     caller: CallerVehicle,
     *,
     status: int = 200,
+    summary: GarageVehicleOut | None = None,
     **extra: Any,
 ) -> Response:
-    summary = await garage.vehicle_summary(session, caller)
+    summary = summary or await garage.vehicle_summary(session, caller)
     extra.setdefault("notice", page_notice(request))
     extra.setdefault("blocked", False)
     extra.setdefault("theft", None)
+    extra.setdefault("board", None)
+    extra.setdefault("garage_cars", [])
     return render(
         request,
         visitor,
@@ -201,11 +206,35 @@ async def _car_page(
 async def car_page(
     vin: str, request: Request, visitor: OwnerDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    caller = await visitor_car(session, owner_account(visitor), vin)
+    """The car's dashboard for its primary account (tiles, each value with its age, and the
+    switcher between the account's cars); the name, model and claim form for another account."""
+    account = owner_account(visitor)
+    caller = await visitor_car(session, account, vin)
     if caller.vehicle.vin != vin:
         return see_other(car_path(caller.vehicle.vin))
-    theft = await theft_state(session, runtime, caller)
-    return await _car_page(request, visitor, session, caller, theft=theft)
+    garage_cars = switcher(await garage.list_vehicles(session, runtime, account))
+    if not caller.is_primary:
+        return await _car_page(request, visitor, session, caller, garage_cars=garage_cars)
+    board = await car_dashboard(session, runtime, caller)
+    summary = await garage.vehicle_summary(session, caller)
+    name = car_name(summary.model_name, summary.nickname)
+    parked = f"Parked {board.age(board.location.parked_at)}" if board.location else ""
+    notice = STATUS_NOTICES.get(request.query_params.get("done") or "")
+    return await _car_page(
+        request,
+        visitor,
+        session,
+        caller,
+        summary=summary,
+        notice=notice or page_notice(request),
+        theft=board.safety.theft if board.safety else None,
+        board=board,
+        garage_cars=garage_cars,
+        marker=marker_json(board.location, name, parked),
+        map_tiles=runtime.settings.map_tiles_url,
+        body_names=BODY_NAMES,
+        warning_names=WARNING_LIGHTS,
+    )
 
 
 def proof_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:

@@ -1,5 +1,5 @@
-"""The five sections of the bottom bar. Vehicle is My Garage (``web.garage_pages``); Map and
-Support say plainly that they are not built yet; Notifications is the inbox."""
+"""The five sections of the bottom bar. Vehicle is My Garage (``web.garage_pages``); Map is
+``web.map_pages``; Support says plainly that it is not built yet; Notifications is the inbox."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import NotFound
 from linkplus.notifications import service as notifications
+from linkplus.web.map_pages import router as map_router
 from linkplus.web.rendering import is_internal_link, see_other
 from linkplus.web.sessions import FormDep, OwnerDep, VisitorDep, owner_account, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(map_router)  # the Map section and its data (``web.map_pages``)
 
 
 @router.get("/")
@@ -24,11 +26,6 @@ async def home(visitor: VisitorDep) -> Response:
     if not visitor.confirmed:
         return see_other("/activation-email")
     return see_other("/vehicle")
-
-
-@router.get("/map")
-async def map_page(request: Request, visitor: OwnerDep) -> Response:
-    return render(request, visitor, "map.html", section="map")
 
 
 @router.get("/support")

@@ -24,7 +24,7 @@ from linkplus.runtime import Runtime
 from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.errors import LocationNotShared, LocationUnknown
 from linkplus.vehicle_link.schemas import LocationOut
-from linkplus.web.cars import car_name, visitor_car
+from linkplus.web.cars import car_name, car_path, visitor_car
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -32,6 +32,7 @@ from linkplus.web.sessions import (
     Refused,
     Visitor,
     attempt,
+    form_text,
     owner_account,
     render,
 )
@@ -148,7 +149,8 @@ async def refresh(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    del form  # checked for its CSRF token; it carries nothing else
+    # The car page's Refresh sends back=car: the browser returns to the dashboard it came from.
+    back = car_path(vin) if form_text(form, "back") == "car" else None
     caller = await visitor_car(session, owner_account(visitor), vin)
     if not caller.is_primary:
         return see_other(status_path(caller.vehicle.vin))
@@ -166,4 +168,6 @@ async def refresh(
             status_code=outcome.status,
             error=outcome.detail,
         )
+    if back is not None:
+        return see_other(car_path(caller.vehicle.vin), done="refresh_requested")
     return see_other(status_path(caller.vehicle.vin), done="refresh_requested")
