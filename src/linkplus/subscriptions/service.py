@@ -86,6 +86,8 @@ from linkplus.subscriptions.schemas import (
 from linkplus.subscriptions.state import state_of, store
 from linkplus.vehicles import service as vehicles
 
+NOT_ACTIVATED = "not_activated"
+
 
 def _today(now: datetime) -> date:
     return now.astimezone(UTC).date()
@@ -461,6 +463,8 @@ async def status(session: AsyncSession, runtime: Runtime, caller: CallerVehicle)
         if caller.tenure.covers(row.created_at)
     ]
     locale = notices.locale_of(facts.market)
+    # Whether a package works is the Connected Services Centre's answer, never a second one.
+    works = await connected_services.packages_active(session, runtime, caller)
     lines = []
     for found in catalogue.offers(
         facts, today=today, customer_trial_packages=customer, car_trial_packages=car
@@ -480,11 +484,18 @@ async def status(session: AsyncSession, runtime: Runtime, caller: CallerVehicle)
             continue  # the car cannot have it: the offers list says why
         else:
             view = overview(state_of(row) if row else None, trial_available=trial, today=today)
+        state = view.state.value
+        if view.state in (OverviewState.active, OverviewState.cancelled) and not works.get(
+            found.package, False
+        ):
+            # A complimentary period of a package the owner switches on in the Connected
+            # Services Centre (standard, stolen-vehicle tracking) that is not switched on.
+            state = NOT_ACTIVATED
         lines.append(
             StatusLineOut(
                 package=found.package,
                 name=notices.package_name(found.package),
-                state=view.state.value,
+                state=state,
                 status=view.status.value if view.status else None,
                 subscription_id=row.id if row else None,
                 plan=Plan(row.plan) if row and row.plan else None,

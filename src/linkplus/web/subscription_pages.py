@@ -67,6 +67,7 @@ PER_PERIOD = {Plan.monthly: "month", Plan.yearly: "year", Plan.four_yearly: "4 y
 STATE_LABELS = {
     "active": "Active",
     "cancelled": "Cancelled",
+    "not_activated": "Not active",
     "trial_available": "Free trial available",
     "available": "Available",
     "expired": "Expired",
