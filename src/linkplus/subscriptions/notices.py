@@ -19,7 +19,7 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.billing.catalogue import price_catalogue
-from linkplus.billing.lifecycle import Channel, Notice, NoticeKind
+from linkplus.billing.lifecycle import Channel, Kind, Notice, NoticeKind
 from linkplus.connected_services.catalogue import service_catalogue
 from linkplus.kit.money import Money, format_money
 from linkplus.models.notifications import Category
@@ -171,7 +171,7 @@ def _cancelled_line(row: SubscriptionRow, notice: Notice) -> str:
     if notice.kind is not NoticeKind.cancellation_confirmed:
         return f"- {wording(row, notice)[0]}"
     ends = _day(notice.about, row.market)
-    if row.kind == "complimentary":
+    if row.kind == Kind.complimentary:
         return f"- {name} (complimentary): ends on {ends}."
     refund = (
         f"{_money(notice.amount, row.market)} is refunded to the card you paid with"
@@ -198,9 +198,11 @@ async def give_held(
     # A car that left the account has no pages for it any more: the message needs no link.
     link = None if car_left else car_page(public_url, vin, CarPage.subscriptions)
     account_id = held.notices[0][0].account_id
+    kind = "subscriptions_cancelled_with_car"
     if len(held.notices) == 1:
         row, notice = held.notices[0]
         title, body = wording(row, notice)
+        kind = f"subscription_{notice.kind.value}"
     else:
         why = (
             f"Your car {vin} is no longer in your account"
@@ -209,18 +211,18 @@ async def give_held(
         )
         lines = "\n".join(_cancelled_line(row, notice) for row, notice in held.notices)
         title = f"{len(held.notices)} subscriptions of your car {vin} cancelled"
-        body = (
-            f"{why}, so its connected-services subscriptions are cancelled:\n{lines}\n"
-            "Refunds follow the usual rules and reach the card within a few days."
+        refunds = any(
+            notice.amount is not None and notice.amount.is_positive for _, notice in held.notices
+        )
+        body = f"{why}, so its connected-services subscriptions are cancelled:\n{lines}" + (
+            "\nRefunds reach the card within a few days." if refunds else ""
         )
     await notifications.notify(
         session,
         now=now,
         account_id=account_id,
         category=Category.billing,
-        kind="subscriptions_cancelled_with_car"
-        if len(held.notices) > 1
-        else (f"subscription_{held.notices[0][1].kind.value}"),
+        kind=kind,
         title=title,
         body=body,
         link=link,
