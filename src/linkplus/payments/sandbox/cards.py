@@ -52,7 +52,8 @@ WHAT_IT_DOES: dict[Behaviour, str] = {
     Behaviour.decline: "Saved, but every payment is declined.",
     Behaviour.insufficient_funds: "Saved, but payments are declined: insufficient funds.",
     Behaviour.expired_card: "Saved, but payments are declined: the bank says it has expired.",
-    Behaviour.challenge: f"Asks for the bank's 3-D Secure code ({CHALLENGE_CODE}), then saved.",
+    Behaviour.challenge: "Asks for the bank's 3-D Secure code (the bank's page shows it), then "
+    "saved.",
     Behaviour.challenge_fails: "Asks for the bank's 3-D Secure code, and the bank refuses it.",
     Behaviour.requires_action: "Saved, but every payment asks for authentication.",
     Behaviour.flaky_error: "Saved; each payment's first attempt fails with a server error.",
