@@ -12,7 +12,8 @@ from linkplus.accounts import service as accounts
 from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.connected_services import service as connected_services
-from linkplus.demo import DEMO_CARS, FLEET_SEED, head_unit_key, prepare_demo
+from linkplus.dealers.directory import haversine_km
+from linkplus.demo import DEMO_CARS, DEMO_HOME, FLEET_SEED, head_unit_key, prepare_demo
 from linkplus.garage import service as garage
 from linkplus.kit.vin import normalize_vin
 from linkplus.migrate import upgrade
@@ -21,6 +22,7 @@ from linkplus.privacy import service as privacy
 from linkplus.sim.basemap import roads_geojson
 from linkplus.sim.roads import build_network
 from linkplus.trips import service as trips
+from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.pairing import public_key_text
 
@@ -117,5 +119,34 @@ async def test_the_demo_owner_gets_three_primary_cars_with_services_and_a_rerun_
             for spec in DEMO_CARS:
                 caller = await garage.caller_vehicle(session, owner, spec.vin)
                 assert (await trips.last_trip(session, runtime, caller)).trip is not None
+    finally:
+        await runtime.db.dispose()
+
+
+async def test_every_demo_car_has_a_parked_position_before_the_server_starts(
+    tmp_path: Path,
+) -> None:
+    """Find my car works from the demo's first minute: the past month of trips, uploaded before
+    the server starts, leaves each car parked where its last trip ended (it used to wait for the
+    simulator's first trip to end, 13 minutes into ``make demo``, because the car had no link
+    state yet and the parked position was dropped)."""
+    settings = demo_settings(tmp_path)
+    upgrade(settings.resolved_database_url)
+    setup = await prepare_demo(settings, email=EMAIL, password=PASSWORD, simulate=False)
+    assert len(setup.cars) == len(DEMO_CARS)
+
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.db.transaction() as session:
+            owner = await accounts.authenticate(session, runtime, email=EMAIL, password=PASSWORD)
+            for car in setup.cars:
+                caller = await garage.caller_vehicle(session, owner, car.vin)
+                parked = await vehicle_link.parked_location(session, runtime, caller)
+                last = (await trips.last_trip(session, runtime, caller)).trip
+                assert last is not None
+                # Parked where the month's last trip ended, before now.
+                assert last.ended_at <= parked.parked_at <= runtime.clock.now()
+                where = (parked.latitude, parked.longitude)
+                assert haversine_km(where, (DEMO_HOME.lat, DEMO_HOME.lon)) < 30  # the demo city
     finally:
         await runtime.db.dispose()

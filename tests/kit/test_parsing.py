@@ -25,6 +25,7 @@ from linkplus.kit.parsing import (
     check_display_text,
     display_text,
     parse_int,
+    parse_site_path,
     parse_web_address,
     web_address,
 )
@@ -321,3 +322,37 @@ def test_the_pydantic_form_refuses_with_its_own_type() -> None:
     with pytest.raises(ValidationError) as refused:
         Named(name="Bob\u202e")
     assert refused.value.errors()[0]["type"] == "hidden_characters"
+
+
+# --- paths on this site ------------------------------------------------------------------------
+
+
+@given(st.text(max_size=60))
+def test_an_accepted_site_path_never_leaves_the_site(text: str) -> None:
+    """Whatever is accepted, a browser resolves it against this site's origin to this site."""
+    try:
+        path = parse_site_path(text, field="next")
+    except NotAWebAddress:
+        return
+    assert path == text
+    parts = urlsplit("https://linkplus.example" + path)
+    assert (parts.scheme, parts.netloc) == ("https", "linkplus.example")
+    assert path.startswith("/")
+    assert not path.startswith("//")
+    assert "\\" not in path
+    assert all(0x21 <= ord(c) < 0x7F for c in path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "wallet", "//evil.example/x", "/\\evil.example", "\\/evil.example", "https://x.org/",
+     "javascript:alert(1)", "/a b", "/a\tb", "/caf\u00e9", "/x#frag", " /wallet", "/" + "a" * 2001],
+)  # fmt: skip
+def test_what_could_leave_the_site_is_not_a_site_path(text: str) -> None:
+    with pytest.raises(NotAWebAddress):
+        parse_site_path(text, field="next")
+
+
+def test_a_site_path_keeps_its_query() -> None:
+    path = "/vehicle/JTH/subscriptions/offers/svt/checkout?plan=yearly&step=card"
+    assert parse_site_path(path, field="next") == path

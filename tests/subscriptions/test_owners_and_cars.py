@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
+from sqlalchemy import select
 
 from linkplus.connected_services import service as connected_services
 from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
+from linkplus.models.notifications import Notification
 from linkplus.models.subscriptions import SubscriptionRow
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.runtime import Runtime
@@ -29,6 +31,7 @@ from tests.subscriptions.support import (
     run_days,
     subscribe,
 )
+from tests.support import Mailbox
 
 
 async def test_removing_the_car_cancels_every_subscription_with_the_refund_rules(
@@ -85,7 +88,9 @@ async def test_complimentary_periods_pass_to_the_next_primary_and_do_not_renew(
     status = (await client.get(first.url(), headers=first.headers)).json()
     lines = {p["package"]: p for p in status["packages"]}
     assert (lines["map_care"]["state"], lines["map_care"]["ends_on"]) == ("active", "2028-03-01")
-    assert (lines["svt"]["state"], lines["svt"]["ends_on"]) == ("active", "2027-03-01")
+    # Stolen-vehicle tracking is complimentary until then but switched on in the Connected
+    # Services Centre: not switched on, it does not read "active" here either.
+    assert (lines["svt"]["state"], lines["svt"]["ends_on"]) == ("not_activated", "2027-03-01")
 
     buyer = await owner(runtime)
     await link(runtime, buyer.account, first.vin, primary=False)
@@ -179,3 +184,65 @@ async def test_the_first_owner_gets_the_complimentary_periods_when_adding_the_ca
         rows = await repository.of_vehicle(session, vin=car.vin)
     mine = {r.package for r in rows if r.account_id == first.account.id}
     assert {"map_care", "svt"} <= mine
+
+
+async def test_removing_the_car_sends_one_notice_that_lists_every_cancelled_subscription(
+    runtime: Runtime,
+    clock: ManualClock,
+    client: httpx.AsyncClient,
+    worker: Worker,
+    mailbox: Mailbox,
+) -> None:
+    """Four subscriptions on the car: one inbox message and one e-mail (through the real SMTP
+    server) that name all four, their end dates and the refund; it used to be four of each."""
+    clock.set(at(date(2026, 1, 5)))
+    me = await customer(runtime, client)
+    bought = {
+        "svt": "yearly",
+        "remote": "monthly",
+        "map_care": "yearly",
+        "service_pack": "monthly",
+    }
+    for package, plan in bought.items():
+        answer = await subscribe(client, me, package, plan)
+        assert answer.status_code == 201, answer.text
+    await run_days(runtime, clock, date(2026, 1, 6), date(2026, 1, 20))
+    await worker.run_due()  # the invoices' e-mails go out before the car leaves
+    before_inbox = {n.id for n in await _inbox(runtime, me)}
+    before_mail = len(mailbox.to(me.who.account.email))
+
+    await me.sign_in(runtime)
+    removed = await client.request(
+        "DELETE", f"/api/v1/garage/vehicles/{me.vin}", json={"confirm": True}, headers=me.headers
+    )
+    assert removed.status_code == 204, removed.text
+    await worker.run_due()
+    await worker.run_due()  # the e-mail queued by the cancellation
+
+    fresh = [n for n in await _inbox(runtime, me) if n.id not in before_inbox]
+    cancelled = [n for n in fresh if n.category == "billing"]
+    assert len(cancelled) == 1, [n.title for n in cancelled]
+    notice = cancelled[0]
+    assert notice.title == f"4 subscriptions of your car {me.vin} cancelled"
+    for name in ("Stolen vehicle tracking", "Remote Connect", "Map Care", "Multimedia service"):
+        assert name in notice.body, notice.body
+    assert "is refunded to the card you paid with" in notice.body  # the yearly plans, pro rata
+    assert notice.link is None  # the car's pages are gone for this account
+
+    mails = mailbox.to(me.who.account.email)[before_mail:]
+    about = [m for m in mails if "subscription" in str(m["Subject"]).lower()]
+    assert len(about) == 1, [str(m["Subject"]) for m in mails]
+    text = about[0].get_body(preferencelist=("plain",))
+    assert text is not None
+    content = text.get_content()
+    for name in ("Stolen vehicle tracking", "Remote Connect", "Map Care", "Multimedia service"):
+        assert name in content
+
+
+async def _inbox(runtime: Runtime, who: Customer) -> list[Notification]:
+    async with runtime.db.transaction() as session:
+        return list(
+            await session.scalars(
+                select(Notification).where(Notification.account_id == who.who.account.id)
+            )
+        )

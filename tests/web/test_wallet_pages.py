@@ -173,3 +173,36 @@ async def test_signed_out_visitors_go_to_sign_in(client: httpx.AsyncClient) -> N
         answer = await client.get(path)
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/signin?next=")
+
+
+@pytest.mark.parametrize(
+    ("next_path", "lands_on"),
+    [
+        ("/vehicle/X/subscriptions/offers/svt/checkout?plan=yearly&step=card", None),
+        ("//evil.example/steal", "/wallet?done=card_added"),
+        ("/\\evil.example", "/wallet?done=card_added"),
+        ("https://evil.example/", "/wallet?done=card_added"),
+        ("/wallet#x", "/wallet?done=card_added"),
+    ],
+)
+async def test_adding_a_card_returns_to_the_page_that_asked_only_if_it_is_on_this_site(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient, next_path: str, lands_on: str
+) -> None:
+    """Checkout sends the owner to add a card with ``next``: the owner comes back there once the
+    card is saved, and never to another site (the shared strict path parser decides)."""
+    clock.set(at(date(2026, 1, 5)))
+    await web_owner(runtime, client)
+    page = await client.get("/wallet/cards/new", params={"next": next_path})
+    expected_next = lands_on is None
+    assert ('name="next"' in page.text) == expected_next
+    started = await client.post(
+        "/wallet/cards/new",
+        data={**BILLING, "next": next_path, "csrf_token": csrf_in(page.text)},
+    )
+    assert started.status_code == 303, started.text
+    result = await enter_card(client, started.headers["location"], number=VISA)
+    back = await client.get(str(result.location))
+    assert back.status_code == 303
+    assert back.headers["location"] == (lands_on or next_path)
+    wallet = await client.get("/wallet")
+    assert len(card_ids(wallet.text)) == 1  # saved either way

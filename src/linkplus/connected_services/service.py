@@ -11,7 +11,7 @@ car's current primary account.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +23,17 @@ from linkplus.connected_services.availability import (
     ServiceState,
     VehicleFacts,
     availability,
-    availability_for,
     complimentary_until,
     end_of_period,
     package_available,
     state_of,
 )
-from linkplus.connected_services.catalogue import Package, PackageKind, service_catalogue
+from linkplus.connected_services.catalogue import (
+    Package,
+    PackageKind,
+    Service,
+    service_catalogue,
+)
 from linkplus.connected_services.errors import (
     ComplimentaryPeriodOver,
     PackageNotActivatable,
@@ -143,28 +147,43 @@ def _message(found: Availability, state: ServiceState) -> str | None:
     return None
 
 
-async def services_for(
-    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+async def _states(
+    session: AsyncSession,
+    runtime: Runtime,
+    vehicle: Vehicle,
+    model: VehicleModel,
+    account_id: uuid.UUID | None,
+    services: Iterable[Service],
 ) -> list[ServiceStateOut]:
-    """Every service of the catalogue, its availability for this car and its state."""
+    """The one place that decides whether a service works for a car: every page, the API and
+    every other domain (``is_active``) read it from here, so no two of them can disagree.
+
+    ``account_id`` is the car's primary account (None: the car has none, so nothing that needs
+    one runs): its activations count for complimentary packages, and its subscriptions (the
+    registered subscriptions check) for paid packages and for complimentary ones after their
+    period. Safety is active wherever available.
+    """
     now = runtime.clock.now()
     today = _today(now)
-    rows = await repository.activations_for(
-        session, vin=caller.vehicle.vin, account_id=caller.account.id
+    catalogue = service_catalogue()
+    facts = facts_of(vehicle, model)
+    rows = (
+        await repository.activations_for(session, vin=vehicle.vin, account_id=account_id)
+        if account_id is not None
+        else []
     )
     live = {row.package: row for row in rows if running(row, now)}
     subscribed: dict[str, bool] = {}
     states = []
-    for found in availability_for(
-        facts_of(caller.vehicle, caller.model), today=today, services=service_catalogue()
-    ):
+    for service in services:
+        found = availability(service, facts, today=today, services=catalogue)
         code = found.package.code
         row = live.get(code)
         state = state_of(found, activation_active=row is not None, today=today)
         if state in (ServiceState.paid_package, ServiceState.expired, ServiceState.inactive):
             if code not in subscribed:
-                subscribed[code] = caller.is_primary and await _subscribed(
-                    session, caller.vehicle.vin, caller.account.id, code, today
+                subscribed[code] = account_id is not None and await _subscribed(
+                    session, vehicle.vin, account_id, code, today
                 )
             if subscribed[code]:
                 state = ServiceState.active
@@ -186,6 +205,34 @@ async def services_for(
             )
         )
     return states
+
+
+async def services_for(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> list[ServiceStateOut]:
+    """Every service of the catalogue, its availability for this car and its state. Only the
+    car's primary account sees them running (activations belong to it, docs/services.md)."""
+    return await _states(
+        session,
+        runtime,
+        caller.vehicle,
+        caller.model,
+        caller.account.id if caller.is_primary else None,
+        service_catalogue().services,
+    )
+
+
+async def packages_active(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> dict[str, bool]:
+    """Per package of the catalogue: whether at least one of its services works for the car
+    now (the same answer as the Connected Services Centre). For the subscriptions overview."""
+    active: dict[str, bool] = {}
+    for state in await services_for(session, runtime, caller):
+        active[state.package] = active.get(state.package, False) or (
+            state.state is ServiceState.active
+        )
+    return active
 
 
 async def centre(
@@ -349,13 +396,12 @@ async def deactivate(
 
 async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, service: str) -> bool:
     """Whether ``service`` (a service code such as ``remote_lock_unlock``, or a package code such
-    as ``standard``) works for the car now: available for it, and for complimentary packages
-    activated by the car's current primary account and inside the complimentary period.
-
-    Safety services count as active wherever available; paid packages (and complimentary ones
-    after their period) are active while the primary account has a subscription in service
-    (the registered subscriptions check). Raises ``UnknownService`` for a code the catalogue
-    lacks.
+    as ``standard``: then at least one of its services) works for the car now, as the Connected
+    Services Centre shows it (the same ``_states``): available for it; safety wherever
+    available; complimentary packages activated by the car's current primary account and inside
+    the complimentary period; paid packages (and complimentary ones after their period) while
+    the primary account has a subscription in service. Raises ``UnknownService`` for a code the
+    catalogue lacks.
     """
     catalogue = service_catalogue()
     known = catalogue.service(service)
@@ -365,26 +411,10 @@ async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, servic
     vehicle = await vehicles.get_vehicle(session, vin)
     if vehicle is None:
         return False
-    now = runtime.clock.now()
-    today = _today(now)
-    facts = facts_of(vehicle, vehicles.model_of(vehicle))
-    if known is not None:
-        if not availability(known, facts, today=today, services=catalogue).available:
-            return False
-    elif not package_available(package.code, facts, today=today, services=catalogue):
-        return False
-    if package.kind is PackageKind.always_on:
-        return True
+    wanted = (known,) if known is not None else catalogue.services_of(package.code)
     primary = await garage.primary_account_id(session, vin)
-    if primary is None:
-        return False
-    if package.kind is PackageKind.complimentary:
-        row = await repository.get_activation(
-            session, vin=vin, account_id=primary, package=package.code
-        )
-        if running(row, now):
-            return True
-    return await _subscribed(session, vin, primary, package.code, today)
+    states = await _states(session, runtime, vehicle, vehicles.model_of(vehicle), primary, wanted)
+    return any(state.state is ServiceState.active for state in states)
 
 
 async def needs_activation(

@@ -362,6 +362,39 @@ def web_address(*, schemes: Collection[str] = ("http", "https")) -> _WebAddress:
     return _WebAddress(tuple(schemes))
 
 
+def parse_site_path(text: str, *, field: str, max_length: int = MAX_URL_LENGTH) -> str:
+    """``text`` as a path on this site (with an optional query), for "come back here"
+    addresses: it starts with exactly one ``/``, names no scheme or host, and follows the web
+    address rules (ASCII, no spaces, control characters or backslashes); no fragment. Returned
+    unchanged. Anything else could send the browser to another site (``//evil.example``,
+    ``/\\evil.example``, ``https:...``)."""
+
+    def refuse(reason: str) -> NotAWebAddress:
+        return NotAWebAddress(field, f"{reason} Send a path on this site, such as /wallet.")
+
+    if not isinstance(text, str) or not text:
+        raise refuse("The path is empty.")
+    if len(text) > max_length:
+        raise refuse(f"The path is longer than {max_length} characters.")
+    if not text.isascii():
+        raise refuse("The path contains characters outside ASCII; percent-encode them.")
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in text):
+        raise refuse("The path contains a space or a control character (such as tab or NUL).")
+    if "\\" in text:
+        raise refuse("The path contains a backslash.")
+    if not text.startswith("/") or text.startswith("//"):
+        raise refuse("The path must start with a single /.")
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise refuse("The path is malformed.") from None
+    if parts.scheme or parts.netloc:
+        raise refuse("The path must not name a scheme or a host.")
+    if parts.fragment or "#" in text:
+        raise refuse("The path must not have a fragment (#).")
+    return text
+
+
 # --- display text -------------------------------------------------------------------------------
 
 

@@ -91,10 +91,12 @@ async def record(
     *,
     now: datetime,
     tally: Tally,
+    held: notices.Held | None = None,
 ) -> None:
     """Store the transition's state in ``row`` and record each of its actions, once per key:
-    ``record_many`` for one subscription."""
-    await record_many(session, runtime, [(row, transition)], now=now, tally=tally)
+    ``record_many`` for one subscription. With ``held``, its notices wait there to go out as
+    one message (``notices.give_held``)."""
+    await record_many(session, runtime, [(row, transition)], now=now, tally=tally, held=held)
 
 
 @dataclass
@@ -111,6 +113,7 @@ async def record_many(
     now: datetime,
     tally: Tally,
     deferred: bool = False,
+    held: notices.Held | None = None,
 ) -> dict[uuid.UUID, _NewAttempts]:
     """Store each transition's state in its row and record each of its actions, once per key:
     a charge or refund attempt whose key is recorded already (asked again after a crash or a
@@ -183,7 +186,7 @@ async def record_many(
                 new.refunds.append(refund)
                 row.cancel_rule = action.rule.value
             elif isinstance(action, SendNotice):
-                if await notices.give(session, runtime, row, action.notice, now=now):
+                if await notices.give(session, runtime, row, action.notice, now=now, held=held):
                     tally.notices += 1
             elif isinstance(action, EndService):
                 tally.ended += 1

@@ -109,7 +109,10 @@ class SubscribeOut(BaseModel):
 class StatusLineOut(BaseModel):
     package: str
     name: str
-    state: str = Field(description="active, cancelled, trial_available, available, expired")
+    state: str = Field(
+        description="active, cancelled (runs until ends_on), not_activated (complimentary, "
+        "switched on in the Connected Services Centre), trial_available, available, expired"
+    )
     status: str | None
     subscription_id: uuid.UUID | None
     plan: Plan | None

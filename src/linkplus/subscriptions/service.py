@@ -86,6 +86,8 @@ from linkplus.subscriptions.schemas import (
 from linkplus.subscriptions.state import state_of, store
 from linkplus.vehicles import service as vehicles
 
+NOT_ACTIVATED = "not_activated"
+
 
 def _today(now: datetime) -> date:
     return now.astimezone(UTC).date()
@@ -461,6 +463,8 @@ async def status(session: AsyncSession, runtime: Runtime, caller: CallerVehicle)
         if caller.tenure.covers(row.created_at)
     ]
     locale = notices.locale_of(facts.market)
+    # Whether a package works is the Connected Services Centre's answer, never a second one.
+    works = await connected_services.packages_active(session, runtime, caller)
     lines = []
     for found in catalogue.offers(
         facts, today=today, customer_trial_packages=customer, car_trial_packages=car
@@ -480,11 +484,18 @@ async def status(session: AsyncSession, runtime: Runtime, caller: CallerVehicle)
             continue  # the car cannot have it: the offers list says why
         else:
             view = overview(state_of(row) if row else None, trial_available=trial, today=today)
+        state = view.state.value
+        if view.state in (OverviewState.active, OverviewState.cancelled) and not works.get(
+            found.package, False
+        ):
+            # A complimentary period of a package the owner switches on in the Connected
+            # Services Centre (standard, stolen-vehicle tracking) that is not switched on.
+            state = NOT_ACTIVATED
         lines.append(
             StatusLineOut(
                 package=found.package,
                 name=notices.package_name(found.package),
-                state=view.state.value,
+                state=state,
                 status=view.status.value if view.status else None,
                 subscription_id=row.id if row else None,
                 plan=Plan(row.plan) if row and row.plan else None,
@@ -554,15 +565,17 @@ async def cancel_row(
     row: SubscriptionRow,
     *,
     source: CancelSource,
+    held: notices.Held | None = None,
 ) -> CancellationOutcome:
-    """Cancel ``row`` (locked) with the refund rules; the refund is paid by the settle job."""
+    """Cancel ``row`` (locked) with the refund rules; the refund is paid by the settle job.
+    With ``held``, the confirmation waits there to go out with others as one message."""
     now = runtime.clock.now()
     transition = await _cancellation(session, runtime, row, source=source)
     outcome = transition.cancellation
     assert outcome is not None
     row.cancel_rule = outcome.rule.value
     row.cancelled_on = _today(now)
-    await ledger.record(session, runtime, row, transition, now=now, tally=ledger.Tally())
+    await ledger.record(session, runtime, row, transition, now=now, tally=ledger.Tally(), held=held)
     if outcome.refund.is_positive:
         await enqueue(
             session,
@@ -648,18 +661,28 @@ async def update(
 
 
 async def cancel_for_vehicle(
-    session: AsyncSession, runtime: Runtime, *, vin: str, account_id: uuid.UUID
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    vin: str,
+    account_id: uuid.UUID,
+    car_left: bool = True,
 ) -> int:
-    """The car left the account (or its primary role): every subscription of the account on
-    it is cancelled with the usual refund rules; complimentary periods end for that account."""
+    """The car left the account (``car_left``) or its primary role: every subscription of the
+    account on it is cancelled with the usual refund rules; complimentary periods end for that
+    account. The owner gets one message that lists them all, not one per subscription."""
     cancelled = 0
+    held = notices.Held()
     for row in await repository.of_vehicle(session, vin=vin, account_id=account_id):
         if row.status in (Status.ended, Status.cancelled):
             continue
         locked = await repository.lock(session, row.id)
         assert locked is not None
-        await cancel_row(session, runtime, locked, source=CancelSource.vehicle_removed)
+        await cancel_row(session, runtime, locked, source=CancelSource.vehicle_removed, held=held)
         cancelled += 1
+    await notices.give_held(
+        session, runtime, held, vin=vin, car_left=car_left, now=runtime.clock.now()
+    )
     return cancelled
 
 

@@ -27,10 +27,12 @@ async def settle(ctx: JobContext, job: SettleJob) -> None:
         raise RetryLater("the payment provider did not settle everything yet")
 
 
-async def _cancel_for(ctx: JobContext, vin: str, account_id: uuid.UUID) -> None:
+async def _cancel_for(ctx: JobContext, vin: str, account_id: uuid.UUID, *, car_left: bool) -> None:
     async with ctx.runtime.db.transaction() as session:
         try:
-            await service.cancel_for_vehicle(session, ctx.runtime, vin=vin, account_id=account_id)
+            await service.cancel_for_vehicle(
+                session, ctx.runtime, vin=vin, account_id=account_id, car_left=car_left
+            )
         except LifecycleRefused as exc:
             if exc.code == "payment_in_progress":
                 raise RetryLater("a charge is being settled; cancel after it") from exc
@@ -49,7 +51,7 @@ async def cancel_for_removed_vehicle(ctx: JobContext, event: VehicleRemovedFromA
     async with ctx.runtime.db.transaction() as session:
         if vin in await garage.garage_vins(session, account_id):
             return  # added back since: its subscriptions were cancelled already or never were
-    await _cancel_for(ctx, vin, account_id)
+    await _cancel_for(ctx, vin, account_id, car_left=True)
 
 
 @task("subscriptions.follow_primary_change")
@@ -62,7 +64,7 @@ async def follow_primary_change(ctx: JobContext, event: PrimaryAccountChanged) -
         async with ctx.runtime.db.transaction() as session:
             still_primary = await garage.primary_account_id(session, vin) == previous_id
         if not still_primary:
-            await _cancel_for(ctx, vin, previous_id)
+            await _cancel_for(ctx, vin, previous_id, car_left=False)
     async with ctx.runtime.db.transaction() as session:
         if await garage.primary_account_id(session, vin) == new:
             await service.ensure_complimentary(session, ctx.runtime, vin=vin, account_id=new)

@@ -306,20 +306,23 @@ async def set_parked(
     longitude: float,
     heading: float | None,
 ) -> None:
-    """Move the parked position forward in time only."""
-    await session.execute(
-        update(VehicleLinkState)
-        .where(
-            VehicleLinkState.vin == vin,
-            or_(VehicleLinkState.parked_at.is_(None), VehicleLinkState.parked_at < at),
-        )
-        .values(
-            parked_at=at,
-            parked_latitude=latitude,
-            parked_longitude=longitude,
-            parked_heading=heading,
-        )
+    """Move the parked position forward in time only. A car that has no link state yet (it has
+    not been heard over MQTT: trips uploaded another way, the demo's past month) gets one with
+    only its parked position, rather than the position being dropped without a word."""
+    values = {
+        "parked_at": at,
+        "parked_latitude": latitude,
+        "parked_longitude": longitude,
+        "parked_heading": heading,
+    }
+    table = _LINK_STATES
+    stmt = dialect_insert(session, table).values(vin=vin, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["vin"],
+        set_=values,
+        where=or_(table.c.parked_at.is_(None), table.c.parked_at < at),
     )
+    await session.execute(stmt)
 
 
 async def add_events(session: AsyncSession, rows: list[Row]) -> None:

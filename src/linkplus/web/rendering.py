@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from linkplus.kit.clock import utc
 from linkplus.kit.money import Money, format_money
+from linkplus.kit.parsing import InputRefused, parse_site_path
 from linkplus.web.i18n import DEFAULT_LANGUAGE, Reader
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -217,10 +218,12 @@ def see_other(path: str, **query: str) -> RedirectResponse:
 
 
 def safe_next(value: str | None, default: str = "/vehicle") -> str:
-    """Only paths on this site, so a crafted sign-in link cannot send people elsewhere."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only paths on this site (the shared strict parser), so a crafted link cannot send people
+    elsewhere."""
+    try:
+        return parse_site_path(value or "", field="next")
+    except InputRefused:
         return default
-    return value
 
 
 def is_internal_link(link: str | None, public_url: str) -> bool:

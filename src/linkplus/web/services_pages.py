@@ -9,6 +9,7 @@ the active one here, with fresh proof of access.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +32,8 @@ from linkplus.garage.deps import CallerVehicle
 from linkplus.models.privacy import ConsentChannel
 from linkplus.privacy import service as privacy
 from linkplus.privacy.schemas import PrivacyModeIn
+from linkplus.subscriptions import service as subscriptions
+from linkplus.subscriptions.schemas import OfferOut, StatusLineOut
 from linkplus.web.cars import car_name, car_path, page_notice, primary_car, visitor_car
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
@@ -57,8 +60,16 @@ _STATE_LABELS = {
 }
 
 
-def _packages(services: list[ServiceStateOut]) -> list[dict[str, Any]]:
-    """The services grouped by package, in catalogue order, with what the owner can do to each."""
+def _packages(
+    services: list[ServiceStateOut],
+    offers: dict[str, OfferOut],
+    lines: dict[str, StatusLineOut],
+) -> list[dict[str, Any]]:
+    """The services grouped by package, in catalogue order, with what the owner can do to each.
+
+    Whether a package runs is the services' own state (the one every page and the API show);
+    "Subscribe" is offered only where the subscriptions service says it can be bought now, and
+    a running package says until when instead."""
     groups: dict[str, dict[str, Any]] = {}
     for state in services:
         group = groups.setdefault(
@@ -70,12 +81,15 @@ def _packages(services: list[ServiceStateOut]) -> list[dict[str, Any]]:
                 "services": [],
                 "can_activate": False,
                 "can_deactivate": False,
+                "active": False,
                 "until": state.complimentary_until,
                 "started_at": None,
                 "ends_at": None,
             },
         )
         group["services"].append(state)
+        if state.state == "active":
+            group["active"] = True
         if state.switchable and state.state == "inactive":
             group["can_activate"] = True
         if state.switchable and state.state == "active":
@@ -84,7 +98,33 @@ def _packages(services: list[ServiceStateOut]) -> list[dict[str, Any]]:
             group["ends_at"] = group["ends_at"] or state.ends_at
     for group in groups.values():
         group["is_paid"] = group["kind"] == PackageKind.paid.value
+        offer = offers.get(group["code"])
+        group["can_subscribe"] = offer is not None and offer.purchasable
+        group["running"] = _running_words(group, lines.get(group["code"]))
     return list(groups.values())
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d %b %Y")
+
+
+def _running_words(group: dict[str, Any], line: StatusLineOut | None) -> str | None:
+    """What a running package says instead of "Subscribe": until when it runs, or when it
+    renews (a paid plan renewing itself)."""
+    if not group["active"] or group["kind"] == PackageKind.always_on.value:
+        return None
+    if line is not None and line.state in ("active", "cancelled"):
+        trial_end = line.ends_on or line.next_payment_on
+        if line.status == "trialing" and trial_end is not None:
+            then = "; then it renews" if line.next_payment_on is not None else ""
+            return f"Active until {_day(trial_end)} (free trial){then}."
+        if line.next_payment_on is not None:
+            return f"Active; renews on {_day(line.next_payment_on)}."
+        if line.ends_on is not None:
+            return f"Active until {_day(line.ends_on)}."
+    ends_at = group["ends_at"]
+    until = ends_at.astimezone(UTC).date() if isinstance(ends_at, datetime) else group["until"]
+    return f"Active until {_day(until)}." if until is not None else "Active."
 
 
 async def _centre_page(
@@ -110,8 +150,14 @@ async def _centre_page(
     }
     if caller.is_primary:
         centre: ServicesCentreOut = await connected_services.centre(session, runtime, caller)
+        offers = (await subscriptions.offers(session, runtime, caller)).offers
+        lines = (await subscriptions.status(session, runtime, caller)).packages
         context["centre"] = centre
-        context["packages"] = _packages(centre.services)
+        context["packages"] = _packages(
+            centre.services,
+            {offer.package: offer for offer in offers},
+            {line.package: line for line in lines},
+        )
         context["documents"] = await privacy.documents_for(session, caller.account)
     return render(
         request,

@@ -67,6 +67,7 @@ PER_PERIOD = {Plan.monthly: "month", Plan.yearly: "year", Plan.four_yearly: "4 y
 STATE_LABELS = {
     "active": "Active",
     "cancelled": "Cancelled",
+    "not_activated": "Not active",
     "trial_available": "Free trial available",
     "available": "Available",
     "expired": "Expired",
@@ -242,7 +243,9 @@ async def checkout_start(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    """The billing address step, prefilled from the primary card."""
+    """The billing address step, prefilled from the primary card. ``step=card`` is where adding
+    a card comes back to: the address typed before the provider's page is the new card's, so
+    the owner goes on choosing the card without typing it again."""
     caller = await primary_car(session, owner_account(visitor), vin, otherwise="services")
     offer = await _offer(session, runtime, caller, package)
     plan = _plan_of(offer, request.query_params.get("plan", ""))
@@ -251,9 +254,17 @@ async def checkout_start(
     cards = await payments.list_cards(session, runtime, owner_account(visitor))
     primary = next((card for card in cards if card.is_primary), None)
     values = address_values(primary, owner_account(visitor))
+    step = "address"
+    if request.query_params.get("step") == "card" and primary is not None:
+        step = "card"
     return await _checkout_page(
-        request, visitor, session, runtime, caller, offer, plan, "address", values
+        request, visitor, session, runtime, caller, offer, plan, step, values
     )
+
+
+def resume_path(vin: str, package: str, plan: Plan) -> str:
+    """Where adding a card during checkout comes back to: the card step of this checkout."""
+    return _subscriptions_path(vin, "offers", package, "checkout") + f"?plan={plan.value}&step=card"
 
 
 async def _checkout_page(
@@ -303,6 +314,7 @@ async def _checkout_page(
         dealer=dealer,
         reminders_offered=plan is not Plan.monthly,
         action=_subscriptions_path(caller.vehicle.vin, "offers", offer.package, "checkout"),
+        resume=resume_path(caller.vehicle.vin, offer.package, plan),
         **await _car_context(session, caller),
     )
 

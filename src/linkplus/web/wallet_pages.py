@@ -6,6 +6,11 @@ back to ``/wallet/cards/added`` with a token in the address. The billing address
 meantime in a short-lived cookie signed with the secret key and tied to the account, so nothing
 typed before the provider's page is lost and nobody else's address can be slipped in. The return
 page carries ``Referrer-Policy: no-referrer`` because the token is in its address.
+
+A page that sends the owner to add a card (checkout without a card) names where to come back
+(``next``, a path on this site read by the shared strict parser through ``safe_next``) and may
+post the billing address it already has, so the owner types it once; the same signed cookie
+keeps ``next`` until the card is saved, and the owner lands there instead of in the wallet.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from linkplus.payments.errors import CardNotFound
 from linkplus.payments.schemas import AddCardIn, BillingAddress, CardOut, CardSessionIn
 from linkplus.runtime import Runtime
 from linkplus.web.forms import country_options, field_errors
-from linkplus.web.rendering import see_other
+from linkplus.web.rendering import safe_next, see_other
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
@@ -96,10 +101,19 @@ def _cookie_message(payload: str) -> str:
 
 
 def billing_cookie_value(
-    settings: Settings, runtime: Runtime, account_id: uuid.UUID, address: BillingAddress
+    settings: Settings,
+    runtime: Runtime,
+    account_id: uuid.UUID,
+    address: BillingAddress,
+    next_path: str = "",
 ) -> str:
     expires = runtime.clock.now() + timedelta(minutes=BILLING_COOKIE_MINUTES)
-    body = {"a": str(account_id), "e": int(expires.timestamp()), "b": address.model_dump()}
+    body = {
+        "a": str(account_id),
+        "e": int(expires.timestamp()),
+        "b": address.model_dump(),
+        "n": next_path,
+    }
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return f"{payload}.{sign(settings.resolved_secret_key, _cookie_message(payload))}"
@@ -109,6 +123,14 @@ def billing_from_cookie(
     value: str | None, settings: Settings, runtime: Runtime, account_id: uuid.UUID
 ) -> BillingAddress | None:
     """The address kept for this account, unless the cookie is missing, forged or too old."""
+    kept = _kept(value, settings, runtime, account_id)
+    return kept[0] if kept is not None else None
+
+
+def _kept(
+    value: str | None, settings: Settings, runtime: Runtime, account_id: uuid.UUID
+) -> tuple[BillingAddress, str] | None:
+    """The address and the page to come back to ("" for the wallet) kept in the cookie."""
     if not value or value.count(".") != 1:
         return None
     payload, signature = value.split(".")
@@ -121,7 +143,8 @@ def billing_from_cookie(
         )
         if body["a"] != str(account_id) or body["e"] < runtime.clock.now().timestamp():
             return None
-        return BillingAddress.model_validate(body["b"])
+        next_path = body.get("n") or ""
+        return BillingAddress.model_validate(body["b"]), safe_next(str(next_path), "")
     except (ValueError, KeyError, TypeError, ValidationError):
         return None
 
@@ -185,6 +208,7 @@ def _address_page(
     visitor: Visitor,
     values: dict[str, str],
     *,
+    next_path: str = "",
     errors: dict[str, str] | None = None,
     status: int = 200,
     error: str | None = None,
@@ -196,6 +220,7 @@ def _address_page(
         section="account",
         status=status,
         values=values,
+        next_path=next_path,
         errors=errors or {},
         error=error,
         countries=country_options(),
@@ -209,27 +234,37 @@ async def new_card_page(
     account = owner_account(visitor)
     cards = await payments.list_cards(session, runtime, account)
     primary = next((card for card in cards if card.is_primary), None)
-    return _address_page(request, visitor, address_values(primary, account))
+    next_path = safe_next(request.query_params.get("next"), "")
+    return _address_page(request, visitor, address_values(primary, account), next_path=next_path)
 
 
 @router.post("/wallet/cards/new")
 async def start_adding_card(
     request: Request, visitor: OwnerDep, form: FormDep, runtime: RuntimeDep
 ) -> Response:
+    """Open the provider's page; ``next`` (a path on this site) is where the owner lands once
+    the card is saved, the wallet when there is none or it is not a path here."""
     account = owner_account(visitor)
     values = address_from(form)
+    next_path = safe_next(form_text(form, "next"), "")
     try:
         address = address_model(values)
     except ValidationError as exc:
-        return _address_page(request, visitor, values, errors=field_errors(exc), status=422)
+        return _address_page(
+            request, visitor, values, next_path=next_path, errors=field_errors(exc), status=422
+        )
     try:
         opened = await payments.start_adding_card(runtime, account, CardSessionIn())
     except ProblemError as exc:
-        return _address_page(request, visitor, values, status=exc.status, error=exc.detail)
+        return _address_page(
+            request, visitor, values, next_path=next_path, status=exc.status, error=exc.detail
+        )
     response = RedirectResponse(opened.url, status_code=303)
     settings = runtime.settings
     _set_billing_cookie(
-        response, settings, billing_cookie_value(settings, runtime, account.id, address)
+        response,
+        settings,
+        billing_cookie_value(settings, runtime, account.id, address, next_path),
     )
     return response
 
@@ -247,9 +282,8 @@ async def card_added(
     account = owner_account(visitor)
     settings = runtime.settings
     token = request.query_params.get("token", "")
-    address = billing_from_cookie(
-        request.cookies.get(BILLING_COOKIE), settings, runtime, account.id
-    )
+    kept = _kept(request.cookies.get(BILLING_COOKIE), settings, runtime, account.id)
+    address, next_path = kept if kept is not None else (None, "")
     if address is None or not token:
         page = render(
             request,
@@ -291,7 +325,12 @@ async def card_added(
         )
         _clear_billing_cookie(page, settings)
         return _no_referrer(page)
-    done = see_other("/wallet", done="card_added")
+    # Back where the owner was (checkout), else the wallet; ``next_path`` passed safe_next.
+    done = (
+        RedirectResponse(next_path, status_code=303)
+        if next_path
+        else see_other("/wallet", done="card_added")
+    )
     _clear_billing_cookie(done, settings)
     return _no_referrer(done)
 

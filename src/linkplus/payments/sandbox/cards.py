@@ -47,6 +47,39 @@ TEST_CARDS: dict[str, Behaviour] = {
 
 NEEDS_CHALLENGE = frozenset({Behaviour.challenge, Behaviour.challenge_fails})
 
+WHAT_IT_DOES: dict[Behaviour, str] = {
+    Behaviour.succeed: "Saved, and every payment succeeds.",
+    Behaviour.decline: "Saved, but every payment is declined.",
+    Behaviour.insufficient_funds: "Saved, but payments are declined: insufficient funds.",
+    Behaviour.expired_card: "Saved, but payments are declined: the bank says it has expired.",
+    Behaviour.challenge: "Asks for the bank's 3-D Secure code (the bank's page shows it), then "
+    "saved.",
+    Behaviour.challenge_fails: "Asks for the bank's 3-D Secure code, and the bank refuses it.",
+    Behaviour.requires_action: "Saved, but every payment asks for authentication.",
+    Behaviour.flaky_error: "Saved; each payment's first attempt fails with a server error.",
+    Behaviour.flaky_timeout: "Saved; each payment's first attempt is charged but answers late.",
+}
+"""What each test card does, in the words the sandbox's card page lists them with."""
+
+
+@dataclass(frozen=True)
+class ListedCard:
+    number: str  # grouped in fours, as printed on a card
+    brand: str
+    does: str
+
+
+def listed_cards() -> list[ListedCard]:
+    """Every test card with its brand and behaviour, for the sandbox's card page."""
+    return [
+        ListedCard(
+            " ".join(number[i : i + 4] for i in range(0, len(number), 4)),
+            brand_of(number),
+            WHAT_IT_DOES[behaviour],
+        )
+        for number, behaviour in TEST_CARDS.items()
+    ]
+
 
 class CardRefused(ValueError):
     """The typed card cannot be tokenised; ``field`` is the form field to correct."""

@@ -19,7 +19,7 @@ from linkplus.errors import ProblemError
 from linkplus.payments.endpoint import SANDBOX_PATH
 from linkplus.payments.sandbox import ledger
 from linkplus.payments.sandbox.api import StoreDep
-from linkplus.payments.sandbox.cards import CHALLENGE_CODE, CardRefused, check_card
+from linkplus.payments.sandbox.cards import CHALLENGE_CODE, CardRefused, check_card, listed_cards
 
 _LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -50,7 +50,16 @@ _CARD_FORM = """{% extends "layout" %}{% block title %}Add a card{% endblock %}{
 <label>Name on the card <input name="holder" autocomplete="cc-name" value="{{ holder }}" required>
 </label>
 <button type="submit">Continue</button>
-</form>{% endblock %}"""
+</form>
+<section aria-labelledby="test-cards-title">
+<h2 id="test-cards-title">Test cards</h2>
+<p>Any future expiry date, any three-digit CVC and any name. Each number behaves as listed.</p>
+<table class="test-cards">
+<thead><tr><th scope="col">Card</th><th scope="col">What it does</th></tr></thead>
+<tbody>{% for card in test_cards %}<tr><td><span class="number">{{ card.number }}</span><br>
+{{ card.brand|title }}</td><td>{{ card.does }}</td></tr>{% endfor %}</tbody>
+</table>
+</section>{% endblock %}"""
 
 _CHALLENGE = """{% extends "layout" %}{% block title %}Confirm with your bank{% endblock %}
 {% block body %}<h1>Confirm it is you</h1>
@@ -75,6 +84,10 @@ input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
 .row{display:flex;gap:.5rem}.row label{flex:1}
 button{margin-top:1rem;padding:.6rem 1rem;font-size:1rem}
 .error{color:#a3001b;font-weight:600}
+.test-cards{width:100%;border-collapse:collapse;margin-top:.5rem;font-size:.9rem}
+.test-cards th,.test-cards td{text-align:left;padding:.3rem .25rem;border-bottom:1px solid #d8dde6;
+vertical-align:top}
+.test-cards .number{font-family:ui-monospace,monospace;white-space:nowrap}
 """
 
 _templates = Environment(
@@ -85,6 +98,7 @@ _templates = Environment(
 )
 
 _templates.globals["stylesheet"] = SANDBOX_PATH + "/pay.css"
+_templates.globals["test_cards"] = listed_cards()
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form()]

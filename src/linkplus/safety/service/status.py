@@ -40,6 +40,9 @@ SERVICES = (
     ),
 )
 
+# The safety page's codes that the services catalogue spells differently.
+CATALOGUE_CODES = {"automatic_collision_notification": "collision_notification"}
+
 
 async def on_system_reported(
     session: AsyncSession, runtime: Runtime, event: EmergencySystemReported
@@ -100,8 +103,9 @@ async def safety_status(
     switched_off = system is not None and system.switched_off_at is not None
     services = []
     for code, name, text in SERVICES:
-        available = code != "stolen_vehicle_tracking" or await connected_services.is_active(
-            session, runtime, vin=vin, service=code
+        # The Connected Services Centre's answer, so the two pages never disagree.
+        available = await connected_services.is_active(
+            session, runtime, vin=vin, service=CATALOGUE_CODES.get(code, code)
         )
         services.append(
             SafetyServiceOut(code=code, name=name, active=available and not switched_off, note=text)
