@@ -167,3 +167,21 @@ async def test_staff_sign_in_to_the_console_and_open_a_car_with_the_keyboard_onl
         await tab_to(page, "Safety cases")
         await press_enter_and_wait(page)
         await expect(page).to_have_url(f"{live_server.url}/console/safety")
+
+
+@pytest.mark.browser
+async def test_the_first_tab_stop_skips_to_the_content(live_server: LiveServer) -> None:
+    """The top bar comes before the page's own content on every page; the first Tab offers to
+    jump over it, out of sight until then."""
+    require_chromium()
+    async with async_playwright_browser() as browser:
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        await page.goto(f"{live_server.url}/signin")
+        skip = page.get_by_role("link", name="Skip to content")
+        assert (await skip.bounding_box() or {"y": 0})["y"] < 0  # hidden above the page
+        await page.keyboard.press("Tab")
+        assert (await page.evaluate(FOCUSED))["name"] == "Skip to content"
+        assert (await skip.bounding_box() or {"y": -1})["y"] >= 0  # shown while it has focus
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(f"{live_server.url}/signin#content")
+        await tab_to(page, "E-mail address")  # and Tab goes on into the page
