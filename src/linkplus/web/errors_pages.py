@@ -54,12 +54,11 @@ TITLES = {
     503: "A partner service cannot be reached",
 }
 MESSAGES = {
-    404: "There is nothing at this address. The link may be old, or the page may have moved.",
+    404: "There is nothing at this address.",  # the words of every "not yours" 404, too
     405: "This page cannot be opened this way. Use the buttons on the page instead.",
     422: "Some values in the address are not valid. Go back and use the links on the page.",
     500: (
-        "The error has been logged. Try again in a moment; if it keeps happening, contact "
-        "support."
+        "The error has been logged. Try again in a moment; if it keeps happening, contact support."
     ),
 }
 

@@ -36,6 +36,7 @@ from linkplus.web.cars import (
     visitor_car,
 )
 from linkplus.web.forms import field_errors
+from linkplus.web.remote_pages import car_page_panel
 from linkplus.web.rendering import see_other
 from linkplus.web.safety_pages import theft_state
 from linkplus.web.sessions import (
@@ -205,7 +206,8 @@ async def car_page(
     if caller.vehicle.vin != vin:
         return see_other(car_path(caller.vehicle.vin))
     theft = await theft_state(session, runtime, caller)
-    return await _car_page(request, visitor, session, caller, theft=theft)
+    remote = await car_page_panel(session, runtime, caller)  # the controls this car can run
+    return await _car_page(request, visitor, session, caller, theft=theft, remote=remote)
 
 
 def proof_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:

@@ -37,9 +37,11 @@ from linkplus.remote.service.accept import (
 from linkplus.remote.service.answers import DONE, NOTIFY_KIND, apply_answer, expire
 from linkplus.remote.service.reading import (
     Availability,
+    advanced_climate_refusal,
     command_availability,
     get_command,
     list_commands,
+    offered,
     remote_state,
 )
 from linkplus.remote.service.send import (
@@ -70,6 +72,7 @@ __all__ = [
     "NoBroker",
     "Target",
     "accept",
+    "advanced_climate_refusal",
     "apply_answer",
     "car_facts",
     "command_availability",
@@ -81,6 +84,7 @@ __all__ = [
     "fingerprint",
     "get_command",
     "list_commands",
+    "offered",
     "remote_state",
     "running_state",
     "send",
