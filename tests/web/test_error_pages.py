@@ -45,7 +45,8 @@ def page_of(answer: httpx.Response, status: int) -> tuple[str, str]:
     status and no JSON."""
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("text/html"), answer.headers
-    assert '"code"' not in answer.text and "problem" not in answer.headers["content-type"]
+    assert '"code"' not in answer.text
+    assert "problem" not in answer.headers["content-type"]
     assert f"Error {status}" in answer.text
     assert "<!doctype html>" in answer.text
     found = WAY_BACK.search(answer.text)
@@ -133,7 +134,8 @@ async def test_a_refusal_and_a_bug_are_pages_that_say_nothing_internal(
     monkeypatch.setattr(remote_pages.remote, "remote_state", broken)
     bug = await browser.get(f"/vehicle/{vin}/remote")
     assert page_of(bug, 500) == (f"/vehicle/{vin}", "Back to the car")
-    assert SECRET not in bug.text and "RuntimeError" not in bug.text
+    assert SECRET not in bug.text
+    assert "RuntimeError" not in bug.text
     assert "Something went wrong on our side" in bug.text
 
 
