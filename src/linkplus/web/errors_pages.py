@@ -36,8 +36,9 @@ MACHINE_PREFIXES = ("/api/", "/sandbox-pay/v1/", "/static/")
 MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 _CAR_PATH = re.compile(r"^/vehicle/([A-Za-z0-9]{1,32})(/|$)")
-# Refusals that mean the car itself is not the caller's to see: going back to it would fail again.
-_CAR_GONE = frozenset({"vehicle_not_found", "not_found"})
+# Answers that may mean the car itself is not the caller's to see (or an address under it that
+# nobody serves): going back to it could fail again, so they lead to My Garage.
+_CAR_GONE = frozenset({"vehicle_not_found", "no_such_address"})
 
 TITLES = {
     400: "This request cannot be carried out",
@@ -78,7 +79,7 @@ class WayBack:
     label: str
 
 
-def way_back(path: str, *, signed_in: bool, code: str, status: int) -> WayBack:
+def way_back(path: str, *, signed_in: bool, code: str) -> WayBack:
     """Where the page sends the visitor: the car, My Garage, the console's start, or sign-in."""
     if path.startswith("/console"):
         return WayBack("/console", "Back to the staff console")
@@ -87,7 +88,7 @@ def way_back(path: str, *, signed_in: bool, code: str, status: int) -> WayBack:
     if not signed_in:
         return WayBack("/signin", "Sign in")
     car = _CAR_PATH.match(path)
-    if car is not None and car.group(2) == "/" and code not in _CAR_GONE and status != 404:
+    if car is not None and car.group(2) == "/" and code not in _CAR_GONE:
         return WayBack(f"/vehicle/{car.group(1)}", "Back to the car")
     return WayBack("/vehicle", "Back to My Garage")
 
@@ -111,7 +112,8 @@ def describe(exc: Exception) -> Described:
         detail = exc.detail if isinstance(exc.detail, str) else ""
         generic = detail in ("", "Not Found", "Method Not Allowed") or status not in TITLES
         message = MESSAGES.get(status, "The request was refused.") if generic else detail
-        return Described(status, "http_error", message, dict(exc.headers or {}))
+        code = "no_such_address" if status == 404 else "http_error"
+        return Described(status, code, message, dict(exc.headers or {}))
     return Described(500, "internal_error", MESSAGES[500], {})
 
 
@@ -146,7 +148,6 @@ async def error_page(request: Request, exc: Exception) -> Response:
         request.url.path,
         signed_in=visitor.signed_in,
         code=described.code,
-        status=described.status,
     )
     response = render(
         request,
