@@ -18,7 +18,7 @@ Only the car's primary account sees and uses the controls, as in the API.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
@@ -363,21 +363,44 @@ async def command_events(
 ) -> StreamingResponse:
     """The car's command changes as server-sent events, for ``remote.js`` (``EventSource``
     sends the sign-in cookie; ``Last-Event-ID`` resumes after a dropped connection).
-    ``max_events`` ends the stream after that many events (scripts and tests)."""
+    ``max_events`` ends the stream after that many events (scripts and tests).
+
+    Every connection without ``after`` (the page's first, and each reconnection) starts with
+    where the recent commands stand now (``current_states``), so a page that loaded after a
+    command's last change, or whose stream dropped it, still shows the outcome; each event
+    carries what runs on the car (``running``), so the countdowns and the renewals left come
+    from the server, not guesses."""
     caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
     start = after if after is not None else last_event_id
     if start is None:
         start = await remote.stream_start(session, runtime, vin=caller.vehicle.vin)
-    events = remote.command_events(
+    renewals = caller.model.climate_renewals
+    # ``after`` asks for exactly the changes after that number (scripts, tests): no summary.
+    current = (
+        []
+        if after is not None
+        else await remote.current_states(
+            runtime, vin=caller.vehicle.vin, tenure=caller.tenure, climate_renewals=renewals
+        )
+    )
+    changes = remote.command_events(
         runtime,
         vin=caller.vehicle.vin,
         tenure=caller.tenure,
         after_id=start,
         max_events=max_events,
         disconnected=request.is_disconnected,
+        climate_renewals=renewals,
     )
+
+    async def events() -> AsyncIterator[str]:
+        for event in current:
+            yield event
+        async for event in changes:
+            yield event
+
     return StreamingResponse(
-        events,
+        events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
