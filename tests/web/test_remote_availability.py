@@ -97,9 +97,7 @@ async def test_the_german_hybrid_is_not_offered_climate_and_its_refusals_name_th
         assert ACTIVATE not in alert.group(1)
 
     # The API says the same (one rule for both).
-    state = await paying_client.get(
-        f"/api/v1/vehicles/{me.vin}/remote-state", headers=me.headers
-    )
+    state = await paying_client.get(f"/api/v1/vehicles/{me.vin}/remote-state", headers=me.headers)
     by_type = {c["type"]: c for c in state.json()["commands"]}
     for action in ("climate-start", "climate-renew", "climate-stop"):
         assert by_type[action]["offered"] is False

@@ -22,14 +22,13 @@ from linkplus.models.remote import RemoteCommandChange
 from linkplus.remote import service
 from linkplus.runtime import Runtime
 from tests.remote_e2e.support import RemoteLink
-from tests.web.test_remote_pages import (  # noqa: F401 - the fixtures, by name
-    COMMAND_URL,
-    _press,
-    _signed_in,
-    cars,
-    clock,
-    web,
-)
+from tests.web import test_remote_pages as remote_pages
+from tests.web.test_remote_pages import COMMAND_URL, _press, _signed_in
+
+# The fixtures of the remote pages' tests (a simulated car on the embedded broker), by name.
+clock = remote_pages.clock
+web = remote_pages.web
+cars = remote_pages.cars
 
 
 def events(text: str) -> list[dict[str, Any]]:
