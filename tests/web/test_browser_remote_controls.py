@@ -127,7 +127,8 @@ async def test_the_german_hybrid_offers_what_it_can_run_and_says_why_not(
             await page.screenshot(path=str(shot))
             shots.append((shot, "error-404.png"))
             await page.get_by_role("link", name="Back to My Garage").click()
-            await expect(page).to_have_url(f"{base}/vehicle/{vin}")  # one car: its page
+            await expect(page).to_have_url(f"{base}/vehicle")
+            await expect(page.get_by_role("link", name="Lexus NX 350h")).to_be_visible()
     finally:
         stop.set()
         await asyncio.wait_for(car, 10)
