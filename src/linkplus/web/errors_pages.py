@@ -6,7 +6,8 @@ page there must say in plain words what happened and offer a link on. ``install_
 wraps each of those handlers once, for every route at once: a request for a web address (not the
 API, the payment sandbox's API, the health and metrics endpoints or a static file) gets
 ``error.html`` with the same status and headers; any other request gets exactly the JSON it got
-before. A request that asks for JSON and not HTML (``Accept``) keeps the JSON everywhere.
+before. A request that asks for JSON or an event stream and not HTML (``Accept``: a script, an
+``EventSource``) keeps the JSON everywhere.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def wants_page(request: Request) -> bool:
     if path in MACHINE_PATHS or path.startswith(MACHINE_PREFIXES):
         return False
     accept = request.headers.get("accept", "").lower()
-    return not ("json" in accept and "text/html" not in accept)
+    machine = "json" in accept or "text/event-stream" in accept  # a script, an EventSource
+    return not (machine and "text/html" not in accept)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def describe(exc: Exception) -> Described:
     if isinstance(exc, ProblemError):
         return Described(exc.status, exc.code, exc.detail, dict(exc.headers))
     if isinstance(exc, RequestValidationError):
-        return Described(422, "invalid_input", MESSAGES[422], {})
+        return Described(422, "invalid_input", _invalid(exc), {})
     if isinstance(exc, StarletteHTTPException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else ""
@@ -115,6 +117,16 @@ def describe(exc: Exception) -> Described:
         code = "no_such_address" if status == 404 else "http_error"
         return Described(status, code, message, dict(exc.headers or {}))
     return Described(500, "internal_error", MESSAGES[500], {})
+
+
+def _invalid(exc: RequestValidationError) -> str:
+    """The plain message, with what the first invalid value's own check says (the strict
+    parsers' messages tell what is accepted, such as a month's range)."""
+    for error in exc.errors():
+        said = str(error.get("msg", "")).removeprefix("Value error, ").strip()
+        if said and error.get("type") != "missing":
+            return f"{MESSAGES[422]} {said.rstrip('.')}."
+    return MESSAGES[422]
 
 
 async def _visitor(request: Request, runtime: Runtime) -> Visitor:
