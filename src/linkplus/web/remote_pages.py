@@ -64,7 +64,7 @@ router = APIRouter(include_in_schema=False)
 
 COMMAND_INPUT: TypeAdapter[Any] = TypeAdapter(CommandIn)
 
-# The controls this page offers, by the API's command type, with what they need.
+# The commands the forms send, with the words on their buttons (any other action is a 404).
 LABELS: dict[CommandType, str] = {
     CommandType.door_lock: "Lock",
     CommandType.door_unlock: "Unlock",
