@@ -37,6 +37,7 @@ from linkplus.web.cars import (
 )
 from linkplus.web.dashboard import BODY_NAMES, car_dashboard, marker_json, switcher
 from linkplus.web.forms import field_errors
+from linkplus.web.remote_pages import car_page_panel
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -234,6 +235,7 @@ async def car_page(
         map_tiles=runtime.settings.map_tiles_url,
         body_names=BODY_NAMES,
         warning_names=WARNING_LIGHTS,
+        remote=await car_page_panel(session, runtime, caller),  # the controls this car can run
     )
 
 
