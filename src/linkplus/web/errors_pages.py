@@ -35,6 +35,9 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 # Addresses that answer machines, not people: they keep problem+json.
 MACHINE_PREFIXES = ("/api/", "/sandbox-pay/v1/", "/static/")
 MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+MACHINE_SUFFIXES = (".json", ".geojson", ".webmanifest", ".js")
+"""Addresses that name a data file (the map's GeoJSON, the manifest): read by scripts and the
+browser itself, never as a page, whatever their ``Accept`` says."""
 
 _CAR_PATH = re.compile(r"^/vehicle/([A-Za-z0-9]{1,32})(/|$)")
 # Answers that may mean the car itself is not the caller's to see (or an address under it that
@@ -68,8 +71,14 @@ MESSAGES = {
 def wants_page(request: Request) -> bool:
     """Whether this request is for a page a person reads (else: problem+json as before)."""
     path = request.url.path
-    if path in MACHINE_PATHS or path.startswith(MACHINE_PREFIXES):
+    if (
+        path in MACHINE_PATHS
+        or path.startswith(MACHINE_PREFIXES)
+        or path.endswith(MACHINE_SUFFIXES)
+    ):
         return False
+    if "json" in request.headers.get("content-type", "").lower():
+        return False  # a script sent JSON, so it reads JSON back
     accept = request.headers.get("accept", "").lower()
     machine = "json" in accept or "text/event-stream" in accept  # a script, an EventSource
     return not (machine and "text/html" not in accept)
