@@ -22,13 +22,14 @@ from linkplus.models.remote import RemoteCommandChange
 from linkplus.remote import service
 from linkplus.runtime import Runtime
 from tests.remote_e2e.support import RemoteLink
-from tests.web import test_remote_pages as remote_pages
-from tests.web.test_remote_pages import COMMAND_URL, _press, _signed_in
-
-# The fixtures of the remote pages' tests (a simulated car on the embedded broker), by name.
-clock = remote_pages.clock
-web = remote_pages.web
-cars = remote_pages.cars
+from tests.web.support import (  # the remote pages' fixtures (a simulated car), by name
+    COMMAND_URL,
+    remote_cars,  # noqa: F401
+    remote_clock,  # noqa: F401
+    remote_web,  # noqa: F401
+)
+from tests.web.support import press_remote as _press
+from tests.web.support import signed_in_phev as _signed_in
 
 
 def events(text: str) -> list[dict[str, Any]]:
