@@ -52,6 +52,7 @@ async def test_a_new_owner_goes_from_sign_up_to_a_completed_lock(
         seed=9,
         start=now,
     )
+    simulated.state.odometer_km = 8_410.0  # what the registry knows; its status says the same
     simulated.state.close_everything()
     simulated.state.smart_key_inside = False
     simulated.state.unlock()
