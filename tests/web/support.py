@@ -4,6 +4,7 @@ wallet and subscription pages, and the system's Chromium for the browser tests."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -28,15 +29,21 @@ from linkplus.jobs.worker import Worker
 from linkplus.models.accounts import Account, StaffAccount, StaffRole
 from linkplus.models.safety import SafetyCase
 from linkplus.protocol.vehicle import Channel, Command, topic
+from linkplus.remote import signing
 from linkplus.runtime import Runtime
 from linkplus.safety import msd
 from linkplus.safety import service as safety
-from linkplus.sim.clock import ManualClock
+from linkplus.sim.car import SimulatedCar
+from linkplus.sim.clock import ManualClock, ScaledClock
+from linkplus.sim.commands import REMOTE_HANDLERS
+from linkplus.sim.roads import build_network
+from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
 from linkplus.vehicle_link.events import EmergencyReported, HeldPosition
 from linkplus.vehicle_link.gateway import Gateway, Result
 from linkplus.vehicle_link.runner import broker_address
+from linkplus.vehicles.catalogue import catalogue
 from linkplus.web.remote_pages import router as remote_router
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
 from tests.garage.support import Car
@@ -619,3 +626,81 @@ async def press_remote(
     return await web.post(
         f"/vehicle/{vin}/remote/{action}", data={**fields, "csrf_token": csrf_in(page.text)}
     )
+
+
+# --- a simulated car on the live server's broker, ready for remote commands --------------------
+
+
+def remote_unit(
+    server: LiveServer,
+    vin: str,
+    secret: str,
+    model_code: str,
+    *,
+    seed: int = 3,
+    odometer_km: float | None = None,
+) -> TelematicsUnit:
+    """The car's simulated unit on ``server``'s broker, parked with its doors closed and unlocked
+    and the key away, obeying the platform's signed commands; its first status is queued."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    simulated = SimulatedCar.create(
+        vin=vin,
+        model=catalogue().models[model_code],
+        network=build_network(3),
+        seed=seed,
+        start=now,
+    )
+    if odometer_km is not None:
+        simulated.state.odometer_km = odometer_km
+    simulated.state.close_everything()
+    simulated.state.smart_key_inside = False
+    simulated.state.unlock()
+    unit = TelematicsUnit(
+        simulated,
+        secret=secret,
+        address=server.mqtt,
+        clock=ScaledClock(now, 1.0),
+        handlers=REMOTE_HANDLERS,
+        plan=[],
+        command_key=signing.command_key(server.settings, vin),
+    )
+    unit.send_status(now)
+    return unit
+
+
+async def owner_with_remote_car(
+    server: LiveServer,
+    registry: Runtime,
+    email: str,
+    *,
+    model_code: str,
+    market: str,
+    seed: int = 3,
+    **owner: str,
+) -> tuple[str, TelematicsUnit]:
+    """An owner (``email``) whose car is primary with its services active, and the car's unit
+    (``remote_unit``), not yet running."""
+    person = await make_owner(registry, email=email, **owner)
+    vin = await make_vehicle(registry, model_code=model_code, market=market)
+    await link(registry, person, vin, primary=True)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        activated = await http.post(
+            f"/api/v1/vehicles/{vin}/services/activate",
+            json={"accept": ACCEPT_DE},
+            headers=await bearer_for(registry, person),
+        )
+    assert activated.status_code == 200, activated.text
+    secret = await provision(registry, vin)
+    return vin, remote_unit(server, vin, secret, model_code, seed=seed)
+
+
+@asynccontextmanager
+async def running(unit: TelematicsUnit) -> AsyncIterator[TelematicsUnit]:
+    """The unit connected and answering while the block runs; stopped (bounded) after it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(unit.run(stop))
+    try:
+        yield unit
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

@@ -13,20 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import expect
 
-from linkplus.remote import signing
 from linkplus.runtime import Runtime
-from linkplus.sim.car import SimulatedCar
-from linkplus.sim.clock import ScaledClock
-from linkplus.sim.commands import REMOTE_HANDLERS
-from linkplus.sim.roads import build_network
-from linkplus.sim.unit import TelematicsUnit
-from linkplus.vehicles.catalogue import catalogue
 from tests.garage.support import make_car
 from tests.web.support import (
     PHONE,
     LiveServer,
     async_playwright_browser,
     provision,
+    remote_unit,
     require_chromium,
     submit,
 )
@@ -44,28 +38,9 @@ async def test_a_new_owner_goes_from_sign_up_to_a_completed_lock(
     email = "first.day@example.com"
     car = await make_car(registry, model_code="NX450HP", market="BE", odometer_km=8_410)
     secret = await provision(registry, car.vin)
-    now = datetime.now(UTC).replace(microsecond=0)
-    simulated = SimulatedCar.create(
-        vin=car.vin,
-        model=catalogue().models["NX450HP"],
-        network=build_network(3),
-        seed=9,
-        start=now,
-    )
-    simulated.state.odometer_km = 8_410.0  # what the registry knows; its status says the same
-    simulated.state.close_everything()
-    simulated.state.smart_key_inside = False
-    simulated.state.unlock()
-    unit = TelematicsUnit(
-        simulated,
-        secret=secret,
-        address=live_server.mqtt,
-        clock=ScaledClock(now, 1.0),
-        handlers=REMOTE_HANDLERS,
-        plan=[],
-        command_key=signing.command_key(live_server.settings, car.vin),
-    )
-    unit.send_status(now)
+    # The car reports the mileage the registry knows, so the owner's reading matches it.
+    unit = remote_unit(live_server, car.vin, secret, "NX450HP", seed=9, odometer_km=8_410.0)
+    simulated = unit.car
     stop = asyncio.Event()
     running = asyncio.create_task(unit.run(stop))
     try:

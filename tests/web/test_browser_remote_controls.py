@@ -10,70 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
-from linkplus.remote import signing
 from linkplus.runtime import Runtime
-from linkplus.sim.car import SimulatedCar
-from linkplus.sim.clock import ScaledClock
-from linkplus.sim.commands import REMOTE_HANDLERS
-from linkplus.sim.roads import build_network
-from linkplus.sim.unit import TelematicsUnit
-from linkplus.vehicle_link import credentials
-from linkplus.vehicles.catalogue import catalogue
-from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
-from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner
+from tests.support import DEFAULT_PASSWORD
 from tests.web.support import (
     PHONE,
     LiveServer,
     async_playwright_browser,
     keep_copy,
+    owner_with_remote_car,
     require_chromium,
     submit,
 )
 
 WAIT_MS = 15_000  # a bound for what crosses the broker and the worker; reached only on failure
 SHOTS = Path(os.environ.get("LINKPLUS_SCREENSHOTS", "/tmp/linkplus-remote-screenshots"))
-
-
-async def _german_hybrid(
-    server: LiveServer, registry: Runtime, email: str
-) -> tuple[str, TelematicsUnit]:
-    person = await make_owner(registry, email=email)
-    vin = await make_vehicle(registry, model_code="NX350H", market="DE")
-    await link(registry, person, vin, primary=True)
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        activated = await http.post(
-            f"/api/v1/vehicles/{vin}/services/activate",
-            json={"accept": ACCEPT_DE},
-            headers=await bearer_for(registry, person),
-        )
-    assert activated.status_code == 200, activated.text
-    async with registry.db.transaction() as session:
-        secret = await credentials.provision(session, vin=vin, now=registry.clock.now())
-    now = datetime.now(UTC).replace(microsecond=0)
-    simulated = SimulatedCar.create(
-        vin=vin, model=catalogue().models["NX350H"], network=build_network(3), seed=3, start=now
-    )
-    simulated.state.close_everything()
-    simulated.state.smart_key_inside = False
-    simulated.state.unlock()
-    unit = TelematicsUnit(
-        simulated,
-        secret=secret,
-        address=server.mqtt,
-        clock=ScaledClock(now, 1.0),
-        handlers=REMOTE_HANDLERS,
-        plan=[],
-        command_key=signing.command_key(server.settings, vin),
-    )
-    unit.send_status(now)
-    return vin, unit
 
 
 @pytest.mark.browser
@@ -83,7 +38,9 @@ async def test_the_german_hybrid_offers_what_it_can_run_and_says_why_not(
     require_chromium()
     base = live_server.url
     email = "hybrid.owner@example.com"
-    vin, unit = await _german_hybrid(live_server, registry, email)
+    vin, unit = await owner_with_remote_car(
+        live_server, registry, email, model_code="NX350H", market="DE"
+    )
     stop = asyncio.Event()
     car = asyncio.create_task(unit.run(stop))
     shots: list[tuple[Path, str]] = []
