@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     location_retention_days: int = Field(default=90, ge=1)
     signal_history_retention_days: int = Field(default=400, ge=1)
     message_dedupe_hours: int = Field(default=48, ge=1)
+    export_link_days: int = Field(default=7, ge=1)
     vehicle_online_minutes: int = Field(default=15, ge=1)
     refresh_command_minutes: int = Field(default=10, ge=1, le=24 * 60)
     # Where ``linkplus vehicles provision`` rewrites Mosquitto's vehicle password file.

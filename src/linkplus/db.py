@@ -14,7 +14,7 @@ machine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -149,4 +149,13 @@ def during(column: Any, spans: Iterable[Span]) -> ColumnElement[bool]:
         column >= span.start if span.end is None else and_(column >= span.start, column < span.end)
         for span in spans
     ]
+    return or_(*clauses) if clauses else false()
+
+
+def during_per_car(
+    vin_column: Any, time_column: Any, cars: Mapping[str, Iterable[Span]]
+) -> ColumnElement[bool]:
+    """A row of one of ``cars`` (VIN -> that account's tenure spans) made inside that car's
+    spans: how the owner's data export reads a car's history for every car at once."""
+    clauses = [and_(vin_column == vin, during(time_column, spans)) for vin, spans in cars.items()]
     return or_(*clauses) if clauses else false()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -273,3 +274,40 @@ async def claim_address_notice(
         .returning(AddressNotice.email_key_hash)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+# --- the owner's data export (accounts.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The account, its sign-in sessions with their refresh tokens, and its e-mail links."""
+    sessions = list(
+        (
+            await session.scalars(
+                select(SignInSession)
+                .where(SignInSession.account_id == account_id)
+                .order_by(SignInSession.created_at, SignInSession.id)
+            )
+        ).all()
+    )
+    tokens = (
+        await session.scalars(
+            select(RefreshToken)
+            .where(RefreshToken.session_id.in_([row.id for row in sessions]))
+            .order_by(RefreshToken.issued_at)
+        )
+    ).all()
+    links = (
+        await session.scalars(
+            select(AccountToken)
+            .where(AccountToken.account_id == account_id)
+            .order_by(AccountToken.created_at)
+        )
+    ).all()
+    account = await session.get(Account, account_id)
+    return {
+        "accounts": [account] if account is not None else [],
+        "sign_in_sessions": sessions,
+        "refresh_tokens": list(tokens),
+        "account_tokens": list(links),
+    }

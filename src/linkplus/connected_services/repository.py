@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,3 +63,25 @@ async def delete_marks(session: AsyncSession, *, account_id: uuid.UUID, vin: str
             SellChecklistMark.account_id == account_id, SellChecklistMark.vin == vin
         )
     )
+
+
+# --- the owner's data export (connected_services.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The account's service activations and its sell-checklist marks."""
+    activations = (
+        await session.scalars(
+            select(ServiceActivation)
+            .where(ServiceActivation.account_id == account_id)
+            .order_by(ServiceActivation.started_at, ServiceActivation.id)
+        )
+    ).all()
+    marks = (
+        await session.scalars(
+            select(SellChecklistMark)
+            .where(SellChecklistMark.account_id == account_id)
+            .order_by(SellChecklistMark.marked_at)
+        )
+    ).all()
+    return {"service_activations": list(activations), "sell_checklist_marks": list(marks)}

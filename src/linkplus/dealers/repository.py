@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
@@ -23,3 +25,16 @@ async def set_preferred_dealer(
     key = ["account_id"]
     stmt = dialect_insert(session, PreferredDealer).values(values)
     await session.execute(stmt.on_conflict_do_update(index_elements=key, set_=values))
+
+
+# --- the owner's data export (dealers.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The account's preferred dealer."""
+    rows = (
+        await session.scalars(
+            select(PreferredDealer).where(PreferredDealer.account_id == account_id)
+        )
+    ).all()
+    return {"preferred_dealers": list(rows)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -275,3 +275,33 @@ async def accounts_by_id(
         return {}
     rows = await session.scalars(select(Account).where(Account.id.in_(ids)))
     return {account.id: account for account in rows}
+
+
+# --- the owner's data export (garage.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The account's garage: its cars, its primary-account stretches (running and past), its
+    ownership checks, the identity checks staff made of it and its failed readings."""
+
+    async def rows(model: Any, *order: Any) -> list[object]:
+        stmt = select(model).where(model.account_id == account_id).order_by(*order)
+        return list((await session.scalars(stmt)).all())
+
+    entries = await rows(GarageEntry, GarageEntry.added_at, GarageEntry.vin)
+    guards = (
+        await session.scalars(
+            select(VehicleOwnershipGuard)
+            .where(VehicleOwnershipGuard.vin.in_([entry.vin for entry in entries]))  # type: ignore[attr-defined]
+            .order_by(VehicleOwnershipGuard.vin)
+        )
+    ).all()
+    return {
+        "garage_entries": entries,
+        "primary_accounts": await rows(PrimaryAccount, PrimaryAccount.since),
+        "past_primary_periods": await rows(PastPrimaryPeriod, PastPrimaryPeriod.started_at),
+        "ownership_checks": await rows(OwnershipCheck, OwnershipCheck.vin),
+        "identity_checks": await rows(IdentityCheck, IdentityCheck.checked_at),
+        "ownership_failures": await rows(OwnershipFailure, OwnershipFailure.failed_at),
+        "vehicle_ownership_guards": list(guards),
+    }

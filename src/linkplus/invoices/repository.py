@@ -228,3 +228,29 @@ async def account_contact(session: AsyncSession, account_id: uuid.UUID) -> tuple
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# --- the owner's data export (invoices.data_export) ---
+
+
+async def export_rows(
+    session: AsyncSession, account_id: uuid.UUID
+) -> tuple[list[InvoiceDocument], list[InvoiceLine]]:
+    """Every invoice and credit note of the account, oldest first, and their lines."""
+    documents = list(
+        (
+            await session.scalars(
+                select(InvoiceDocument)
+                .where(InvoiceDocument.account_id == account_id)
+                .order_by(InvoiceDocument.created_at, InvoiceDocument.id)
+            )
+        ).all()
+    )
+    lines = (
+        await session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.document_id.in_([row.id for row in documents]))
+            .order_by(InvoiceLine.document_id, InvoiceLine.position)
+        )
+    ).all()
+    return documents, list(lines)

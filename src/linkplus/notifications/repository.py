@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -245,3 +246,55 @@ async def delete_account_push_subscription(
         .execution_options(synchronize_session="fetch")
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# --- the owner's data export (notifications.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The inbox, the e-mails sent to the account (with their attachments), its browsers'
+    push subscriptions and its preferences."""
+    inbox = (
+        await session.scalars(
+            select(Notification)
+            .where(Notification.account_id == account_id)
+            .order_by(Notification.created_at, Notification.id)
+        )
+    ).all()
+    emails = list(
+        (
+            await session.scalars(
+                select(OutboundEmail)
+                .where(OutboundEmail.account_id == account_id)
+                .order_by(OutboundEmail.created_at, OutboundEmail.id)
+            )
+        ).all()
+    )
+    attachments = (
+        await session.scalars(
+            select(OutboundEmailAttachment)
+            .where(OutboundEmailAttachment.email_id.in_([row.id for row in emails]))
+            .order_by(OutboundEmailAttachment.email_id, OutboundEmailAttachment.position)
+        )
+    ).all()
+    pushes = (
+        await session.scalars(
+            select(PushSubscription)
+            .where(PushSubscription.account_id == account_id)
+            .order_by(PushSubscription.created_at)
+        )
+    ).all()
+    preferences = (
+        await session.scalars(
+            select(NotificationPreference)
+            .where(NotificationPreference.account_id == account_id)
+            .order_by(NotificationPreference.category)
+        )
+    ).all()
+    return {
+        "notifications": list(inbox),
+        "outbound_emails": emails,
+        "outbound_email_attachments": list(attachments),
+        "push_subscriptions": list(pushes),
+        "notification_preferences": list(preferences),
+    }

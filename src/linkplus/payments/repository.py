@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -78,3 +79,18 @@ async def primary_cards_ending_by(
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# --- the owner's data export (payments.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """Every card the account added, removed ones included."""
+    cards = (
+        await session.scalars(
+            select(PaymentCard)
+            .where(PaymentCard.account_id == account_id)
+            .order_by(PaymentCard.added_at, PaymentCard.id)
+        )
+    ).all()
+    return {"payment_cards": list(cards)}

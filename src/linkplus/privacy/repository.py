@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import during
+from linkplus.db import during, during_per_car
 from linkplus.kit.spans import Span
 from linkplus.models.privacy import Consent, LocationHold, PrivacyModeChange
 
@@ -165,3 +165,39 @@ async def holds_since(
         .order_by(LocationHold.started_at)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# --- the owner's data export (privacy.data_export) ---
+
+
+async def export_rows(
+    session: AsyncSession, account_id: uuid.UUID, cars: Mapping[str, Sequence[Span]]
+) -> dict[str, Sequence[object]]:
+    """Every consent with its history (acceptances and withdrawals), the privacy-mode changes
+    and the location holds of the account's cars in its tenure."""
+    consents = (
+        await session.scalars(
+            select(Consent)
+            .where(Consent.account_id == account_id)
+            .order_by(Consent.accepted_at, Consent.id)
+        )
+    ).all()
+    changes = (
+        await session.scalars(
+            select(PrivacyModeChange)
+            .where(during_per_car(PrivacyModeChange.vin, PrivacyModeChange.changed_at, cars))
+            .order_by(PrivacyModeChange.changed_at, PrivacyModeChange.id)
+        )
+    ).all()
+    holds = (
+        await session.scalars(
+            select(LocationHold)
+            .where(during_per_car(LocationHold.vin, LocationHold.started_at, cars))
+            .order_by(LocationHold.started_at, LocationHold.id)
+        )
+    ).all()
+    return {
+        "consents": list(consents),
+        "privacy_mode_changes": list(changes),
+        "location_holds": list(holds),
+    }

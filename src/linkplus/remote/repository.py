@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert, during
+from linkplus.db import dialect_insert, during, during_per_car
 from linkplus.kit.spans import Span
 from linkplus.models.remote import (
     ClimateSchedule,
@@ -262,3 +262,51 @@ async def get_schedule(
 async def delete_schedule(session: AsyncSession, schedule: ClimateSchedule) -> None:
     await session.delete(schedule)
     await session.flush()
+
+
+# --- the owner's data export (remote.data_export) ---
+
+
+async def export_rows(
+    session: AsyncSession, account_id: uuid.UUID, cars: Mapping[str, Sequence[Span]]
+) -> dict[str, Sequence[object]]:
+    """The account's own commands to its cars in its tenure with their state changes, its
+    climate schedules, and the cars' remote state while the account is their primary account."""
+    commands = list(
+        (
+            await session.scalars(
+                select(RemoteCommand)
+                .where(
+                    RemoteCommand.account_id == account_id,
+                    during_per_car(RemoteCommand.vin, RemoteCommand.created_at, cars),
+                )
+                .order_by(RemoteCommand.created_at, RemoteCommand.id)
+            )
+        ).all()
+    )
+    changes = (
+        await session.scalars(
+            select(RemoteCommandChange)
+            .where(RemoteCommandChange.command_id.in_([row.id for row in commands]))
+            .order_by(RemoteCommandChange.id)
+        )
+    ).all()
+    schedules = (
+        await session.scalars(
+            select(ClimateSchedule)
+            .where(ClimateSchedule.account_id == account_id, ClimateSchedule.vin.in_(list(cars)))
+            .order_by(ClimateSchedule.created_at)
+        )
+    ).all()
+    current = [vin for vin, spans in cars.items() if any(span.end is None for span in spans)]
+    states = (
+        await session.scalars(select(RemoteVehicleState).where(RemoteVehicleState.vin.in_(current)))
+    ).all()
+    tracking = (await session.scalars(select(SvtActive).where(SvtActive.vin.in_(current)))).all()
+    return {
+        "remote_commands": commands,
+        "remote_command_changes": list(changes),
+        "remote_climate_schedules": list(schedules),
+        "remote_vehicle_states": list(states),
+        "svt_active": list(tracking),
+    }

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert, during
+from linkplus.db import dialect_insert, during, during_per_car
 from linkplus.kit.spans import Span
 from linkplus.models.safety import (
     CaseKind,
@@ -229,3 +229,47 @@ async def latest_reactivation(
         .with_for_update()
     )
     return await session.scalar(stmt)
+
+
+# --- the owner's data export (safety.data_export) ---
+
+
+async def export_rows(
+    session: AsyncSession, account_id: uuid.UUID, cars: Mapping[str, Sequence[Span]]
+) -> dict[str, Sequence[object]]:
+    """The safety cases the owner reported or that were about its cars in its tenure, with
+    their attempts, entries, positions, police links and reactivations, and the cars'
+    emergency-system state while the account is their primary account."""
+    cases = list(
+        (
+            await session.scalars(
+                select(SafetyCase)
+                .where(
+                    or_(
+                        SafetyCase.account_id == account_id,
+                        during_per_car(SafetyCase.vin, SafetyCase.opened_at, cars),
+                    )
+                )
+                .order_by(SafetyCase.opened_at, SafetyCase.id)
+            )
+        ).all()
+    )
+    ids = [row.id for row in cases]
+
+    async def rows(model: Any, *order: Any) -> list[object]:
+        stmt = select(model).where(model.case_id.in_(ids)).order_by(*order)
+        return list((await session.scalars(stmt)).all())
+
+    current = [vin for vin, spans in cars.items() if any(span.end is None for span in spans)]
+    systems = (
+        await session.scalars(select(EmergencySystem).where(EmergencySystem.vin.in_(current)))
+    ).all()
+    return {
+        "safety_cases": cases,
+        "safety_attempts": await rows(SafetyAttempt, SafetyAttempt.id),
+        "safety_case_entries": await rows(SafetyCaseEntry, SafetyCaseEntry.id),
+        "safety_positions": await rows(SafetyPosition, SafetyPosition.id),
+        "safety_police_links": await rows(PoliceLink, PoliceLink.created_at),
+        "safety_reactivations": await rows(Reactivation, Reactivation.created_at),
+        "safety_systems": list(systems),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -379,3 +380,31 @@ async def notices_of(session: AsyncSession, subscription_id: uuid.UUID) -> list[
         .order_by(SubscriptionNotice.sent_at, SubscriptionNotice.key)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# --- the owner's data export (subscriptions.data_export) ---
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The account's subscriptions with their charges, refunds and notices."""
+    subscriptions = list(
+        (
+            await session.scalars(
+                select(SubscriptionRow)
+                .where(SubscriptionRow.account_id == account_id)
+                .order_by(SubscriptionRow.created_at, SubscriptionRow.id)
+            )
+        ).all()
+    )
+    ids = [row.id for row in subscriptions]
+
+    async def rows(model: Any, *order: Any) -> list[object]:
+        stmt = select(model).where(model.subscription_id.in_(ids)).order_by(*order)
+        return list((await session.scalars(stmt)).all())
+
+    return {
+        "subscriptions": subscriptions,
+        "subscription_charges": await rows(SubscriptionCharge, SubscriptionCharge.created_at),
+        "subscription_refunds": await rows(SubscriptionRefund, SubscriptionRefund.created_at),
+        "subscription_notices": await rows(SubscriptionNotice, SubscriptionNotice.sent_at),
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from linkplus.db import dialect_insert, during
+from linkplus.db import dialect_insert, during, during_per_car
 from linkplus.kit.spans import Span
 from linkplus.models.trips import Trip, TripNotSaved
 
@@ -135,3 +135,28 @@ async def not_saved(
         stmt = stmt.where(TripNotSaved.started_at < end)
     rows = await session.execute(stmt.order_by(TripNotSaved.started_at))
     return [(row[0], row[1]) for row in rows]
+
+
+# --- the owner's data export (trips.data_export) ---
+
+
+async def export_rows(
+    session: AsyncSession, account_id: uuid.UUID, cars: Mapping[str, Sequence[Span]]
+) -> tuple[list[Trip], list[TripNotSaved]]:
+    """The account's trips in its tenure (with their samples) and the trips not saved then."""
+    trips = (
+        await session.scalars(
+            select(Trip)
+            .options(undefer(Trip.samples))
+            .where(Trip.account_id == account_id, during_per_car(Trip.vin, Trip.started_at, cars))
+            .order_by(Trip.started_at, Trip.id)
+        )
+    ).all()
+    not_saved = (
+        await session.scalars(
+            select(TripNotSaved)
+            .where(during_per_car(TripNotSaved.vin, TripNotSaved.started_at, cars))
+            .order_by(TripNotSaved.started_at)
+        )
+    ).all()
+    return list(trips), list(not_saved)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,7 +18,8 @@ from sqlalchemy import ColumnElement, Table, Uuid, delete, func, or_, select, te
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert
+from linkplus.db import dialect_insert, during_per_car
+from linkplus.kit.spans import Span
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import (
     CommandResultRecord,
@@ -474,3 +475,46 @@ async def forget_twin_location_before(session: AsyncSession, before: datetime) -
         )
     )
     return int(result.rowcount or 0)
+
+
+# --- the owner's data export (vehicle_link.data_export) ---
+
+
+async def export_rows(
+    session: AsyncSession, cars: Mapping[str, Sequence[Span]], command_ids: Sequence[uuid.UUID]
+) -> dict[str, Sequence[object]]:
+    """What the account's cars reported in its tenure: the twin's values, signal history,
+    positions, events, trip uploads, post-trip checks, the link's state (its parked position
+    when parked in the tenure), and the cars' answers to the account's own commands."""
+
+    async def rows(model: Any, moment: Any, *order: Any) -> list[object]:
+        stmt = select(model).where(during_per_car(model.vin, moment, cars)).order_by(*order)
+        return list((await session.scalars(stmt)).all())
+
+    results = (
+        await session.scalars(
+            select(CommandResultRecord)
+            .where(CommandResultRecord.command_id.in_(command_ids))
+            .order_by(CommandResultRecord.received_at)
+        )
+    ).all()
+    return {
+        "vehicle_twin_signals": await rows(
+            TwinSignal, TwinSignal.ts, TwinSignal.vin, TwinSignal.path
+        ),
+        "vehicle_signal_history": await rows(SignalSample, SignalSample.ts, SignalSample.id),
+        "vehicle_positions": await rows(PositionFix, PositionFix.ts, PositionFix.id),
+        "vehicle_link_states": await rows(
+            VehicleLinkState, VehicleLinkState.last_heard_at, VehicleLinkState.vin
+        ),
+        "vehicle_events": await rows(
+            VehicleEventRecord, VehicleEventRecord.occurred_at, VehicleEventRecord.occurred_at
+        ),
+        "trip_uploads": await rows(
+            TripUploadRecord, TripUploadRecord.occurred_at, TripUploadRecord.occurred_at
+        ),
+        "post_trip_checks": await rows(
+            PostTripCheck, PostTripCheck.trip_ended_at, PostTripCheck.trip_ended_at
+        ),
+        "vehicle_command_results": list(results),
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -71,3 +71,21 @@ async def spend_pairing_code(
     stmt = dialect_insert(session, UsedPairingCode).values(values).on_conflict_do_nothing()
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
+
+
+# --- the owner's data export (vehicles.data_export) ---
+
+
+async def export_rows(session: AsyncSession, vins: Sequence[str]) -> dict[str, Sequence[object]]:
+    """The registry facts of the account's cars and the head-unit pairing codes used on them."""
+    cars = (
+        await session.scalars(select(Vehicle).where(Vehicle.vin.in_(vins)).order_by(Vehicle.vin))
+    ).all()
+    codes = (
+        await session.scalars(
+            select(UsedPairingCode)
+            .where(UsedPairingCode.vin.in_(vins))
+            .order_by(UsedPairingCode.used_at)
+        )
+    ).all()
+    return {"vehicles": list(cars), "used_pairing_codes": list(codes)}

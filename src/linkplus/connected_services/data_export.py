@@ -1,0 +1,18 @@
+"""The Connected Services Centre's part of the owner's data export: activations and the sell
+checklist."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkplus.connected_services import repository
+from linkplus.models.exported import DomainExport, table_of
+
+
+async def export(session: AsyncSession, account_id: uuid.UUID) -> DomainExport:
+    rows = await repository.export_rows(session, account_id)
+    return DomainExport(
+        "connected_services", [table_of(name, found) for name, found in rows.items()]
+    )
