@@ -5,9 +5,9 @@ export, and the link running out with the moved clock."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 import io
 import json
+import uuid
 import zipfile
 from datetime import timedelta
 

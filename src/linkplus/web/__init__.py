@@ -22,6 +22,7 @@ from linkplus.web.console_safety import router as console_safety_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
 from linkplus.web.errors_pages import install_error_pages
+from linkplus.web.export_pages import router as export_router
 from linkplus.web.garage_pages import router as garage_router
 from linkplus.web.invoice_pages import router as invoice_router
 from linkplus.web.mailbox import router as mailbox_router
@@ -62,6 +63,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(auth_router)
     app.include_router(account_router)
     app.include_router(privacy_router)
+    app.include_router(export_router)
     app.include_router(dealer_router)
     app.include_router(console_router)
     app.include_router(console_vehicles_router)
