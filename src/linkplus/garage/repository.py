@@ -288,16 +288,16 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         stmt = select(model).where(model.account_id == account_id).order_by(*order)
         return list((await session.scalars(stmt)).all())
 
-    entries = await rows(GarageEntry, GarageEntry.added_at, GarageEntry.vin)
+    entries = await entries_of_account(session, account_id)
     guards = (
         await session.scalars(
             select(VehicleOwnershipGuard)
-            .where(VehicleOwnershipGuard.vin.in_([entry.vin for entry in entries]))  # type: ignore[attr-defined]
+            .where(VehicleOwnershipGuard.vin.in_([entry.vin for entry in entries]))
             .order_by(VehicleOwnershipGuard.vin)
         )
     ).all()
     return {
-        "garage_entries": entries,
+        "garage_entries": list(entries),
         "primary_accounts": await rows(PrimaryAccount, PrimaryAccount.since),
         "past_primary_periods": await rows(PastPrimaryPeriod, PastPrimaryPeriod.started_at),
         "ownership_checks": await rows(OwnershipCheck, OwnershipCheck.vin),
