@@ -504,8 +504,12 @@ async def export_rows(
         ),
         "vehicle_signal_history": await rows(SignalSample, SignalSample.ts, SignalSample.id),
         "vehicle_positions": await rows(PositionFix, PositionFix.ts, PositionFix.id),
+        # The parked position is the account's when the car parked in its tenure (a car claimed
+        # since it last parked still shows where the previous owner left it: not exported).
         "vehicle_link_states": await rows(
-            VehicleLinkState, VehicleLinkState.last_heard_at, VehicleLinkState.vin
+            VehicleLinkState,
+            func.coalesce(VehicleLinkState.parked_at, VehicleLinkState.last_heard_at),
+            VehicleLinkState.vin,
         ),
         "vehicle_events": await rows(
             VehicleEventRecord, VehicleEventRecord.occurred_at, VehicleEventRecord.occurred_at
