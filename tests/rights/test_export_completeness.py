@@ -22,6 +22,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,8 @@ from linkplus.rights import export
 from linkplus.runtime import Runtime
 from tests.rights.support import account_with_everything
 from tests.support import DEFAULT_PASSWORD, bearer_for
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "privacy-rights.md"
 
 # The only columns of personal tables the export may leave out: credentials (hashes and tokens
 # that would only help someone who finds a lost export file).
@@ -137,10 +140,13 @@ async def test_every_personal_column_of_the_data_map_appears_in_the_export(
     assert not missing, "\n".join(missing)
 
     readme = archive.read("README.txt").decode()
+    docs = DOCS.read_text()
     for table, column in ALLOWED_WITHHELD:
         assert f"{table}.{column}" in readme
+        assert f"{table}.{column}" in docs or f"`{table}.{column}`" in docs, (table, column)
     for table in export.NOT_EXPORTED:
         assert f"- {table}:" in readme
+        assert f"`{table}`" in docs or table.startswith("sandbox_"), table
 
     positions = exported["vehicle_positions"]["rows"]
     assert [
