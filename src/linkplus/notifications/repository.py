@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import PurgeBudget, Purged, delete_in_batches
 from linkplus.models.accounts import Account
 from linkplus.models.notifications import (
     Notification,
@@ -245,3 +246,26 @@ async def delete_account_push_subscription(
         .execution_options(synchronize_session="fetch")
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+async def delete_notifications_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session, Notification.id, where=Notification.created_at < before, budget=budget
+    )
+
+
+async def delete_emails_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    """Mail delivered before ``before``, and mail written before it that was never delivered
+    (delivery gives up within hours); attachments go with their mail (ON DELETE CASCADE)."""
+    old = or_(
+        OutboundEmail.sent_at < before,
+        and_(OutboundEmail.sent_at.is_(None), OutboundEmail.created_at < before),
+    )
+    return await delete_in_batches(session, OutboundEmail.id, where=old, budget=budget)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert, during
+from linkplus.db import PurgeBudget, Purged, delete_in_batches, dialect_insert, during
 from linkplus.kit.spans import Span
 from linkplus.models.remote import (
     ClimateSchedule,
@@ -262,3 +262,16 @@ async def get_schedule(
 async def delete_schedule(session: AsyncSession, schedule: ClimateSchedule) -> None:
     await session.delete(schedule)
     await session.flush()
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+async def delete_commands_finished_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    """Commands that ended before ``before``; their state changes go with them (ON DELETE
+    CASCADE). An open command has no ``finished_at`` and is never chosen."""
+    return await delete_in_batches(
+        session, RemoteCommand.id, where=RemoteCommand.finished_at < before, budget=budget
+    )
