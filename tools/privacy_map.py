@@ -27,7 +27,36 @@ HEADER = """# Privacy: the personal data the platform keeps
 Every column of every table is classified in one file,
 `src/linkplus/privacy/data/data_map.toml`. A test (`tests/privacy/test_data_map.py`) fails
 when a table or column of the migrated database is missing from it, so a new table is
-classified when it is built. The part below is generated from the map.
+classified when it is built. The part below the "Retention" section is generated from the map.
+
+## Retention
+
+Each kind of personal data has a retention rule in the map; a rule with a setting names the
+`LINKPLUS_*` variable that sets its period (at least 1; defaults in the table below), and the
+scheduled jobs that enforce it.
+The purges run daily (03:20 to 03:35 UTC), delete by age and are idempotent; a large backlog is
+cleared in bounded batches, each job its own short transaction (docs/architecture.md, "Jobs").
+
+- Positions (`LINKPLUS_LOCATION_RETENTION_DAYS`): the car's positions, its raw trip
+  uploads, the parked position and the twin's last position. Trip samples follow the same
+  setting, counted from the trip's end: the route and the 1 Hz samples are deleted, the trip's
+  summary, scores and coaching stay, and the app says the route was deleted
+  (`route_deleted` in the API).
+- Signal history (`LINKPLUS_SIGNAL_HISTORY_RETENTION_DAYS`): readings, car events,
+  post-trip checks.
+- Command history (`LINKPLUS_COMMAND_HISTORY_RETENTION_DAYS`): remote commands that
+  ended before it, with their state changes, and the car's answers. Open commands stay.
+- Notifications (`LINKPLUS_NOTIFICATION_RETENTION_DAYS`): inbox entries, read or not.
+- E-mail outbox (`LINKPLUS_SENT_EMAIL_RETENTION_DAYS`): delivered mail and its
+  attachments; mail never delivered counts from when it was written.
+- Export files (`LINKPLUS_EXPORT_LINK_DAYS`): the link to an owner's data export and its
+  file.
+- Invoices (`LINKPLUS_INVOICE_RETENTION_YEARS`): the tax law's period. Issued invoices
+  cannot be changed or deleted (database triggers); they are not purged automatically.
+
+What a purge leaves alone: positions kept for an emergency or a theft are the case's own
+(`safety_positions`, under the case's rule), not the car's position history; invoices and the
+money records behind them; the audit log.
 
 """
 

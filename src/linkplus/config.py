@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     sent_email_retention_days: int = Field(default=30, ge=1)
     export_link_days: int = Field(default=7, ge=1)
     invoice_retention_years: int = Field(default=10, ge=1)
+    # Purges change at most ``purge_batch_rows`` rows per statement and
+    # ``purge_batches_per_job`` statements per kind of data in one job; a purge with more to do
+    # queues itself again, so each transaction stays short on a large database.
+    purge_batch_rows: int = Field(default=1000, ge=1, le=100_000)
+    purge_batches_per_job: int = Field(default=20, ge=1, le=1000)
 
     max_body_bytes: int = 1024 * 1024
     log_json: bool = True

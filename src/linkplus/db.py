@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, event, false, or_, text
+from sqlalchemy import ColumnElement, and_, delete, event, false, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
+from linkplus.config import Settings
 from linkplus.kit.spans import Span
 
 
@@ -194,3 +196,73 @@ event.listen(Session, "after_flush", _forget)
 event.listen(Session, "after_commit", _forget)
 event.listen(Session, "after_soft_rollback", _forget)
 event.listen(Session, "do_orm_execute", _forget_on_write)
+
+
+# --- retention: purging in bounded batches ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeBudget:
+    """How much one purge job may change: ``rows`` per statement, ``statements`` per kind of
+    data. A table of millions of expired rows is purged over several jobs, each its own short
+    transaction, never by one statement that locks and logs them all at once."""
+
+    rows: int
+    statements: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> PurgeBudget:
+        return cls(rows=settings.purge_batch_rows, statements=settings.purge_batches_per_job)
+
+
+@dataclass(frozen=True)
+class Purged:
+    rows: int
+    more: bool  # the budget ran out with rows perhaps left: run the purge again
+
+
+async def delete_in_batches(
+    session: AsyncSession, *key: Any, where: ColumnElement[bool], budget: PurgeBudget
+) -> Purged:
+    """Delete the rows that match ``where``, ``budget.rows`` at a time (``DELETE ... WHERE key
+    IN (SELECT key ... LIMIT n)``, alike on SQLite and PostgreSQL). ``key`` is the mapped
+    column, or columns, of the table's primary key."""
+    return await _in_batches(session, key, where, budget, values=None)
+
+
+async def update_in_batches(
+    session: AsyncSession,
+    *key: Any,
+    where: ColumnElement[bool],
+    values: dict[str, Any],
+    budget: PurgeBudget,
+) -> Purged:
+    """``delete_in_batches`` for a purge that clears columns instead of removing rows; ``where``
+    must stop matching a row once ``values`` are set, or the purge never ends."""
+    return await _in_batches(session, key, where, budget, values=values)
+
+
+async def _in_batches(
+    session: AsyncSession,
+    key: tuple[Any, ...],
+    where: ColumnElement[bool],
+    budget: PurgeBudget,
+    *,
+    values: dict[str, Any] | None,
+) -> Purged:
+    model = key[0].class_
+    target = key[0] if len(key) == 1 else tuple_(*key)
+    total = 0
+    for _ in range(budget.statements):
+        chosen = target.in_(select(*key).where(where).limit(budget.rows))
+        stmt = (
+            delete(model).where(chosen)
+            if values is None
+            else update(model).where(chosen).values(**values)
+        )
+        result: Any = await session.execute(stmt.execution_options(synchronize_session=False))
+        count = int(result.rowcount or 0)
+        total += count
+        if count < budget.rows:
+            return Purged(total, more=False)
+    return Purged(total, more=True)

@@ -16,6 +16,7 @@ from linkplus.models.audit import AuditEntry
 from linkplus.models.safety import SafetyAttempt, SafetyCase
 from linkplus.models.twin import PositionFix
 from linkplus.runtime import Runtime
+from linkplus.safety import msd
 from linkplus.vehicle_link.gateway import Result
 from tests.safety.support import run_jobs, safety_car, staff
 
@@ -70,6 +71,46 @@ async def test_an_unreadable_data_set_still_opens_the_case(
     detail = (await client.get(f"{CASES}/{case['id']}", headers=headers)).json()
     assert detail["data_set"] == []
     assert detail["data_set_error"]
+
+
+async def test_a_data_set_without_a_position_fix_is_read_and_a_later_fix_places_the_case(
+    runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    """In a tunnel the car sends "not known" for its position, heading and time (EN 15722's
+    values for them): the case opens with the data set read, no place yet, and the next
+    attempt's fix places it."""
+    car = await safety_car(runtime, client)
+    incident = uuid.uuid4()
+    blind = msd.MinimumSetOfData(
+        message_id=1,
+        activation=msd.Activation.manual,
+        test_call=False,
+        position_trusted=False,
+        vehicle_type=msd.VehicleType.passenger_m1,
+        vin=car.vin,
+        propulsion=frozenset({msd.Propulsion.petrol}),
+        timestamp=None,
+        position=None,
+        direction_deg=None,
+        previous=(),
+        passengers=1,
+    )
+    sent = await car.emergency(incident, at=clock.now(), data=msd.to_text(msd.encode(blind)))
+    assert sent is Result.processed
+    _, headers = await staff(runtime, StaffRole.emergency_agent)
+    (case,) = (await client.get(CASES, headers=headers)).json()
+    assert (case["latitude"], case["longitude"]) == (None, None)
+    detail = (await client.get(f"{CASES}/{case['id']}", headers=headers)).json()
+    rows = {row["label"]: row["value"] for row in detail["data_set"]}
+    assert rows["Position"] == "Not known (the car had no position fix)"
+    assert rows["Direction"] == "Not known"
+    assert rows["Time"] == "Not known (the car sent no time)"
+    assert not detail["data_set_error"]
+
+    clock.advance(seconds=30)
+    await car.emergency(incident, at=clock.now(), attempt=2)  # out of the tunnel: a fix
+    (case,) = (await client.get(CASES, headers=headers)).json()
+    assert (case["latitude"], case["longitude"]) == (50.8466, 4.3528)
 
 
 async def test_the_agent_sees_the_person_only_on_a_case_they_have_taken(

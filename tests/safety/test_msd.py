@@ -200,8 +200,12 @@ def test_describe_the_other_cases() -> None:
     assert dict(msd.describe(replace(SOS, direction_deg=226)))["Direction"] == (
         "Heading 226°, south-west"
     )
-    unknown_time = replace(SOS, timestamp=datetime.fromtimestamp(0, UTC))
+    unknown_time = replace(SOS, timestamp=None)
     assert dict(msd.describe(unknown_time))["Time"] == "Not known (the car sent no time)"
+    no_fix = dict(msd.describe(replace(SOS, position=None, previous=(), direction_deg=None)))
+    assert no_fix["Position"] == "Not known (the car had no position fix)"
+    assert no_fix["Direction"] == "Not known"
+    assert no_fix["Previous positions"] == "None sent"
     near_zero = replace(NO_PREVIOUS, position=Position(-0.000001, -0.000001))
     assert dict(msd.describe(near_zero))["Position"].startswith("0.00000° N, 0.00000° E")
 
@@ -215,10 +219,12 @@ steps = st.integers(min_value=-512, max_value=511)
 
 @st.composite
 def valid_msds(draw: st.DrawFn) -> MinimumSetOfData:
-    position = Position(draw(latitudes), draw(longitudes))
+    known = draw(st.integers(min_value=0, max_value=9)) > 0  # one in ten without a fix
+    position = Position(draw(latitudes), draw(longitudes)) if known else None
     previous = []
     later = position
-    for _ in range(draw(st.integers(min_value=0, max_value=2))):
+    for _ in range(draw(st.integers(min_value=0, max_value=2)) if later is not None else 0):
+        assert later is not None
         # Inside the delta range with room for rounding (0.4 step), wrapped like the wire does.
         lat = later.latitude + draw(steps) * 100 / MAS * 0.999
         lon = later.longitude + draw(steps) * 100 / MAS * 0.999
@@ -236,9 +242,11 @@ def valid_msds(draw: st.DrawFn) -> MinimumSetOfData:
             draw(st.lists(st.sampled_from(sorted(VIN_ALPHABET)), min_size=17, max_size=17))
         ),
         propulsion=frozenset(draw(st.sets(st.sampled_from(Propulsion)))),
-        timestamp=datetime.fromtimestamp(draw(st.integers(0, 2**32 - 1)), UTC),
+        timestamp=draw(
+            st.none() | st.integers(1, 2**32 - 1).map(lambda t: datetime.fromtimestamp(t, UTC))
+        ),
         position=position,
-        direction_deg=draw(st.integers(min_value=0, max_value=359)),
+        direction_deg=draw(st.none() | st.integers(min_value=0, max_value=359)),
         previous=tuple(previous),
         passengers=draw(st.none() | st.integers(min_value=0, max_value=255)),
     )
@@ -255,10 +263,15 @@ def test_every_valid_msd_encodes_within_140_bytes_and_comes_back(value: MinimumS
     data = msd.encode(value)
     assert len(data) <= MAX_BYTES
     back = msd.decode(data)
+    direction = value.direction_deg
     assert replace(back, position=value.position, previous=value.previous) == replace(
-        value, direction_deg=value.direction_deg - value.direction_deg % 2
+        value, direction_deg=None if direction is None else direction - direction % 2
     )
-    assert close(back.position, value.position, 0.5)
+    if value.position is None:
+        assert back.position is None
+    else:
+        assert back.position is not None
+        assert close(back.position, value.position, 0.5)
     assert len(back.previous) == len(value.previous)
     for earlier, earlier_back in zip(value.previous, back.previous, strict=True):
         # Half a step of rounding, plus a step given up at a pole, plus the float rounding.
@@ -425,9 +438,9 @@ def wire(**changes: object) -> bytes:
         (msd.encode(SOS) + b"\x00", "39 bytes where the data set it holds makes 38"),
         (msd.encode(SOS)[:-1], "not a valid eCall MSD"),
         (b"\x01" + msd.encode(SOS)[1:], "format version 1; the platform reads version 2"),
-        (wire(vehicleDirection=255), "vehicle direction is 255"),
+        (wire(vehicleDirection=180), "vehicle direction is 180"),
         (
-            wire(vehicleLocation={"positionLatitude": 2**31 - 1, "positionLongitude": 2**31 - 1}),
+            wire(vehicleLocation={"positionLatitude": 2**31 - 2, "positionLongitude": 0}),
             "not on Earth",
         ),
         (
@@ -466,3 +479,31 @@ def test_decode_refuses_text() -> None:
 def test_an_extension_the_library_cannot_read_is_an_msd_error() -> None:
     with pytest.raises(MsdError, match="not a valid eCall MSD"):
         msd.decode(UNSUPPORTED_EXTENSION)
+
+
+def test_values_the_car_does_not_know_are_read_as_not_known() -> None:
+    """EN 15722 has a value for "not known" for the position (2147483647), the direction (255)
+    and the time (0). A car in a tunnel sends them: the emergency must still be read, not
+    refused (the decoder refused all three before)."""
+    unknown = {"positionLatitude": 2**31 - 1, "positionLongitude": 2**31 - 1}
+    data = msd.decode(
+        wire(
+            vehicleLocation=unknown,
+            vehicleDirection=255,
+            timestamp=0,
+            recentVehicleLocationN1={"latitudeDelta": 3, "longitudeDelta": 4},
+        )
+    )
+    assert (data.position, data.direction_deg, data.timestamp) == (None, None, None)
+    assert data.previous == ()  # steps from a position nobody knows say nothing
+    assert (data.vin, data.activation) == (SOS.vin, SOS.activation)
+    again = msd.encode(data)  # and written back with the same "not known" values
+    assert msd.decode(again) == data
+    assert again == msd.encode(
+        replace(SOS, position=None, previous=(), direction_deg=None, timestamp=None)
+    )
+
+
+def test_previous_positions_need_a_known_position() -> None:
+    with pytest.raises(MsdError, match="without a known position, leave them out"):
+        replace(SOS, position=None)

@@ -1,6 +1,6 @@
 """Durable background jobs: queued in the caller's transaction, run by a worker after commit."""
 
-from linkplus.jobs.queue import cancel, enqueue, enqueue_many, enqueue_task
+from linkplus.jobs.queue import cancel, enqueue, enqueue_many, enqueue_task, run_again
 from linkplus.jobs.registry import (
     JobContext,
     JobPayload,
@@ -24,5 +24,6 @@ __all__ = [
     "enqueue_many",
     "enqueue_task",
     "register",
+    "run_again",
     "task",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
-from linkplus.jobs.registry import HANDLERS, JobPayload, Task
+from linkplus.jobs.registry import HANDLERS, JobContext, JobPayload, ScheduledRun, Task
 from linkplus.models.jobs import Job, JobState
 
 JOBS_QUEUED = "linkplus.jobs_queued"
@@ -116,6 +116,19 @@ async def enqueue_task(
         max_attempts=spec.max_attempts,
     )
     await _insert(session, [row], deduped=dedupe_key is not None, now=now)
+
+
+async def run_again(ctx: JobContext, spec: Task[ScheduledRun]) -> None:
+    """Queue the scheduled task ``spec`` once more, due now, from inside its own run: a purge
+    whose budget ran out goes on in a new job, its own transaction, instead of growing this one.
+    Keyed by the running job, so a retried run queues its follow-up once."""
+    await enqueue_task(
+        ctx.session,
+        spec,
+        ScheduledRun(scheduled_for=ctx.now),
+        now=ctx.now,
+        dedupe_key=f"{spec.name}:after:{ctx.job_id}",
+    )
 
 
 async def enqueue_many(

@@ -20,7 +20,7 @@ class Category(StrEnum):
 
 
 class Notification(Base):
-    """One entry in an account's in-app inbox. Kept indefinitely."""
+    """One entry in an account's in-app inbox, deleted after ``notification_retention_days``."""
 
     __tablename__ = "notifications"
 

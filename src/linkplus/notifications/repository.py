@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import PurgeBudget, Purged, delete_in_batches
 from linkplus.models.accounts import Account
 from linkplus.models.notifications import (
     Notification,
@@ -298,3 +299,26 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         "push_subscriptions": list(pushes),
         "notification_preferences": list(preferences),
     }
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+async def delete_notifications_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session, Notification.id, where=Notification.created_at < before, budget=budget
+    )
+
+
+async def delete_emails_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    """Mail delivered before ``before``, and mail written before it that was never delivered
+    (delivery gives up within hours); attachments go with their mail (ON DELETE CASCADE)."""
+    old = or_(
+        OutboundEmail.sent_at < before,
+        and_(OutboundEmail.sent_at.is_(None), OutboundEmail.created_at < before),
+    )
+    return await delete_in_batches(session, OutboundEmail.id, where=old, budget=budget)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.config import Settings
+from linkplus.db import PurgeBudget
 from linkplus.jobs import enqueue
 from linkplus.kit.clock import utc
 from linkplus.models.notifications import (
@@ -342,3 +344,23 @@ def _email_text(category: Category, body: str, link: str | None) -> str:
             "You can switch them off under Account > Notifications."
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class NotificationsPurge:
+    inbox: int
+    emails: int
+    more: bool
+
+
+async def purge(session: AsyncSession, *, settings: Settings, now: datetime) -> NotificationsPurge:
+    """Inbox entries older than ``notification_retention_days`` and e-mails older than
+    ``sent_email_retention_days`` (docs/privacy.md); idempotent, it deletes by age."""
+    budget = PurgeBudget.of(settings)
+    inbox = await repository.delete_notifications_before(
+        session, now - timedelta(days=settings.notification_retention_days), budget=budget
+    )
+    emails = await repository.delete_emails_before(
+        session, now - timedelta(days=settings.sent_email_retention_days), budget=budget
+    )
+    return NotificationsPurge(inbox=inbox.rows, emails=emails.rows, more=inbox.more or emails.more)

@@ -1,4 +1,5 @@
-"""The notifications' tasks: deliver an e-mail from the outbox, push a notification.
+"""The notifications' tasks: deliver an e-mail from the outbox, push a notification, and the
+daily purge of old inbox entries and e-mails.
 
 Both read what they send in a short transaction of their own and talk to the outside world with
 no database transaction open: on SQLite an open write transaction would hold the database's only
@@ -13,9 +14,9 @@ from typing import Any
 import aiosmtplib
 import structlog
 
-from linkplus.jobs import JobContext, RetryLater, enqueue, task
+from linkplus.jobs import JobContext, RetryLater, Schedule, ScheduledRun, enqueue, run_again, task
 from linkplus.models.notifications import Notification
-from linkplus.notifications import repository
+from linkplus.notifications import repository, service
 from linkplus.notifications.mail import Attachment, OutgoingMail, build_message
 from linkplus.notifications.schemas import DeliverEmailJob, DeliverPushJob
 from linkplus.seams.mail import PushChannel, PushTarget
@@ -130,4 +131,13 @@ async def _push_to_one(
         await repository.delete_push_subscription(ctx.session, subscription_id=subscription_id)
 
 
+@task("notifications.purge")
+async def purge(ctx: JobContext, run: ScheduledRun) -> None:
+    report = await service.purge(ctx.session, settings=ctx.runtime.settings, now=ctx.now)
+    log.info("notifications_purged", inbox=report.inbox, emails=report.emails, more=report.more)
+    if report.more:
+        await run_again(ctx, purge)
+
+
 TASKS = [deliver_email, deliver_push]
+SCHEDULES = [Schedule("notifications.daily_purge", purge, daily_at="03:35")]

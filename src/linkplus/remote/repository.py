@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert, during, during_per_car
+from linkplus.db import (
+    PurgeBudget,
+    Purged,
+    delete_in_batches,
+    dialect_insert,
+    during,
+    during_per_car,
+)
 from linkplus.kit.spans import Span
 from linkplus.models.remote import (
     ClimateSchedule,
@@ -310,3 +317,16 @@ async def export_rows(
         "remote_vehicle_states": list(states),
         "svt_active": list(tracking),
     }
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+async def delete_commands_finished_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    """Commands that ended before ``before``; their state changes go with them (ON DELETE
+    CASCADE). An open command has no ``finished_at`` and is never chosen."""
+    return await delete_in_batches(
+        session, RemoteCommand.id, where=RemoteCommand.finished_at < before, budget=budget
+    )

@@ -1,6 +1,6 @@
-"""The remote-control tasks (send, expire, run climate schedules) and the reaction to the car's
-answers, which runs inside the gateway's transaction that stores them (no job in between: the
-answer moves the command as soon as it is stored).
+"""The remote-control tasks (send, expire, run climate schedules, purge old history) and the
+reaction to the car's answers, which runs inside the gateway's transaction that stores them (no
+job in between: the answer moves the command as soon as it is stored).
 
 The tasks are all idempotent: each acts only on a command in the state it expects (a second run
 finds it moved on), and a schedule run only for the occurrence its schedule still names.
@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.events import Reaction
-from linkplus.jobs import JobContext, RetryLater, task
+from linkplus.jobs import JobContext, RetryLater, Schedule, ScheduledRun, run_again, task
 from linkplus.remote import climate_schedules, service
 from linkplus.remote.schemas import ExpireCommandJob, RunClimateScheduleJob, SendCommandJob
 from linkplus.runtime import Runtime
@@ -62,5 +62,13 @@ async def run_climate_schedule(ctx: JobContext, job: RunClimateScheduleJob) -> N
     )
 
 
+@task("remote.purge_history")
+async def purge_history(ctx: JobContext, run: ScheduledRun) -> None:
+    purged = await service.purge_history(ctx.session, ctx.runtime)
+    if purged.more:
+        await run_again(ctx, purge_history)
+
+
 TASKS = [send_command, expire_command, command_result, run_climate_schedule]
+SCHEDULES = [Schedule("remote.daily_purge", purge_history, daily_at="03:30")]
 REACTIONS = [Reaction(CommandResultReceived, on_answer)]

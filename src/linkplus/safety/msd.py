@@ -38,6 +38,10 @@ DELTA_UNIT_MAS = 100  # one step of an earlier position's delta
 DELTA_MIN, DELTA_MAX = -512, 511
 MAX_PREVIOUS = 2
 DIRECTION_STEP_DEG = 2
+# What the car sends for a value it does not know (EN 15722): the position, its heading, the time.
+UNKNOWN_POSITION_MAS = 2_147_483_647
+UNKNOWN_DIRECTION = 255
+UNKNOWN_TIMESTAMP = 0
 MAX_TIMESTAMP = 2**32 - 1
 EARTH_RADIUS_M = 6_371_008.8  # mean radius, for the distances shown to the agent
 
@@ -154,7 +158,12 @@ class Position:
 
 @dataclass(frozen=True)
 class MinimumSetOfData:
-    """One MSD of an emergency event. ``previous`` lists earlier positions, most recent first."""
+    """One MSD of an emergency event. ``previous`` lists earlier positions, most recent first.
+
+    ``timestamp``, ``position`` and ``direction_deg`` are None when the car does not know them
+    (no satellite fix in a tunnel, a clock not set yet): the standard has a value for "not
+    known" for each, and an emergency must never be dropped because of one. Without a position
+    there are no previous positions either (they are sent as steps from it)."""
 
     message_id: int
     activation: Activation
@@ -163,9 +172,9 @@ class MinimumSetOfData:
     vehicle_type: VehicleType
     vin: str
     propulsion: frozenset[Propulsion]
-    timestamp: datetime
-    position: Position
-    direction_deg: int
+    timestamp: datetime | None
+    position: Position | None
+    direction_deg: int | None
     previous: tuple[Position, ...]
     passengers: int | None
 
@@ -186,10 +195,12 @@ class MinimumSetOfData:
             isinstance(kind, Propulsion) for kind in self.propulsion
         ):
             raise MsdError("The propulsion must be a frozenset of Propulsion values.")
-        _check_timestamp(self.timestamp)
-        if not isinstance(self.position, Position):
-            raise MsdError("The position must be a Position.")
-        _check_int(self.direction_deg, "The direction in degrees", 0, 359)
+        if self.timestamp is not None:
+            _check_timestamp(self.timestamp)
+        if self.position is not None and not isinstance(self.position, Position):
+            raise MsdError("The position must be a Position, or None when it is not known.")
+        if self.direction_deg is not None:
+            _check_int(self.direction_deg, "The direction in degrees", 0, 359)
         if not isinstance(self.previous, tuple) or not all(
             isinstance(earlier, Position) for earlier in self.previous
         ):
@@ -201,7 +212,14 @@ class MinimumSetOfData:
             )
         if self.passengers is not None:
             _check_int(self.passengers, "The number of passengers", 0, 255)
-        _deltas(self.position, self.previous)  # every earlier position must fit its delta
+        if self.position is None:
+            if self.previous:
+                raise MsdError(
+                    "Previous positions are sent as steps from the position: without a known "
+                    "position, leave them out."
+                )
+        else:
+            _deltas(self.position, self.previous)  # every earlier position must fit its delta
 
 
 def _check_vin(vin: object) -> None:
@@ -220,10 +238,10 @@ def _check_timestamp(moment: object) -> None:
         raise MsdError(f"The timestamp must be a timezone-aware UTC datetime, not {moment!r}.")
     if moment.microsecond:
         raise MsdError(f"The timestamp {moment.isoformat()} must be in whole seconds.")
-    if not 0 <= moment.timestamp() <= MAX_TIMESTAMP:
+    if not 0 < moment.timestamp() <= MAX_TIMESTAMP:
         raise MsdError(
             f"The timestamp {moment.isoformat()} is outside what the MSD can carry "
-            "(1970-01-01 to 2106-02-07)."
+            "(1970-01-01 00:00:01 to 2106-02-07; 0 means the time is not known: give None)."
         )
 
 
@@ -318,18 +336,29 @@ def encode(msd: MinimumSetOfData) -> bytes:
         "vehiclePropulsionStorageType": {
             name: True for kind, (name, _) in _PROPULSIONS.items() if kind in msd.propulsion
         },
-        "timestamp": int(msd.timestamp.timestamp()),
-        "vehicleLocation": dict(
-            zip(("positionLatitude", "positionLongitude"), msd.position._mas(), strict=True)
+        "timestamp": (
+            UNKNOWN_TIMESTAMP if msd.timestamp is None else int(msd.timestamp.timestamp())
         ),
-        "vehicleDirection": msd.direction_deg // DIRECTION_STEP_DEG,
+        "vehicleLocation": dict(
+            zip(
+                ("positionLatitude", "positionLongitude"),
+                (UNKNOWN_POSITION_MAS,) * 2 if msd.position is None else msd.position._mas(),
+                strict=True,
+            )
+        ),
+        "vehicleDirection": (
+            UNKNOWN_DIRECTION
+            if msd.direction_deg is None
+            else msd.direction_deg // DIRECTION_STEP_DEG
+        ),
     }
-    for name, (d_lat, d_lon) in zip(
-        ("recentVehicleLocationN1", "recentVehicleLocationN2"),
-        _deltas(msd.position, msd.previous),
-        strict=False,
-    ):
-        structure[name] = {"latitudeDelta": d_lat, "longitudeDelta": d_lon}
+    if msd.position is not None:
+        for name, (d_lat, d_lon) in zip(
+            ("recentVehicleLocationN1", "recentVehicleLocationN2"),
+            _deltas(msd.position, msd.previous),
+            strict=False,
+        ):
+            structure[name] = {"latitudeDelta": d_lat, "longitudeDelta": d_lon}
     if msd.passengers is not None:
         structure["numberOfPassengers"] = msd.passengers
     inner = _uper_encode("MSDMessage", {"msdStructure": structure})
@@ -377,18 +406,24 @@ def _from_structure(structure: dict[str, Any]) -> MinimumSetOfData:
     if vehicle_type is None:
         raise MsdError(f"The MSD names a vehicle type this platform does not know: {control}.")
     direction = structure["vehicleDirection"]
-    if not 0 <= direction * DIRECTION_STEP_DEG < 360:
+    if direction == UNKNOWN_DIRECTION:
+        direction_deg = None
+    elif 0 <= direction * DIRECTION_STEP_DEG < 360:
+        direction_deg = direction * DIRECTION_STEP_DEG
+    else:
         raise MsdError(
             f"The MSD's vehicle direction is {direction} (255 means not known); the platform "
             "reads headings 0 to 179 (steps of 2 degrees)."
         )
     location = structure["vehicleLocation"]
-    position = _position(location["positionLatitude"], location["positionLongitude"])
+    latitude_mas, longitude_mas = location["positionLatitude"], location["positionLongitude"]
+    known = UNKNOWN_POSITION_MAS not in (latitude_mas, longitude_mas)
+    position = _position(latitude_mas, longitude_mas) if known else None
     previous: list[Position] = []
-    later_lat, later_lon = location["positionLatitude"], location["positionLongitude"]
+    later_lat, later_lon = latitude_mas, longitude_mas
     for name in ("recentVehicleLocationN1", "recentVehicleLocationN2"):
         delta = structure.get(name)
-        if delta is None:
+        if delta is None or position is None:  # steps from a position nobody knows say nothing
             continue
         if name.endswith("N2") and not previous:
             raise MsdError("The MSD has a second previous position without a first one.")
@@ -405,9 +440,13 @@ def _from_structure(structure: dict[str, Any]) -> MinimumSetOfData:
         vehicle_type=vehicle_type,
         vin=vin,
         propulsion=frozenset(kind for kind, (name, _) in _PROPULSIONS.items() if propulsion[name]),
-        timestamp=datetime.fromtimestamp(structure["timestamp"], UTC),
+        timestamp=(
+            None
+            if structure["timestamp"] == UNKNOWN_TIMESTAMP
+            else datetime.fromtimestamp(structure["timestamp"], UTC)
+        ),
         position=position,
-        direction_deg=direction * DIRECTION_STEP_DEG,
+        direction_deg=direction_deg,
         previous=tuple(previous),
         passengers=structure.get("numberOfPassengers"),
     )
@@ -417,7 +456,7 @@ def _position(latitude_mas: int, longitude_mas: int) -> Position:
     if abs(latitude_mas) > LATITUDE_LIMIT_MAS or abs(longitude_mas) > LONGITUDE_LIMIT_MAS:
         raise MsdError(
             f"The MSD's position ({latitude_mas}, {longitude_mas} milliarcseconds) is not on "
-            "Earth; 2147483647 means the car did not know it."
+            f"Earth (and not {UNKNOWN_POSITION_MAS}, which means the car did not know it)."
         )
     return Position(latitude_mas / MAS_PER_DEGREE, longitude_mas / MAS_PER_DEGREE)
 
@@ -456,12 +495,20 @@ def describe(msd: MinimumSetOfData) -> list[tuple[str, str]]:
     """The data set as label and text rows, most urgent first, in plain English."""
     automatic = msd.activation is Activation.automatic
     trust = "can be trusted" if msd.position_trusted else "cannot be trusted"
-    compass = _COMPASS[round(msd.direction_deg / 45) % len(_COMPASS)]
+    if msd.position is None:
+        where = "Not known (the car had no position fix)"
+    else:
+        where = f"{_position_words(msd.position)}, {trust}"
+    if msd.direction_deg is None:
+        heading = "Not known"
+    else:
+        compass = _COMPASS[round(msd.direction_deg / 45) % len(_COMPASS)]
+        heading = f"Heading {msd.direction_deg}°, {compass}"
     return [
         ("Activation", "Automatic: crash sensor" if automatic else "Manual: SOS button"),
         ("Test call", "Yes: a test, not an emergency" if msd.test_call else "No"),
-        ("Position", f"{_position_words(msd.position)}, {trust}"),
-        ("Direction", f"Heading {msd.direction_deg}°, {compass}"),
+        ("Position", where),
+        ("Direction", heading),
         ("Previous positions", _previous_words(msd.position, msd.previous)),
         ("Passengers", "Not known" if msd.passengers is None else str(msd.passengers)),
         ("Vehicle", f"{_VEHICLE_TYPES[msd.vehicle_type][1]}, VIN {msd.vin}"),
@@ -498,8 +545,8 @@ def _distance_words(metres: float) -> str:
     return f"{metres / 1000:.1f} km"
 
 
-def _previous_words(position: Position, previous: tuple[Position, ...]) -> str:
-    if not previous:
+def _previous_words(position: Position | None, previous: tuple[Position, ...]) -> str:
+    if not previous or position is None:
         return "None sent"
     distances = [_distance_words(_distance_m(position, earlier)) for earlier in previous]
     return f"{len(previous)}: {' and '.join(distances)} back"
@@ -513,7 +560,7 @@ def _propulsion_words(propulsion: frozenset[Propulsion]) -> str:
     return text[0].upper() + text[1:]
 
 
-def _time_words(moment: datetime) -> str:
-    if moment.timestamp() == 0:
+def _time_words(moment: datetime | None) -> str:
+    if moment is None:
         return "Not known (the car sent no time)"
     return f"{moment.day:02d} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M:%S} UTC"

@@ -3,7 +3,8 @@ trip's recorded samples as a GPX file of its own (the same GPX as the trips expo
 trips the car recorded but could not save.
 
 The ``samples`` column is stored packed (numpy's npz); the export gives each trip's positions as
-GPX instead, and the row names that file (``{"file": "trips/gpx/<id>.gpx"}``)."""
+GPX instead, and the row names that file (``{"file": "trips/gpx/<id>.gpx"}``); a trip whose
+route the location retention deleted has ``null`` there and no GPX."""
 
 from __future__ import annotations
 
@@ -32,7 +33,12 @@ async def export(
 ) -> DomainExport:
     trips, not_saved = await repository.export_rows(session, account_id, cars)
     files: dict[str, bytes] = {}
+    routes: list[FileReference | None] = []
     for trip in trips:
+        if trip.samples == packing.ROUTE_DELETED:
+            routes.append(None)  # the location retention deleted the route; the summary stays
+            continue
+        routes.append(FileReference(gpx_path(trip.id)))
         stored = packing.unpack(trip.samples)
         route = gpx.RouteTrip(
             id=trip.id,
@@ -52,7 +58,7 @@ async def export(
             table_of(
                 "trips",
                 trips,
-                replaced={"samples": [FileReference(gpx_path(trip.id)) for trip in trips]},
+                replaced={"samples": routes},
             ),
             table_of("trips_not_saved", not_saved),
         ],

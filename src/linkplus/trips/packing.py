@@ -21,6 +21,12 @@ _FLOAT64 = ("t", "lat", "lon")
 _FLAGS = ("location_shared", "ev_mode")
 
 
+ROUTE_DELETED = b""
+"""What a trip's ``samples`` hold once the location retention deleted them (docs/privacy.md,
+"trip_route"): the trip's summary, scores and coaching stay; its route and 1 Hz samples are gone.
+"""
+
+
 class UnreadableSamples(ValueError):
     """The blob is not one ``pack`` wrote."""
 
@@ -49,6 +55,9 @@ def pack(samples: TripSamples, rebuilt_mask: BoolArray) -> bytes:
 
 
 def unpack(blob: bytes) -> StoredSamples:
+    """The stored samples; none at all once the retention deleted them (``ROUTE_DELETED``)."""
+    if blob == ROUTE_DELETED:
+        return _NOTHING
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as stored:
             arrays: dict[str, np.ndarray] = {name: stored[name] for name in stored.files}
@@ -78,3 +87,21 @@ def unpack(blob: bytes) -> StoredSamples:
         power_kw=floats("power_kw"),
     )
     return StoredSamples(samples, required("rebuilt").astype(np.bool_))
+
+
+def _no_samples() -> StoredSamples:
+    empty = np.zeros(0, dtype=np.float64)
+    samples = TripSamples(
+        t=empty,
+        lat=empty,
+        lon=empty,
+        speed_kmh=empty,
+        accel_long_ms2=empty,
+        accel_lat_ms2=empty,
+        speed_limit_kmh=empty,
+        location_shared=np.zeros(0, dtype=np.bool_),
+    )
+    return StoredSamples(samples, np.zeros(0, dtype=np.bool_))
+
+
+_NOTHING = _no_samples()

@@ -11,9 +11,17 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from linkplus.db import dialect_insert, during, during_per_car
+from linkplus.db import (
+    PurgeBudget,
+    Purged,
+    dialect_insert,
+    during,
+    during_per_car,
+    update_in_batches,
+)
 from linkplus.kit.spans import Span
 from linkplus.models.trips import Trip, TripNotSaved
+from linkplus.trips.packing import ROUTE_DELETED
 
 
 async def known_trip(session: AsyncSession, *, vin: str, trip_id: uuid.UUID) -> bool:
@@ -160,3 +168,20 @@ async def export_rows(
         )
     ).all()
     return list(trips), list(not_saved)
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+async def delete_samples_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    """Empty the samples (the route) of trips that ended before ``before``; a trip whose samples
+    are gone already is not touched again."""
+    return await update_in_batches(
+        session,
+        Trip.id,
+        where=and_(Trip.ended_at < before, Trip.samples != ROUTE_DELETED),
+        values={"samples": ROUTE_DELETED},
+        budget=budget,
+    )

@@ -112,6 +112,10 @@ class TripDetailOut(TripSummaryOut):
         description="GeoJSON FeatureCollection: LineStrings with properties.rebuilt, and the "
         "start and end Points; null when no position of the trip is known."
     )
+    route_deleted: bool = Field(
+        description="The route and samples were deleted: trips older than the location "
+        "retention (LINKPLUS_LOCATION_RETENTION_DAYS) keep their summary and scores only."
+    )
 
 
 class MonthOfTripsOut(BaseModel):

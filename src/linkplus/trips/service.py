@@ -24,9 +24,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 import numpy as np
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.connected_services import service as connected_services
+from linkplus.db import PurgeBudget, Purged
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.models.trips import Trip
@@ -72,6 +74,8 @@ from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import Powertrain
 
+log = structlog.get_logger("linkplus.trips")
+
 SERVICE_NAMES = {
     CoachingKind.driving_analytics: "Driving analytics",
     CoachingKind.hybrid_coaching: "Hybrid coaching",
@@ -96,6 +100,17 @@ class IngestOutcome:
     id: uuid.UUID | None  # the saved trip's id
     not_saved_reason: str | None
     already_known: bool = False
+
+
+async def purge_routes(session: AsyncSession, runtime: Runtime) -> Purged:
+    """Trip samples follow the location retention (``location_retention_days``, counted from
+    the trip's end): the route and the 1 Hz samples go, the summary and the scores stay."""
+    cutoff = runtime.clock.now() - timedelta(days=runtime.settings.location_retention_days)
+    purged = await repository.delete_samples_before(
+        session, cutoff, budget=PurgeBudget.of(runtime.settings)
+    )
+    log.info("trip_routes_purged", trips=purged.rows, more=purged.more)
+    return purged
 
 
 async def ingest_upload(
@@ -298,6 +313,7 @@ async def trip_detail(
         coaching=views.stored_coaching(trip),
         tip=views.tip_out(trip),
         route=route,
+        route_deleted=trip.samples == packing.ROUTE_DELETED,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Table, Uuid, delete, func, or_, select, te
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import dialect_insert, during_per_car
+from linkplus.db import PurgeBudget, Purged, delete_in_batches, dialect_insert, during_per_car
 from linkplus.kit.spans import Span
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import (
@@ -443,19 +443,75 @@ async def add_post_trip_check(session: AsyncSession, check: PostTripCheck) -> No
 # --- retention ---------------------------------------------------------------------------------
 
 
-async def delete_positions_before(session: AsyncSession, before: datetime) -> int:
-    result: Any = await session.execute(delete(PositionFix).where(PositionFix.ts < before))
-    return int(result.rowcount or 0)
+async def delete_positions_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session, PositionFix.id, where=PositionFix.ts < before, budget=budget
+    )
 
 
-async def delete_history_before(session: AsyncSession, before: datetime) -> int:
-    result: Any = await session.execute(delete(SignalSample).where(SignalSample.ts < before))
-    return int(result.rowcount or 0)
+async def delete_history_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session, SignalSample.id, where=SignalSample.ts < before, budget=budget
+    )
 
 
-async def delete_seen_before(session: AsyncSession, before: datetime) -> int:
-    result: Any = await session.execute(delete(SeenMessage).where(SeenMessage.received_at < before))
-    return int(result.rowcount or 0)
+async def delete_seen_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session, SeenMessage.msg_id, where=SeenMessage.received_at < before, budget=budget
+    )
+
+
+async def delete_trip_uploads_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    """Raw trip uploads carry every sample's position: they follow the location retention,
+    taken in or not (one older than that will not be taken in any more)."""
+    return await delete_in_batches(
+        session,
+        TripUploadRecord.msg_id,
+        where=TripUploadRecord.received_at < before,
+        budget=budget,
+    )
+
+
+async def delete_command_results_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session,
+        CommandResultRecord.msg_id,
+        where=CommandResultRecord.received_at < before,
+        budget=budget,
+    )
+
+
+async def delete_events_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session,
+        VehicleEventRecord.msg_id,
+        where=VehicleEventRecord.received_at < before,
+        budget=budget,
+    )
+
+
+async def delete_post_trip_checks_before(
+    session: AsyncSession, before: datetime, *, budget: PurgeBudget
+) -> Purged:
+    return await delete_in_batches(
+        session,
+        PostTripCheck.vin,
+        PostTripCheck.trip_ended_at,
+        where=PostTripCheck.checked_at < before,
+        budget=budget,
+    )
 
 
 async def forget_parked_before(session: AsyncSession, before: datetime) -> int:

@@ -8,6 +8,7 @@ the connected service they rest on is not active.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.connected_services import service as connected_services
+from linkplus.db import PurgeBudget
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.tenure import Tenure
@@ -273,29 +275,55 @@ async def mark_trip_consumed(session: AsyncSession, *, msg_id: uuid.UUID, now: d
 
 @dataclass(frozen=True)
 class PurgeReport:
+    """Rows each kind lost in one run, and whether a kind has more to go (the job runs again)."""
+
     positions: int
+    trip_uploads: int
     history: int
+    events: int
+    post_trip_checks: int
+    command_results: int
     seen_messages: int
+    more: bool
 
 
 async def purge(session: AsyncSession, runtime: Runtime) -> PurgeReport:
-    """Delete what the retention policy no longer allows: positions (and the parked position,
-    and the twin's position) older than ``location_retention_days``, signal history older than
-    ``signal_history_retention_days``, and message ids past the de-duplication window."""
+    """Delete what the retention policy no longer allows (docs/privacy.md): positions, raw trip
+    uploads, the parked position and the twin's position older than
+    ``location_retention_days``; signal history, car events and post-trip checks older than
+    ``signal_history_retention_days``; the car's answers to commands older than
+    ``command_history_retention_days``; message ids past the de-duplication window. Each kind
+    within the run's budget (``PurgeBudget``); idempotent, since every step deletes by age."""
     now = runtime.clock.now()
     settings = runtime.settings
+    budget = PurgeBudget.of(settings)
     location_cutoff = now - timedelta(days=settings.location_retention_days)
-    positions = await repository.delete_positions_before(session, location_cutoff)
+    history_cutoff = now - timedelta(days=settings.signal_history_retention_days)
+    command_cutoff = now - timedelta(days=settings.command_history_retention_days)
+    positions = await repository.delete_positions_before(session, location_cutoff, budget=budget)
+    uploads = await repository.delete_trip_uploads_before(session, location_cutoff, budget=budget)
     await repository.forget_parked_before(session, location_cutoff)
     await repository.forget_twin_location_before(session, location_cutoff)
-    history = await repository.delete_history_before(
-        session, now - timedelta(days=settings.signal_history_retention_days)
-    )
+    history = await repository.delete_history_before(session, history_cutoff, budget=budget)
+    events = await repository.delete_events_before(session, history_cutoff, budget=budget)
+    checks = await repository.delete_post_trip_checks_before(session, history_cutoff, budget=budget)
+    results = await repository.delete_command_results_before(session, command_cutoff, budget=budget)
     seen = await repository.delete_seen_before(
-        session, now - timedelta(hours=settings.message_dedupe_hours)
+        session, now - timedelta(hours=settings.message_dedupe_hours), budget=budget
     )
-    log.info("vehicle_link_purged", positions=positions, history=history, seen=seen)
-    return PurgeReport(positions=positions, history=history, seen_messages=seen)
+    parts = (positions, uploads, history, events, checks, results, seen)
+    report = PurgeReport(
+        positions=positions.rows,
+        trip_uploads=uploads.rows,
+        history=history.rows,
+        events=events.rows,
+        post_trip_checks=checks.rows,
+        command_results=results.rows,
+        seen_messages=seen.rows,
+        more=any(part.more for part in parts),
+    )
+    log.info("vehicle_link_purged", **dataclasses.asdict(report))
+    return report
 
 
 async def take_in_upload(

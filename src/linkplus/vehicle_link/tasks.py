@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import structlog
 
-from linkplus.jobs import JobContext, RetryLater, Schedule, ScheduledRun, task
+from linkplus.jobs import JobContext, RetryLater, Schedule, ScheduledRun, run_again, task
 from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link import service
 from linkplus.vehicle_link.schemas import PostTripCheckJob, SendCommandJob
@@ -47,7 +47,9 @@ async def post_trip_check(ctx: JobContext, job: PostTripCheckJob) -> None:
 
 @task("vehicle_link.purge")
 async def purge(ctx: JobContext, run: ScheduledRun) -> None:
-    await service.purge(ctx.session, ctx.runtime)
+    report = await service.purge(ctx.session, ctx.runtime)
+    if report.more:
+        await run_again(ctx, purge)
 
 
 TASKS = [send_command, post_trip_check]

@@ -12,6 +12,7 @@ it by use case and share their helpers through ``_common``:
   car, the audit entry and the message to the car's primary account.
 * ``reading``: one command, the recent ones, and the car's remote state with what it can run.
 * ``stream``: the server-sent events of one car's command changes.
+* ``retention``: the purge of command history older than its retention.
 """
 
 from linkplus.remote.service._common import (
@@ -44,6 +45,7 @@ from linkplus.remote.service.reading import (
     offered,
     remote_state,
 )
+from linkplus.remote.service.retention import purge_history
 from linkplus.remote.service.send import (
     PUBLISH_TIMEOUT_SECONDS,
     NoBroker,
@@ -88,6 +90,7 @@ __all__ = [
     "get_command",
     "list_commands",
     "offered",
+    "purge_history",
     "remote_state",
     "running_now",
     "running_state",

@@ -142,8 +142,9 @@ async def _take_data_set(case: SafetyCase, event: EmergencyReported) -> None:
     readable_before = case.msd is not None and decoded(case)[0] is not None
     if event.attempt >= case.attempts or not readable_before:
         case.msd = raw
-        case.latitude = data.position.latitude
-        case.longitude = data.position.longitude
+        if data.position is not None:  # a data set without a fix keeps the last known place
+            case.latitude = data.position.latitude
+            case.longitude = data.position.longitude
 
 
 async def on_voice(session: AsyncSession, runtime: Runtime, event: EmergencyVoiceReported) -> None:
