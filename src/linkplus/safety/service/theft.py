@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import service as accounts
+from linkplus.audit import access
+from linkplus.audit.reasons import AccessReason, ViewKind, case_reason
 from linkplus.connected_services import service as connected_services
 from linkplus.events import publish
 from linkplus.garage import service as garage
@@ -64,7 +66,7 @@ from linkplus.safety.rules import (
     TRACKING_INTERVAL_SECONDS,
 )
 from linkplus.safety.schemas import TheftByVinIn, TheftChecksIn, TheftOpenIn
-from linkplus.safety.service._common import note, staff_case
+from linkplus.safety.service._common import case_subject, holds, note, staff_case
 from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import HeldPosition, TrackingReported
 from linkplus.vehicles import service as vehicles
@@ -390,12 +392,42 @@ async def on_held_position(session: AsyncSession, runtime: Runtime, event: HeldP
 # --- the trail and the police -----------------------------------------------------------------
 
 
+async def _trail_seen(
+    session: AsyncSession,
+    staff: StaffAccount,
+    case: SafetyCase,
+    reason: AccessReason | None,
+    *,
+    now: datetime,
+) -> None:
+    """The trail is the owner's car's positions: the case is the reason for the agent who holds
+    it; anyone else (a supervisor, an agent before taking it, a closed case) says why."""
+    given = case_reason(case.kind, str(case.id)) if holds(case, staff) else access.require(reason)
+    if case.account_id is not None:
+        await access.record_view(
+            session,
+            now=now,
+            staff=staff,
+            account_ids=[case.account_id],
+            what=ViewKind.position_trail,
+            subject=case_subject(case.id),
+            reason=given,
+        )
+
+
 async def positions(
-    session: AsyncSession, runtime: Runtime, staff: StaffAccount, case_id: uuid.UUID
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    case_id: uuid.UUID,
+    *,
+    reason: AccessReason | None,
 ) -> list[tuple[datetime, float, float, float | None]]:
-    """The case's position trail, oldest first (audited: who looked, when)."""
+    """The case's position trail, oldest first (audited: who looked, when; recorded for the
+    owner with the reason)."""
     case = await staff_case(session, staff, case_id)
     now = runtime.clock.now()
+    await _trail_seen(session, staff, case, reason, now=now)
     await note(
         session,
         case,
@@ -409,12 +441,19 @@ async def positions(
 
 
 async def export_csv(
-    session: AsyncSession, runtime: Runtime, staff: StaffAccount, case_id: uuid.UUID
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    case_id: uuid.UUID,
+    *,
+    reason: AccessReason | None,
 ) -> tuple[str, str]:
-    """The trail as CSV for the police (audited); the file name and its text."""
+    """The trail as CSV for the police (audited, and recorded for the owner with the reason);
+    the file name and its text."""
     case = await staff_case(session, staff, case_id)
     _require_theft(case)
     now = runtime.clock.now()
+    await _trail_seen(session, staff, case, reason, now=now)
     await note(session, case, at=now, actor_type="staff", actor_id=str(staff.id), action="exported")
     out = io.StringIO()
     writer = csv.writer(out)
