@@ -31,6 +31,13 @@ def holds(case: SafetyCase, staff: StaffAccount) -> bool:
     return case.taken_by == staff.id and case.state != CaseState.closed.value
 
 
+def case_is_reason(case: SafetyCase, staff: StaffAccount) -> bool:
+    """The agent works this case: it is open and theirs, or still waiting in their queue. Then
+    the case is the reason for seeing its trail; a case another agent holds (a supervisor's
+    review) or a closed one needs a reason given."""
+    return case.state != CaseState.closed.value and case.taken_by in (None, staff.id)
+
+
 def case_subject(case_id: uuid.UUID) -> str:
     """What the console remembers a reason for when it shows a case's trail."""
     return f"case:{case_id}"
