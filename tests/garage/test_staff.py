@@ -13,7 +13,6 @@ from linkplus.runtime import Runtime
 from tests.garage.support import add_car, make_car, owner_with_car, random_vin
 from tests.support import bearer_for, make_owner, make_staff
 
-
 REASON = {"reason": "dealer_service_visit"}
 
 

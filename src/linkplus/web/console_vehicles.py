@@ -87,7 +87,7 @@ async def _car_page(
     staff = _staff(visitor)
     if reason is None:
         reason = await console_access.remembered(session, runtime, visitor, _subject(vin))
-    if reason is None:
+    if reason is None and _well_formed(vin):  # a malformed VIN: the service says what is wrong
         return console_access.ask(
             request,
             visitor,
@@ -128,6 +128,14 @@ def _subject(vin: str) -> str:
         return garage.vehicle_subject(normalize_vin(vin))
     except InvalidVin:
         return garage.vehicle_subject(vin[:40])
+
+
+def _well_formed(vin: str) -> bool:
+    try:
+        normalize_vin(vin)
+    except InvalidVin:
+        return False
+    return True
 
 
 @router.get("/{vin}")

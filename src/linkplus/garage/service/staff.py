@@ -60,6 +60,7 @@ async def staff_find_vehicle(
 ) -> StaffVehicleOut:
     """The car, its accounts and their ownership checks; every look-up is audited, and needs a
     reason, recorded for each account shown (their "who saw my data")."""
+    _staff_vin(raw_vin)  # a malformed VIN is refused first: it names nobody's car
     given = access.require(reason)  # before the look-up: no reason, no answer at all
     vehicle = await _registered_vehicle(session, raw_vin)
     entries = {
@@ -288,12 +289,16 @@ async def staff_remove_vehicle(
     )
 
 
-async def _registered_vehicle(session: AsyncSession, raw_vin: str) -> Vehicle:
+def _staff_vin(raw_vin: str) -> str:
     """Staff look cars up by VIN: a malformed VIN gets the reason (staff need to know)."""
     try:
-        vin = normalize_vin(raw_vin)
+        return normalize_vin(raw_vin)
     except InvalidVin as exc:
         raise InvalidVinInput(str(exc)) from exc
+
+
+async def _registered_vehicle(session: AsyncSession, raw_vin: str) -> Vehicle:
+    vin = _staff_vin(raw_vin)
     vehicle = await vehicles.get_vehicle(session, vin)
     if vehicle is None:
         raise UnknownVehicle("VIN")
