@@ -267,7 +267,7 @@ async def test_a_look_without_a_reason_is_refused_and_records_nothing(
         ]:
             invalid = await client.get(url, params=bad, headers=headers)
             assert invalid.status_code == 422, (url, bad)
-            assert invalid.json()["errors"][0]["field"] == field
+            assert invalid.json()["errors"][0]["field"] == f"query.{field}"
     too_long = await client.get(
         _car(car.vin), params={"reason": "other", "reason_text": "x" * 201}, headers=agent
     )
