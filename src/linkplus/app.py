@@ -29,6 +29,7 @@ from linkplus.payments.api import router as payments_router
 from linkplus.payments.sandbox import mount_sandbox
 from linkplus.privacy.api import router as privacy_router
 from linkplus.remote.api import router as remote_router
+from linkplus.rights.access_api import router as access_records_router
 from linkplus.rights.api import router as rights_router
 from linkplus.runtime import Runtime
 from linkplus.safety.api import router as safety_router
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(garage_staff_router, prefix="/api/v1")
     app.include_router(privacy_router, prefix="/api/v1")
     app.include_router(rights_router, prefix="/api/v1")
+    app.include_router(access_records_router, prefix="/api/v1")
     app.include_router(services_router, prefix="/api/v1")
     app.include_router(vehicles_router, prefix="/api/v1")
     app.include_router(dealers_router, prefix="/api/v1")

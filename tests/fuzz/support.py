@@ -90,6 +90,11 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("GET /api/v1/connectivity-match/{vin}", "positive_data_acceptance"): "422 invalid_vin: the "
     "check digit of North American VINs is not a pattern",
     (r"^/api/v1/staff/vehicles/", "positive_data_acceptance"): "422 invalid_vin, as above",
+    (r"^/api/v1/staff/(accounts/|safety/cases/[^/]+/positions)", "positive_data_acceptance"): (
+        "the access reason: reason_text is required with reason=other (5 characters at "
+        "least) and refused without a reason, a rule across two parameters (the staff vehicles "
+        "route has it too, under its entry above)"
+    ),
     (r"^/api/v1/staff/", "ignored_auth"): "the staff API answers 404, not 401, to a caller "
     "without a staff token, so it does not show that it exists",
 }

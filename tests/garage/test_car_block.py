@@ -22,6 +22,9 @@ WRONG = "garage.wrong_odometer_reading"
 SECONDARY = "garage.secondary_account_added"
 
 
+REASON = {"reason": "dealer_service_visit"}
+
+
 def _staff_url(vin: str) -> str:
     return f"/api/v1/staff/vehicles/{vin}"
 
@@ -134,7 +137,7 @@ async def test_a_dealer_unblocks_the_car_after_an_identity_check_audited(
 
     dealer_account = await make_staff(runtime, role=StaffRole.dealer)
     dealer = await bearer_for(runtime, dealer_account)
-    view = (await client.get(_staff_url(car.vin), headers=dealer)).json()
+    view = (await client.get(_staff_url(car.vin), params=REASON, headers=dealer)).json()
     assert view["ownership_block"]["blocked"] is True
     assert view["ownership_block"]["wrong_readings"] == 5
     assert (view["ownership_block"]["limit"], view["ownership_block"]["window_days"]) == (5, 30)
@@ -225,7 +228,7 @@ async def test_concurrent_guesses_from_many_accounts_are_all_counted_and_block_o
     # Four wrong readings are refused as such; the fifth blocks the car and so are the rest.
     assert codes == ["odometer_mismatch"] * 4 + ["vehicle_ownership_check_blocked"] * 4
     dealer = await bearer_for(runtime, await make_staff(runtime, role=StaffRole.dealer))
-    view = (await client.get(_staff_url(car.vin), headers=dealer)).json()
+    view = (await client.get(_staff_url(car.vin), params=REASON, headers=dealer)).json()
     assert view["ownership_block"]["wrong_readings"] == 5
     async with runtime.db.transaction() as session:
         blocked = await audit.entries_for(session, action="garage.vehicle_ownership_blocked")

@@ -13,6 +13,8 @@ from linkplus.runtime import Runtime
 from tests.garage.support import add_car, make_car, owner_with_car, random_vin
 from tests.support import bearer_for, make_owner, make_staff
 
+REASON = {"reason": "dealer_service_visit"}
+
 
 def _car_url(vin: str) -> str:
     return f"/api/v1/staff/vehicles/{vin}"
@@ -57,7 +59,7 @@ async def test_dealer_unblocks_after_an_identity_check(
 
     dealer_account = await make_staff(runtime, role=StaffRole.dealer)
     dealer = await bearer_for(runtime, dealer_account)
-    found = await client.get(_car_url(car.vin.lower()), headers=dealer)
+    found = await client.get(_car_url(car.vin.lower()), params=REASON, headers=dealer)
     assert found.status_code == 200, found.text
     view = found.json()
     assert (view["model_name"], view["registration_plate"]) == ("Lexus NX 450h+", "K-LX 8")
@@ -136,10 +138,10 @@ async def test_identity_check_input_is_checked(runtime: Runtime, client: httpx.A
     )
     assert nothing_to_unblock.status_code == 404
 
-    malformed = await client.get(_car_url("JTHOOOOOOOOOOOOOO"), headers=agent)
+    malformed = await client.get(_car_url("JTHOOOOOOOOOOOOOO"), params=REASON, headers=agent)
     assert malformed.status_code == 422
     assert malformed.json()["code"] == "invalid_vin"
-    unknown = await client.get(_car_url(random_vin()), headers=agent)
+    unknown = await client.get(_car_url(random_vin()), params=REASON, headers=agent)
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "vehicle_not_found"
 
@@ -165,7 +167,7 @@ async def test_staff_removes_a_car_on_the_owners_request(
     assert twice.status_code == 404
     assert twice.json()["code"] == "account_not_linked"
 
-    view = (await client.get(_car_url(car.vin), headers=agent)).json()
+    view = (await client.get(_car_url(car.vin), params=REASON, headers=agent)).json()
     assert view["accounts"] == []
     async with runtime.db.transaction() as session:
         [entry] = await audit.entries_for(session, action="staff.vehicle_removed_from_account")

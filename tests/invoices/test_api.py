@@ -108,7 +108,11 @@ async def test_agent_sees_a_customers_documents_and_resends_one(
     agent = await make_staff(runtime, role=StaffRole.agent)
     headers = await bearer_for(runtime, agent)
 
-    listed = await client.get(f"/api/v1/staff/accounts/{owner.id}/invoices", headers=headers)
+    listed = await client.get(
+        f"/api/v1/staff/accounts/{owner.id}/invoices",
+        params={"reason": "payment_dispute"},
+        headers=headers,
+    )
     assert listed.status_code == 200
     assert [item["number"] for item in listed.json()["items"]] == ["DE-2026-000001"]
 

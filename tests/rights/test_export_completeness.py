@@ -53,6 +53,8 @@ ALLOWED_WITHHELD = {
     ("subscription_charges", "provider_token"),
     ("safety_police_links", "token_hash"),
     ("safety_reactivations", "code_hash"),
+    ("staff_access_records", "staff_id"),  # staff stay private: the owner sees role and why
+    ("staff_access_records", "staff_session"),
 }
 
 

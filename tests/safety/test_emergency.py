@@ -274,7 +274,9 @@ async def test_during_an_emergency_positions_are_kept_for_the_case_even_in_priva
     clock.advance(seconds=30)
     await car.position(50.3, 4.3, at=clock.now())  # after: dropped again
 
-    trail = (await client.get(f"{url}/positions", headers=headers)).json()
+    # The case is closed, so it is no longer the reason: the agent says why (issue 15).
+    reason = {"reason": "emergency_response", "reason_text": "the closing report"}
+    trail = (await client.get(f"{url}/positions", params=reason, headers=headers)).json()
     assert [(p["latitude"], p["longitude"]) for p in trail] == [(50.2, 4.2)]
     async with runtime.db.transaction() as session:
         shared = await session.scalar(select(func.count()).select_from(PositionFix))

@@ -117,7 +117,11 @@ async def test_an_agent_sees_payments_and_cancels_for_the_customer_audited(
     agent = await bearer_for(runtime, await make_staff(runtime, role=StaffRole.agent))
     account_id = me.who.account.id
 
-    listed = await client.get(f"/api/v1/staff/accounts/{account_id}/subscriptions", headers=agent)
+    listed = await client.get(
+        f"/api/v1/staff/accounts/{account_id}/subscriptions",
+        params={"reason": "payment_dispute"},
+        headers=agent,
+    )
     assert listed.status_code == 200, listed.text
     [svt] = listed.json()["subscriptions"]
     assert [(c["state"], c["amount"]["minor"]) for c in svt["charges"]] == [("succeeded", 9900)]

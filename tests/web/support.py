@@ -704,3 +704,20 @@ async def running(unit: TelematicsUnit) -> AsyncIterator[TelematicsUnit]:
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def give_console_reason(
+    console: httpx.AsyncClient,
+    page: str,
+    action: str,
+    *,
+    reason: str = "dealer_service_visit",
+    text: str = "",
+) -> httpx.Response:
+    """Open a console page that asks why first (403 with the reason form), and answer it."""
+    asked = await console.get(page)
+    assert asked.status_code == 403, asked.text
+    assert "Why do you open this?" in asked.text
+    return await console.post(
+        action, data={"reason": reason, "reason_text": text, "csrf_token": csrf_in(asked.text)}
+    )

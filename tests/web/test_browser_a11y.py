@@ -112,6 +112,7 @@ async def _owner_walk(page: Page, base: str, walk: Walk, invoice: str) -> None:
     await walk.visit("notifications", f"{base}/notifications")
     await walk.visit("account", f"{base}/account")
     await walk.visit("privacy portal", f"{base}/account/privacy")
+    await walk.visit("who saw my data", f"{base}/privacy/access")
     await walk.visit("safety page", f"{base}/vehicle/{VIN}/safety")
     await walk.visit("privacy mode", f"{base}/vehicle/{VIN}/privacy-mode")
     await walk.visit("prepare to sell", f"{base}/vehicle/{VIN}/sell")
@@ -128,7 +129,13 @@ async def _console_walk(page: Page, base: str, walk: Walk, email: str, case: str
     await submit(page, "Sign in to the console")
     await walk.check("console landing")
     await walk.visit("console vehicles", f"{base}/console/vehicles")
-    await walk.visit("console vehicle", f"{base}/console/vehicles/{VIN}")
+    asked = await page.goto(f"{base}/console/vehicles/{VIN}")
+    assert asked is not None
+    assert asked.status == 403  # the reason form comes first (issue 15)
+    await walk.check("console reason form")
+    await page.get_by_label("Reason").select_option("dealer_service_visit")
+    await submit(page, "Open")
+    await walk.check("console vehicle")
     await walk.visit("safety queue", f"{base}/console/safety")
     await walk.visit("a safety case", f"{base}/console/safety/cases/{case}")
 

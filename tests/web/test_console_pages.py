@@ -14,7 +14,7 @@ from linkplus.models.accounts import StaffAccount, StaffRole
 from linkplus.runtime import Runtime
 from tests.garage.support import make_car
 from tests.support import DEFAULT_PASSWORD, make_owner, make_staff
-from tests.web.support import add_by_reading, csrf_in, post_form, sign_in
+from tests.web.support import add_by_reading, csrf_in, give_console_reason, post_form, sign_in
 
 
 @pytest.fixture
@@ -86,7 +86,9 @@ async def test_a_dealer_records_an_identity_check_and_unblocks_the_owner(
     assert "Find a car" in search.text
     found = await console.get("/console/vehicles", params={"vin": f" {car.vin.lower()} "})
     assert found.headers["location"] == f"/console/vehicles/{car.vin}"
-    page = await console.get(found.headers["location"])
+    page = await give_console_reason(
+        console, found.headers["location"], f"{found.headers['location']}/access-reason"
+    )
     assert page.status_code == 200
     assert "blocked.owner@example.com" in page.text
     assert "Blocked" in page.text
@@ -136,7 +138,7 @@ async def test_a_dealer_removes_a_car_from_an_account_with_a_reason(
     await add_by_reading(client, car.vin, car.odometer_km or 0)
     await staff_signed_in(runtime, console)
     base = f"/console/vehicles/{car.vin}"
-    page = await console.get(base)
+    page = await give_console_reason(console, base, f"{base}/access-reason")
     assert "seller@example.com" in page.text
     assert "Primary" in page.text
 
@@ -183,7 +185,7 @@ async def test_accounts_guessing_in_turn_block_the_car_until_a_dealer_unblocks_i
 
     await staff_signed_in(runtime, console)
     base = f"/console/vehicles/{car.vin}"
-    page = await console.get(base)
+    page = await give_console_reason(console, base, f"{base}/access-reason")
     assert "Blocked</strong> for every account" in page.text
     early = await post_form(console, base, f"{base}/ownership-block/unblock", {})
     assert early.status_code == 409

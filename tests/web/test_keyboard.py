@@ -120,7 +120,14 @@ async def test_staff_sign_in_to_the_console_and_open_a_car_with_the_keyboard_onl
         await page.keyboard.type(vin)
         await press_enter_and_wait(page)
         await expect(page).to_have_url(f"{live_server.url}/console/vehicles/{vin}")
-        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        # The console asks why before it shows the owners' data (issue 15).
+        await expect(page.get_by_role("heading", name="Why do you open this?")).to_be_visible()
+        await tab_to(page, "Reason")
+        await page.keyboard.press("ArrowDown")
+        await expect(page.get_by_label("Reason")).to_have_value("owner_phone_help")
+        await tab_to(page, "Open")
+        await press_enter_and_wait(page)
+        await expect(page.get_by_role("heading", level=1)).not_to_have_text("Why do you open this?")
 
         await tab_to(page, "\u2190 Find another car")
         await press_enter_and_wait(page)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from linkplus.audit.deps import AccessReasonDep
 from linkplus.auth.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
@@ -31,10 +32,15 @@ DealerOrAgent = Annotated[StaffAccount, Depends(staff_with_role(StaffRole.dealer
 
 @staff_router.get("/staff/vehicles/{vin}")
 async def find_vehicle(
-    vin: str, staff: DealerOrAgent, session: SessionDep, runtime: RuntimeDep
+    vin: str,
+    staff: DealerOrAgent,
+    reason: AccessReasonDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> StaffVehicleOut:
-    """The car, its accounts with their roles and ownership checks (audited)."""
-    return await service.staff_find_vehicle(session, runtime, staff, vin)
+    """The car, its accounts with their roles and ownership checks (audited). Give the reason
+    (``reason``, ``reason_text``): each account's owner sees it in their privacy portal."""
+    return await service.staff_find_vehicle(session, runtime, staff, vin, reason=reason)
 
 
 @staff_router.post("/staff/vehicles/{vin}/identity-checks", status_code=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from linkplus.audit.deps import AccessReasonDep
 from linkplus.auth.deps import CurrentOwner, staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
@@ -67,13 +68,15 @@ async def get_document(
 async def staff_list_documents(
     account_id: uuid.UUID,
     staff: Agent,
+    reason: AccessReasonDep,
     session: SessionDep,
     runtime: RuntimeDep,
     before: Before = None,
     before_id: BeforeId = None,
     limit: Limit = 20,
 ) -> DocumentPage:
-    """A customer's invoices and credit notes, newest first (audited)."""
+    """A customer's invoices and credit notes, newest first (audited). Give the reason
+    (``reason``, ``reason_text``): the customer sees it in their privacy portal."""
     return await service.staff_account_documents(
         session,
         runtime,
@@ -82,6 +85,7 @@ async def staff_list_documents(
         limit=limit,
         before=before,
         before_id=before_id,
+        reason=reason,
     )
 
 

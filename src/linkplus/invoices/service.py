@@ -19,7 +19,9 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.audit import access
 from linkplus.audit import service as audit
+from linkplus.audit.reasons import AccessReason, ViewKind
 from linkplus.billing.vat import split_lines
 from linkplus.invoices import checks, pdf, repository
 from linkplus.invoices.errors import (
@@ -486,8 +488,11 @@ async def staff_account_documents(
     limit: int = 20,
     before: datetime | None = None,
     before_id: uuid.UUID | None = None,
+    reason: AccessReason | None,
 ) -> DocumentPage:
-    """A customer's documents for the customer centre (audited)."""
+    """A customer's documents for the customer centre (audited); needs a reason, recorded for
+    the customer ("who saw my data")."""
+    given = access.require(reason)
     page = await _page(
         session, account_id=account_id, limit=limit, before=before, before_id=before_id
     )
@@ -499,6 +504,15 @@ async def staff_account_documents(
         action="staff.invoices_viewed",
         subject_type="account",
         subject_id=str(account_id),
+    )
+    await access.record_view(
+        session,
+        now=runtime.clock.now(),
+        staff=staff,
+        account_ids=[account_id],
+        what=ViewKind.invoices,
+        subject=f"account:{account_id}",
+        reason=given,
     )
     return page
 

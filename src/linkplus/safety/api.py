@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 
+from linkplus.audit.deps import AccessReasonDep
 from linkplus.auth.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
@@ -250,12 +251,18 @@ async def stop_tracking(
 
 @staff_router.get("/staff/safety/cases/{case_id}/positions")
 async def case_positions(
-    case_id: uuid.UUID, staff: SafetyStaff, session: SessionDep, runtime: RuntimeDep
+    case_id: uuid.UUID,
+    staff: SafetyStaff,
+    reason: AccessReasonDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> list[PositionOut]:
-    """The position trail, oldest first (audited)."""
+    """The position trail, oldest first (audited). The case is the reason for the agent who
+    holds it; anyone else gives one (``reason``, ``reason_text``), which the owner sees."""
+    trail = await service.positions(session, runtime, staff, case_id, reason=reason)
     return [
         PositionOut(ts=ts, latitude=lat, longitude=lon, heading=heading)
-        for ts, lat, lon, heading in await service.positions(session, runtime, staff, case_id)
+        for ts, lat, lon, heading in trail
     ]
 
 
@@ -265,10 +272,14 @@ async def case_positions(
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def export_positions(
-    case_id: uuid.UUID, staff: SafetyStaff, session: SessionDep, runtime: RuntimeDep
+    case_id: uuid.UUID,
+    staff: SafetyStaff,
+    reason: AccessReasonDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> Response:
-    """The trail as CSV, to hand to the police (audited)."""
-    name, text = await service.export_csv(session, runtime, staff, case_id)
+    """The trail as CSV, to hand to the police (audited; a reason as for the trail)."""
+    name, text = await service.export_csv(session, runtime, staff, case_id, reason=reason)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

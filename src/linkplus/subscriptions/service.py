@@ -17,7 +17,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.audit import access
 from linkplus.audit import service as audit
+from linkplus.audit.reasons import AccessReason, ViewKind
 from linkplus.billing import catalogue
 from linkplus.billing.anchors import Plan
 from linkplus.billing.lifecycle import (
@@ -725,9 +727,16 @@ connected_services.register_subscription_check(in_service)
 
 
 async def staff_subscriptions(
-    session: AsyncSession, runtime: Runtime, staff: StaffAccount, *, account_id: uuid.UUID
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    *,
+    account_id: uuid.UUID,
+    reason: AccessReason | None,
 ) -> StaffSubscriptionsOut:
-    """A customer's subscriptions with every charge and refund (audited)."""
+    """A customer's subscriptions with every charge and refund (audited); needs a reason,
+    recorded for the customer ("who saw my data")."""
+    given = access.require(reason)
     rows = await repository.of_account(session, account_id)
     ids = [row.id for row in rows]
     charges = await repository.charges_of(session, ids)
@@ -741,6 +750,15 @@ async def staff_subscriptions(
         subject_type="account",
         subject_id=str(account_id),
         details={"count": len(rows)},
+    )
+    await access.record_view(
+        session,
+        now=runtime.clock.now(),
+        staff=staff,
+        account_ids=[account_id],
+        what=ViewKind.subscriptions,
+        subject=f"account:{account_id}",
+        reason=given,
     )
     out = []
     for row in rows:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from linkplus.audit.deps import AccessReasonDep
 from linkplus.auth.deps import staff_with_role
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
@@ -23,10 +24,17 @@ Agent = Annotated[StaffAccount, Depends(staff_with_role(StaffRole.agent))]
 
 @staff_router.get("/accounts/{account_id}/subscriptions")
 async def customer_subscriptions(
-    account_id: uuid.UUID, staff: Agent, session: SessionDep, runtime: RuntimeDep
+    account_id: uuid.UUID,
+    staff: Agent,
+    reason: AccessReasonDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> StaffSubscriptionsOut:
-    """A customer's subscriptions with every charge, refund and document id (audited)."""
-    return await service.staff_subscriptions(session, runtime, staff, account_id=account_id)
+    """A customer's subscriptions with every charge, refund and document id (audited). Give the
+    reason (``reason``, ``reason_text``): the customer sees it in their privacy portal."""
+    return await service.staff_subscriptions(
+        session, runtime, staff, account_id=account_id, reason=reason
+    )
 
 
 @staff_router.post("/subscriptions/{subscription_id}/cancel")

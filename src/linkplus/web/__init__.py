@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from linkplus.runtime import Runtime
+from linkplus.web.access_pages import router as access_router
 from linkplus.web.account_pages import router as account_router
 from linkplus.web.app_shell import router as app_shell_router
 from linkplus.web.auth_pages import router as auth_router
@@ -64,6 +65,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(account_router)
     app.include_router(privacy_router)
     app.include_router(export_router)
+    app.include_router(access_router)
     app.include_router(dealer_router)
     app.include_router(console_router)
     app.include_router(console_vehicles_router)

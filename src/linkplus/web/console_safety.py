@@ -25,6 +25,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.audit.errors import AccessReasonRequired
+from linkplus.audit.reasons import AccessReason
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import NotFound
 from linkplus.kit.parsing import StrictInt
@@ -44,6 +46,7 @@ from linkplus.safety.schemas import (
     TheftOpenIn,
     TrackingStopIn,
 )
+from linkplus.web import console_access
 from linkplus.web.console import ConsoleFormDep, ConsoleVisitorDep
 from linkplus.web.forms import field_errors
 from linkplus.web.rendering import see_other
@@ -255,6 +258,7 @@ async def _case_page(
     case_id: uuid.UUID | None,
     *,
     status: int = 200,
+    reason: AccessReason | None = None,
     **extra: Any,
 ) -> Response:
     staff = _staff(visitor)
@@ -275,7 +279,26 @@ async def _case_page(
         )
     trail: list[tuple[Any, float, float, float | None]] = []
     if found.kind == "theft":
-        trail = await safety.positions(session, runtime, staff, found.id)
+        # The trail is the owner's car's positions: the case is the reason for the agent who
+        # holds it; anyone else says why first (remembered for the case, console_access).
+        subject = safety.case_subject(found.id)
+        if reason is None:
+            reason = await console_access.remembered(session, runtime, visitor, subject)
+        seen = await attempt(
+            session, visitor, safety.positions(session, runtime, staff, found.id, reason=reason)
+        )
+        if isinstance(seen, Refused):
+            if isinstance(seen.problem, AccessReasonRequired):
+                return _ask(request, visitor, found.id)
+            return render(
+                request,
+                visitor,
+                "console/safety/missing.html",
+                status=seen.status,
+                staff=staff,
+                error=seen.detail,
+            )
+        trail = seen
     points = map_points(found, trail)
     code = request.query_params.get("done")
     extra.setdefault("notice", NOTICES.get(code or ""))
@@ -307,6 +330,44 @@ async def case_page(
     case_id: str, request: Request, visitor: SafetyDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     return await _case_page(request, visitor, session, runtime, _case_id(case_id))
+
+
+def _ask(
+    request: Request,
+    visitor: Visitor,
+    case_id: uuid.UUID,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return console_access.ask(
+        request,
+        visitor,
+        action=_case_path(case_id, "access-reason"),
+        back="/console/safety",
+        opening="This case's position trail (a case you do not hold)",
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("/cases/{case_id}/access-reason")
+async def give_reason(
+    case_id: str,
+    request: Request,
+    visitor: SafetyDep,
+    form: ConsoleFormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """The reason form's answer: the case page, its trail recorded with it (and remembered)."""
+    wanted = _case_id(case_id)
+    reason = console_access.from_form(visitor, form)
+    if wanted is not None and isinstance(reason, dict):
+        given = console_access.form_values(form)
+        return _ask(request, visitor, wanted, values=given, errors=reason)
+    given_reason = reason if isinstance(reason, AccessReason) else None
+    return await _case_page(request, visitor, session, runtime, wanted, reason=given_reason)
 
 
 async def _act(
@@ -538,8 +599,11 @@ async def positions_csv(
     wanted = _case_id(case_id)
     if wanted is None:
         return await _case_page(request, visitor, session, runtime, None)
+    reason = await console_access.remembered(session, runtime, visitor, safety.case_subject(wanted))
     outcome = await attempt(
-        session, visitor, safety.export_csv(session, runtime, _staff(visitor), wanted)
+        session,
+        visitor,
+        safety.export_csv(session, runtime, _staff(visitor), wanted, reason=reason),
     )
     if isinstance(outcome, Refused):
         return await _case_page(

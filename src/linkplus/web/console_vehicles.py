@@ -4,7 +4,8 @@ from an account on request.
 
 Only a signed-in dealer or agent (or an administrator) sees these pages. Anyone else, an owner
 with their own session included, gets the same 404 as for an address that does not exist, as the
-staff API does. Every opening of a car page is audited by the garage service.
+staff API does. Every opening of a car page is audited by the garage service, and needs a reason
+(``web/console_access.py``): the car's owners see it in their privacy portal.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from linkplus.audit.reasons import AccessReason
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import Forbidden, NotFound
 from linkplus.garage import service as garage
 from linkplus.garage.schemas import IdentityCheckIn, StaffRemovalIn
+from linkplus.kit.vin import InvalidVin, normalize_vin
 from linkplus.models.accounts import StaffAccount, StaffRole
 from linkplus.models.garage import IdentityDocument
+from linkplus.web import console_access
 from linkplus.web.cars import page_notice
 from linkplus.web.console import ConsoleFormDep, ConsoleVisitorDep
 from linkplus.web.forms import field_errors
@@ -77,10 +81,23 @@ async def _car_page(
     vin: str,
     *,
     status: int = 200,
+    reason: AccessReason | None = None,
     **extra: Any,
 ) -> Response:
     staff = _staff(visitor)
-    car = await attempt(session, visitor, garage.staff_find_vehicle(session, runtime, staff, vin))
+    if reason is None:
+        reason = await console_access.remembered(session, runtime, visitor, _subject(vin))
+    if reason is None and _well_formed(vin):  # a malformed VIN: the service says what is wrong
+        return console_access.ask(
+            request,
+            visitor,
+            action=f"/console/vehicles/{vin}/access-reason",
+            back="/console/vehicles",
+            opening=f"The car {vin}",
+        )
+    car = await attempt(
+        session, visitor, garage.staff_find_vehicle(session, runtime, staff, vin, reason=reason)
+    )
     if isinstance(car, Refused):
         return render(
             request,
@@ -106,11 +123,50 @@ async def _car_page(
     )
 
 
+def _subject(vin: str) -> str:
+    try:
+        return garage.vehicle_subject(normalize_vin(vin))
+    except InvalidVin:
+        return garage.vehicle_subject(vin[:40])
+
+
+def _well_formed(vin: str) -> bool:
+    try:
+        normalize_vin(vin)
+    except InvalidVin:
+        return False
+    return True
+
+
 @router.get("/{vin}")
 async def car_page(
     vin: str, request: Request, visitor: DealerDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     return await _car_page(request, visitor, session, runtime, vin)
+
+
+@router.post("/{vin}/access-reason")
+async def give_reason(
+    vin: str,
+    request: Request,
+    visitor: DealerDep,
+    form: ConsoleFormDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """The reason form's answer: the car page, recorded with it (and remembered)."""
+    reason = console_access.from_form(visitor, form)
+    if isinstance(reason, dict):
+        return console_access.ask(
+            request,
+            visitor,
+            action=f"/console/vehicles/{vin}/access-reason",
+            back="/console/vehicles",
+            opening=f"The car {vin}",
+            values=console_access.form_values(form),
+            errors=reason,
+        )
+    return await _car_page(request, visitor, session, runtime, vin, reason=reason)
 
 
 @router.post("/{vin}/identity-checks")

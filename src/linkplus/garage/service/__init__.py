@@ -38,6 +38,7 @@ from linkplus.garage.service.staff import (
     staff_remove_vehicle,
     unblock_ownership_check,
     unblock_vehicle,
+    vehicle_subject,
 )
 
 __all__ = [
@@ -57,5 +58,6 @@ __all__ = [
     "staff_remove_vehicle",
     "unblock_ownership_check",
     "unblock_vehicle",
+    "vehicle_subject",
     "vehicle_summary",
 ]

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.audit import access
 from linkplus.audit import service as audit
+from linkplus.audit.reasons import AccessReason, ViewKind
 from linkplus.garage import ownership, repository
 from linkplus.garage.errors import (
     AccountNotLinked,
@@ -43,10 +45,23 @@ from linkplus.runtime import Runtime
 from linkplus.vehicles import service as vehicles
 
 
+def vehicle_subject(vin: str) -> str:
+    """What the console remembers a reason for when it shows a car."""
+    return f"vehicle:{vin}"
+
+
 async def staff_find_vehicle(
-    session: AsyncSession, runtime: Runtime, staff: StaffAccount, raw_vin: str
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    raw_vin: str,
+    *,
+    reason: AccessReason | None,
 ) -> StaffVehicleOut:
-    """The car, its accounts and their ownership checks; every look-up is audited."""
+    """The car, its accounts and their ownership checks; every look-up is audited, and needs a
+    reason, recorded for each account shown (their "who saw my data")."""
+    _staff_vin(raw_vin)  # a malformed VIN is refused first: it names nobody's car
+    given = access.require(reason)  # before the look-up: no reason, no answer at all
     vehicle = await _registered_vehicle(session, raw_vin)
     entries = {
         entry.account_id: entry
@@ -85,6 +100,15 @@ async def staff_find_vehicle(
         action="staff.vehicle_viewed",
         subject_type="vehicle",
         subject_id=vehicle.vin,
+    )
+    await access.record_view(
+        session,
+        now=runtime.clock.now(),
+        staff=staff,
+        account_ids=[row.account_id for row in rows],
+        what=ViewKind.vehicle_record,
+        subject=vehicle_subject(vehicle.vin),
+        reason=given,
     )
     model = vehicles.model_of(vehicle)
     block = await _block_out(session, runtime.clock.now(), vehicle.vin)
@@ -265,12 +289,16 @@ async def staff_remove_vehicle(
     )
 
 
-async def _registered_vehicle(session: AsyncSession, raw_vin: str) -> Vehicle:
+def _staff_vin(raw_vin: str) -> str:
     """Staff look cars up by VIN: a malformed VIN gets the reason (staff need to know)."""
     try:
-        vin = normalize_vin(raw_vin)
+        return normalize_vin(raw_vin)
     except InvalidVin as exc:
         raise InvalidVinInput(str(exc)) from exc
+
+
+async def _registered_vehicle(session: AsyncSession, raw_vin: str) -> Vehicle:
+    vin = _staff_vin(raw_vin)
     vehicle = await vehicles.get_vehicle(session, vin)
     if vehicle is None:
         raise UnknownVehicle("VIN")

@@ -3,6 +3,7 @@
 emergencies and the emergency agent (``emergency``), stolen-vehicle tracking (``theft``), the
 owner's view and the staff switch (``status``), and the agents' console (``console``)."""
 
+from linkplus.safety.service._common import case_subject
 from linkplus.safety.service.console import case_detail, case_events, queue, stream_start
 from linkplus.safety.service.emergency import (
     close,
@@ -38,6 +39,7 @@ from linkplus.safety.service.theft import (
 __all__ = [
     "case_detail",
     "case_events",
+    "case_subject",
     "close",
     "confirm_reactivation",
     "create_police_link",

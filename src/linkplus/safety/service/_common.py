@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
 from linkplus.models.accounts import StaffAccount, StaffRole
-from linkplus.models.safety import CaseKind, SafetyCase
+from linkplus.models.safety import CaseKind, CaseState, SafetyCase
 from linkplus.safety import repository
 from linkplus.safety.errors import CaseNotFound
 
@@ -24,6 +24,23 @@ ROLE_KINDS: dict[str, tuple[str, ...]] = {
     StaffRole.supervisor.value: EMERGENCY_KINDS + THEFT_KINDS,
     StaffRole.admin.value: EMERGENCY_KINDS + THEFT_KINDS,
 }
+
+
+def holds(case: SafetyCase, staff: StaffAccount) -> bool:
+    """``staff`` works this case: it is open and they took it (need to know)."""
+    return case.taken_by == staff.id and case.state != CaseState.closed.value
+
+
+def case_is_reason(case: SafetyCase, staff: StaffAccount) -> bool:
+    """The agent works this case: it is open and theirs, or still waiting in their queue. Then
+    the case is the reason for seeing its trail; a case another agent holds (a supervisor's
+    review) or a closed one needs a reason given."""
+    return case.state != CaseState.closed.value and case.taken_by in (None, staff.id)
+
+
+def case_subject(case_id: uuid.UUID) -> str:
+    """What the console remembers a reason for when it shows a case's trail."""
+    return f"case:{case_id}"
 
 
 def kinds_for(staff: StaffAccount) -> tuple[str, ...]:

@@ -14,13 +14,22 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import service as accounts
+from linkplus.audit import access
+from linkplus.audit.reasons import ViewKind, case_reason
 from linkplus.models.accounts import StaffAccount
 from linkplus.models.safety import CaseState, SafetyCase
 from linkplus.runtime import Runtime
 from linkplus.safety import live, msd, repository
 from linkplus.safety.rules import STREAM_POLL_SECONDS, case_title, outcome_words
 from linkplus.safety.schemas import CaseOut, CaseSummaryOut, DataItemOut, EntryOut, PersonOut
-from linkplus.safety.service._common import EMERGENCY_KINDS, kinds_for, note, staff_case
+from linkplus.safety.service._common import (
+    EMERGENCY_KINDS,
+    case_subject,
+    holds,
+    kinds_for,
+    note,
+    staff_case,
+)
 from linkplus.safety.service.emergency import decoded
 from linkplus.vehicles import service as vehicles
 
@@ -72,7 +81,19 @@ async def case_detail(
         await note(
             session, case, at=now, actor_type="staff", actor_id=str(staff.id), action="viewed"
         )
-    need_to_know = case.taken_by == staff.id and case.state != CaseState.closed.value
+    need_to_know = holds(case, staff)
+    if need_to_know and case.account_id is not None:
+        # The owner's name, phone and car are shown only to the agent holding the open case,
+        # and that case is the reason: recorded for the owner without asking.
+        await access.record_view(
+            session,
+            now=now,
+            staff=staff,
+            account_ids=[case.account_id],
+            what=ViewKind.case,
+            subject=case_subject(case.id),
+            reason=case_reason(case.kind, str(case.id)),
+        )
     vehicle = await vehicles.get_vehicle(session, case.vin) if need_to_know else None
     person = None
     if need_to_know and case.account_id is not None:

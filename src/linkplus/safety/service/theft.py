@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.accounts import service as accounts
+from linkplus.audit import access
+from linkplus.audit.reasons import AccessReason, ViewKind, case_reason
 from linkplus.connected_services import service as connected_services
 from linkplus.events import publish
 from linkplus.garage import service as garage
@@ -64,7 +66,7 @@ from linkplus.safety.rules import (
     TRACKING_INTERVAL_SECONDS,
 )
 from linkplus.safety.schemas import TheftByVinIn, TheftChecksIn, TheftOpenIn
-from linkplus.safety.service._common import note, staff_case
+from linkplus.safety.service._common import case_is_reason, case_subject, note, staff_case
 from linkplus.seams.commands import PublishFailed
 from linkplus.vehicle_link.events import HeldPosition, TrackingReported
 from linkplus.vehicles import service as vehicles
@@ -401,11 +403,51 @@ async def on_held_position(session: AsyncSession, runtime: Runtime, event: HeldP
 # --- the trail and the police -----------------------------------------------------------------
 
 
+def _trail_reason(
+    staff: StaffAccount, case: SafetyCase, reason: AccessReason | None
+) -> AccessReason:
+    """The trail is the owner's car's positions: the case is the reason for the agent working it
+    (``case_is_reason``); anyone else (a supervisor reviewing another agent's case, a closed
+    case) says why, before anything is read."""
+    if case_is_reason(case, staff):
+        return case_reason(case.kind, str(case.id))
+    return access.require(reason)
+
+
+async def _trail_seen(
+    session: AsyncSession,
+    staff: StaffAccount,
+    case: SafetyCase,
+    given: AccessReason,
+    *,
+    now: datetime,
+    shown: int,
+) -> None:
+    """Recorded for the owner when the trail showed at least one position."""
+    if case.account_id is not None and shown:
+        await access.record_view(
+            session,
+            now=now,
+            staff=staff,
+            account_ids=[case.account_id],
+            what=ViewKind.position_trail,
+            subject=case_subject(case.id),
+            reason=given,
+        )
+
+
 async def positions(
-    session: AsyncSession, runtime: Runtime, staff: StaffAccount, case_id: uuid.UUID
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    case_id: uuid.UUID,
+    *,
+    reason: AccessReason | None,
 ) -> list[tuple[datetime, float, float, float | None]]:
-    """The case's position trail, oldest first (audited: who looked, when)."""
+    """The case's position trail, oldest first (audited: who looked, when; recorded for the
+    owner with the reason)."""
     case = await staff_case(session, staff, case_id)
+    given = _trail_reason(staff, case, reason)
     now = runtime.clock.now()
     await note(
         session,
@@ -416,21 +458,31 @@ async def positions(
         action="positions_viewed",
     )
     rows = await repository.positions_of(session, case.id, limit=POSITIONS_MAX)
+    await _trail_seen(session, staff, case, given, now=now, shown=len(rows))
     return [(r.ts, r.latitude, r.longitude, r.heading) for r in rows]
 
 
 async def export_csv(
-    session: AsyncSession, runtime: Runtime, staff: StaffAccount, case_id: uuid.UUID
+    session: AsyncSession,
+    runtime: Runtime,
+    staff: StaffAccount,
+    case_id: uuid.UUID,
+    *,
+    reason: AccessReason | None,
 ) -> tuple[str, str]:
-    """The trail as CSV for the police (audited); the file name and its text."""
+    """The trail as CSV for the police (audited, and recorded for the owner with the reason);
+    the file name and its text."""
     case = await staff_case(session, staff, case_id)
     _require_theft(case)
+    given = _trail_reason(staff, case, reason)
     now = runtime.clock.now()
     await note(session, case, at=now, actor_type="staff", actor_id=str(staff.id), action="exported")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["time_utc", "latitude", "longitude", "heading"])
-    for row in await repository.positions_of(session, case.id, limit=POSITIONS_MAX):
+    rows = await repository.positions_of(session, case.id, limit=POSITIONS_MAX)
+    await _trail_seen(session, staff, case, given, now=now, shown=len(rows))
+    for row in rows:
         writer.writerow(
             [
                 row.ts.isoformat(),
