@@ -43,6 +43,7 @@ from linkplus.subscriptions.schemas import (
 )
 from linkplus.web.cars import car_name, car_path, primary_car, visitor_car
 from linkplus.web.forms import country_options, field_errors
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -59,34 +60,34 @@ from linkplus.web.wallet_pages import address_from, address_model, address_value
 router = APIRouter(include_in_schema=False)
 
 PLAN_LABELS = {
-    Plan.monthly: "Monthly",
-    Plan.yearly: "Yearly",
-    Plan.four_yearly: "Every 4 years",
+    Plan.monthly: N_("Monthly"),
+    Plan.yearly: N_("Yearly"),
+    Plan.four_yearly: N_("Every 4 years"),
 }
 PER_PERIOD = {Plan.monthly: "month", Plan.yearly: "year", Plan.four_yearly: "4 years"}
 STATE_LABELS = {
-    "active": "Active",
-    "cancelled": "Cancelled",
-    "not_activated": "Not active",
-    "trial_available": "Free trial available",
-    "available": "Available",
-    "expired": "Expired",
+    "active": N_("Active"),
+    "cancelled": N_("Cancelled"),
+    "not_activated": N_("Not active"),
+    "trial_available": N_("Free trial available"),
+    "available": N_("Available"),
+    "expired": N_("Expired"),
 }
 STATUS_LABELS = {
-    "complimentary": "complimentary",
-    "trialing": "free trial",
-    "pending_payment": "payment under way",
-    "active": "paid",
-    "past_due": "payment failed: we try again",
+    "complimentary": N_("complimentary"),
+    "trialing": N_("free trial"),
+    "pending_payment": N_("payment under way"),
+    "active": N_("paid"),
+    "past_due": N_("payment failed: we try again"),
 }
 RUNNING = ("trialing", "pending_payment", "active", "past_due")
 NOTICES = {
-    "subscribed": "Your subscription is active.",
-    "trial_started": "Your free trial has started. Nothing is charged until it ends.",
-    "renewal_on": "Automatic renewal is on.",
-    "renewal_off": "Automatic renewal is off: the subscription ends with the period paid for.",
+    "subscribed": N_("Your subscription is active."),
+    "trial_started": N_("Your free trial has started. Nothing is charged until it ends."),
+    "renewal_on": N_("Automatic renewal is on."),
+    "renewal_off": N_("Automatic renewal is off: the subscription ends with the period paid for."),
 }
-CHANGE_PLAN = (
+CHANGE_PLAN = N_(
     "To change the plan (for example from monthly to yearly), cancel this subscription first, "
     "then subscribe again with the new plan once the service has ended."
 )

@@ -36,6 +36,7 @@ from linkplus.payments.errors import CardNotFound
 from linkplus.payments.schemas import AddCardIn, BillingAddress, CardOut, CardSessionIn
 from linkplus.runtime import Runtime
 from linkplus.web.forms import country_options, field_errors
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import safe_next, see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -57,9 +58,9 @@ ADDRESS_FIELDS = ("name", "street", "postcode", "city", "country")
 _THREE_DS_REQUIRED = "three_ds_required"
 
 NOTICES = {
-    "card_added": "The card is in your wallet.",
-    "card_primary": "This card now pays every subscription, on every car.",
-    "card_removed": "The card is removed from your wallet.",
+    "card_added": N_("The card is in your wallet."),
+    "card_primary": N_("This card now pays every subscription, on every car."),
+    "card_removed": N_("The card is removed from your wallet."),
 }
 
 
