@@ -28,7 +28,8 @@ from linkplus.runtime import Runtime
 from linkplus.web import catalogues
 from linkplus.web.i18n import LANGUAGES, Reader, browser_languages
 from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
-from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
+from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner
 from tests.web.support import (
     PHONE,
     LiveServer,
@@ -39,6 +40,7 @@ from tests.web.support import (
     require_chromium,
     sign_in,
     submit,
+    text_of,
 )
 
 MOMENT = datetime(2027, 1, 7, 13, 5, tzinfo=UTC)  # 14:05 in Berlin, 08:05 in New York
@@ -228,6 +230,87 @@ async def test_a_german_owner_reads_german_pages_with_german_dates(
     account = (await client.get("/account")).text
     assert "Zeitzone" in account
     assert "Profil speichern" in account
+
+
+# The owner's pages of a car, with words each must show in German, and the English navigation
+# (sections, links between the pages, buttons) none of them may still show.
+_GERMAN_WORDS = {
+    "/vehicle": ("Meine Garage", "Hauptkonto", "Fahrzeug hinzufügen"),
+    "/vehicle/{vin}": (
+        "Letzte Fahrt",
+        "Fahrten und Fahrbewertungen",
+        "Verkauf vorbereiten",
+        "Erstauslieferung",
+    ),
+    "/map": ("Karte", "Mein Fahrzeug finden", "Letzte Fahrten auf der Karte"),
+    "/vehicle/{vin}/services": ("Connected-Services-Center", "Pakete", "Aktivieren"),
+    "/vehicle/{vin}/subscriptions": ("Abonnements", "Rechnungen", "Nicht aktiv"),
+    "/wallet": ("Ihre Hauptkarte bezahlt jedes Abonnement", "Karte hinzufügen", "Konto"),
+}
+_ENGLISH_NAVIGATION = (
+    "My Garage",
+    "Add a car",
+    "Connected Services Centre",
+    "Find my car",
+    "Subscriptions",
+    "Privacy mode",
+    "Prepare to sell",
+    "Remove from my garage",
+    "Vehicle status",
+    "Trips and driving scores",
+    "Invoices",
+    "Add a card",
+    "Sign out",
+    "Skip to content",
+    "Notifications",
+    "Support",
+    "Account",
+    "Vehicle",
+    "Map",
+)
+
+
+_NAVIGATION = re.compile(
+    r"<(title|nav|a|button|h1|label|legend|summary)\b[^>]*>(.*?)</\1>|aria-label=\"([^\"]*)\"",
+    re.S,
+)
+
+
+def _navigation_of(html: str) -> str:
+    """The words a page navigates with: its title, menus, links, buttons, heading, form labels
+    and accessible names (not what the car's service catalogue names, which is its data)."""
+    return " ".join(text_of(match[1] or match[2]) for match in _NAVIGATION.findall(html))
+
+
+async def test_a_german_owner_reads_the_car_pages_in_german(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    """My Garage, the car's dashboard, the Map, the Services Centre, Subscriptions and the
+    Wallet speak the owner's language, navigation included; the first delivery day is written
+    the German way."""
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="de", zone="Europe/Berlin")
+    vin = await make_vehicle(runtime, first_delivery_date=date(2025, 6, 1))
+    await link(runtime, owner, vin, primary=True)
+    activated = await client.post(  # the standard services, so no tile shows a refusal
+        f"/api/v1/vehicles/{vin}/services/activate",
+        json={"packages": ["standard"], "accept": ACCEPT_DE},
+        headers=await bearer_for(runtime, owner),
+    )
+    assert activated.status_code == 200, activated.text
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    for path, words in _GERMAN_WORDS.items():
+        page = await client.get(path.format(vin=vin))
+        assert page.status_code == 200, (path, page.text)
+        assert '<html lang="de">' in page.text, path
+        text = text_of(page.text)
+        for word in words:
+            assert word in text, (path, word)
+        navigation = _navigation_of(page.text)
+        left = [e for e in _ENGLISH_NAVIGATION if re.search(rf"(?<![\w-]){e}(?![\w-])", navigation)]
+        assert left == [], (path, left)
+    car = text_of((await client.get(f"/vehicle/{vin}")).text)
+    assert "01.06.2025" in car  # not "01 Jun 2025"
 
 
 @pytest.mark.parametrize(
