@@ -292,8 +292,10 @@ async def card_added(
             "wallet/added.html",
             section="account",
             status=400,
-            error="The card was not saved: the billing address you entered has expired. "
-            "Start again with “Add a card”.",
+            error=N_(
+                "The card was not saved: the billing address you entered has expired. "
+                "Start again with “Add a card”."
+            ),
         )
         return _no_referrer(page)
     try:
@@ -305,8 +307,10 @@ async def card_added(
             "wallet/added.html",
             section="account",
             status=422,
-            error="The card was not saved: the payment provider's answer was incomplete. "
-            "Start again with “Add a card”.",
+            error=N_(
+                "The card was not saved: the payment provider's answer was incomplete. "
+                "Start again with “Add a card”."
+            ),
         )
         return _no_referrer(page)
     added = await attempt(session, visitor, payments.add_card(session, runtime, account, card))
