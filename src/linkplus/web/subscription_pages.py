@@ -64,7 +64,7 @@ PLAN_LABELS = {
     Plan.yearly: N_("Yearly"),
     Plan.four_yearly: N_("Every 4 years"),
 }
-PER_PERIOD = {Plan.monthly: "month", Plan.yearly: "year", Plan.four_yearly: "4 years"}
+PER_PERIOD = {Plan.monthly: N_("month"), Plan.yearly: N_("year"), Plan.four_yearly: N_("4 years")}
 STATE_LABELS = {
     "active": N_("Active"),
     "cancelled": N_("Cancelled"),
