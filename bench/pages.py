@@ -142,6 +142,7 @@ class Rendered:
     template: str
     context: dict[str, Any]
     status: int
+    who: rendering.Reader | None = None  # the page's reader (language, zone), as the app passed it
 
 
 @dataclass
@@ -152,9 +153,16 @@ class Recorder:
     original: Callable[..., Any] = field(default=rendering.html_page)
 
     def install(self) -> None:
-        def recording(template: str, context: dict[str, Any], *, status: int = 200) -> Any:
-            self.last = Rendered(template, dict(context), status)
-            return self.original(template, context, status=status)
+        def recording(
+            template: str,
+            context: dict[str, Any],
+            *,
+            status: int = 200,
+            who: rendering.Reader | None = None,
+        ) -> Any:
+            response = self.original(template, context, status=status, who=who)
+            self.last = Rendered(template, dict(context), status, who)  # as rendered (completed)
+            return response
 
         for name, module in list(sys.modules.items()):
             if name.startswith("linkplus.web") and getattr(module, "html_page", None) is (
@@ -168,7 +176,8 @@ def bare_app(rendered: dict[str, Rendered]) -> Starlette:
 
     async def page(request: Request) -> HTMLResponse:
         found = rendered[request.url.path + ("?" + request.url.query if request.url.query else "")]
-        body = rendering.templates.get_template(found.template).render(found.context)
+        with rendering.reading(found.who if found.who is not None else rendering.reader()):
+            body = rendering.templates.get_template(found.template).render(found.context)
         return HTMLResponse(body, status_code=found.status)
 
     return Starlette(routes=[Route("/{path:path}", page)])

@@ -29,6 +29,7 @@ END = "# --- end of generated contracts ---"
 # Top to bottom. Each inner list is one layer; its packages are independent of each other.
 WIRING = [["cli"], ["demo"], ["app"], ["bootstrap"], ["web", "sim"]]
 DOMAINS = [
+    ["rights"],
     ["subscriptions", "safety"],
     ["invoices", "payments", "remote", "trips"],
     ["billing", "vehicle_link"],

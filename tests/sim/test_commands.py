@@ -373,7 +373,7 @@ async def test_a_unit_without_a_key_obeys_no_command_but_answers_refresh() -> No
 
 
 async def test_a_unit_running_faster_than_real_time_judges_expiry_by_the_platforms_time() -> None:
-    """The demo fleet replays the last hour at 30x: after 40 real seconds its own clock is 40
+    """The demo fleet replays the past at 30x: after 40 real seconds its own clock is 40
     minutes behind the platform's. A command the platform signed just now is fresh, one past its
     expiry is not."""
     real = [0.0]

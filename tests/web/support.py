@@ -4,6 +4,7 @@ wallet and subscription pages, and the system's Chromium for the browser tests."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,26 +15,42 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import select, update
 
+from linkplus.app import create_app
 from linkplus.config import Settings
+from linkplus.jobs.worker import Worker
 from linkplus.models.accounts import Account, StaffAccount, StaffRole
 from linkplus.models.safety import SafetyCase
 from linkplus.protocol.vehicle import Channel, Command, topic
+from linkplus.remote import signing
 from linkplus.runtime import Runtime
 from linkplus.safety import msd
 from linkplus.safety import service as safety
+from linkplus.sim.car import SimulatedCar
+from linkplus.sim.clock import ManualClock, ScaledClock
+from linkplus.sim.commands import REMOTE_HANDLERS
+from linkplus.sim.roads import build_network
+from linkplus.sim.unit import TelematicsUnit
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import BrokerAddress, vehicle_client
 from linkplus.vehicle_link.events import EmergencyReported, HeldPosition
+from linkplus.vehicle_link.gateway import Gateway, Result
+from linkplus.vehicle_link.runner import broker_address
+from linkplus.vehicles.catalogue import catalogue
+from linkplus.web.remote_pages import router as remote_router
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
 from tests.garage.support import Car
 from tests.payments.support import BILLING, SANDBOX_URL, VISA, enter_card
+from tests.remote_e2e.support import RemoteLink, remote_link
 from tests.servers import missing_service
-from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner, make_staff
+from tests.support import DEFAULT_PASSWORD, START, bearer_for, make_owner, make_staff
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -506,3 +523,184 @@ async def assert_accessible(page: Page) -> None:
     """Fails listing every violation of impact serious or critical on the page."""
     blocking = [v for v in await axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, describe_violations(page.url, blocking)
+
+
+# --- the status pages' unit and the remote pages' simulated car (shared by their tests) -------
+
+
+class FakeUnit:
+    """Messages as a telematics unit sends them, handed to the gateway's processing."""
+
+    def __init__(self, runtime: Runtime, vin: str) -> None:
+        self.vin = vin
+        self.seq = 0
+        self.gateway = Gateway(
+            runtime,
+            broker_address(runtime.settings),
+            secret=credentials.gateway_secret(runtime.settings),
+        )
+
+    def _message(self, body: dict[str, Any], at: datetime) -> bytes:
+        self.seq += 1
+        full = {"msg_id": str(uuid.uuid4()), "seq": self.seq, "sent_at": at.isoformat(), **body}
+        return json.dumps(full).encode()
+
+    async def telemetry(self, values: dict[str, Any], *, at: datetime) -> None:
+        signals = [{"path": p, "value": v, "ts": at.isoformat()} for p, v in values.items()]
+        payload = self._message({"signals": signals}, at)
+        tally = await self.gateway.process([(topic(self.vin, Channel.telemetry), payload)])
+        assert tally[Result.processed] == 1, tally
+
+    async def event(self, kind: str, *, at: datetime, **extra: Any) -> None:
+        payload = self._message({"type": kind, "occurred_at": at.isoformat(), **extra}, at)
+        tally = await self.gateway.process([(topic(self.vin, Channel.events), payload)])
+        assert tally[Result.processed] == 1, tally
+
+
+PARKED = {
+    "Vehicle.Cabin.Door.Row1.DriverSide.IsOpen": False,
+    "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked": True,
+    "Vehicle.Cabin.Door.Row1.PassengerSide.IsOpen": False,
+    "Vehicle.Cabin.Door.Row1.PassengerSide.IsLocked": False,
+    "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position": 40,
+    "Vehicle.Body.Trunk.Rear.IsOpen": False,
+    "Vehicle.Body.Lights.Beam.Low.IsOn": False,
+    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 61.5,
+    "Vehicle.Powertrain.FuelSystem.Range": 402_000,
+    "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": 47.0,
+    "Vehicle.Powertrain.TractionBattery.Range": 31_000,
+    "Vehicle.Powertrain.TractionBattery.Charging.IsCharging": True,
+    "Vehicle.Powertrain.TractionBattery.Charging.IsChargingCableConnected": True,
+    "Vehicle.TraveledDistance": 15_432.7,
+    "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure": 250,
+    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
+    "Vehicle.Private.LinkPlus.WarningLights.Active": ["tire_pressure"],
+    "Vehicle.CurrentLocation.Latitude": 50.84671,
+    "Vehicle.CurrentLocation.Longitude": 4.35251,
+}
+
+
+COMMAND_URL = re.compile(r"^/vehicle/([A-Z0-9]{17})/remote\?command=([0-9a-f-]{36})$")
+
+
+def with_remote_pages(app: FastAPI) -> FastAPI:
+    """The app as served, with the remote pages (mounted once, however the app was built)."""
+    if not any(getattr(route, "path", "") == "/vehicle/{vin}/remote" for route in app.routes):
+        app.include_router(remote_router)
+    return app
+
+
+@pytest.fixture(name="clock")
+def remote_clock() -> ManualClock:
+    """The simulator's clock as the platform's: moving it also runs the cars' timers."""
+    return ManualClock(START)
+
+
+@pytest.fixture(name="web")
+async def remote_web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = with_remote_pages(create_app(runtime, run_worker=False, run_gateway=False))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture(name="cars")
+async def remote_cars(
+    runtime: Runtime, web: httpx.AsyncClient, worker: Worker, clock: ManualClock
+) -> AsyncIterator[RemoteLink]:
+    async with remote_link(runtime, web, worker, clock, {"phev": "NX450HP"}) as running:
+        yield running
+
+
+async def signed_in_phev(web: httpx.AsyncClient, rlink: RemoteLink) -> str:
+    await sign_in(web, rlink.cars["phev"].owner.account.email, DEFAULT_PASSWORD)
+    return rlink.cars["phev"].vin
+
+
+async def press_remote(
+    web: httpx.AsyncClient, vin: str, action: str, **fields: str
+) -> httpx.Response:
+    """Open the car page and submit one of its remote-control forms."""
+    page = await web.get(f"/vehicle/{vin}")
+    assert page.status_code == 200, page.text
+    return await web.post(
+        f"/vehicle/{vin}/remote/{action}", data={**fields, "csrf_token": csrf_in(page.text)}
+    )
+
+
+# --- a simulated car on the live server's broker, ready for remote commands --------------------
+
+
+def remote_unit(
+    server: LiveServer,
+    vin: str,
+    secret: str,
+    model_code: str,
+    *,
+    seed: int = 3,
+    odometer_km: float | None = None,
+) -> TelematicsUnit:
+    """The car's simulated unit on ``server``'s broker, parked with its doors closed and unlocked
+    and the key away, obeying the platform's signed commands; its first status is queued."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    simulated = SimulatedCar.create(
+        vin=vin,
+        model=catalogue().models[model_code],
+        network=build_network(3),
+        seed=seed,
+        start=now,
+    )
+    if odometer_km is not None:
+        simulated.state.odometer_km = odometer_km
+    simulated.state.close_everything()
+    simulated.state.smart_key_inside = False
+    simulated.state.unlock()
+    unit = TelematicsUnit(
+        simulated,
+        secret=secret,
+        address=server.mqtt,
+        clock=ScaledClock(now, 1.0),
+        handlers=REMOTE_HANDLERS,
+        plan=[],
+        command_key=signing.command_key(server.settings, vin),
+    )
+    unit.send_status(now)
+    return unit
+
+
+async def owner_with_remote_car(
+    server: LiveServer,
+    registry: Runtime,
+    email: str,
+    *,
+    model_code: str,
+    market: str,
+    seed: int = 3,
+    **owner: str,
+) -> tuple[str, TelematicsUnit]:
+    """An owner (``email``) whose car is primary with its services active, and the car's unit
+    (``remote_unit``), not yet running."""
+    person = await make_owner(registry, email=email, **owner)
+    vin = await make_vehicle(registry, model_code=model_code, market=market)
+    await link(registry, person, vin, primary=True)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        activated = await http.post(
+            f"/api/v1/vehicles/{vin}/services/activate",
+            json={"accept": ACCEPT_DE},
+            headers=await bearer_for(registry, person),
+        )
+    assert activated.status_code == 200, activated.text
+    secret = await provision(registry, vin)
+    return vin, remote_unit(server, vin, secret, model_code, seed=seed)
+
+
+@asynccontextmanager
+async def running(unit: TelematicsUnit) -> AsyncIterator[TelematicsUnit]:
+    """The unit connected and answering while the block runs; stopped (bounded) after it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(unit.run(stop))
+    try:
+        yield unit
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

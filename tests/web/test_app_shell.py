@@ -156,14 +156,14 @@ async def test_the_app_posts_a_subscription_with_the_page_token_and_can_take_it_
     removed = await client.delete(
         "/account/push-subscriptions",
         params={"endpoint": ENDPOINT},
-        headers={"X-CSRF-Token": token},
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},  # as push.js sends it
     )
     assert removed.status_code == 204
     assert await _stored(runtime) == []
     gone = await client.delete(
         "/account/push-subscriptions",
         params={"endpoint": ENDPOINT},
-        headers={"X-CSRF-Token": token},
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
     )
     assert gone.status_code == 404
     assert gone.json()["code"] == "push_subscription_not_found"

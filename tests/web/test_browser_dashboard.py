@@ -34,14 +34,15 @@ from tests.connected_services.support import link, make_vehicle
 from tests.support import DEFAULT_PASSWORD
 from tests.vehicle_link.support import make_car
 from tests.web.support import (
+    PARKED,
     PHONE,
+    FakeUnit,
     LiveServer,
     async_playwright_browser,
     keep_copy,
     require_chromium,
     submit,
 )
-from tests.web.test_status_pages import PARKED, FakeUnit
 
 SHOTS = Path(os.environ.get("LINKPLUS_SCREENSHOTS", "/tmp/linkplus-dashboard-screenshots"))
 DESKTOP = {"width": 1280, "height": 900}

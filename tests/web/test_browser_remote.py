@@ -6,67 +6,23 @@ lights on and sees their countdown. Real time throughout; the car answers at onc
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
-from linkplus.remote import signing
 from linkplus.runtime import Runtime
-from linkplus.sim.car import SimulatedCar
-from linkplus.sim.clock import ScaledClock
-from linkplus.sim.commands import REMOTE_HANDLERS
-from linkplus.sim.roads import build_network
-from linkplus.sim.unit import TelematicsUnit
-from linkplus.vehicle_link import credentials
-from linkplus.vehicles.catalogue import catalogue
-from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
-from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner
-from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium, submit
+from tests.support import DEFAULT_PASSWORD
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    owner_with_remote_car,
+    require_chromium,
+    submit,
+)
 
 WAIT_MS = 15_000  # a bound for what crosses the broker and the worker; reached only on failure
-
-
-async def _parked_car(
-    server: LiveServer, registry: Runtime, email: str
-) -> tuple[str, TelematicsUnit]:
-    """An owner's plug-in hybrid with services active and its simulated unit, doors unlocked."""
-    person = await make_owner(registry, email=email)
-    vin = await make_vehicle(registry, model_code="NX450HP", market="BE")
-    await link(registry, person, vin, primary=True)
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        activated = await http.post(
-            f"/api/v1/vehicles/{vin}/services/activate",
-            json={"accept": ACCEPT_DE},
-            headers=await bearer_for(registry, person),
-        )
-    assert activated.status_code == 200, activated.text
-    async with registry.db.transaction() as session:
-        secret = await credentials.provision(session, vin=vin, now=registry.clock.now())
-    now = datetime.now(UTC).replace(microsecond=0)
-    simulated = SimulatedCar.create(
-        vin=vin,
-        model=catalogue().models["NX450HP"],
-        network=build_network(3),
-        seed=3,
-        start=now,
-    )
-    simulated.state.close_everything()
-    simulated.state.smart_key_inside = False
-    simulated.state.unlock()
-    unit = TelematicsUnit(
-        simulated,
-        secret=secret,
-        address=server.mqtt,
-        clock=ScaledClock(now, 1.0),
-        handlers=REMOTE_HANDLERS,
-        plan=[],
-        command_key=signing.command_key(server.settings, vin),
-    )
-    unit.send_status(now)
-    return vin, unit
 
 
 @pytest.mark.browser
@@ -76,7 +32,9 @@ async def test_an_owner_locks_the_car_and_flashes_the_hazard_lights(
     require_chromium()
     base = live_server.url
     email = "remote.owner@example.com"
-    vin, unit = await _parked_car(live_server, registry, email)
+    vin, unit = await owner_with_remote_car(
+        live_server, registry, email, model_code="NX450HP", market="BE"
+    )
     stop = asyncio.Event()
     car = asyncio.create_task(unit.run(stop))
     try:

@@ -16,8 +16,7 @@ from linkplus.web.dashboard import age_words, body_type
 from tests.connected_services.support import link, make_vehicle, owner
 from tests.support import DEFAULT_PASSWORD
 from tests.vehicle_link.support import make_car
-from tests.web.support import csrf_in, sign_in, text_of
-from tests.web.test_status_pages import PARKED, FakeUnit
+from tests.web.support import PARKED, FakeUnit, csrf_in, sign_in, text_of
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
 from linkplus.runtime import Runtime
 from linkplus.web import catalogues
-from linkplus.web.i18n import LANGUAGES, Reader, browser_languages
+from linkplus.web.i18n import LANGUAGES, Reader, browser_languages, catalogue_path
 from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
 from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner
@@ -75,6 +75,37 @@ def test_the_check_names_an_empty_or_broken_translation() -> None:
     found = catalogues.problems_of("de", catalog, catalogues.extract())
     assert "de: no translation for 'Sign in'" in found
     assert any("Accept version %(version)s" in line and "versoin" in line for line in found)
+
+
+def test_the_check_names_english_words_left_in_another_language() -> None:
+    catalog = catalogues.read("fr")
+    catalog["Sign in"].string = "Sign in"
+    found = catalogues.problems_of("fr", catalog, catalogues.extract())
+    assert "fr: the English words, not a translation, for 'Sign in'" in found
+    assert not any("'E-mail'" in line for line in found)  # French writes it so too
+
+
+def test_an_update_brings_new_strings_in_untranslated_in_every_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the English pass filled the shared template's new messages with English, and
+    every language updated after English (French, Dutch) got them as if translated."""
+    for language in LANGUAGES:
+        target = tmp_path / language / "LC_MESSAGES" / "messages.po"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(catalogue_path(language).read_bytes())
+    monkeypatch.setattr(
+        catalogues,
+        "catalogue_path",
+        lambda language: tmp_path / language / "LC_MESSAGES" / "messages.po",
+    )
+    template = catalogues.extract()
+    template.add("A sentence added to a page today")
+    catalogues.update(template=template)
+    for language in LANGUAGES:
+        added = catalogues.read(language)["A sentence added to a page today"]
+        expected = "A sentence added to a page today" if language == "en" else ""
+        assert added.string == expected, language
 
 
 def test_the_extraction_sees_the_templates_and_the_marked_python_strings() -> None:

@@ -6,25 +6,21 @@ member signs in to the console and opens a car, with Tab, typing and Enter only;
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from linkplus.models.accounts import StaffRole
-from linkplus.remote import signing
 from linkplus.runtime import Runtime
-from linkplus.sim.car import SimulatedCar
-from linkplus.sim.clock import ScaledClock
-from linkplus.sim.commands import REMOTE_HANDLERS
-from linkplus.sim.roads import build_network
-from linkplus.sim.unit import TelematicsUnit
-from linkplus.vehicle_link import credentials
-from linkplus.vehicles.catalogue import catalogue
-from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
-from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner, make_staff
-from tests.web.support import PHONE, LiveServer, async_playwright_browser, require_chromium
+from tests.connected_services.support import make_vehicle
+from tests.support import DEFAULT_PASSWORD, make_staff
+from tests.web.support import (
+    PHONE,
+    LiveServer,
+    async_playwright_browser,
+    owner_with_remote_car,
+    require_chromium,
+)
 
 WAIT_MS = 15_000  # a bound for what crosses the broker and the worker; reached only on failure
 TAB_LIMIT = 60  # more Tab presses than any page here has stops; reached only on failure
@@ -64,49 +60,15 @@ async def press_enter_and_wait(page: Page) -> None:
         await page.keyboard.press("Enter")
 
 
-async def _connected_car(
-    server: LiveServer, registry: Runtime, email: str
-) -> tuple[str, TelematicsUnit]:
-    """An owner's plug-in hybrid with services on, and its simulated unit with the doors open."""
-    person = await make_owner(registry, email=email, language="en")
-    vin = await make_vehicle(registry, model_code="NX450HP", market="BE")
-    await link(registry, person, vin, primary=True)
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        activated = await http.post(
-            f"/api/v1/vehicles/{vin}/services/activate",
-            json={"accept": ACCEPT_DE},
-            headers=await bearer_for(registry, person),
-        )
-    assert activated.status_code == 200, activated.text
-    async with registry.db.transaction() as session:
-        secret = await credentials.provision(session, vin=vin, now=registry.clock.now())
-    now = datetime.now(UTC).replace(microsecond=0)
-    car = SimulatedCar.create(
-        vin=vin, model=catalogue().models["NX450HP"], network=build_network(3), seed=5, start=now
-    )
-    car.state.close_everything()
-    car.state.smart_key_inside = False
-    car.state.unlock()
-    unit = TelematicsUnit(
-        car,
-        secret=secret,
-        address=server.mqtt,
-        clock=ScaledClock(now, 1.0),
-        handlers=REMOTE_HANDLERS,
-        plan=[],
-        command_key=signing.command_key(server.settings, vin),
-    )
-    unit.send_status(now)
-    return vin, unit
-
-
 @pytest.mark.browser
 async def test_an_owner_signs_in_opens_the_car_and_locks_it_with_the_keyboard_only(
     live_server: LiveServer, registry: Runtime
 ) -> None:
     require_chromium()
     email = "keyboard.owner@example.com"
-    vin, unit = await _connected_car(live_server, registry, email)
+    vin, unit = await owner_with_remote_car(
+        live_server, registry, email, model_code="NX450HP", market="BE", seed=5, language="en"
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(unit.run(stop))
     try:

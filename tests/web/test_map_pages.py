@@ -35,8 +35,7 @@ from tests.connected_services.support import link, make_vehicle, owner
 from tests.support import DEFAULT_PASSWORD
 from tests.trips_e2e.support import deliver, make_trip, trip_upload
 from tests.vehicle_link.support import Car, make_car
-from tests.web.support import sign_in, text_of
-from tests.web.test_status_pages import PARKED, FakeUnit
+from tests.web.support import PARKED, FakeUnit, sign_in, text_of
 
 TILES = "https://tiles.example.org/{z}/{x}/{y}.png"
 

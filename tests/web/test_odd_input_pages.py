@@ -101,7 +101,9 @@ async def test_the_car_pages_event_stream_refuses_an_odd_resume_point(
 ) -> None:
     car = await make_car(runtime, odometer_km=12_345)
     await owner_with_car(runtime, client, car)
-    headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id.encode("latin-1")}
+    headers: dict[str, str | bytes] = {"Accept": "text/event-stream"}  # as EventSource asks
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id.encode("latin-1")
 
     answer = await client.get(
         f"/vehicle/{car.vin}/remote/events",
@@ -131,8 +133,11 @@ async def test_a_month_outside_the_calendar_the_trips_pages_compute_with_is_a_42
     ]
 
     assert [a.status_code for a in answers] == [422] * 4
-    assert all(a.json()["errors"][0]["field"] == "query.month" for a in answers)
+    assert all(a.json()["errors"][0]["field"] == "query.month" for a in answers[:3])
     assert "from 2000-01 to 2999-12" in answers[0].json()["errors"][0]["message"]
+    page = answers[3]  # the web page answers an error page (web.errors_pages) with the reason
+    assert page.headers["content-type"].startswith("text/html")
+    assert "from 2000-01 to 2999-12" in page.text
 
 
 async def test_the_first_and_last_month_accepted_still_show(

@@ -7,66 +7,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from linkplus.app import create_app
-from linkplus.jobs.worker import Worker
 from linkplus.runtime import Runtime
-from linkplus.sim.clock import ManualClock
-from linkplus.web.remote_pages import router as remote_router
 from tests.connected_services.support import link, owner
-from tests.remote_e2e.support import DRIVER_DOOR, RemoteLink, remote_link
-from tests.support import DEFAULT_PASSWORD, START
-from tests.web.support import csrf_in, sign_in
-
-COMMAND_URL = re.compile(r"^/vehicle/([A-Z0-9]{17})/remote\?command=([0-9a-f-]{36})$")
-
-
-def with_remote_pages(app: FastAPI) -> FastAPI:
-    """The app as served, with the remote pages (mounted once, however the app was built)."""
-    if not any(getattr(route, "path", "") == "/vehicle/{vin}/remote" for route in app.routes):
-        app.include_router(remote_router)
-    return app
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """The simulator's clock as the platform's: moving it also runs the cars' timers."""
-    return ManualClock(START)
-
-
-@pytest.fixture
-async def web(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = with_remote_pages(create_app(runtime, run_worker=False, run_gateway=False))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-@pytest.fixture
-async def cars(
-    runtime: Runtime, web: httpx.AsyncClient, worker: Worker, clock: ManualClock
-) -> AsyncIterator[RemoteLink]:
-    async with remote_link(runtime, web, worker, clock, {"phev": "NX450HP"}) as running:
-        yield running
-
-
-async def _signed_in(web: httpx.AsyncClient, rlink: RemoteLink) -> str:
-    await sign_in(web, rlink.cars["phev"].owner.account.email, DEFAULT_PASSWORD)
-    return rlink.cars["phev"].vin
-
-
-async def _press(web: httpx.AsyncClient, vin: str, action: str, **fields: str) -> httpx.Response:
-    """Open the car page and submit one of its remote-control forms."""
-    page = await web.get(f"/vehicle/{vin}")
-    assert page.status_code == 200, page.text
-    return await web.post(
-        f"/vehicle/{vin}/remote/{action}", data={**fields, "csrf_token": csrf_in(page.text)}
-    )
+from tests.remote_e2e.support import DRIVER_DOOR, RemoteLink
+from tests.support import DEFAULT_PASSWORD
+from tests.web.support import (  # the shared fixtures are found by pytest under their names
+    COMMAND_URL,
+    csrf_in,
+    remote_cars,  # noqa: F401
+    remote_clock,  # noqa: F401
+    remote_web,  # noqa: F401
+    sign_in,
+)
+from tests.web.support import press_remote as _press
+from tests.web.support import signed_in_phev as _signed_in
 
 
 async def test_the_car_page_offers_the_controls_to_the_primary_account(

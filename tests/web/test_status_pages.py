@@ -6,58 +6,22 @@ shows exactly what the gateway stored."""
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
 
 from linkplus.kit.clock import ManualClock
 from linkplus.models.jobs import Job
-from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
-from linkplus.vehicle_link import credentials
-from linkplus.vehicle_link.gateway import Gateway, Result
-from linkplus.vehicle_link.runner import broker_address
 from tests.connected_services.support import link, make_vehicle, owner
 from tests.support import DEFAULT_PASSWORD
 from tests.vehicle_link.support import Car, make_car
-from tests.web.support import csrf_in, sign_in
+from tests.web.support import PARKED, FakeUnit, csrf_in, sign_in
 
 LAT = "Vehicle.CurrentLocation.Latitude"
 LON = "Vehicle.CurrentLocation.Longitude"
-
-
-class FakeUnit:
-    """Messages as a telematics unit sends them, handed to the gateway's processing."""
-
-    def __init__(self, runtime: Runtime, vin: str) -> None:
-        self.vin = vin
-        self.seq = 0
-        self.gateway = Gateway(
-            runtime,
-            broker_address(runtime.settings),
-            secret=credentials.gateway_secret(runtime.settings),
-        )
-
-    def _message(self, body: dict[str, Any], at: datetime) -> bytes:
-        self.seq += 1
-        full = {"msg_id": str(uuid.uuid4()), "seq": self.seq, "sent_at": at.isoformat(), **body}
-        return json.dumps(full).encode()
-
-    async def telemetry(self, values: dict[str, Any], *, at: datetime) -> None:
-        signals = [{"path": p, "value": v, "ts": at.isoformat()} for p, v in values.items()]
-        payload = self._message({"signals": signals}, at)
-        tally = await self.gateway.process([(topic(self.vin, Channel.telemetry), payload)])
-        assert tally[Result.processed] == 1, tally
-
-    async def event(self, kind: str, *, at: datetime, **extra: Any) -> None:
-        payload = self._message({"type": kind, "occurred_at": at.isoformat(), **extra}, at)
-        tally = await self.gateway.process([(topic(self.vin, Channel.events), payload)])
-        assert tally[Result.processed] == 1, tally
 
 
 def text_of(html: str) -> str:
@@ -66,29 +30,6 @@ def text_of(html: str) -> str:
 
 async def signed_in_owner(client: httpx.AsyncClient, car: Car) -> None:
     await sign_in(client, car.owner.account.email, DEFAULT_PASSWORD)
-
-
-PARKED = {
-    "Vehicle.Cabin.Door.Row1.DriverSide.IsOpen": False,
-    "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked": True,
-    "Vehicle.Cabin.Door.Row1.PassengerSide.IsOpen": False,
-    "Vehicle.Cabin.Door.Row1.PassengerSide.IsLocked": False,
-    "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position": 40,
-    "Vehicle.Body.Trunk.Rear.IsOpen": False,
-    "Vehicle.Body.Lights.Beam.Low.IsOn": False,
-    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 61.5,
-    "Vehicle.Powertrain.FuelSystem.Range": 402_000,
-    "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": 47.0,
-    "Vehicle.Powertrain.TractionBattery.Range": 31_000,
-    "Vehicle.Powertrain.TractionBattery.Charging.IsCharging": True,
-    "Vehicle.Powertrain.TractionBattery.Charging.IsChargingCableConnected": True,
-    "Vehicle.TraveledDistance": 15_432.7,
-    "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure": 250,
-    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
-    "Vehicle.Private.LinkPlus.WarningLights.Active": ["tire_pressure"],
-    LAT: 50.84671,
-    LON: 4.35251,
-}
 
 
 async def test_the_status_page_shows_what_the_car_reported_and_where_it_parked(

@@ -212,8 +212,8 @@ def demo(
         float,
         typer.Option(
             min=0.01,
-            help="Simulated time per real time while the demo cars replay the last hour (30: in "
-            "two minutes); then real time.",
+            help="Simulated time per real time while the demo cars replay today since midnight "
+            "(30: half an hour for a demo started in the afternoon); then real time.",
         ),
     ] = 30.0,
     email: Annotated[str, typer.Option(help="The demo owner's e-mail.")] = "demo@example.com",

@@ -47,7 +47,6 @@ from linkplus.models.vehicles import Vehicle
 from linkplus.privacy import service as privacy
 from linkplus.runtime import Runtime
 from linkplus.sim.basemap import write_roads
-from linkplus.sim.clock import replay_start
 from linkplus.sim.fleet import Fleet, SimCar
 from linkplus.sim.roads import BRUSSELS, GeoPoint, build_network
 from linkplus.vehicle_link import credentials
@@ -120,8 +119,8 @@ class DemoSetup:
             return []
         return [
             f"  the fleet is driving: {len(self.fleet)} simulated car(s), "
-            f"the last hour replayed at {speed:g}× real time, then in real time (a car never "
-            "reports a time still to come); "
+            f"today since midnight replayed at {speed:g}× real time, then in real time "
+            "(a car never reports a time still to come); "
             "open a car's Vehicle status page to watch it"
         ]
 
@@ -277,10 +276,11 @@ def demo_fleet(
     With ``command_master`` (the platform's command-key master secret) the cars accept the
     platform's signed remote commands, as a real car provisioned with its own key would."""
     now = (clock or SystemClock()).now().replace(microsecond=0)
-    # Faster than real time, the cars replay the last hour (never before the end of their trip
-    # history, today's midnight) and then drive on at real time: never ahead of the platform.
+    # Faster than real time, the cars replay today from midnight (where their trip history
+    # ends: at the default 30x, about half an hour of quick driving for a demo started in the
+    # afternoon) and then drive on at real time: never ahead of the platform.
     midnight = now.replace(hour=0, minute=0, second=0)
-    start = max(replay_start(now, speed), midnight)
+    start = midnight if speed > 1 else now
     fleet = Fleet(
         setup.fleet,
         address,

@@ -125,6 +125,7 @@ async def command_stream(
         after_id=start,
         max_events=max_events,
         disconnected=request.is_disconnected,
+        climate_renewals=car.model.climate_renewals,
     )
     return StreamingResponse(
         events,

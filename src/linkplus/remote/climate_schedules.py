@@ -18,7 +18,6 @@ import structlog
 from babel.core import get_global
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.connected_services import service as connected_services
 from linkplus.errors import ProblemError
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
@@ -29,7 +28,6 @@ from linkplus.notifications import service as notifications
 from linkplus.notifications.links import CarPage, car_page
 from linkplus.remote import recurrence, repository
 from linkplus.remote.errors import CommandRefused, InvalidSchedule, ScheduleNotFound
-from linkplus.remote.preconditions import ADVANCED_CLIMATE_SERVICE, Refusal
 from linkplus.remote.schemas import (
     ClimateStartIn,
     RunClimateScheduleJob,
@@ -37,10 +35,9 @@ from linkplus.remote.schemas import (
     ScheduleOut,
     ScheduleUpdate,
 )
-from linkplus.remote.service import Target, accept
+from linkplus.remote.service import Target, accept, advanced_climate_refusal
 from linkplus.runtime import Runtime
 from linkplus.vehicles import service as vehicles
-from linkplus.vehicles.catalogue import Capability, market_capabilities
 
 log = structlog.get_logger("linkplus.remote.schedules")
 
@@ -86,13 +83,10 @@ def schedule_out(row: ClimateSchedule) -> ScheduleOut:
 async def _require_scheduling(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle
 ) -> None:
-    capabilities = market_capabilities(caller.model, caller.vehicle.market)
-    if Capability.remote_climate_advanced not in capabilities:
-        raise CommandRefused(Refusal.not_supported)
-    if not await connected_services.is_active(
-        session, runtime, vin=caller.vehicle.vin, service=ADVANCED_CLIMATE_SERVICE
-    ):
-        raise CommandRefused(Refusal.service_not_active)
+    """Scheduling is offered exactly where advanced climate is (``first_refusal``)."""
+    refused = await advanced_climate_refusal(session, runtime, caller)
+    if refused is not None:
+        raise CommandRefused(refused.code)
 
 
 def _validate(row: ClimateSchedule, *, now: datetime) -> None:

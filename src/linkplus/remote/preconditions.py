@@ -217,6 +217,8 @@ class RunningState:
 
     climate_until: datetime | None = None
     climate_renewals_used: int = 0
+    climate_advanced: bool = False
+    """The climate run is advanced (its renewal and stop rest on the advanced service)."""
     engine_until: datetime | None = None
     hazard_until: datetime | None = None
 
@@ -245,7 +247,17 @@ def is_advanced(command_type: CommandType, params: dict[str, Any]) -> bool:
     )
 
 
-def required_capability(command_type: CommandType, params: dict[str, Any]) -> Capability:
+CLIMATE_FOLLOW_UPS = frozenset({CommandType.climate_renew, CommandType.climate_stop})
+# Any one advanced setting makes a climate start advanced: what "could advanced climate start?"
+# is asked with.
+ADVANCED_PROBE: dict[str, Any] = {"temperature_c": 21.0}
+
+
+def required_capability(
+    command_type: CommandType, params: dict[str, Any], *, advanced_run: bool = False
+) -> Capability:
+    """The model capability a command needs; a renewal or stop needs the one of the climate run
+    it acts on (advanced or basic)."""
     match command_type:
         case CommandType.door_lock | CommandType.door_unlock:
             return Capability.remote_lock_unlock
@@ -254,29 +266,50 @@ def required_capability(command_type: CommandType, params: dict[str, Any]) -> Ca
         case CommandType.engine_start | CommandType.engine_stop:
             return Capability.engine_start
         case _:
-            if is_advanced(command_type, params):
+            if is_advanced(command_type, params) or (
+                command_type in CLIMATE_FOLLOW_UPS and advanced_run
+            ):
                 return Capability.remote_climate_advanced
             return Capability.remote_climate_basic
 
 
-def required_service(command_type: CommandType, params: dict[str, Any]) -> str:
-    if is_advanced(command_type, params):
+def required_service(
+    command_type: CommandType, params: dict[str, Any], *, advanced_run: bool = False
+) -> str:
+    """The connected service a command rests on; a renewal or stop of an advanced run rests on
+    the advanced climate service."""
+    if is_advanced(command_type, params) or (command_type in CLIMATE_FOLLOW_UPS and advanced_run):
         return ADVANCED_CLIMATE_SERVICE
     return SERVICE[command_type]
 
 
-def supported(command_type: CommandType, params: dict[str, Any], facts: CarFacts) -> Check | None:
-    """The model check alone, before anything is looked up about services or state. Climate
-    commands other than a start also run on a model with advanced climate only."""
-    capability = required_capability(command_type, params)
+def services_needed(command_type: CommandType, params: dict[str, Any]) -> frozenset[str]:
+    """The services ``first_refusal`` may ask about for this command (the caller looks them
+    up): a renewal or stop may need either climate service."""
+    if command_type in CLIMATE_FOLLOW_UPS:
+        return frozenset({BASIC_CLIMATE_SERVICE, ADVANCED_CLIMATE_SERVICE})
+    return frozenset({required_service(command_type, params)})
+
+
+def supported(
+    command_type: CommandType,
+    params: dict[str, Any],
+    facts: CarFacts,
+    *,
+    advanced_run: bool | None = None,
+) -> Check | None:
+    """The model check alone, before anything is looked up about services or state.
+
+    ``advanced_run``: whether the climate run a renewal or stop acts on is advanced. The car
+    itself does not keep that apart (None): there, any climate capability lets them run."""
     climate = {Capability.remote_climate_basic, Capability.remote_climate_advanced}
-    if command_type in (CommandType.climate_renew, CommandType.climate_stop):
-        have = facts.capabilities & climate
-        if have:
+    if command_type in CLIMATE_FOLLOW_UPS and advanced_run is None:
+        if facts.capabilities & climate:
             return None
         if facts.model_capabilities & climate:
             return Check(Refusal.climate_not_allowed_in_market)
         return Check(Refusal.not_supported)
+    capability = required_capability(command_type, params, advanced_run=bool(advanced_run))
     if capability in facts.capabilities:
         return None
     if capability in facts.model_capabilities:
@@ -299,11 +332,14 @@ def check(
     *,
     service_active: bool,
     now: datetime,
+    advanced_run: bool | None = None,
 ) -> Check | None:
-    """The first refusal that applies, in the order an owner can act on them; None: go ahead."""
+    """The first refusal that applies, in the order an owner can act on them; None: go ahead.
+    ``service_active``: the service ``required_service`` names is active. The platform asks
+    ``first_refusal``, which picks that service and explains a renewal or stop fully."""
     if facts.stolen_vehicle_tracking:
         return Check(Refusal.stolen_vehicle_tracking)
-    unsupported = supported(command_type, params, facts)
+    unsupported = supported(command_type, params, facts, advanced_run=advanced_run)
     if unsupported is not None:
         return unsupported
     if not service_active:
@@ -343,6 +379,67 @@ def check(
         case CommandType.engine_start:
             pass
     return None
+
+
+def first_refusal(
+    command_type: CommandType,
+    params: dict[str, Any],
+    facts: CarFacts,
+    running: RunningState,
+    *,
+    active_services: frozenset[str],
+    now: datetime,
+) -> Check | None:
+    """What the platform holds against a command: the one answer both the app's controls (what
+    is offered, and why not) and the command itself (its refusal) come from.
+
+    The service is the one the command rests on (a renewal or stop of an advanced run: the
+    advanced climate service). A renewal or stop while no climate runs is refused as "not
+    running", unless climate cannot run on this car at all, basic or advanced: then that cause
+    is named (the market's law, the service not active, the model), never a service the owner
+    could not use anyway."""
+    advanced_run = running.climate_advanced and running.climate_running(now)
+    service = required_service(command_type, params, advanced_run=advanced_run)
+    found = check(
+        command_type,
+        params,
+        facts,
+        running,
+        service_active=service in active_services,
+        now=now,
+        advanced_run=advanced_run,
+    )
+    if (
+        command_type in CLIMATE_FOLLOW_UPS
+        and not running.climate_running(now)
+        and found is not None
+        and (found.code in NOT_OFFERED or found.code is Refusal.climate_not_running)
+    ):
+        starts = [
+            first_refusal(
+                CommandType.climate_start,
+                probe,
+                facts,
+                running,
+                active_services=active_services,
+                now=now,
+            )
+            for probe in ({}, ADVANCED_PROBE)
+        ]
+        basic, advanced = starts
+        if (
+            basic is not None
+            and advanced is not None
+            and basic.code in NOT_OFFERED
+            and advanced.code in NOT_OFFERED
+        ):
+            # Basic climate's cause first (the market's law, its service), unless the model has
+            # advanced climate only: then what stands in advanced climate's way.
+            if basic.code is Refusal.not_supported:
+                return advanced
+            return basic
+        return Check(Refusal.climate_not_running)
+    return found
 
 
 def _climate_start(facts: CarFacts) -> Check | None:

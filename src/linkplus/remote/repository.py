@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -124,16 +124,21 @@ async def changes_after(
     spans: Iterable[Span],
     after_id: int,
     limit: int,
+    skip: Collection[int] = (),
 ) -> list[RemoteCommandChange]:
-    """The changes after ``after_id`` of the commands the account sent in ``spans``."""
+    """The changes after ``after_id`` of the commands the account sent in ``spans``, but for
+    the ones in ``skip`` (already sent)."""
+    conditions = [
+        RemoteCommandChange.vin == vin,
+        RemoteCommandChange.id > after_id,
+        _of_account_during(account_id, spans),
+    ]
+    if skip:
+        conditions.append(RemoteCommandChange.id.not_in(list(skip)))
     stmt = (
         select(RemoteCommandChange)
         .join(RemoteCommand, RemoteCommand.id == RemoteCommandChange.command_id)
-        .where(
-            RemoteCommandChange.vin == vin,
-            RemoteCommandChange.id > after_id,
-            _of_account_during(account_id, spans),
-        )
+        .where(*conditions)
         .order_by(RemoteCommandChange.id)
         .limit(limit)
     )

@@ -123,6 +123,13 @@ class RemoteStateOut(BaseModel):
     advanced_climate_offered: bool = Field(
         description="Whether climate can start with settings (temperature, seats, defrost)."
     )
+    advanced_climate_code: str | None = Field(
+        default=None,
+        description="Why an advanced climate start would be refused now (a stable code).",
+    )
+    advanced_climate_message: str | None = Field(
+        default=None, description="What the owner can do about it."
+    )
 
 
 class ScheduleIn(_In):

@@ -146,23 +146,19 @@ class BrokerAuthority:
             return principal if same(password, self._gateway_secret) else None
         vin = principal.name
         stored = await self._hashes.stored_hash(vin)
+        if stored is None or not credentials.is_slow(stored):  # the current scheme: one SHA-256
+            return principal if await credentials.check(stored, password) else None
+        # A credential stored as scrypt by an earlier version: checked once, then remembered.
         digest = hashlib.sha256(password.encode()).digest()
         known = self._verified.get(vin)
-        if (
-            stored is not None
-            and known is not None
-            and known[0] == stored
-            and hmac.compare_digest(known[1], digest)
-        ):
+        if known is not None and known[0] == stored and hmac.compare_digest(known[1], digest):
             return principal
-        if stored is not None and credentials.is_slow(stored):
-            async with self._hashing:
-                good = await credentials.check(stored, password)
-            if good:
-                self._verified[vin] = (stored, digest)
-        else:
+        async with self._hashing:
             good = await credentials.check(stored, password)
-        return principal if good and stored is not None else None
+        if not good:
+            return None
+        self._verified[vin] = (stored, digest)
+        return principal
 
 
 class LinkplusAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]

@@ -21,6 +21,7 @@ from linkplus.web.console import router as console_router
 from linkplus.web.console_safety import router as console_safety_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
+from linkplus.web.errors_pages import install_error_pages
 from linkplus.web.garage_pages import router as garage_router
 from linkplus.web.invoice_pages import router as invoice_router
 from linkplus.web.mailbox import router as mailbox_router
@@ -68,6 +69,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(safety_router)
     if runtime.settings.dev_mailbox:
         app.include_router(mailbox_router)
+    install_error_pages(app)  # web addresses answer errors as pages; the API keeps its JSON
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(ConfirmationNeeded, _to_confirmation)
     app.add_exception_handler(CsrfRefused, _refused)

@@ -5,12 +5,14 @@ templates with jinja2's extractor (``{% trans %}``, ``_()``, ``ngettext``), the 
 Python modules with babel's own (``N_()`` marks a sentence a page translates when it shows it).
 ``update`` merges a fresh extraction into every language's ``messages.po``; ``problems`` says
 what is wrong with the catalogues as they are: a string of the pages missing from a catalogue,
-one a catalogue still has though no page uses it, a translation that is empty or fuzzy, or one
-whose placeholders differ from the English.
+one a catalogue still has though no page uses it, a translation that is empty or fuzzy, one
+that is the English words themselves (unless the language really writes them so:
+``SAME_AS_ENGLISH``), or one whose placeholders differ from the English.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,6 +30,14 @@ PROJECT = "linkplus"
 WIDTH = 100
 
 MessageKey = tuple[str, str | None]  # the msgid (the singular for plurals) and its context
+
+SAME_AS_ENGLISH: dict[str, frozenset[str]] = {
+    "de": frozenset({"Wallet"}),
+    "fr": frozenset({"E-mail", "Notifications"}),
+    "nl": frozenset({"Account", "E-mail", "Inbox"}),
+}
+"""Words a language writes as English does; any other translation equal to its English msgid is
+an untranslated copy (``update`` once copied English into the catalogues after it, see there)."""
 
 
 def extract() -> Catalog:
@@ -86,7 +96,10 @@ def update(languages: Iterable[str] = LANGUAGES, *, template: Catalog | None = N
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=language, domain=DOMAIN, project=PROJECT)
         created = catalog.creation_date
-        catalog.update(fresh, no_fuzzy_matching=True)
+        # A copy per language: babel adds the template's own Message objects for new strings,
+        # so the English pass (which fills in the English words) once wrote them into every
+        # language updated after it, where they passed for translations.
+        catalog.update(copy.deepcopy(fresh), no_fuzzy_matching=True)
         # The header stays as it was, so an update changes the file only where strings changed.
         catalog.creation_date = created
         catalog.project, catalog.version = PROJECT, ""
@@ -107,6 +120,16 @@ def update(languages: Iterable[str] = LANGUAGES, *, template: Catalog | None = N
 def _untranslated(message: Message) -> bool:
     parts = message.string if isinstance(message.string, tuple | list) else (message.string,)
     return not parts or any(not part for part in parts)
+
+
+def _english_copy(language: str, message: Message) -> bool:
+    if language == DEFAULT_LANGUAGE:
+        return False
+    ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    if len(strings) != len(ids) or any(s != i for s, i in zip(strings, ids, strict=True)):
+        return False
+    return str(ids[0]) not in SAME_AS_ENGLISH.get(language, frozenset())
 
 
 def problems(languages: Iterable[str] = LANGUAGES, *, template: Catalog | None = None) -> list[str]:
@@ -135,6 +158,10 @@ def problems_of(language: str, catalog: Catalog, template: Catalog) -> list[str]
             found.append(f"{language}: no translation for {_key(message)[0]!r}")
         elif message.fuzzy:
             found.append(f"{language}: fuzzy (unchecked) translation of {_key(message)[0]!r}")
+        elif _english_copy(language, message):
+            found.append(
+                f"{language}: the English words, not a translation, for {_key(message)[0]!r}"
+            )
     for message, errors in catalog.check():
         found += [f"{language}: {_key(message)[0]!r}: {error}" for error in errors]
     return found

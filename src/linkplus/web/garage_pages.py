@@ -38,6 +38,7 @@ from linkplus.web.cars import (
 from linkplus.web.dashboard import BODY_NAMES, car_dashboard, marker_json, switcher
 from linkplus.web.forms import field_errors
 from linkplus.web.i18n import N_
+from linkplus.web.remote_pages import car_page_panel
 from linkplus.web.rendering import gettext, reading, see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -238,6 +239,7 @@ async def car_page(
         map_tiles=runtime.settings.map_tiles_url,
         body_names=BODY_NAMES,
         warning_names=WARNING_LIGHTS,
+        remote=await car_page_panel(session, runtime, caller),  # the controls this car can run
     )
 
 

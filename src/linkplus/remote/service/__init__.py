@@ -37,9 +37,11 @@ from linkplus.remote.service.accept import (
 from linkplus.remote.service.answers import DONE, NOTIFY_KIND, apply_answer, expire
 from linkplus.remote.service.reading import (
     Availability,
+    advanced_climate_refusal,
     command_availability,
     get_command,
     list_commands,
+    offered,
     remote_state,
 )
 from linkplus.remote.service.send import (
@@ -53,6 +55,8 @@ from linkplus.remote.service.stream import (
     STREAM_BATCH,
     STREAM_LOOKBACK,
     command_events,
+    current_states,
+    running_now,
     sse,
     stream_start,
 )
@@ -70,18 +74,22 @@ __all__ = [
     "NoBroker",
     "Target",
     "accept",
+    "advanced_climate_refusal",
     "apply_answer",
     "car_facts",
     "command_availability",
     "command_events",
     "command_out",
     "command_params",
+    "current_states",
     "expire",
     "expire_key",
     "fingerprint",
     "get_command",
     "list_commands",
+    "offered",
     "remote_state",
+    "running_now",
     "running_state",
     "send",
     "send_key",

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.connected_services import service as connected_services
 from linkplus.garage.deps import CallerVehicle
 from linkplus.models.remote import RemoteCommand, RemoteVehicleState, SvtActive
 from linkplus.models.vehicles import Vehicle
@@ -104,12 +106,26 @@ async def car_facts(session: AsyncSession, runtime: Runtime, target: Target) -> 
     )
 
 
+async def active_services(
+    session: AsyncSession, runtime: Runtime, *, vin: str, services: Iterable[str]
+) -> frozenset[str]:
+    """Which of ``services`` are active for the car (what ``preconditions.first_refusal`` reads)."""
+    return frozenset(
+        [
+            service
+            for service in sorted(set(services))
+            if await connected_services.is_active(session, runtime, vin=vin, service=service)
+        ]
+    )
+
+
 def running_state(row: RemoteVehicleState | None) -> RunningState:
     if row is None:
         return RunningState()
     return RunningState(
         climate_until=row.climate_until,
         climate_renewals_used=row.climate_renewals_used,
+        climate_advanced=row.climate_advanced,
         engine_until=row.engine_until,
         hazard_until=row.hazard_until,
     )

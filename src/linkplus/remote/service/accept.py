@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import service as audit
-from linkplus.connected_services import service as connected_services
 from linkplus.garage.deps import CallerVehicle
 from linkplus.jobs import enqueue
 from linkplus.models.remote import RemoteCommand
@@ -38,12 +37,11 @@ from linkplus.remote.errors import (
 )
 from linkplus.remote.lifecycle import State
 from linkplus.remote.preconditions import (
-    ADVANCED_CLIMATE_SERVICE,
     HAZARD_SECONDS,
     SUBSYSTEM,
     CommandType,
-    check,
-    required_service,
+    first_refusal,
+    services_needed,
     starts_engine,
 )
 from linkplus.remote.schemas import (
@@ -55,6 +53,7 @@ from linkplus.remote.schemas import (
 )
 from linkplus.remote.service._common import (
     Target,
+    active_services,
     car_facts,
     command_out,
     expire_key,
@@ -203,17 +202,14 @@ async def accept(
     state_row = await repository.vehicle_state(session, vin)
     running = running_state(state_row)
     advanced_run = state_row is not None and state_row.climate_advanced
-    service = required_service(command_type, settings)
-    if advanced_run and command_type in (CommandType.climate_renew, CommandType.climate_stop):
-        service = ADVANCED_CLIMATE_SERVICE
     facts = await car_facts(session, runtime, target)
-    refusal = check(
+    refusal = first_refusal(
         command_type,
         settings,
         facts,
         running,
-        service_active=await connected_services.is_active(
-            session, runtime, vin=vin, service=service
+        active_services=await active_services(
+            session, runtime, vin=vin, services=services_needed(command_type, settings)
         ),
         now=now,
     )

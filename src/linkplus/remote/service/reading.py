@@ -12,23 +12,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.connected_services import service as connected_services
 from linkplus.garage.deps import CallerVehicle
 from linkplus.remote import repository
 from linkplus.remote.errors import CommandNotFound
 from linkplus.remote.preconditions import (
+    ADVANCED_PROBE,
     NOT_OFFERED,
     Check,
     CommandType,
     RunningState,
-    check,
+    first_refusal,
     message,
-    required_service,
+    services_needed,
 )
 from linkplus.remote.schemas import CommandAvailabilityOut, CommandOut, RemoteStateOut
 from linkplus.remote.service._common import (
     TITLES,
     _seconds_left,
+    active_services,
     car_facts,
     command_out,
     running_state,
@@ -95,45 +96,82 @@ async def remote_state(
             for command_type, refused in availability.commands.items()
         ],
         advanced_climate_offered=availability.advanced_climate_offered,
+        advanced_climate_code=(
+            availability.advanced_climate.code.value if availability.advanced_climate else None
+        ),
+        advanced_climate_message=(
+            message(availability.advanced_climate.code) if availability.advanced_climate else None
+        ),
     )
 
 
 @dataclass(frozen=True)
 class Availability:
     commands: dict[CommandType, Check | None]  # each command's first refusal now, or None
-    advanced_climate_offered: bool
+    advanced_climate: Check | None  # an advanced climate start's first refusal now, or None
+
+    @property
+    def advanced_climate_offered(self) -> bool:
+        return offered(self.advanced_climate)
+
+
+def offered(refused: Check | None) -> bool:
+    """Whether the app offers a function: it may be refused for the moment (a door open), but
+    not because the car cannot run it at all (model, market, service)."""
+    return refused is None or refused.code not in NOT_OFFERED
 
 
 async def command_availability(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle, running: RunningState
 ) -> Availability:
-    """What the car can run, by the same checks a command gets (``preconditions.check``)."""
+    """What the car can run, by the very rule a command is refused by
+    (``preconditions.first_refusal``)."""
     now = runtime.clock.now()
     target = target_of(caller)
     facts = await car_facts(session, runtime, target)
-    active: dict[str, bool] = {}
+    services: set[str] = set()
+    for command_type in CommandType:
+        services |= services_needed(command_type, {})
+    services |= services_needed(CommandType.climate_start, ADVANCED_PROBE)
+    active = await active_services(session, runtime, vin=target.vehicle.vin, services=services)
 
-    async def first_refusal(command_type: CommandType, params: dict[str, Any]) -> Check | None:
-        service = required_service(command_type, params)
-        if service not in active:
-            active[service] = await connected_services.is_active(
-                session, runtime, vin=target.vehicle.vin, service=service
-            )
-        return check(command_type, params, facts, running, service_active=active[service], now=now)
+    def refusal(command_type: CommandType, params: dict[str, Any]) -> Check | None:
+        return first_refusal(command_type, params, facts, running, active_services=active, now=now)
 
-    commands = {command_type: await first_refusal(command_type, {}) for command_type in CommandType}
-    advanced = await first_refusal(CommandType.climate_start, {"temperature_c": 21.0})
     return Availability(
-        commands=commands,
-        advanced_climate_offered=advanced is None or advanced.code not in NOT_OFFERED,
+        commands={command_type: refusal(command_type, {}) for command_type in CommandType},
+        advanced_climate=refusal(CommandType.climate_start, ADVANCED_PROBE),
     )
+
+
+async def advanced_climate_refusal(
+    session: AsyncSession, runtime: Runtime, caller: CallerVehicle
+) -> Check | None:
+    """Why advanced remote climate (and with it climate schedules) is not offered for the car,
+    or None: the same answer ``command_availability`` gives."""
+    target = target_of(caller)
+    params = ADVANCED_PROBE
+    refused = first_refusal(
+        CommandType.climate_start,
+        params,
+        await car_facts(session, runtime, target),
+        running_state(await repository.vehicle_state(session, target.vehicle.vin)),
+        active_services=await active_services(
+            session,
+            runtime,
+            vin=target.vehicle.vin,
+            services=services_needed(CommandType.climate_start, params),
+        ),
+        now=runtime.clock.now(),
+    )
+    return None if offered(refused) else refused
 
 
 def _availability(command_type: CommandType, refused: Check | None) -> CommandAvailabilityOut:
     return CommandAvailabilityOut(
         type=command_type.value,
         title=TITLES[command_type],
-        offered=refused is None or refused.code not in NOT_OFFERED,
+        offered=offered(refused),
         ready=refused is None,
         code=refused.code.value if refused is not None else None,
         message=message(refused.code) if refused is not None else None,

@@ -1,6 +1,11 @@
 /* Remote control, live: follows the car's commands over server-sent events and counts down the
-   time left for hazard lights and climate. Without this file the page still works: the forms
-   post, and the page shows what the server knew when it was drawn. */
+   time left for hazard lights, engine and climate. Without this file the page still works: the
+   forms post, and the page shows what the server knew when it was drawn.
+
+   The page converges on the truth whatever the stream delivered: each event carries the command
+   as it is now (its furthest state is shown, and a command never moves back), each connection
+   starts with where the recent commands stand, and what runs on the car (seconds left, climate
+   renewals left) comes from the server with every event, never from counting on this side. */
 (function () {
   "use strict";
 
@@ -20,12 +25,9 @@
     expired: "The car did not answer"
   };
   var STEPS = ["accepted", "sent", "acknowledged", "completed"];
-  var COUNTDOWN = {
-    "hazard-lights-on": "hazard",
-    "climate-start": "climate",
-    "climate-renew": "climate",
-    "climate-stop": "climate"
-  };
+  var RANK = { accepted: 0, sent: 1, acknowledged: 2, completed: 3, failed: 3, expired: 3 };
+  var RUNNING = { hazard: "hazard_seconds_left", engine: "engine_seconds_left", climate: "climate_seconds_left" };
+  var reached = {}; // command id -> the furthest state shown for it
   var ends = {};
   var ticking = null;
 
@@ -72,6 +74,27 @@
     }
   }
 
+  function renewals(left) {
+    var element = panel.querySelector("[data-renewals]");
+    if (!element) {
+      return;
+    }
+    element.setAttribute("data-renewals", String(left));
+    element.textContent = "(" + left + " renewal" + (left === 1 ? "" : "s") + " left)";
+  }
+
+  function showRunning(running) {
+    Object.keys(RUNNING).forEach(function (kind) {
+      var seconds = running[RUNNING[kind]];
+      if (typeof seconds === "number") {
+        countdown(kind, seconds);
+      }
+    });
+    if (typeof running.climate_renewals_left === "number") {
+      renewals(running.climate_renewals_left);
+    }
+  }
+
   function show(command, state) {
     var paragraph = document.createElement("p");
     paragraph.className = "remote-progress state-" + state;
@@ -82,9 +105,9 @@
     var steps = document.createElement("ol");
     steps.className = "remote-steps";
     steps.setAttribute("aria-label", "Progress");
-    var reached = STEPS.indexOf(state);
+    var done = STEPS.indexOf(state);
     STEPS.forEach(function (step, index) {
-      steps.appendChild(text("li", LABELS[step], index <= reached ? "done" : ""));
+      steps.appendChild(text("li", LABELS[step], index <= done ? "done" : ""));
     });
     status.replaceChildren(paragraph, steps);
     status.hidden = false;
@@ -93,17 +116,28 @@
     }
   }
 
+  function furthest(id, states) {
+    var best = reached[id];
+    states.forEach(function (state) {
+      if (state in RANK && (best === undefined || RANK[state] > RANK[best])) {
+        best = state;
+      }
+    });
+    reached[id] = best;
+    return best;
+  }
+
   function onCommand(event) {
     var data = JSON.parse(event.data);
     var command = data.command;
+    if (data.running) {
+      showRunning(data.running);
+    }
+    var state = furthest(command.id, [data.state, command.state]);
     var listed = document.querySelector('[data-recent="' + command.id + '"]');
     if (listed) {
-      listed.textContent = LABELS[data.state] || data.state;
-      listed.className = "state state-" + data.state;
-    }
-    var kind = COUNTDOWN[command.type];
-    if (kind && data.state === "completed") {
-      countdown(kind, command.seconds_left || 0);
+      listed.textContent = LABELS[state] || state;
+      listed.className = "state state-" + state;
     }
     if (command.id !== following) {
       var created = Date.parse(command.created_at);
@@ -113,9 +147,13 @@
       following = command.id; // a newer one (just sent, another tab, a schedule) takes over
       followingSince = created;
     }
-    show(command, data.state);
+    show(command, state);
   }
 
+  var shown = status.querySelector("[data-state]");
+  if (following && shown) {
+    reached[following] = shown.getAttribute("data-state");
+  }
   panel.querySelectorAll("[data-countdown]").forEach(function (element) {
     var seconds = Number(element.getAttribute("data-seconds") || "0");
     if (seconds > 0) {
