@@ -218,7 +218,7 @@ async def offer_page(
         plans=_plans(offer),
         chosen=chosen,
         not_yet=_not_yet(offer),
-        first_payment=_day(add_months(_today(runtime), 1)) if offer.trial else None,
+        first_payment=add_months(_today(runtime), 1) if offer.trial else None,
         **await _car_context(session, caller),
     )
 
@@ -306,12 +306,12 @@ async def _checkout_page(
         values=values,
         errors=errors or {},
         error=error,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
         cards=cards,
         chosen_card=chosen_card,
         card=card,
         trial=offer.trial,
-        first_payment=_day(add_months(today, 1) if offer.trial else today),
+        first_payment=add_months(today, 1) if offer.trial else today,
         dealer=dealer,
         reminders_offered=plan is not Plan.monthly,
         action=_subscriptions_path(caller.vehicle.vin, "offers", offer.package, "checkout"),
@@ -367,7 +367,7 @@ async def checkout_step(
         return await page("card")
     cards = await _cards(session, runtime, visitor)
     if not any(str(card.id) == values["card_id"] for card in cards):
-        return await page("card", error="Choose one of your cards.", status=422)
+        return await page("card", error=N_("Choose one of your cards."), status=422)
     if step == "card":
         return await page("summary")
     dealer = await _preferred_dealer(session, visitor)
@@ -383,7 +383,9 @@ async def checkout_step(
             }
         )
     except ValidationError:
-        return await page("summary", error="Your dealer cannot be referred online yet.", status=422)
+        return await page(
+            "summary", error=N_("Your dealer cannot be referred online yet."), status=422
+        )
     answer = await attempt(
         session, visitor, subscriptions.subscribe(session, runtime, caller, data)
     )
@@ -444,7 +446,7 @@ async def cancel_page(
         "subscriptions/cancel.html",
         section="vehicle",
         outcome=preview,
-        ends=_day(preview.service_ends_on),
+        ends=preview.service_ends_on,
         confirmed=False,
         **context,
     )
@@ -487,7 +489,7 @@ async def cancel(
         "subscriptions/cancel.html",
         section="vehicle",
         outcome=outcome,
-        ends=_day(outcome.service_ends_on),
+        ends=outcome.service_ends_on,
         confirmed=True,
         **context,
     )

@@ -224,7 +224,7 @@ def _address_page(
         next_path=next_path,
         errors=errors or {},
         error=error,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
     )
 
 
