@@ -9,6 +9,8 @@ zone, or the browser's language for a visitor without an account.
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -24,8 +26,10 @@ from linkplus.kit.money import Money
 from linkplus.models.accounts import Account
 from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
+from linkplus.remote import preconditions
+from linkplus.remote import service as remote_service
 from linkplus.runtime import Runtime
-from linkplus.web import catalogues
+from linkplus.web import catalogues, remote_pages
 from linkplus.web.i18n import LANGUAGES, Reader, browser_languages, catalogue_path
 from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
@@ -277,6 +281,18 @@ _GERMAN_WORDS = {
     "/vehicle/{vin}/services": ("Connected-Services-Center", "Pakete", "Aktivieren"),
     "/vehicle/{vin}/subscriptions": ("Abonnements", "Rechnungen", "Nicht aktiv"),
     "/wallet": ("Ihre Hauptkarte bezahlt jedes Abonnement", "Karte hinzufügen", "Konto"),
+    "/vehicle/{vin}/remote": (
+        "Fernsteuerung",
+        "Verriegeln",
+        "Klimatisierung starten",
+        "Für dieses Fahrzeug nicht verfügbar",
+        "Fragen Sie Ihren Händler, was Ihr Fahrzeug bietet.",  # the remote domain's refusal
+    ),
+    "/vehicle/{vin}/remote/schedules": (
+        "Klimatisierungszeitpläne",
+        "Connected-Services-Center öffnen",
+    ),
+    "/vehicle/{vin}/no-such-page": ("Seite nicht gefunden", "Zurück zu Meine Garage"),
 }
 _ENGLISH_NAVIGATION = (
     "My Garage",
@@ -298,6 +314,14 @@ _ENGLISH_NAVIGATION = (
     "Account",
     "Vehicle",
     "Map",
+    "Remote control",
+    "Lock",
+    "Unlock",
+    "Start climate",
+    "Climate schedules",
+    "Open the Connected Services Centre",
+    "Page not found",
+    "Back to My Garage",
 )
 
 
@@ -332,7 +356,7 @@ async def test_a_german_owner_reads_the_car_pages_in_german(
     await sign_in(client, owner.email, DEFAULT_PASSWORD)
     for path, words in _GERMAN_WORDS.items():
         page = await client.get(path.format(vin=vin))
-        assert page.status_code == 200, (path, page.text)
+        assert page.status_code == (404 if "no-such-page" in path else 200), (path, page.text)
         assert '<html lang="de">' in page.text, path
         text = text_of(page.text)
         for word in words:
@@ -342,6 +366,92 @@ async def test_a_german_owner_reads_the_car_pages_in_german(
         assert left == [], (path, left)
     car = text_of((await client.get(f"/vehicle/{vin}")).text)
     assert "01.06.2025" in car  # not "01 Jun 2025"
+
+
+# The same pages for a French and a Dutch owner: words each must show in the language, and none
+# of the English navigation above (before, the catalogues held English copies for these two).
+_WORDS = {
+    "fr": {
+        "/vehicle": ("Mon garage", "Principal", "Ajouter une voiture"),
+        "/vehicle/{vin}": ("Dernier trajet", "Trajets et notes de conduite", "Préparer la vente"),
+        "/map": ("Carte", "Trouver ma voiture", "Trajets récents sur la carte"),
+        "/vehicle/{vin}/services": ("Centre des services connectés", "Packs", "Activer"),
+        "/vehicle/{vin}/subscriptions": ("Abonnements", "Factures", "Inactif"),
+        "/wallet": ("Votre carte principale paie tous les abonnements", "Ajouter une carte"),
+        "/vehicle/{vin}/remote": ("Commande à distance", "Verrouiller", "Non disponible"),
+    },
+    "nl": {
+        "/vehicle": ("Mijn garage", "Hoofdaccount", "Auto toevoegen"),
+        "/vehicle/{vin}": ("Laatste rit", "Ritten en rijscores", "Verkoop voorbereiden"),
+        "/map": ("Kaart", "Mijn auto vinden", "Recente ritten op de kaart"),
+        "/vehicle/{vin}/services": ("Connected Services-centrum", "Pakketten", "Activeren"),
+        "/vehicle/{vin}/subscriptions": ("Abonnementen", "Facturen", "Niet actief"),
+        "/wallet": ("Uw hoofdkaart betaalt elk abonnement", "Kaart toevoegen"),
+        "/vehicle/{vin}/remote": ("Bediening op afstand", "Vergrendelen", "Niet beschikbaar"),
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(_WORDS))
+async def test_a_french_or_dutch_owner_reads_the_car_pages_in_their_language(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock, language: str
+) -> None:
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language=language, zone="Europe/Brussels")  # a car sold in DE
+    vin = await make_vehicle(runtime, first_delivery_date=date(2025, 6, 1))
+    await link(runtime, owner, vin, primary=True)
+    activated = await client.post(
+        f"/api/v1/vehicles/{vin}/services/activate",
+        json={"packages": ["standard"], "accept": ACCEPT_DE},
+        headers=await bearer_for(runtime, owner),
+    )
+    assert activated.status_code == 200, activated.text
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    for path, words in _WORDS[language].items():
+        page = await client.get(path.format(vin=vin))
+        assert page.status_code == 200, (path, page.text)
+        assert f'<html lang="{language}">' in page.text, path
+        text = text_of(page.text)
+        missing = [word for word in words if word not in text]
+        assert missing == [], (path, missing)
+        navigation = _navigation_of(page.text)
+        same = catalogues.SAME_AS_ENGLISH[language]  # French writes "Notifications" too
+        english = [e for e in _ENGLISH_NAVIGATION if e not in same]
+        left = [e for e in english if re.search(rf"(?<![\w-]){e}(?![\w-])", navigation)]
+        assert left == [], (path, left)
+
+
+def test_the_remote_words_the_pages_mark_are_the_domains_own() -> None:
+    """The remote domain writes its command names and refusal messages in English; the pages
+    translate them through copies marked for the catalogue. A sentence changed in the domain
+    and not here would fall out of the catalogue and show in English: this fails first."""
+    assert remote_pages.TITLES == remote_service.TITLES
+    assert remote_pages.REFUSALS == preconditions.MESSAGES
+    ids = {message.id for message in catalogues.extract() if message.id}
+    assert set(preconditions.MESSAGES.values()) <= ids
+    assert set(remote_service.TITLES.values()) <= ids
+
+
+async def test_the_live_remote_view_gets_its_words_in_the_owners_language(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    """remote.js writes states, command names, refusal reasons and renewals left from the
+    panel's ``data-words``: in German for a German owner, never the script's English."""
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="de", zone="Europe/Berlin")
+    vin = await make_vehicle(runtime, first_delivery_date=date(2025, 6, 1))
+    await link(runtime, owner, vin, primary=True)
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    page = (await client.get(f"/vehicle/{vin}/remote")).text
+    found = re.search(r'data-words="([^"]*)"', page)
+    assert found is not None
+    words = json.loads(html.unescape(found.group(1)))
+    assert words["states"]["expired"] == "Das Fahrzeug hat nicht geantwortet"
+    assert words["titles"]["door-unlock"] == "Entriegelung"
+    assert words["reasons"]["door_open"].startswith("Eine Tür, der Kofferraum")
+    assert words["renewals"][1] == "(noch 1 Verlängerung)"
+    assert words["renewals"][2] == "(noch 2 Verlängerungen)"
+    assert words["progress"] == "Fortschritt"
 
 
 @pytest.mark.parametrize(
