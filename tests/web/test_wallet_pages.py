@@ -90,7 +90,7 @@ async def test_a_card_is_added_through_the_provider_with_the_address_asked_first
 async def test_a_german_owners_primary_card_is_the_hauptkarte_not_the_hauptkonto(
     runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient
 ) -> None:
-    """"Primary" names both a car's account and a card; the card's badge has its own context,
+    """ "Primary" names both a car's account and a card; the card's badge has its own context,
     so German reads "Hauptkarte" there (before, the account's "Hauptkonto")."""
     clock.set(at(date(2026, 1, 5)))
     await web_owner(runtime, client, language="de")
