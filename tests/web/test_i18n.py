@@ -29,7 +29,9 @@ from linkplus.notifications import service as notifications
 from linkplus.remote import preconditions
 from linkplus.remote import service as remote_service
 from linkplus.runtime import Runtime
-from linkplus.web import catalogues, remote_pages
+from linkplus.safety import rules as safety_rules
+from linkplus.trips import views as trip_views
+from linkplus.web import catalogues, domain_words, remote_pages
 from linkplus.web.i18n import LANGUAGES, Reader, browser_languages, catalogue_path
 from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
 from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
@@ -272,6 +274,8 @@ async def test_a_german_owner_reads_german_pages_with_german_dates(
 _GERMAN_WORDS = {
     "/vehicle": ("Meine Garage", "Hauptkonto", "Fahrzeug hinzufügen"),
     "/vehicle/{vin}": (
+        "Das Fahrzeug hat sein Notrufsystem noch nicht gemeldet.",  # the safety domain's words
+        "Die Fahranalyse steht nach Ihrer ersten aufgezeichneten Fahrt zur Verfügung.",  # trips'
         "Letzte Fahrt",
         "Fahrten und Fahrbewertungen",
         "Verkauf vorbereiten",
@@ -430,6 +434,25 @@ def test_the_remote_words_the_pages_mark_are_the_domains_own() -> None:
     ids = {message.id for message in catalogues.extract() if message.id}
     assert set(preconditions.MESSAGES.values()) <= ids
     assert set(remote_service.TITLES.values()) <= ids
+
+
+def test_the_safety_and_trips_sentences_the_pages_mark_are_the_domains_own() -> None:
+    """Likewise the safety light meanings, case titles and outcomes, and the trips' reasons a
+    trip is missing or rebuilt, which the car page, Safety and Trips show (before, in English
+    to every reader: they were in no catalogue)."""
+    assert {k: text for k, (text, _) in safety_rules.LIGHTS.items()} == domain_words.LIGHT_MEANINGS
+    assert domain_words.UNKNOWN_LIGHT == safety_rules.UNKNOWN_LIGHT
+    assert domain_words.CASE_TITLES == safety_rules.CASE_TITLES
+    assert domain_words.OUTCOMES == safety_rules.OUTCOMES
+    assert domain_words.NOT_SAVED_EXPLANATIONS == trip_views.NOT_SAVED_EXPLANATIONS
+    assert {
+        reason.code: reason.message for reason in trip_views.OTHER_MISSING_REASONS
+    } == domain_words.OTHER_MISSING_REASONS
+    assert domain_words.REBUILT_EXPLANATION == trip_views.REBUILT_EXPLANATION
+    german = catalogues.read("de")
+    assert german[safety_rules.UNKNOWN_LIGHT].string == (
+        "Das Fahrzeug hat sein Notrufsystem noch nicht gemeldet."
+    )
 
 
 async def test_the_live_remote_view_gets_its_words_in_the_owners_language(
