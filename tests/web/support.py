@@ -178,7 +178,7 @@ async def subscribe_in_pages(
         },
     )
     assert card_page.status_code == 200, card_page.text
-    assert "Pay with" in card_page.text
+    assert 'name="step" value="card"' in card_page.text  # the card step, in any language
     card_id = CHECKED_CARD.search(card_page.text)
     assert card_id, "the primary card is chosen by default"
     summary_page = await browser.post(
@@ -190,7 +190,7 @@ async def subscribe_in_pages(
         },
     )
     assert summary_page.status_code == 200, summary_page.text
-    assert "Summary" in summary_page.text
+    assert 'name="step" value="activate"' in summary_page.text  # the summary step
     activated = await browser.post(
         f"{flow(vin, package)}/checkout",
         data={

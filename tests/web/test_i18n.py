@@ -9,6 +9,8 @@ zone, or the browser's language for a visitor without an account.
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -24,11 +26,16 @@ from linkplus.kit.money import Money
 from linkplus.models.accounts import Account
 from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
+from linkplus.remote import preconditions
+from linkplus.remote import service as remote_service
 from linkplus.runtime import Runtime
-from linkplus.web import catalogues
+from linkplus.safety import rules as safety_rules
+from linkplus.trips import views as trip_views
+from linkplus.web import catalogues, domain_words, remote_pages
 from linkplus.web.i18n import LANGUAGES, Reader, browser_languages, catalogue_path
 from linkplus.web.rendering import ago, day, duration, money, ngettext, number, reading, when
-from tests.support import DEFAULT_PASSWORD, make_owner
+from tests.connected_services.support import ACCEPT_DE, link, make_vehicle
+from tests.support import DEFAULT_PASSWORD, bearer_for, make_owner
 from tests.web.support import (
     PHONE,
     LiveServer,
@@ -39,6 +46,7 @@ from tests.web.support import (
     require_chromium,
     sign_in,
     submit,
+    text_of,
 )
 
 MOMENT = datetime(2027, 1, 7, 13, 5, tzinfo=UTC)  # 14:05 in Berlin, 08:05 in New York
@@ -259,6 +267,214 @@ async def test_a_german_owner_reads_german_pages_with_german_dates(
     account = (await client.get("/account")).text
     assert "Zeitzone" in account
     assert "Profil speichern" in account
+
+
+# The owner's pages of a car, with words each must show in German, and the English navigation
+# (sections, links between the pages, buttons) none of them may still show.
+_GERMAN_WORDS = {
+    "/vehicle": ("Meine Garage", "Hauptkonto", "Fahrzeug hinzufügen"),
+    "/vehicle/{vin}": (
+        "Das Fahrzeug hat sein Notrufsystem noch nicht gemeldet.",  # the safety domain's words
+        "Die Fahranalyse steht nach Ihrer ersten aufgezeichneten Fahrt zur Verfügung.",  # trips'
+        "Letzte Fahrt",
+        "Fahrten und Fahrbewertungen",
+        "Verkauf vorbereiten",
+        "Erstauslieferung",
+    ),
+    "/map": ("Karte", "Mein Fahrzeug finden", "Letzte Fahrten auf der Karte"),
+    "/vehicle/{vin}/services": ("Connected-Services-Center", "Pakete", "Aktivieren"),
+    "/vehicle/{vin}/subscriptions": ("Abonnements", "Rechnungen", "Nicht aktiv"),
+    "/wallet": ("Ihre Hauptkarte bezahlt jedes Abonnement", "Karte hinzufügen", "Konto"),
+    "/vehicle/{vin}/remote": (
+        "Fernsteuerung",
+        "Verriegeln",
+        "Klimatisierung starten",
+        "Für dieses Fahrzeug nicht verfügbar",
+        "Fragen Sie Ihren Händler, was Ihr Fahrzeug bietet.",  # the remote domain's refusal
+    ),
+    "/vehicle/{vin}/remote/schedules": (
+        "Klimatisierungszeitpläne",
+        "Connected-Services-Center öffnen",
+    ),
+    "/vehicle/{vin}/no-such-page": ("Seite nicht gefunden", "Zurück zu Meine Garage"),
+}
+_ENGLISH_NAVIGATION = (
+    "My Garage",
+    "Add a car",
+    "Connected Services Centre",
+    "Find my car",
+    "Subscriptions",
+    "Privacy mode",
+    "Prepare to sell",
+    "Remove from my garage",
+    "Vehicle status",
+    "Trips and driving scores",
+    "Invoices",
+    "Add a card",
+    "Sign out",
+    "Skip to content",
+    "Notifications",
+    "Support",
+    "Account",
+    "Vehicle",
+    "Map",
+    "Remote control",
+    "Lock",
+    "Unlock",
+    "Start climate",
+    "Climate schedules",
+    "Open the Connected Services Centre",
+    "Page not found",
+    "Back to My Garage",
+)
+
+
+_NAVIGATION = re.compile(
+    r"<(title|nav|a|button|h1|label|legend|summary)\b[^>]*>(.*?)</\1>|aria-label=\"([^\"]*)\"",
+    re.S,
+)
+
+
+def _navigation_of(html: str) -> str:
+    """The words a page navigates with: its title, menus, links, buttons, heading, form labels
+    and accessible names (not what the car's service catalogue names, which is its data)."""
+    return " ".join(text_of(match[1] or match[2]) for match in _NAVIGATION.findall(html))
+
+
+async def test_a_german_owner_reads_the_car_pages_in_german(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    """My Garage, the car's dashboard, the Map, the Services Centre, Subscriptions and the
+    Wallet speak the owner's language, navigation included; the first delivery day is written
+    the German way."""
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="de", zone="Europe/Berlin")
+    vin = await make_vehicle(runtime, first_delivery_date=date(2025, 6, 1))
+    await link(runtime, owner, vin, primary=True)
+    activated = await client.post(  # the standard services, so no tile shows a refusal
+        f"/api/v1/vehicles/{vin}/services/activate",
+        json={"packages": ["standard"], "accept": ACCEPT_DE},
+        headers=await bearer_for(runtime, owner),
+    )
+    assert activated.status_code == 200, activated.text
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    for path, words in _GERMAN_WORDS.items():
+        page = await client.get(path.format(vin=vin))
+        assert page.status_code == (404 if "no-such-page" in path else 200), (path, page.text)
+        assert '<html lang="de">' in page.text, path
+        text = text_of(page.text)
+        for word in words:
+            assert word in text, (path, word)
+        navigation = _navigation_of(page.text)
+        left = [e for e in _ENGLISH_NAVIGATION if re.search(rf"(?<![\w-]){e}(?![\w-])", navigation)]
+        assert left == [], (path, left)
+    car = text_of((await client.get(f"/vehicle/{vin}")).text)
+    assert "01.06.2025" in car  # not "01 Jun 2025"
+
+
+# The same pages for a French and a Dutch owner: words each must show in the language, and none
+# of the English navigation above (before, the catalogues held English copies for these two).
+_WORDS = {
+    "fr": {
+        "/vehicle": ("Mon garage", "Principal", "Ajouter une voiture"),
+        "/vehicle/{vin}": ("Dernier trajet", "Trajets et notes de conduite", "Préparer la vente"),
+        "/map": ("Carte", "Trouver ma voiture", "Trajets récents sur la carte"),
+        "/vehicle/{vin}/services": ("Centre des services connectés", "Packs", "Activer"),
+        "/vehicle/{vin}/subscriptions": ("Abonnements", "Factures", "Inactif"),
+        "/wallet": ("Votre carte principale paie tous les abonnements", "Ajouter une carte"),
+        "/vehicle/{vin}/remote": ("Commande à distance", "Verrouiller", "Non disponible"),
+    },
+    "nl": {
+        "/vehicle": ("Mijn garage", "Hoofdaccount", "Auto toevoegen"),
+        "/vehicle/{vin}": ("Laatste rit", "Ritten en rijscores", "Verkoop voorbereiden"),
+        "/map": ("Kaart", "Mijn auto vinden", "Recente ritten op de kaart"),
+        "/vehicle/{vin}/services": ("Connected Services-centrum", "Pakketten", "Activeren"),
+        "/vehicle/{vin}/subscriptions": ("Abonnementen", "Facturen", "Niet actief"),
+        "/wallet": ("Uw hoofdkaart betaalt elk abonnement", "Kaart toevoegen"),
+        "/vehicle/{vin}/remote": ("Bediening op afstand", "Vergrendelen", "Niet beschikbaar"),
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(_WORDS))
+async def test_a_french_or_dutch_owner_reads_the_car_pages_in_their_language(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock, language: str
+) -> None:
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language=language, zone="Europe/Brussels")  # a car sold in DE
+    vin = await make_vehicle(runtime, first_delivery_date=date(2025, 6, 1))
+    await link(runtime, owner, vin, primary=True)
+    activated = await client.post(
+        f"/api/v1/vehicles/{vin}/services/activate",
+        json={"packages": ["standard"], "accept": ACCEPT_DE},
+        headers=await bearer_for(runtime, owner),
+    )
+    assert activated.status_code == 200, activated.text
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    for path, words in _WORDS[language].items():
+        page = await client.get(path.format(vin=vin))
+        assert page.status_code == 200, (path, page.text)
+        assert f'<html lang="{language}">' in page.text, path
+        text = text_of(page.text)
+        missing = [word for word in words if word not in text]
+        assert missing == [], (path, missing)
+        navigation = _navigation_of(page.text)
+        same = catalogues.SAME_AS_ENGLISH[language]  # French writes "Notifications" too
+        english = [e for e in _ENGLISH_NAVIGATION if e not in same]
+        left = [e for e in english if re.search(rf"(?<![\w-]){e}(?![\w-])", navigation)]
+        assert left == [], (path, left)
+
+
+def test_the_remote_words_the_pages_mark_are_the_domains_own() -> None:
+    """The remote domain writes its command names and refusal messages in English; the pages
+    translate them through copies marked for the catalogue. A sentence changed in the domain
+    and not here would fall out of the catalogue and show in English: this fails first."""
+    assert remote_pages.TITLES == remote_service.TITLES
+    assert remote_pages.REFUSALS == preconditions.MESSAGES
+    ids = {message.id for message in catalogues.extract() if message.id}
+    assert set(preconditions.MESSAGES.values()) <= ids
+    assert set(remote_service.TITLES.values()) <= ids
+
+
+def test_the_safety_and_trips_sentences_the_pages_mark_are_the_domains_own() -> None:
+    """Likewise the safety light meanings, case titles and outcomes, and the trips' reasons a
+    trip is missing or rebuilt, which the car page, Safety and Trips show (before, in English
+    to every reader: they were in no catalogue)."""
+    assert {k: text for k, (text, _) in safety_rules.LIGHTS.items()} == domain_words.LIGHT_MEANINGS
+    assert domain_words.UNKNOWN_LIGHT == safety_rules.UNKNOWN_LIGHT
+    assert domain_words.CASE_TITLES == safety_rules.CASE_TITLES
+    assert domain_words.OUTCOMES == safety_rules.OUTCOMES
+    assert domain_words.NOT_SAVED_EXPLANATIONS == trip_views.NOT_SAVED_EXPLANATIONS
+    assert {
+        reason.code: reason.message for reason in trip_views.OTHER_MISSING_REASONS
+    } == domain_words.OTHER_MISSING_REASONS
+    assert domain_words.REBUILT_EXPLANATION == trip_views.REBUILT_EXPLANATION
+    german = catalogues.read("de")
+    assert german[safety_rules.UNKNOWN_LIGHT].string == (
+        "Das Fahrzeug hat sein Notrufsystem noch nicht gemeldet."
+    )
+
+
+async def test_the_live_remote_view_gets_its_words_in_the_owners_language(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    """remote.js writes states, command names, refusal reasons and renewals left from the
+    panel's ``data-words``: in German for a German owner, never the script's English."""
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="de", zone="Europe/Berlin")
+    vin = await make_vehicle(runtime, first_delivery_date=date(2025, 6, 1))
+    await link(runtime, owner, vin, primary=True)
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    page = (await client.get(f"/vehicle/{vin}/remote")).text
+    found = re.search(r'data-words="([^"]*)"', page)
+    assert found is not None
+    words = json.loads(html.unescape(found.group(1)))
+    assert words["states"]["expired"] == "Das Fahrzeug hat nicht geantwortet"
+    assert words["titles"]["door-unlock"] == "Entriegelung"
+    assert words["reasons"]["door_open"].startswith("Eine Tür, der Kofferraum")
+    assert words["renewals"][1] == "(noch 1 Verlängerung)"
+    assert words["renewals"][2] == "(noch 2 Verlängerungen)"
+    assert words["progress"] == "Fortschritt"
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ async def test_a_paid_subscription_invoice_is_listed_shown_and_downloaded(
     clock.set(at(date(2026, 1, 5)))
     me = await web_owner(runtime, client, language="de")
     empty = await client.get("/invoices")
-    assert "No invoices yet" in empty.text
+    assert "Noch keine Rechnungen" in empty.text  # the owner reads German
     await add_card_in_pages(client)
     activated, _summary = await subscribe_in_pages(client, me.vin, "svt", "yearly")
     assert activated.status_code == 303, activated.text
@@ -43,7 +43,7 @@ async def test_a_paid_subscription_invoice_is_listed_shown_and_downloaded(
     assert listed.status_code == 200
     (document_id,) = DOCUMENT.findall(listed.text)
     assert re.search(r"DE-2026-\d{6}", listed.text)
-    assert "Invoice · 05.01.2026" in listed.text  # the date as a German reader writes it
+    assert "Rechnung · 05.01.2026" in listed.text  # as a German reader writes it
     assert re.search(r"\d+,\d\d\xa0€", listed.text)  # the amount too
 
     detail = await client.get(f"/invoices/{document_id}")

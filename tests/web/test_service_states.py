@@ -48,7 +48,8 @@ def _overview_page_states(html: str) -> dict[str, str]:
 
 
 def _subscribe_links(html: str, vin: str) -> set[str]:
-    pattern = rf'href="/vehicle/{vin}/subscriptions/offers/([a-z_]+)">Subscribe</a>'
+    # The owner of these tests reads German (the car's documents are the German edition).
+    pattern = rf'href="/vehicle/{vin}/subscriptions/offers/([a-z_]+)">Abonnieren</a>'
     return set(re.findall(pattern, html))
 
 
@@ -143,8 +144,8 @@ async def test_every_view_of_every_service_agrees(
     assert api_states["stolen_vehicle_tracking"] == "inactive"
     assert lines["svt"] == "not_activated"
     svt = text_of(overview.text[overview.text.index('id="sub-svt"') :])
-    assert svt.split("Not active", 1)[1].lstrip().startswith("Included with the car")
-    assert "Activate it in the Connected Services Centre" in svt
+    assert svt.split("Nicht aktiv", 1)[1].lstrip().startswith("Beim Fahrzeug inklusive")
+    assert "Im Connected-Services-Center aktivieren" in svt
 
 
 async def test_subscribe_is_offered_only_where_it_can_be_bought(
@@ -173,5 +174,5 @@ async def test_subscribe_is_offered_only_where_it_can_be_bought(
     assert "remote" not in purchasable
     assert "standard" not in purchasable
     centre_text = text_of(centre.text)
-    assert "Active until 01 Jun 2029" in centre_text  # standard: MM21, 4 years from delivery
-    assert "Active until 05 Feb 2026" in centre_text  # the Remote Connect trial
+    assert "Aktiv bis 01.06.2029" in centre_text  # standard: MM21, 4 years from delivery
+    assert "Aktiv bis 05.02.2026 (kostenloser Test)" in centre_text  # the Remote Connect trial

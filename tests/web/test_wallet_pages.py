@@ -21,7 +21,7 @@ from tests.payments.support import (
     PaidSubscriptions,
     enter_card,
 )
-from tests.web.support import add_card_in_pages, at, csrf_in, start_card, web_owner
+from tests.web.support import add_card_in_pages, at, csrf_in, start_card, text_of, web_owner
 
 CARD_ID = re.compile(r"/wallet/cards/([0-9a-f-]{36})/remove")
 
@@ -85,6 +85,19 @@ async def test_a_card_is_added_through_the_provider_with_the_address_asked_first
     removed = await post_on(client, "/wallet", f"/wallet/cards/{first_id}/remove")
     assert removed.headers["location"] == "/wallet?done=card_removed"
     assert card_ids((await client.get("/wallet")).text) == [challenge_id]
+
+
+async def test_a_german_owners_primary_card_is_the_hauptkarte_not_the_hauptkonto(
+    runtime: Runtime, clock: ManualClock, client: httpx.AsyncClient
+) -> None:
+    """ "Primary" names both a car's account and a card; the card's badge has its own context,
+    so German reads "Hauptkarte" there (before, the account's "Hauptkonto")."""
+    clock.set(at(date(2026, 1, 5)))
+    await web_owner(runtime, client, language="de")
+    await add_card_in_pages(client, VISA)
+    wallet = text_of((await client.get("/wallet")).text)
+    assert "Visa mit Endziffern 4242 Hauptkarte" in wallet
+    assert "Hauptkonto" not in wallet
 
 
 async def test_the_address_is_required_and_the_return_needs_the_signed_address(

@@ -20,33 +20,36 @@ from linkplus.garage.errors import NotPrimaryAccount
 from linkplus.garage.schemas import MAX_ODOMETER_KM
 from linkplus.kit.parsing import OutOfRange, parse_int
 from linkplus.models.accounts import Account
+from linkplus.web.i18n import N_
 from linkplus.web.notices import notice_for
 from linkplus.web.sessions import form_text
 
 # Confirmations after the forms of these pages (``?done=...``): fixed sentences only, as in
 # ``web.notices``.
 NOTICES = {
-    "vehicle_added": "The car is in your garage.",
-    "vehicle_removed": "The car is removed from your account.",
-    "primary_claimed": "This account is now the car's primary account.",
-    "services_activated": "Connected services are activated.",
-    "services_deactivated": "The connected services are stopped.",
-    "privacy_mode_on": "Privacy mode is on: the car no longer shares its location.",
-    "privacy_mode_off": "Privacy mode is off: the car shares its location again.",
-    "step_ticked": "The step is marked as done.",
-    "not_primary": "Another account is this car's primary account now. Make this account the "
-    "active one to use it.",
-    "document_accepted": "Your acceptance is recorded.",
-    "consent_withdrawn": "Your consent is withdrawn.",
-    "dealer_chosen": "Your preferred dealer is saved.",
-    "identity_recorded": "The identity check is recorded.",
-    "check_unblocked": "The ownership check is unblocked: the owner can try again.",
-    "car_unblocked": "The car is unblocked: its accounts can prove ownership again.",
-    "removed_from_account": "The car is removed from that account.",
+    "vehicle_added": N_("The car is in your garage."),
+    "vehicle_removed": N_("The car is removed from your account."),
+    "primary_claimed": N_("This account is now the car's primary account."),
+    "services_activated": N_("Connected services are activated."),
+    "services_deactivated": N_("The connected services are stopped."),
+    "privacy_mode_on": N_("Privacy mode is on: the car no longer shares its location."),
+    "privacy_mode_off": N_("Privacy mode is off: the car shares its location again."),
+    "step_ticked": N_("The step is marked as done."),
+    "not_primary": N_(
+        "Another account is this car's primary account now. Make this account the "
+        "active one to use it."
+    ),
+    "document_accepted": N_("Your acceptance is recorded."),
+    "consent_withdrawn": N_("Your consent is withdrawn."),
+    "dealer_chosen": N_("Your preferred dealer is saved."),
+    "identity_recorded": N_("The identity check is recorded."),
+    "check_unblocked": N_("The ownership check is unblocked: the owner can try again."),
+    "car_unblocked": N_("The car is unblocked: its accounts can prove ownership again."),
+    "removed_from_account": N_("The car is removed from that account."),
 }
 
 _NON_DIGITS_ALLOWED = re.compile(r"[\s.,']")
-NOT_A_READING = "Enter the reading in whole kilometres, digits only (for example 12345)."
+NOT_A_READING = N_("Enter the reading in whole kilometres, digits only (for example 12345).")
 
 
 def car_path(vin: str, *rest: str) -> str:

@@ -32,9 +32,18 @@ WIDTH = 100
 MessageKey = tuple[str, str | None]  # the msgid (the singular for plurals) and its context
 
 SAME_AS_ENGLISH: dict[str, frozenset[str]] = {
-    "de": frozenset({"Wallet"}),
-    "fr": frozenset({"E-mail", "Notifications"}),
-    "nl": frozenset({"Account", "E-mail", "Inbox"}),
+    # Abbreviations, brand-like names and words the language spells as English does; kept short.
+    "de": frozenset(
+        {"ABS", "Airbag", "Multimedia", "Name", "Online", "Route", "SUV", "Start", "Wallet"}
+    ),
+    "fr": frozenset(
+        {"ABS", "Airbag", "Date", "Distance", "E-mail", "Latitude", "Longitude", "Notifications"}
+        | {"SUV", "Total"}
+    ),
+    "nl": frozenset(
+        {"%(price)s per %(period)s", "ABS", "Account", "Airbag", "E-mail", "Inbox", "Model"}
+        | {"Multimedia", "Online", "Postcode", "Route", "SUV", "Tip:", "open"}
+    ),
 }
 """Words a language writes as English does; any other translation equal to its English msgid is
 an untranslated copy (``update`` once copied English into the catalogues after it, see there)."""

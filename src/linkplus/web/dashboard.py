@@ -31,26 +31,41 @@ from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.errors import LocationNotShared, LocationUnknown
 from linkplus.vehicle_link.schemas import LocationOut, VehicleStatusOut
 from linkplus.web.cars import car_name
+from linkplus.web.i18n import N_
+from linkplus.web.rendering import gettext, ngettext
 
 # --- ages ------------------------------------------------------------------------------------
 
-_UNITS = ((86_400, "day", "days"), (3_600, "hour", "hours"), (60, "minute", "minutes"))
+
+def _count(unit: str, count: int) -> str:
+    """``count`` units ago with the reader's plural forms (each form spelled out for the
+    catalogue)."""
+    if unit == "day":
+        return ngettext("%(num)s day ago", "%(num)s days ago", count) % {"num": count}
+    if unit == "hour":
+        return ngettext("%(num)s hour ago", "%(num)s hours ago", count) % {"num": count}
+    if unit == "minute":
+        return ngettext("%(num)s minute ago", "%(num)s minutes ago", count) % {"num": count}
+    return ngettext("%(num)s second ago", "%(num)s seconds ago", count) % {"num": count}
+
+
+_UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"))
 
 
 def age_words(moment: datetime | None, now: datetime) -> str:
     """How long ago ``moment`` was, in words with the right plural: "1 minute ago",
     "3 minutes ago", "2 days ago"; "just now" under a second, and for a moment in the future
-    (a car whose clock runs ahead). Empty when there is no moment."""
+    (a car whose clock runs ahead). Empty when there is no moment. In the language of the page
+    being rendered (``rendering.reading``), English outside one."""
     if moment is None:
         return ""
     seconds = int((now - moment).total_seconds())
     if seconds < 1:
-        return "just now"
-    for size, one, many in _UNITS:
+        return gettext("just now")
+    for size, unit in _UNITS:
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {one if count == 1 else many} ago"
-    return f"{seconds} {'second' if seconds == 1 else 'seconds'} ago"
+            return _count(unit, seconds // size)
+    return _count("second", seconds)
 
 
 # --- the picture -----------------------------------------------------------------------------
@@ -70,11 +85,11 @@ _BODIES = {
     "RC": "coupe",
 }
 BODY_NAMES = {
-    "suv": "SUV",
-    "crossover": "compact crossover",
-    "hatchback": "hatchback",
-    "saloon": "saloon",
-    "coupe": "coupé",
+    "suv": N_("SUV"),
+    "crossover": N_("compact crossover"),
+    "hatchback": N_("hatchback"),
+    "saloon": N_("saloon"),
+    "coupe": N_("coupé"),
 }
 
 
@@ -96,9 +111,9 @@ async def parked_position(
     try:
         return await vehicle_link.parked_location(session, runtime, caller), None
     except LocationNotShared:
-        return None, "Privacy mode is on: the car does not share where it is."
+        return None, N_("Privacy mode is on: the car does not share where it is.")
     except LocationUnknown:
-        return None, "The car has not reported where it is parked yet."
+        return None, N_("The car has not reported where it is parked yet.")
     except ProblemError as exc:
         return None, exc.detail
 

@@ -12,6 +12,7 @@ from linkplus.dealers.schemas import DealerQuery
 from linkplus.deps import SessionDep
 from linkplus.web.cars import page_notice
 from linkplus.web.forms import field_errors
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -45,7 +46,7 @@ async def _dealer_page(
         except ValidationError as exc:
             errors = field_errors(exc)
             if "form" in errors:  # lat without lon or the other way round
-                errors["lat"] = "Give both latitude and longitude to search near a place."
+                errors["lat"] = N_("Give both latitude and longitude to search near a place.")
             status = 422
     preferred = await dealers.preferred(session, account_id=owner_account(visitor).id)
     return render(
@@ -86,7 +87,9 @@ async def choose_dealer(
             visitor,
             session,
             status=outcome.status,
-            error="This dealer is not in the directory any more. Search again and choose one "
-            "from the list.",
+            error=N_(
+                "This dealer is not in the directory any more. Search again and choose one "
+                "from the list."
+            ),
         )
     return see_other("/account/dealer", done="dealer_chosen")

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from linkplus.accounts import service as accounts
 from linkplus.errors import ProblemError
 from linkplus.runtime import Runtime
+from linkplus.web.i18n import N_
 from linkplus.web.sessions import SESSION_COOKIE, Visitor, render, visitor_without_session
 
 log = structlog.get_logger("linkplus.web.errors")
@@ -45,24 +46,24 @@ _CAR_PATH = re.compile(r"^/vehicle/([A-Za-z0-9]{1,32})(/|$)")
 _CAR_GONE = frozenset({"vehicle_not_found", "no_such_address"})
 
 TITLES = {
-    400: "This request cannot be carried out",
-    401: "Sign-in needed",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "This page cannot be opened this way",
-    409: "Not possible right now",
-    413: "Too much was sent",
-    422: "Some values are not valid",
-    429: "Too many requests",
-    500: "Something went wrong on our side",
-    502: "A partner service refused the request",
-    503: "A partner service cannot be reached",
+    400: N_("This request cannot be carried out"),
+    401: N_("Sign-in needed"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("This page cannot be opened this way"),
+    409: N_("Not possible right now"),
+    413: N_("Too much was sent"),
+    422: N_("Some values are not valid"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
+    502: N_("A partner service refused the request"),
+    503: N_("A partner service cannot be reached"),
 }
 MESSAGES = {
-    404: "There is nothing at this address.",  # the words of every "not yours" 404, too
-    405: "This page cannot be opened this way. Use the buttons on the page instead.",
-    422: "Some values in the address are not valid. Go back and use the links on the page.",
-    500: (
+    404: N_("There is nothing at this address."),  # the words of every "not yours" 404, too
+    405: N_("This page cannot be opened this way. Use the buttons on the page instead."),
+    422: N_("Some values in the address are not valid. Go back and use the links on the page."),
+    500: N_(
         "The error has been logged. Try again in a moment; if it keeps happening, contact support."
     ),
 }
@@ -93,15 +94,15 @@ class WayBack:
 def way_back(path: str, *, signed_in: bool, code: str) -> WayBack:
     """Where the page sends the visitor: the car, My Garage, the console's start, or sign-in."""
     if path.startswith("/console"):
-        return WayBack("/console", "Back to the staff console")
+        return WayBack("/console", N_("Back to the staff console"))
     if path.startswith("/police/"):
-        return WayBack("/", "Go to the linkplus start page")
+        return WayBack("/", N_("Go to the linkplus start page"))
     if not signed_in:
-        return WayBack("/signin", "Sign in")
+        return WayBack("/signin", N_("Sign in"))
     car = _CAR_PATH.match(path)
     if car is not None and car.group(2) == "/" and code not in _CAR_GONE:
-        return WayBack(f"/vehicle/{car.group(1)}", "Back to the car")
-    return WayBack("/vehicle", "Back to My Garage")
+        return WayBack(f"/vehicle/{car.group(1)}", N_("Back to the car"))
+    return WayBack("/vehicle", N_("Back to My Garage"))
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def describe(exc: Exception) -> Described:
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else ""
         generic = detail in ("", "Not Found", "Method Not Allowed") or status not in TITLES
-        message = MESSAGES.get(status, "The request was refused.") if generic else detail
+        message = MESSAGES.get(status, N_("The request was refused.")) if generic else detail
         code = "no_such_address" if status == 404 else "http_error"
         return Described(status, code, message, dict(exc.headers or {}))
     return Described(500, "internal_error", MESSAGES[500], {})
@@ -175,7 +176,7 @@ async def error_page(request: Request, exc: Exception) -> Response:
         visitor,
         "error.html",
         status=described.status,
-        title=TITLES.get(described.status, "The request was refused"),
+        title=TITLES.get(described.status, N_("The request was refused")),
         message=described.message,
         status_code=described.status,
         back=back,

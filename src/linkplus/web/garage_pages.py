@@ -37,8 +37,9 @@ from linkplus.web.cars import (
 )
 from linkplus.web.dashboard import BODY_NAMES, car_dashboard, marker_json, switcher
 from linkplus.web.forms import field_errors
+from linkplus.web.i18n import N_
 from linkplus.web.remote_pages import car_page_panel
-from linkplus.web.rendering import see_other
+from linkplus.web.rendering import gettext, reading, see_other
 from linkplus.web.sessions import (
     FormDep,
     OwnerDep,
@@ -120,9 +121,9 @@ def _addition_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     reading = odometer_from(form)
     errors: dict[str, str] = {}
     if not identifier:
-        errors["identifier"] = "Enter the car's VIN or registration plate."
+        errors["identifier"] = N_("Enter the car's VIN or registration plate.")
     if reading is None:
-        errors["odometer_km"] = "Enter the odometer reading shown in the instrument cluster."
+        errors["odometer_km"] = N_("Enter the odometer reading shown in the instrument cluster.")
     elif isinstance(reading, str):
         errors["odometer_km"] = reading
     compact = _SEPARATORS.sub("", identifier)
@@ -219,7 +220,10 @@ async def car_page(
     board = await car_dashboard(session, runtime, caller)
     summary = await garage.vehicle_summary(session, caller)
     name = car_name(summary.model_name, summary.nickname)
-    parked = f"Parked {board.age(board.location.parked_at)}" if board.location else ""
+    parked = ""
+    if board.location:
+        with reading(visitor.reader(request)):  # the marker's words, in the owner's language
+            parked = gettext("Parked %(age)s") % {"age": board.age(board.location.parked_at)}
     notice = STATUS_NOTICES.get(request.query_params.get("done") or "")
     return await _car_page(
         request,
@@ -246,7 +250,7 @@ def proof_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
         return {"pairing_code": code}, {}
     reading = odometer_from(form)
     if reading is None:
-        return {}, {"odometer_km": "Enter the odometer reading, or paste the QR code text."}
+        return {}, {"odometer_km": N_("Enter the odometer reading, or paste the QR code text.")}
     if isinstance(reading, str):
         return {}, {"odometer_km": reading}
     return {"odometer_km": reading}, {}
@@ -345,7 +349,7 @@ async def remove_vehicle(
             status=422,
             car=summary,
             name=car_name(summary.model_name, summary.nickname),
-            error="Nothing was removed. Use the button below to confirm.",
+            error=N_("Nothing was removed. Use the button below to confirm."),
         )
     await garage.remove_vehicle(session, runtime, caller.account, caller.vehicle.vin)
     return see_other("/vehicle", done="vehicle_removed")

@@ -21,12 +21,13 @@ from fastapi.responses import Response
 from linkplus.deps import SessionDep
 from linkplus.invoices import service as invoices
 from linkplus.invoices.errors import DocumentNotFound
+from linkplus.web.i18n import N_
 from linkplus.web.sessions import OwnerDep, owner_account, render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-KIND_LABELS = {"invoice": "Invoice", "credit_note": "Credit note"}
+KIND_LABELS = {"invoice": N_("Invoice"), "credit_note": N_("Credit note")}
 
 
 def document_id_from(text: str) -> uuid.UUID:

@@ -30,6 +30,8 @@ from linkplus.trips.errors import TripNotFound
 from linkplus.trips.schemas import TripSummaryOut
 from linkplus.web.cars import car_name, primary_car, visitor_car
 from linkplus.web.dashboard import age_words, marker_json, parked_position, switcher
+from linkplus.web.i18n import Reader
+from linkplus.web.rendering import gettext, reading
 from linkplus.web.sessions import OwnerDep, owner_account, render
 
 router = APIRouter(include_in_schema=False)
@@ -82,12 +84,12 @@ async def map_page(
         chosen = chosen or (cars[0].vin if cars else None)
     if chosen is not None:
         caller = await visitor_car(session, account, chosen)
-        context.update(await _car_context(session, runtime, caller))
+        context.update(await _car_context(session, runtime, caller, visitor.reader(request)))
     return render(request, visitor, "map.html", section="map", **context)
 
 
 async def _car_context(
-    session: SessionDep, runtime: RuntimeDep, caller: CallerVehicle
+    session: SessionDep, runtime: RuntimeDep, caller: CallerVehicle, who: Reader
 ) -> dict[str, Any]:
     summary = await garage.vehicle_summary(session, caller)
     name = car_name(summary.model_name, summary.nickname)
@@ -96,11 +98,15 @@ async def _car_context(
         return context
     now = runtime.clock.now()
     location, note = await parked_position(session, runtime, caller)
-    parked = f"Parked {age_words(location.parked_at, now)}" if location else ""
+    parked = ""
+    if location:
+        with reading(who):  # the marker's words, in the owner's language
+            parked = gettext("Parked %(age)s") % {"age": age_words(location.parked_at, now)}
     context.update(
         location=location,
         location_note=note,
-        parked_age=age_words(location.parked_at, now) if location else "",
+        parked_at=location.parked_at if location else None,
+        age=lambda moment: age_words(moment, now),
         marker=marker_json(location, name, parked),
     )
     try:

@@ -34,8 +34,9 @@ from linkplus.garage.deps import CallerVehicle
 from linkplus.remote import climate_schedules
 from linkplus.remote import service as remote
 from linkplus.remote.errors import ScheduleNotFound
-from linkplus.remote.preconditions import CommandType
+from linkplus.remote.preconditions import CommandType, Refusal
 from linkplus.remote.preconditions import message as remote_message
+from linkplus.remote.recurrence import WEEKDAYS
 from linkplus.remote.schemas import (
     ChangeNumber,
     CommandIn,
@@ -47,7 +48,8 @@ from linkplus.remote.schemas import (
 from linkplus.runtime import Runtime
 from linkplus.web.cars import car_name, primary_car, visitor_car
 from linkplus.web.forms import field_errors
-from linkplus.web.rendering import see_other
+from linkplus.web.i18n import N_
+from linkplus.web.rendering import gettext, ngettext, see_other, translated
 from linkplus.web.safety_pages import theft_state
 from linkplus.web.sessions import (
     FormDep,
@@ -64,7 +66,8 @@ router = APIRouter(include_in_schema=False)
 
 COMMAND_INPUT: TypeAdapter[Any] = TypeAdapter(CommandIn)
 
-# The commands the forms send, with the words on their buttons (any other action is a 404).
+# The commands the forms send (any other action is a 404); the buttons' words are the
+# template's (``remote/_controls.html``).
 LABELS: dict[CommandType, str] = {
     CommandType.door_lock: "Lock",
     CommandType.door_unlock: "Unlock",
@@ -77,28 +80,119 @@ LABELS: dict[CommandType, str] = {
 }
 TEMPERATURES = tuple(16 + step / 2 for step in range(29))  # 16 to 30 °C in half degrees
 DEFAULT_TEMPERATURE = 21.0
-SEAT_LEVELS = (("", "Leave as it is"), ("0", "Off"), ("1", "Low"), ("2", "Medium"), ("3", "High"))
+SEAT_LEVELS = (
+    ("", N_("Leave as it is")),
+    ("0", N_("Off")),
+    ("1", N_("Low")),
+    ("2", N_("Medium")),
+    ("3", N_("High")),
+)
 
 # Each function the page can offer, by the command whose availability decides it, with the name
 # an owner knows it by (for the list of what this car cannot do, and why).
 ADVANCED = "advanced-climate"
 FUNCTIONS: tuple[tuple[str, str], ...] = (
-    (CommandType.door_lock.value, "Lock and unlock"),
-    (CommandType.hazard_lights_on.value, "Hazard lights"),
-    (CommandType.engine_start.value, "Engine start and stop"),
-    (CommandType.climate_start.value, "Remote climate with the last trip's settings"),
-    (ADVANCED, "Advanced remote climate and climate schedules"),
+    (CommandType.door_lock.value, N_("Lock and unlock")),
+    (CommandType.hazard_lights_on.value, N_("Hazard lights")),
+    (CommandType.engine_start.value, N_("Engine start and stop")),
+    (CommandType.climate_start.value, N_("Remote climate with the last trip's settings")),
+    (ADVANCED, N_("Advanced remote climate and climate schedules")),
 )
 
 STATE_LABELS = {
-    "accepted": "Accepted",
-    "sent": "Sent to the car",
-    "acknowledged": "The car has it",
-    "completed": "Completed",
-    "failed": "Failed",
-    "expired": "The car did not answer",
+    "accepted": N_("Accepted"),
+    "sent": N_("Sent to the car"),
+    "acknowledged": N_("The car has it"),
+    "completed": N_("Completed"),
+    "failed": N_("Failed"),
+    "expired": N_("The car did not answer"),
 }
 STEPS = ("accepted", "sent", "acknowledged", "completed")
+
+# The commands' names (``remote.service.TITLES``) and the refusals' messages
+# (``preconditions.MESSAGES``) as the remote domain writes them, marked here for the catalogue:
+# the pages show the domain's English through ``| translated``, and ``remote.js`` reads these in
+# the page's language from the panel's data attributes. ``tests/web/test_i18n.py`` holds them
+# equal to the domain's words, so a changed sentence cannot fall out of the catalogue unseen.
+TITLES: dict[CommandType, str] = {
+    CommandType.door_lock: N_("Lock"),
+    CommandType.door_unlock: N_("Unlock"),
+    CommandType.hazard_lights_on: N_("Hazard lights"),
+    CommandType.engine_start: N_("Engine start"),
+    CommandType.engine_stop: N_("Engine stop"),
+    CommandType.climate_start: N_("Climate"),
+    CommandType.climate_renew: N_("Climate renewal"),
+    CommandType.climate_stop: N_("Climate stop"),
+}
+REFUSALS: dict[Refusal, str] = {
+    Refusal.door_open: N_(
+        "A door, the boot or the bonnet is open. Close it, then lock the car again."
+    ),
+    Refusal.smart_key_inside: N_(
+        "The smart key is inside the car. Take it out of the car, then lock it again."
+    ),
+    Refusal.alarm_set: N_(
+        "The car alarm has gone off, so the car cannot be unlocked remotely. Go to the car and "
+        "unlock it with the key."
+    ),
+    Refusal.locked_with_physical_key: N_(
+        "The car was locked with the physical key, so it cannot be unlocked remotely. Unlock it"
+        " with the key."
+    ),
+    Refusal.battery_too_low: N_(
+        "The battery charge is below the minimum remote climate needs. Charge the car, then try"
+        " again."
+    ),
+    Refusal.too_cold: N_(
+        "It is below -10 °C outside; remote climate does not run on a plug-in hybrid in that "
+        "cold. Start the car to heat it."
+    ),
+    Refusal.climate_not_allowed_in_market: N_(
+        "Remote climate starts the engine of this car, which the law of the country the car is "
+        "registered in does not allow. Electric and plug-in hybrid cars are not affected."
+    ),
+    Refusal.renewals_used_up: N_(
+        "Remote climate has already been renewed as often as this car allows. Let it finish, "
+        "then start it again."
+    ),
+    Refusal.climate_not_running: N_("Remote climate is not running. Start it first."),
+    Refusal.engine_not_running: N_("The engine is not running, so there is nothing to stop."),
+    Refusal.hazard_lights_running: N_(
+        "The hazard lights are already flashing. They can be switched on again once their 60 "
+        "seconds are over."
+    ),
+    Refusal.not_supported: N_(
+        "This car does not support this remote function. Ask your retailer what your car offers."
+    ),
+    Refusal.service_not_active: N_(
+        "The connected service for this function is not active for this car. Activate it in the"
+        " Connected Services Centre."
+    ),
+    Refusal.vehicle_asleep: N_(
+        "The car has not been used for more than 9 days and has gone to sleep to protect its "
+        "battery. Start the engine once to wake it up."
+    ),
+    Refusal.stolen_vehicle_tracking: N_(
+        "Stolen vehicle tracking is active for this car, so remote functions are switched off. "
+        "Reactivate them once the car is back in your possession."
+    ),
+    Refusal.no_answer: N_(
+        "The car did not answer in time, perhaps because it has no mobile coverage. Try again "
+        "when the car has signal."
+    ),
+    Refusal.rejected_by_car: N_(
+        "The car refused the command as not valid for it. Try again; if it keeps happening, "
+        "contact support."
+    ),
+    Refusal.failed_in_car: N_("The car could not carry out the command. Try again later."),
+}
+
+
+RENEWALS_SHOWN = 10  # more climate renewals than any model allows
+
+
+def renewals_left(count: int) -> str:
+    return ngettext("(%(num)s renewal left)", "(%(num)s renewals left)", count) % {"num": count}
 
 
 def remote_path(vin: str, *rest: str) -> str:
@@ -131,6 +225,18 @@ class Panel:
     seat_levels: ClassVar[tuple[tuple[str, str], ...]] = SEAT_LEVELS
     state_labels: ClassVar[dict[str, str]] = STATE_LABELS
     steps: ClassVar[tuple[str, ...]] = STEPS
+
+    def words(self) -> dict[str, Any]:
+        """What ``remote.js`` writes on the page, in the reader's language (called while the
+        page renders): the states, the commands' names, the refusals' messages by code, and
+        the climate renewals left for each count the car can have."""
+        return {
+            "states": {state: translated(label) for state, label in STATE_LABELS.items()},
+            "titles": {kind.value: translated(title) for kind, title in TITLES.items()},
+            "reasons": {code.value: translated(text) for code, text in REFUSALS.items()},
+            "progress": gettext("Progress"),
+            "renewals": [renewals_left(count) for count in range(RENEWALS_SHOWN)],
+        }
 
     @property
     def any_control(self) -> bool:
@@ -327,7 +433,7 @@ async def send_command(
             runtime,
             caller,
             status=422,
-            error=next(iter(errors.values()), "This value is not valid."),
+            error=next(iter(errors.values()), N_("This value is not valid.")),
             errors=errors,
             values=fields,
         )
@@ -409,20 +515,11 @@ async def command_events(
 # --- climate schedules ----------------------------------------------------------------------------
 
 SCHEDULE_NOTICES = {
-    "created": "The schedule is saved. Climate starts at the time you chose.",
-    "paused": "The schedule is paused.",
-    "resumed": "The schedule is on again.",
-    "deleted": "The schedule is deleted.",
+    "created": N_("The schedule is saved. Climate starts at the time you chose."),
+    "paused": N_("The schedule is paused."),
+    "resumed": N_("The schedule is on again."),
+    "deleted": N_("The schedule is deleted."),
 }
-WEEKDAY_NAMES = (
-    ("mon", "Mon"),
-    ("tue", "Tue"),
-    ("wed", "Wed"),
-    ("thu", "Thu"),
-    ("fri", "Fri"),
-    ("sat", "Sat"),
-    ("sun", "Sun"),
-)
 SCHEDULE_INPUT: TypeAdapter[ScheduleIn] = TypeAdapter(ScheduleIn)
 
 
@@ -450,7 +547,7 @@ async def _schedules_page(
         schedules=await climate_schedules.list_schedules(session, runtime, caller),
         refused=None if refused is None else remote_message(refused.code),
         refused_code=None if refused is None else refused.code.value,
-        weekdays=WEEKDAY_NAMES,
+        weekdays=WEEKDAYS,
         panel=SchedulePanel(),
         **extra,
     )
@@ -515,7 +612,7 @@ async def create_schedule(
             runtime,
             caller,
             status=422,
-            error=next(iter(errors.values()), "This value is not valid."),
+            error=next(iter(errors.values()), N_("This value is not valid.")),
             errors=errors,
             values=values,
         )

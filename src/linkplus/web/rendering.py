@@ -158,6 +158,14 @@ def duration(value: float | int | timedelta | None, granularity: Granularity = "
     )
 
 
+_WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekday(key: str, width: str = "abbreviated") -> str:
+    """A weekday key ("mon" ... "sun") as the reader's language names it (CLDR: "Mo.", "lun.")."""
+    return str(reader().locale.days["format"][width][_WEEKDAY_KEYS.index(key)])
+
+
 def ago(moment: datetime | None) -> str:
     """How long ago ``moment`` was (``3 minutes ago``, ``vor 3 Minuten``); the moment itself
     when the page has no clock."""
@@ -198,6 +206,7 @@ templates.filters["number"] = number
 templates.filters["money"] = money
 templates.filters["duration"] = duration
 templates.filters["ago"] = ago
+templates.filters["weekday"] = weekday
 
 
 def html_page(

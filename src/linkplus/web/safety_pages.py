@@ -28,6 +28,7 @@ from linkplus.runtime import Runtime
 from linkplus.safety import service as safety
 from linkplus.safety.schemas import ReactivationConfirmIn, TheftReportIn, TheftStateOut
 from linkplus.web.cars import car_name, car_path, primary_car
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.safety_words import osm_link, position_words, trail_points
 from linkplus.web.sessions import (
@@ -46,10 +47,12 @@ from linkplus.web.sessions import (
 router = APIRouter(include_in_schema=False)
 
 NOTICES = {
-    "theft_reported": "Your theft report is sent. The customer centre checks it and starts "
-    "tracking; the police keep you informed.",
-    "code_sent": "We sent a code to your e-mail address. Enter it below.",
-    "reactivated": "Welcome back: location and remote control work again.",
+    "theft_reported": N_(
+        "Your theft report is sent. The customer centre checks it and starts "
+        "tracking; the police keep you informed."
+    ),
+    "code_sent": N_("We sent a code to your e-mail address. Enter it below."),
+    "reactivated": N_("Welcome back: location and remote control work again."),
 }
 POLICE_TRAIL_ROWS = 50  # the latest positions listed in words under the map
 
@@ -128,8 +131,10 @@ async def report_theft(
             status=422,
             values=values,
             errors={
-                "police_reference": "Enter the police report number as the police gave it "
-                "(4 to 40 letters, digits, / . -)."
+                "police_reference": N_(
+                    "Enter the police report number as the police gave it "
+                    "(4 to 40 letters, digits, / . -)."
+                )
             },
         )
     outcome = await attempt(
@@ -172,7 +177,7 @@ async def start_reactivation(
             runtime,
             caller,
             status=422,
-            errors={"password": "Enter your password."},
+            errors={"password": N_("Enter your password.")},
         )
     outcome = await attempt(
         session, visitor, safety.start_reactivation(session, runtime, caller, password=password)
@@ -214,7 +219,7 @@ async def confirm_reactivation(
             caller,
             status=422,
             step="code",
-            errors={"code": "Enter the 6 digits of the code from the e-mail."},
+            errors={"code": N_("Enter the 6 digits of the code from the e-mail.")},
         )
     outcome = await attempt(
         session, visitor, safety.confirm_reactivation(session, runtime, caller, code=body.code)

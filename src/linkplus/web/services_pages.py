@@ -35,6 +35,7 @@ from linkplus.privacy.schemas import PrivacyModeIn
 from linkplus.subscriptions import service as subscriptions
 from linkplus.subscriptions.schemas import OfferOut, StatusLineOut
 from linkplus.web.cars import car_name, car_path, page_notice, primary_car, visitor_car
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -52,11 +53,11 @@ router = APIRouter(include_in_schema=False)
 HISTORY_SHOWN = 20
 _TERMS_REFUSED = "terms_not_accepted"
 _STATE_LABELS = {
-    "active": "Active",
-    "inactive": "Not active",
-    "not_available": "Not available",
-    "expired": "Period ended",
-    "paid_package": "Paid package",
+    "active": N_("Active"),
+    "inactive": N_("Not active"),
+    "not_available": N_("Not available"),
+    "expired": N_("Period ended"),
+    "paid_package": N_("Paid package"),
 }
 
 
@@ -104,27 +105,28 @@ def _packages(
     return list(groups.values())
 
 
-def _day(day: date) -> str:
-    return day.strftime("%d %b %Y")
+Running = tuple[str, date | None]  # a sentence marked for the catalogue, and its day
 
 
-def _running_words(group: dict[str, Any], line: StatusLineOut | None) -> str | None:
+def _running_words(group: dict[str, Any], line: StatusLineOut | None) -> Running | None:
     """What a running package says instead of "Subscribe": until when it runs, or when it
-    renews (a paid plan renewing itself)."""
+    renews (a paid plan renewing itself). The page translates the sentence and writes the day
+    in the reader's locale (``%(day)s``)."""
     if not group["active"] or group["kind"] == PackageKind.always_on.value:
         return None
     if line is not None and line.state in ("active", "cancelled"):
         trial_end = line.ends_on or line.next_payment_on
         if line.status == "trialing" and trial_end is not None:
-            then = "; then it renews" if line.next_payment_on is not None else ""
-            return f"Active until {_day(trial_end)} (free trial){then}."
+            if line.next_payment_on is not None:
+                return N_("Active until %(day)s (free trial); then it renews."), trial_end
+            return N_("Active until %(day)s (free trial)."), trial_end
         if line.next_payment_on is not None:
-            return f"Active; renews on {_day(line.next_payment_on)}."
+            return N_("Active; renews on %(day)s."), line.next_payment_on
         if line.ends_on is not None:
-            return f"Active until {_day(line.ends_on)}."
+            return N_("Active until %(day)s."), line.ends_on
     ends_at = group["ends_at"]
     until = ends_at.astimezone(UTC).date() if isinstance(ends_at, datetime) else group["until"]
-    return f"Active until {_day(until)}." if until is not None else "Active."
+    return (N_("Active until %(day)s."), until) if until is not None else (N_("Active."), None)
 
 
 async def _centre_page(
@@ -213,7 +215,7 @@ async def activate(
             runtime,
             caller,
             status=422,
-            error="Choose at least one package to activate.",
+            error=N_("Choose at least one package to activate."),
         )
     outcome = await attempt(
         session, visitor, connected_services.activate(session, runtime, caller, data)
@@ -222,7 +224,7 @@ async def activate(
         caller = await visitor_car(session, owner_account(visitor), vin)
         message = outcome.detail
         if outcome.code == _TERMS_REFUSED:
-            message = (
+            message = N_(
                 "Nothing was activated. Connected services need the current Terms of Use and "
                 "Privacy Notice: read them, tick both boxes and activate again."
             )
@@ -252,7 +254,7 @@ async def deactivate(
             runtime,
             caller,
             status=422,
-            error="Choose a package to stop.",
+            error=N_("Choose a package to stop."),
         )
     outcome = await attempt(
         session, visitor, connected_services.deactivate(session, runtime, caller, data)

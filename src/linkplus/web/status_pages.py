@@ -25,6 +25,7 @@ from linkplus.vehicle_link import service as vehicle_link
 from linkplus.vehicle_link.errors import LocationNotShared, LocationUnknown
 from linkplus.vehicle_link.schemas import LocationOut
 from linkplus.web.cars import car_name, car_path, visitor_car
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -41,26 +42,27 @@ router = APIRouter(include_in_schema=False)
 
 AUTO_REFRESH_SECONDS = 10
 NOTICES = {
-    "refresh_requested": "The car has been asked for a fresh status; it shows here once the car "
-    "answers.",
+    "refresh_requested": N_(
+        "The car has been asked for a fresh status; it shows here once the car answers."
+    ),
 }
 POSITIONS = {
-    "front_left": "Front left",
-    "front_right": "Front right",
-    "rear_left": "Rear left",
-    "rear_right": "Rear right",
+    "front_left": N_("Front left"),
+    "front_right": N_("Front right"),
+    "rear_left": N_("Rear left"),
+    "rear_right": N_("Rear right"),
 }
 WARNING_LIGHTS = {
-    "engine": "Engine",
-    "oil_pressure": "Oil pressure",
-    "coolant_temperature": "Coolant temperature",
-    "brake_system": "Brakes",
-    "abs": "ABS",
-    "airbag": "Airbag",
-    "battery_charge": "Battery charge",
-    "tire_pressure": "Tyre pressure",
-    "traction_battery": "High-voltage battery",
-    "service_due": "Service due",
+    "engine": N_("Engine"),
+    "oil_pressure": N_("Oil pressure"),
+    "coolant_temperature": N_("Coolant temperature"),
+    "brake_system": N_("Brakes"),
+    "abs": N_("ABS"),
+    "airbag": N_("Airbag"),
+    "battery_charge": N_("Battery charge"),
+    "tire_pressure": N_("Tyre pressure"),
+    "traction_battery": N_("High-voltage battery"),
+    "service_due": N_("Service due"),
 }
 
 
@@ -75,9 +77,9 @@ async def _parked(
     try:
         return await vehicle_link.parked_location(session, runtime, caller), None
     except LocationNotShared:
-        return None, "Privacy mode is on: the car does not share where it is."
+        return None, N_("Privacy mode is on: the car does not share where it is.")
     except LocationUnknown:
-        return None, "The car has not reported where it is parked yet."
+        return None, N_("The car has not reported where it is parked yet.")
     except ProblemError as exc:
         return None, exc.detail
 

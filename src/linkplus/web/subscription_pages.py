@@ -43,6 +43,7 @@ from linkplus.subscriptions.schemas import (
 )
 from linkplus.web.cars import car_name, car_path, primary_car, visitor_car
 from linkplus.web.forms import country_options, field_errors
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -59,34 +60,34 @@ from linkplus.web.wallet_pages import address_from, address_model, address_value
 router = APIRouter(include_in_schema=False)
 
 PLAN_LABELS = {
-    Plan.monthly: "Monthly",
-    Plan.yearly: "Yearly",
-    Plan.four_yearly: "Every 4 years",
+    Plan.monthly: N_("Monthly"),
+    Plan.yearly: N_("Yearly"),
+    Plan.four_yearly: N_("Every 4 years"),
 }
-PER_PERIOD = {Plan.monthly: "month", Plan.yearly: "year", Plan.four_yearly: "4 years"}
+PER_PERIOD = {Plan.monthly: N_("month"), Plan.yearly: N_("year"), Plan.four_yearly: N_("4 years")}
 STATE_LABELS = {
-    "active": "Active",
-    "cancelled": "Cancelled",
-    "not_activated": "Not active",
-    "trial_available": "Free trial available",
-    "available": "Available",
-    "expired": "Expired",
+    "active": N_("Active"),
+    "cancelled": N_("Cancelled"),
+    "not_activated": N_("Not active"),
+    "trial_available": N_("Free trial available"),
+    "available": N_("Available"),
+    "expired": N_("Expired"),
 }
 STATUS_LABELS = {
-    "complimentary": "complimentary",
-    "trialing": "free trial",
-    "pending_payment": "payment under way",
-    "active": "paid",
-    "past_due": "payment failed: we try again",
+    "complimentary": N_("complimentary"),
+    "trialing": N_("free trial"),
+    "pending_payment": N_("payment under way"),
+    "active": N_("paid"),
+    "past_due": N_("payment failed: we try again"),
 }
 RUNNING = ("trialing", "pending_payment", "active", "past_due")
 NOTICES = {
-    "subscribed": "Your subscription is active.",
-    "trial_started": "Your free trial has started. Nothing is charged until it ends.",
-    "renewal_on": "Automatic renewal is on.",
-    "renewal_off": "Automatic renewal is off: the subscription ends with the period paid for.",
+    "subscribed": N_("Your subscription is active."),
+    "trial_started": N_("Your free trial has started. Nothing is charged until it ends."),
+    "renewal_on": N_("Automatic renewal is on."),
+    "renewal_off": N_("Automatic renewal is off: the subscription ends with the period paid for."),
 }
-CHANGE_PLAN = (
+CHANGE_PLAN = N_(
     "To change the plan (for example from monthly to yearly), cancel this subscription first, "
     "then subscribe again with the new plan once the service has ended."
 )
@@ -217,7 +218,7 @@ async def offer_page(
         plans=_plans(offer),
         chosen=chosen,
         not_yet=_not_yet(offer),
-        first_payment=_day(add_months(_today(runtime), 1)) if offer.trial else None,
+        first_payment=add_months(_today(runtime), 1) if offer.trial else None,
         **await _car_context(session, caller),
     )
 
@@ -305,12 +306,12 @@ async def _checkout_page(
         values=values,
         errors=errors or {},
         error=error,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
         cards=cards,
         chosen_card=chosen_card,
         card=card,
         trial=offer.trial,
-        first_payment=_day(add_months(today, 1) if offer.trial else today),
+        first_payment=add_months(today, 1) if offer.trial else today,
         dealer=dealer,
         reminders_offered=plan is not Plan.monthly,
         action=_subscriptions_path(caller.vehicle.vin, "offers", offer.package, "checkout"),
@@ -366,7 +367,7 @@ async def checkout_step(
         return await page("card")
     cards = await _cards(session, runtime, visitor)
     if not any(str(card.id) == values["card_id"] for card in cards):
-        return await page("card", error="Choose one of your cards.", status=422)
+        return await page("card", error=N_("Choose one of your cards."), status=422)
     if step == "card":
         return await page("summary")
     dealer = await _preferred_dealer(session, visitor)
@@ -382,7 +383,9 @@ async def checkout_step(
             }
         )
     except ValidationError:
-        return await page("summary", error="Your dealer cannot be referred online yet.", status=422)
+        return await page(
+            "summary", error=N_("Your dealer cannot be referred online yet."), status=422
+        )
     answer = await attempt(
         session, visitor, subscriptions.subscribe(session, runtime, caller, data)
     )
@@ -443,7 +446,7 @@ async def cancel_page(
         "subscriptions/cancel.html",
         section="vehicle",
         outcome=preview,
-        ends=_day(preview.service_ends_on),
+        ends=preview.service_ends_on,
         confirmed=False,
         **context,
     )
@@ -486,7 +489,7 @@ async def cancel(
         "subscriptions/cancel.html",
         section="vehicle",
         outcome=outcome,
-        ends=_day(outcome.service_ends_on),
+        ends=outcome.service_ends_on,
         confirmed=True,
         **context,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
+from babel.dates import format_date
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -30,7 +31,8 @@ from linkplus.trips.errors import InvalidCursor, ServiceNotActive, TripNotFound
 from linkplus.trips.schemas import DayOut, TripDetailOut, TripMonth
 from linkplus.trips.views import month_key
 from linkplus.web.cars import car_name, car_path, primary_car
-from linkplus.web.rendering import see_other
+from linkplus.web.i18n import N_
+from linkplus.web.rendering import reader, see_other
 from linkplus.web.sessions import OwnerDep, Visitor, owner_account, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +40,11 @@ router = APIRouter(include_in_schema=False)
 ROUTE_WIDTH, ROUTE_HEIGHT, ROUTE_PAD = 360.0, 240.0, 14.0
 GRAPH_WIDTH, GRAPH_HEIGHT, GRAPH_BOTTOM = 360.0, 160.0, 18.0
 PAGE_SIZE = 20
-_PARTS = {"acceleration": "Acceleration", "braking": "Braking", "constant_speed": "Constant speed"}
+_PARTS = {
+    "acceleration": N_("Acceleration"),
+    "braking": N_("Braking"),
+    "constant_speed": N_("Constant speed"),
+}
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,9 @@ def _neighbour_months(month: str) -> tuple[str, str]:
 
 
 def month_title(month: str) -> str:
+    """``2027-01`` as the page's reader names the month: "January 2027", "Januar 2027"."""
     year, number = (int(part) for part in month.split("-"))
-    return date(year, number, 1).strftime("%B %Y")
+    return str(format_date(date(year, number, 1), "LLLL y", locale=reader().locale))
 
 
 def _inactive(
@@ -199,7 +206,8 @@ async def monthly_page(
         car=caller.vehicle,
         name=car_name(summary.model_name, summary.nickname),
         overview=overview,
-        title=month_title(overview.month),
+        title=month_title,
+        month=overview.month,
         before=before,
         after=after if after <= month_key(runtime.clock.now()) else None,
         bars=daily_bars(overview.days),

@@ -36,6 +36,7 @@ from linkplus.payments.errors import CardNotFound
 from linkplus.payments.schemas import AddCardIn, BillingAddress, CardOut, CardSessionIn
 from linkplus.runtime import Runtime
 from linkplus.web.forms import country_options, field_errors
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import safe_next, see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -57,9 +58,9 @@ ADDRESS_FIELDS = ("name", "street", "postcode", "city", "country")
 _THREE_DS_REQUIRED = "three_ds_required"
 
 NOTICES = {
-    "card_added": "The card is in your wallet.",
-    "card_primary": "This card now pays every subscription, on every car.",
-    "card_removed": "The card is removed from your wallet.",
+    "card_added": N_("The card is in your wallet."),
+    "card_primary": N_("This card now pays every subscription, on every car."),
+    "card_removed": N_("The card is removed from your wallet."),
 }
 
 
@@ -223,7 +224,7 @@ def _address_page(
         next_path=next_path,
         errors=errors or {},
         error=error,
-        countries=country_options(),
+        countries=country_options(visitor.reader(request).language),
     )
 
 
@@ -291,8 +292,10 @@ async def card_added(
             "wallet/added.html",
             section="account",
             status=400,
-            error="The card was not saved: the billing address you entered has expired. "
-            "Start again with “Add a card”.",
+            error=N_(
+                "The card was not saved: the billing address you entered has expired. "
+                "Start again with “Add a card”."
+            ),
         )
         return _no_referrer(page)
     try:
@@ -304,8 +307,10 @@ async def card_added(
             "wallet/added.html",
             section="account",
             status=422,
-            error="The card was not saved: the payment provider's answer was incomplete. "
-            "Start again with “Add a card”.",
+            error=N_(
+                "The card was not saved: the payment provider's answer was incomplete. "
+                "Start again with “Add a card”."
+            ),
         )
         return _no_referrer(page)
     added = await attempt(session, visitor, payments.add_card(session, runtime, account, card))

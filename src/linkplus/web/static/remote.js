@@ -16,14 +16,13 @@
   var status = panel.querySelector("[data-remote-status]");
   var following = panel.getAttribute("data-command");
   var followingSince = Date.parse(panel.getAttribute("data-command-created") || "") || 0;
-  var LABELS = {
-    accepted: "Accepted",
-    sent: "Sent to the car",
-    acknowledged: "The car has it",
-    completed: "Completed",
-    failed: "Failed",
-    expired: "The car did not answer"
-  };
+  // The page's words in the reader's language (remote_pages.Panel.words): states, the
+  // commands' names by type, the refusals' messages by code, the renewals left by count.
+  var WORDS = JSON.parse(panel.getAttribute("data-words") || "{}");
+  var LABELS = WORDS.states || {};
+  var TITLES = WORDS.titles || {};
+  var REASONS = WORDS.reasons || {};
+  var RENEWALS = WORDS.renewals || [];
   var STEPS = ["accepted", "sent", "acknowledged", "completed"];
   var RANK = { accepted: 0, sent: 1, acknowledged: 2, completed: 3, failed: 3, expired: 3 };
   var RUNNING = { hazard: "hazard_seconds_left", engine: "engine_seconds_left", climate: "climate_seconds_left" };
@@ -80,7 +79,7 @@
       return;
     }
     element.setAttribute("data-renewals", String(left));
-    element.textContent = "(" + left + " renewal" + (left === 1 ? "" : "s") + " left)";
+    element.textContent = RENEWALS[left] || "(" + left + ")";
   }
 
   function showRunning(running) {
@@ -99,20 +98,20 @@
     var paragraph = document.createElement("p");
     paragraph.className = "remote-progress state-" + state;
     paragraph.setAttribute("data-state", state);
-    paragraph.appendChild(text("strong", command.title || command.type));
+    paragraph.appendChild(text("strong", TITLES[command.type] || command.title || command.type));
     paragraph.appendChild(document.createTextNode(": "));
     paragraph.appendChild(text("span", LABELS[state] || state));
     var steps = document.createElement("ol");
     steps.className = "remote-steps";
-    steps.setAttribute("aria-label", "Progress");
+    steps.setAttribute("aria-label", WORDS.progress || "Progress");
     var done = STEPS.indexOf(state);
     STEPS.forEach(function (step, index) {
-      steps.appendChild(text("li", LABELS[step], index <= done ? "done" : ""));
+      steps.appendChild(text("li", LABELS[step] || step, index <= done ? "done" : ""));
     });
     status.replaceChildren(paragraph, steps);
     status.hidden = false;
     if (command.message && (state === "failed" || state === "expired")) {
-      status.appendChild(text("p", command.message, "remote-reason"));
+      status.appendChild(text("p", REASONS[command.code] || command.message, "remote-reason"));
     }
   }
 
