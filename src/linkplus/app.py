@@ -29,6 +29,7 @@ from linkplus.payments.api import router as payments_router
 from linkplus.payments.sandbox import mount_sandbox
 from linkplus.privacy.api import router as privacy_router
 from linkplus.remote.api import router as remote_router
+from linkplus.rights.api import router as rights_router
 from linkplus.runtime import Runtime
 from linkplus.safety.api import router as safety_router
 from linkplus.safety.api import staff_router as safety_staff_router
@@ -127,6 +128,7 @@ def create_app(
     app.include_router(trips_router, prefix="/api/v1")
     app.include_router(safety_router, prefix="/api/v1")
     app.include_router(safety_staff_router, prefix="/api/v1")
+    app.include_router(rights_router, prefix="/api/v1")
     mount_web(app, runtime)
     document_problems(app)
     app.add_middleware(

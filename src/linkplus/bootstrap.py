@@ -20,6 +20,7 @@ from linkplus.kit.clock import Clock, SystemClock
 from linkplus.notifications import tasks as notifications_tasks
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.remote import tasks as remote_tasks
+from linkplus.rights import tasks as rights_tasks
 from linkplus.runtime import Runtime
 from linkplus.safety import tasks as safety_tasks
 from linkplus.subscriptions import tasks as subscriptions_tasks
@@ -35,6 +36,7 @@ DOMAIN_TASKS: list[ModuleType] = [
     invoices_tasks,
     safety_tasks,
     subscriptions_tasks,
+    rights_tasks,
 ]
 
 

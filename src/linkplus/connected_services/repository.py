@@ -62,3 +62,16 @@ async def delete_marks(session: AsyncSession, *, account_id: uuid.UUID, vin: str
             SellChecklistMark.account_id == account_id, SellChecklistMark.vin == vin
         )
     )
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_services(session: AsyncSession, *, account_id: uuid.UUID, vin: str | None) -> None:
+    """The account's service activations and sell-checklist marks (one car, or all)."""
+    for model in (ServiceActivation, SellChecklistMark):
+        stmt = delete(model).where(model.account_id == account_id)
+        if vin is not None:
+            stmt = stmt.where(model.vin == vin)
+        await session.execute(stmt)
+    await session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
@@ -23,3 +24,11 @@ async def set_preferred_dealer(
     key = ["account_id"]
     stmt = dialect_insert(session, PreferredDealer).values(values)
     await session.execute(stmt.on_conflict_do_update(index_elements=key, set_=values))
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_preferred_dealer(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    await session.execute(delete(PreferredDealer).where(PreferredDealer.account_id == account_id))
+    await session.flush()

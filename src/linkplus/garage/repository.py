@@ -275,3 +275,28 @@ async def accounts_by_id(
         return {}
     rows = await session.scalars(select(Account).where(Account.id.in_(ids)))
     return {account.id: account for account in rows}
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_car_history(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
+    """The account's past primary stretches with the car, its identity checks and failed
+    ownership proofs there. A blocked ownership check stays (removing and re-adding a car must
+    not give fresh tries) until the account itself is erased."""
+    for model in (PastPrimaryPeriod, IdentityCheck, OwnershipFailure):
+        await session.execute(delete(model).where(model.account_id == account_id, model.vin == vin))
+    await session.flush()
+
+
+async def erase_account_history(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    """What is left of the account in the garage once its cars are gone."""
+    for model in (PastPrimaryPeriod, IdentityCheck, OwnershipFailure, OwnershipCheck):
+        await session.execute(delete(model).where(model.account_id == account_id))
+    await session.flush()
+
+
+async def past_vins(session: AsyncSession, account_id: uuid.UUID) -> list[str]:
+    """Cars the account was primary of before (left before removal erased their data)."""
+    stmt = select(PastPrimaryPeriod.vin).where(PastPrimaryPeriod.account_id == account_id)
+    return sorted(set((await session.scalars(stmt)).all()))

@@ -228,3 +228,21 @@ async def account_contact(session: AsyncSession, account_id: uuid.UUID) -> tuple
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def pseudonymise(
+    session: AsyncSession, *, account_id: uuid.UUID, pseudonym: uuid.UUID
+) -> int:
+    """Issued documents stay as issued (the tax law's record); only the account id they were
+    filed under becomes the pseudonym (the database allows no other change)."""
+    result = await session.execute(
+        update(InvoiceDocument)
+        .where(InvoiceDocument.account_id == account_id)
+        .values(account_id=pseudonym)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)

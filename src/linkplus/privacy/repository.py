@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import during
@@ -165,3 +165,31 @@ async def holds_since(
         .order_by(LocationHold.started_at)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_privacy_changes(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str, spans: Sequence[Span]
+) -> None:
+    """The car's privacy-mode changes made by the account or in its time with the car."""
+    await session.execute(
+        delete(PrivacyModeChange).where(
+            PrivacyModeChange.vin == vin,
+            or_(
+                PrivacyModeChange.account_id == account_id,
+                during(PrivacyModeChange.changed_at, spans),
+            ),
+        )
+    )
+    await session.flush()
+
+
+async def erase_account_records(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    """Every consent (with its history) and privacy-mode change the account made."""
+    await session.execute(delete(Consent).where(Consent.account_id == account_id))
+    await session.execute(
+        delete(PrivacyModeChange).where(PrivacyModeChange.account_id == account_id)
+    )
+    await session.flush()

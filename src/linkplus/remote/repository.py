@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert, during
@@ -262,3 +262,27 @@ async def get_schedule(
 async def delete_schedule(session: AsyncSession, schedule: ClimateSchedule) -> None:
     await session.delete(schedule)
     await session.flush()
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_commands(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
+) -> list[uuid.UUID]:
+    """Delete the account's commands (with their state changes) and climate schedules, on one
+    car or on all; returns the commands' ids, whose answers the vehicle link then forgets."""
+    schedules = delete(ClimateSchedule).where(ClimateSchedule.account_id == account_id)
+    commands = select(RemoteCommand.id).where(RemoteCommand.account_id == account_id)
+    if vin is not None:
+        schedules = schedules.where(ClimateSchedule.vin == vin)
+        commands = commands.where(RemoteCommand.vin == vin)
+    await session.execute(schedules)
+    ids = list((await session.scalars(commands)).all())
+    if ids:
+        await session.execute(
+            delete(RemoteCommandChange).where(RemoteCommandChange.command_id.in_(ids))
+        )
+        await session.execute(delete(RemoteCommand).where(RemoteCommand.id.in_(ids)))
+    await session.flush()
+    return ids

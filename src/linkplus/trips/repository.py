@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -135,3 +135,16 @@ async def not_saved(
         stmt = stmt.where(TripNotSaved.started_at < end)
     rows = await session.execute(stmt.order_by(TripNotSaved.started_at))
     return [(row[0], row[1]) for row in rows]
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_trips(session: AsyncSession, *, account_id: uuid.UUID, vin: str | None) -> None:
+    """Delete the account's trips and the notes of trips not saved (on one car, or on all)."""
+    for model in (Trip, TripNotSaved):
+        stmt = delete(model).where(model.account_id == account_id)
+        if vin is not None:
+            stmt = stmt.where(model.vin == vin)
+        await session.execute(stmt)
+    await session.flush()

@@ -88,6 +88,14 @@ async def card(token: str, store: StoreDep) -> wire.CardResponse:
     )
 
 
+@router.delete("/tokens/{token}")
+async def forget_card(token: str, store: StoreDep) -> wire.CardForgotten:
+    async with store.transaction() as s:
+        row = await ledger.card_for_platform(s, token)
+        ledger.forget(row)
+    return wire.CardForgotten(token=token, forgotten=True)
+
+
 @router.post("/tokens/{token}/3ds")
 async def three_ds(
     token: str,

@@ -189,6 +189,20 @@ async def card_for_platform(s: AsyncSession, token: str) -> SandboxCard:
     return card
 
 
+FORGOTTEN = "forgotten"
+
+
+def forget(card: SandboxCard) -> None:
+    """The card's holder and details go; the token stays only as the key of the provider's own
+    record of past charges (which a provider keeps for its own legal duties), and is unknown to
+    every call from now on."""
+    card.holder = ""
+    card.fingerprint = ""
+    card.last4 = ""
+    card.reference = ""
+    card.behaviour = FORGOTTEN
+
+
 async def three_ds(
     s: AsyncSession, *, now: datetime, token: str, return_url: str
 ) -> tuple[ThreeDS, SandboxChallenge | None]:
