@@ -63,7 +63,14 @@ async def test_removal_ends_the_primary_role_and_publishes_the_event(
         "secondary"
     )
 
-    expected = {"vin": car.vin, "account_id": str(owner.id), "was_primary": True}
+    # The account's tenure rides along: the rights domain erases its data about the car in it.
+    since = runtime.clock.now().isoformat().replace("+00:00", "Z")
+    expected = {
+        "vin": car.vin,
+        "account_id": str(owner.id),
+        "was_primary": True,
+        "tenure": [[since, since]],
+    }
     async with runtime.db.transaction() as session:
         queued = (await session.scalars(select(Job).where(Job.name == REACTION))).all()
         assert [j.payload for j in queued] == [expected]
@@ -92,8 +99,9 @@ async def test_secondary_removal_leaves_the_primary_alone(
         payloads = [
             j.payload for j in (await session.scalars(select(Job).where(Job.name == REACTION)))
         ]
+    # A secondary account had no time of its own with the car: nothing of the car's is erased.
     assert payloads == [
-        {"vin": car.vin, "account_id": str(secondary_owner.id), "was_primary": False}
+        {"vin": car.vin, "account_id": str(secondary_owner.id), "was_primary": False, "tenure": []}
     ]
     # Re-adding works with fresh proof, as a secondary account.
     readded = await add_car(client, secondary, car)
