@@ -129,7 +129,9 @@ async def person_with_everything(
     activated = await activate(client, who, vin, accept=ACCEPT_DE)
     assert activated.status_code == 200, activated.text
     bought = await subscribe(client, Customer(who, vin), "svt", "yearly", billing_address=billing)
-    trial = await subscribe(client, Customer(who, vin), "remote", "monthly", billing_address=billing)
+    trial = await subscribe(
+        client, Customer(who, vin), "remote", "monthly", billing_address=billing
+    )
     assert bought.status_code == trial.status_code == 201, (bought.text, trial.text)
     await worker.run_due()
 

@@ -45,7 +45,12 @@ def kept_places(needles: Needles) -> dict[tuple[str, str], set[str]]:
     }
 
 
-PROVIDER_TABLES = ("sandbox_cards", "sandbox_charges", "sandbox_challenges", "sandbox_card_sessions")
+PROVIDER_TABLES = (
+    "sandbox_cards",
+    "sandbox_charges",
+    "sandbox_challenges",
+    "sandbox_card_sessions",
+)
 
 
 async def _request(client: httpx.AsyncClient, person: Person) -> httpx.Response:

@@ -28,3 +28,11 @@ async def waiting_jobs(session: AsyncSession, needles: Sequence[str]) -> list[st
 async def forget_finished(session: AsyncSession, needles: Sequence[str]) -> None:
     await session.execute(delete(Job).where(Job.state.not_in(_WAITING), _mentions(needles)))
     await session.flush()
+
+
+async def forget_not_running(session: AsyncSession, needles: Sequence[str]) -> None:
+    """Finished jobs, and queued ones, about records that are being erased: a queued job for a
+    record that is gone would find nothing to do. A running job is left to finish."""
+    if needles:
+        await session.execute(delete(Job).where(Job.state != JobState.running, _mentions(needles)))
+        await session.flush()

@@ -269,15 +269,18 @@ async def delete_schedule(session: AsyncSession, schedule: ClimateSchedule) -> N
 
 async def erase_commands(
     session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
-) -> list[uuid.UUID]:
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """Delete the account's commands (with their state changes) and climate schedules, on one
-    car or on all; returns the commands' ids, whose answers the vehicle link then forgets."""
-    schedules = delete(ClimateSchedule).where(ClimateSchedule.account_id == account_id)
+    car or on all; returns the commands' ids (whose answers the vehicle link then forgets) and
+    the schedules' ids."""
+    schedules = select(ClimateSchedule.id).where(ClimateSchedule.account_id == account_id)
     commands = select(RemoteCommand.id).where(RemoteCommand.account_id == account_id)
     if vin is not None:
         schedules = schedules.where(ClimateSchedule.vin == vin)
         commands = commands.where(RemoteCommand.vin == vin)
-    await session.execute(schedules)
+    schedule_ids = list((await session.scalars(schedules)).all())
+    if schedule_ids:
+        await session.execute(delete(ClimateSchedule).where(ClimateSchedule.id.in_(schedule_ids)))
     ids = list((await session.scalars(commands)).all())
     if ids:
         await session.execute(
@@ -285,4 +288,4 @@ async def erase_commands(
         )
         await session.execute(delete(RemoteCommand).where(RemoteCommand.id.in_(ids)))
     await session.flush()
-    return ids
+    return ids, schedule_ids

@@ -4,7 +4,7 @@ response shapes."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,6 +204,9 @@ async def _commit_then_refuse(
     raise refusal
 
 
+_MOMENT = timedelta(microseconds=1)
+
+
 async def _unlink(
     session: AsyncSession,
     runtime: Runtime,
@@ -240,7 +243,9 @@ async def _unlink(
             vin=vin,
             account_id=account_id,
             was_primary=was_primary,
-            tenure=tuple((span.start, span.end or now) for span in tenure.spans),
+            # The running stretch ends just after now: what the car recorded at the very moment
+            # of the removal was still recorded in the account's time.
+            tenure=tuple((span.start, span.end or now + _MOMENT) for span in tenure.spans),
         ),
         now=now,
         runtime=runtime,

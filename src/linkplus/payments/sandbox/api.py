@@ -91,8 +91,7 @@ async def card(token: str, store: StoreDep) -> wire.CardResponse:
 @router.delete("/tokens/{token}")
 async def forget_card(token: str, store: StoreDep) -> wire.CardForgotten:
     async with store.transaction() as s:
-        row = await ledger.card_for_platform(s, token)
-        ledger.forget(row)
+        await ledger.forget(s, await ledger.card_for_platform(s, token))
     return wire.CardForgotten(token=token, forgotten=True)
 
 

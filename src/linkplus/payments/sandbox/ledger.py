@@ -192,10 +192,14 @@ async def card_for_platform(s: AsyncSession, token: str) -> SandboxCard:
 FORGOTTEN = "forgotten"
 
 
-def forget(card: SandboxCard) -> None:
-    """The card's holder and details go; the token stays only as the key of the provider's own
-    record of past charges (which a provider keeps for its own legal duties), and is unknown to
-    every call from now on."""
+async def forget(s: AsyncSession, card: SandboxCard) -> None:
+    """The card's holder and details go, and the reference of the session it was typed in (the
+    platform's account); the token stays only as the key of the provider's own record of past
+    charges (which a provider keeps for its own legal duties), and is unknown to every call
+    from now on."""
+    typed_in = await repository.card_session(s, card.session_id)
+    if typed_in is not None:
+        typed_in.reference = ""
     card.holder = ""
     card.fingerprint = ""
     card.last4 = ""
