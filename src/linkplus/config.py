@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     # the roads the platform serves itself (``base_map_path``: the demo writes its city there).
     map_tiles_url: str | None = None
 
+    # Retention (docs/privacy.md, generated from the data map): how long each kind of personal
+    # data is kept. Positions and trip routes follow ``location_retention_days`` and signal
+    # history ``signal_history_retention_days`` (vehicle link, above); scheduled jobs purge the
+    # rest by these. Invoices cannot be deleted: ``invoice_retention_years`` documents the tax
+    # law's period they are kept for.
+    command_history_retention_days: int = Field(default=180, ge=1)
+    notification_retention_days: int = Field(default=365, ge=1)
+    sent_email_retention_days: int = Field(default=30, ge=1)
+    export_link_days: int = Field(default=7, ge=1)
+    invoice_retention_years: int = Field(default=10, ge=1)
+
     max_body_bytes: int = 1024 * 1024
     log_json: bool = True
     log_level: str = "INFO"

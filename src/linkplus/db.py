@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
 from linkplus.kit.spans import Span
@@ -150,3 +151,37 @@ def during(column: Any, spans: Iterable[Span]) -> ColumnElement[bool]:
         for span in spans
     ]
     return or_(*clauses) if clauses else false()
+
+
+# --- what a transaction has read, until it writes ------------------------------------------------
+
+_MEMO = "linkplus.read_memo"
+
+
+def read_memo(session: AsyncSession) -> dict[Any, Any]:
+    """A place to keep what this transaction has computed from its reads (a car's service
+    states, asked for by several parts of one page), so the same rows are not read again.
+
+    It is emptied whenever the session writes (a flush, or an INSERT, UPDATE or DELETE run
+    through it) and when the transaction ends, so a value in it never outlives the rows it was
+    computed from as this transaction sees them. Changes waiting for the next flush (an object
+    added, changed or deleted) count as writes already."""
+    if session.new or session.dirty or session.deleted:
+        session.info.pop(_MEMO, None)
+    memo: dict[Any, Any] = session.info.setdefault(_MEMO, {})
+    return memo
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _forget_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_MEMO, None)
+
+
+event.listen(Session, "after_flush", _forget)
+event.listen(Session, "after_commit", _forget)
+event.listen(Session, "after_soft_rollback", _forget)
+event.listen(Session, "do_orm_execute", _forget_on_write)

@@ -5,6 +5,7 @@ location and remote control refused meanwhile, the police link, and the reactiva
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import func, select
@@ -12,7 +13,10 @@ from sqlalchemy import func, select
 from linkplus.kit.clock import ManualClock
 from linkplus.models.accounts import StaffRole
 from linkplus.models.notifications import OutboundEmail
+from linkplus.models.privacy import LocationPurpose
 from linkplus.models.twin import PositionFix
+from linkplus.privacy import service as privacy
+from linkplus.protocol.vehicle import Command
 from linkplus.remote import signing
 from linkplus.runtime import Runtime
 from tests.remote.support import RecordingPublisher
@@ -246,3 +250,53 @@ async def test_tracking_needs_the_broker_and_changes_nothing_without_it(
         f"/api/v1/vehicles/{car.vin}/commands", json={"type": "door-lock"}, headers=owner
     )
     assert lock.json().get("code") != "stolen_vehicle_tracking"
+
+
+async def test_the_cases_location_hold_is_committed_before_the_start_leaves(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    """The car's first tracking position can reach the gateway before the agent's request
+    commits: the hold must already be visible to another transaction when the command is
+    published, or that position is handled as an ordinary one (kept from the case, or stored
+    for the owner). A start the broker refuses leaves no hold that covers anything."""
+    seen: list[bool] = []
+
+    @dataclass
+    class LooksForTheHold(RecordingPublisher):
+        async def publish_command(self, vin: str, command: Command) -> None:
+            async with runtime.db.read() as other:
+                hold = await privacy.held_for(
+                    other, vin=vin, purpose=LocationPurpose.theft, at=runtime.clock.now()
+                )
+            seen.append(hold is not None)
+            await super().publish_command(vin, command)
+
+    car = await safety_car(runtime, client)
+    failing = LooksForTheHold(fail=True)
+    await client.post(
+        f"/api/v1/vehicles/{car.vin}/safety/theft",
+        json={"police_reference": "PV/2026/0471"},
+        headers=await car.owner_headers(),
+    )
+    _, headers = await staff(runtime, StaffRole.svt_agent)
+    (case,) = (await client.get(CASES, headers=headers)).json()
+    url = f"{CASES}/{case['id']}"
+    await client.post(f"{url}/take", headers=headers)
+    checks = {"police_reference_confirmed": True, "identity_confirmed": True}
+    await client.post(f"{url}/checks", json=checks, headers=headers)
+
+    runtime.vehicle_link = failing
+    refused = await client.post(f"{url}/tracking/start", headers=headers)
+    assert refused.status_code == 503, refused.text
+    async with runtime.db.read() as session:
+        after_refusal = await privacy.held_for(
+            session, vin=car.vin, purpose=LocationPurpose.theft, at=runtime.clock.now()
+        )
+    assert after_refusal is None  # the car never got the start: nothing is held for it
+
+    publisher = LooksForTheHold()
+    runtime.vehicle_link = publisher
+    started = await client.post(f"{url}/tracking/start", headers=headers)
+    assert started.status_code == 200, started.text
+    assert len(publisher.sent) == 1
+    assert seen == [True, True]

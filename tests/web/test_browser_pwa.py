@@ -11,16 +11,21 @@ clean."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.async_api import BrowserContext, CDPSession, ConsoleMessage, Page, expect
 from sqlalchemy import select
 
 from linkplus.demo.push_key import new_vapid_key
-from linkplus.models.notifications import PushSubscription
+from linkplus.models.notifications import Category, PushSubscription
+from linkplus.notifications import service as notifications
 from linkplus.notifications.push import vapid_public_key
+from linkplus.notifications.tasks import push_message
 from linkplus.runtime import Runtime
 from tests.support import DEFAULT_PASSWORD, make_owner
 from tests.web.support import (
@@ -225,3 +230,80 @@ async def test_without_a_push_key_the_button_says_so_and_nothing_is_stored(
         assert await page.evaluate("window.__pushAsked") == []
         await context.close()
     assert await _subscriptions(live_server.runtime) == []
+
+
+async def _registration_id(page: Page, scope: str) -> tuple[CDPSession, str]:
+    """A DevTools session with its service-worker domain on, and the id it gives the
+    registration of ``scope``."""
+    cdp = await page.context.new_cdp_session(page)
+    found: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def updated(params: dict[str, Any]) -> None:
+        for registration in params.get("registrations", []):
+            if registration.get("scopeURL") == scope and not found.done():
+                found.set_result(str(registration["registrationId"]))
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
+    await cdp.send("ServiceWorker.enable")
+    return cdp, await asyncio.wait_for(found, WAIT_MS / 1000)
+
+
+SHOWN = """async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const shown = await registration.getNotifications();
+    return shown.map((n) => ({title: n.title, body: n.body, tag: n.tag, link: n.data.link}));
+}"""
+
+
+@pytest.mark.browser
+async def test_a_push_message_from_the_platform_is_shown_by_the_app(
+    live_server: LiveServer,
+) -> None:
+    """The platform's push message for a notification (the one the push job sends) reaches
+    the app's service worker (delivered by the browser's DevTools protocol, since no push
+    service is reachable here), which shows it with the notification's title, body and the
+    link the owner is taken to."""
+    require_chromium()
+    base = live_server.url
+    owner = await make_owner(live_server.runtime)
+    async with live_server.runtime.db.transaction() as session:
+        notification = await notifications.notify(
+            session,
+            now=live_server.runtime.clock.now(),
+            account_id=owner.id,
+            category=Category.vehicle_alerts,
+            kind="test_push",
+            title="Doors unlocked",
+            body="Your Lexus NX was unlocked from the app.",
+            link="/vehicle/JTHB9BAA5R2000101",
+        )
+        message = push_message(notification)
+    errors: list[str] = []
+    async with async_playwright_browser() as browser:
+        context = await browser.new_context(viewport=PHONE, service_workers="allow")
+        await context.grant_permissions(["notifications"], origin=base)
+        page = await context.new_page()
+        _watch_console(page, errors)
+        await _sign_in(page, base, owner.email)
+        await _controlled(page)
+        cdp, registration = await _registration_id(page, f"{base}/")
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": base, "registrationId": registration, "data": json.dumps(message)},
+        )
+        shown = None
+        for _ in range(int(WAIT_MS / 100)):  # a bound, reached only on failure
+            shown = await page.evaluate(SHOWN)
+            if shown:
+                break
+            await page.wait_for_timeout(100)
+        assert shown == [
+            {
+                "title": "Doors unlocked",
+                "body": "Your Lexus NX was unlocked from the app.",
+                "tag": str(notification.id),
+                "link": "/vehicle/JTHB9BAA5R2000101",
+            }
+        ]
+        await context.close()
+    assert errors == []

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from linkplus.kit.clock import ManualClock
 from linkplus.runtime import Runtime
@@ -206,3 +207,36 @@ async def test_a_secondary_account_and_a_stranger_see_no_dashboard(
     assert "tile-value" not in page.text
     stranger = await make_vehicle(runtime)
     assert (await client.get(f"/vehicle/{stranger}")).status_code == 404
+
+
+CAR_PAGE_STATEMENTS = 32  # bench/pages.py --quick counted 29 on the demo's car page
+
+
+async def test_the_car_page_reads_the_services_once(
+    runtime: Runtime, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    """The car page asks whether each service it offers is active (tiles, remote controls,
+    safety, trips). The car's service states are read once per request: each ask used to cost
+    a read of the car, its primary account, its activations and one subscriptions query per
+    paid package, 59 statements for the demo's car page."""
+    car = await make_car(runtime, client, model_code="NX450HP")
+    await sign_in(client, car.owner.account.email, DEFAULT_PASSWORD)
+    unit = FakeUnit(runtime, car.vin)
+    await unit.telemetry(PARKED, at=clock.now() - timedelta(minutes=1))
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = await client.get(f"/vehicle/{car.vin}")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert page.status_code == 200
+    activations = [s for s in statements if "FROM service_activations" in s]
+    subscriptions = [s for s in statements if "FROM subscriptions" in s]
+    assert len(activations) <= 1, activations
+    assert len(subscriptions) <= 1, subscriptions
+    assert len(statements) <= CAR_PAGE_STATEMENTS, "\n".join(statements)

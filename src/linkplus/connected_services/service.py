@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +52,7 @@ from linkplus.connected_services.schemas import (
     ServiceStateOut,
     WelcomeCarOut,
 )
+from linkplus.db import read_memo
 from linkplus.garage import service as garage
 from linkplus.garage.deps import CallerVehicle
 from linkplus.garage.schemas import GarageVehicleOut
@@ -212,6 +214,8 @@ async def services_for(
 ) -> list[ServiceStateOut]:
     """Every service of the catalogue, its availability for this car and its state. Only the
     car's primary account sees them running (activations belong to it, docs/services.md)."""
+    if caller.is_primary:  # the car's own states, as ``is_active`` reads them
+        return list(await _car_states(session, runtime, caller.vehicle.vin))
     return await _states(
         session,
         runtime,
@@ -408,13 +412,36 @@ async def is_active(session: AsyncSession, runtime: Runtime, *, vin: str, servic
     package = catalogue.package(known.package if known else service)
     if package is None:
         raise UnknownService(f"no connected service or package called {service!r}")
+    wanted = {
+        s.code for s in ((known,) if known is not None else catalogue.services_of(package.code))
+    }
+    states = await _car_states(session, runtime, vin)
+    return any(state.state is ServiceState.active and state.service in wanted for state in states)
+
+
+_FRESH_FOR = timedelta(seconds=1)
+
+
+async def _car_states(session: AsyncSession, runtime: Runtime, vin: str) -> list[ServiceStateOut]:
+    """Every service's state for the car, as its primary account has them (none for a car
+    that is not in the registry). A page asks ``is_active`` for many services of one car: the
+    states are computed once per transaction (``db.read_memo``, emptied when the transaction
+    writes), and again if the clock has moved on by more than a second since."""
+    now = runtime.clock.now()
+    memo = read_memo(session)
+    found = memo.get((_car_states, vin))
+    if found is not None and abs(now - found[0]) < _FRESH_FOR:
+        return cast(list[ServiceStateOut], found[1])
     vehicle = await vehicles.get_vehicle(session, vin)
-    if vehicle is None:
-        return False
-    wanted = (known,) if known is not None else catalogue.services_of(package.code)
-    primary = await garage.primary_account_id(session, vin)
-    states = await _states(session, runtime, vehicle, vehicles.model_of(vehicle), primary, wanted)
-    return any(state.state is ServiceState.active for state in states)
+    states: list[ServiceStateOut] = []
+    if vehicle is not None:
+        primary = await garage.primary_account_id(session, vin)
+        everything = service_catalogue().services
+        states = await _states(
+            session, runtime, vehicle, vehicles.model_of(vehicle), primary, everything
+        )
+    read_memo(session)[(_car_states, vin)] = (now, states)
+    return states
 
 
 async def needs_activation(

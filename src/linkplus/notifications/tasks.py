@@ -8,11 +8,13 @@ write lock for as long as a slow relay or push service takes to answer.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import aiosmtplib
 import structlog
 
 from linkplus.jobs import JobContext, RetryLater, enqueue, task
+from linkplus.models.notifications import Notification
 from linkplus.notifications import repository
 from linkplus.notifications.mail import Attachment, OutgoingMail, build_message
 from linkplus.notifications.schemas import DeliverEmailJob, DeliverPushJob
@@ -93,6 +95,18 @@ async def _fan_out(ctx: JobContext, notification_id: uuid.UUID) -> None:
         )
 
 
+def push_message(notification: Notification) -> dict[str, Any]:
+    """What a browser's service worker receives for a notification (static/sw.js shows it)."""
+    return {
+        "id": str(notification.id),
+        "category": notification.category,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "link": notification.link,
+    }
+
+
 async def _push_to_one(
     ctx: JobContext, channel: PushChannel, notification_id: uuid.UUID, subscription_id: uuid.UUID
 ) -> None:
@@ -104,14 +118,7 @@ async def _push_to_one(
         if subscription.account_id != notification.account_id:
             return  # the browser was handed to another account since: not theirs to see
         target = PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth)
-        message = {
-            "id": str(notification.id),
-            "category": notification.category,
-            "kind": notification.kind,
-            "title": notification.title,
-            "body": notification.body,
-            "link": notification.link,
-        }
+        message = push_message(notification)
     try:
         outcome = await channel.send(target, message)
     except OSError as exc:  # unreachable or timed out (requests' errors are OSErrors too)

@@ -123,29 +123,24 @@ async def has_paid_in_service(session: AsyncSession, account_id: uuid.UUID) -> b
     return (await session.scalars(stmt.limit(1))).first() is not None
 
 
-async def in_service(
-    session: AsyncSession,
-    *,
-    vin: str,
-    account_id: uuid.UUID,
-    package: str,
-    today: date,
-    kind: str | None = None,
-) -> bool:
-    """A subscription of ``package`` whose service runs today (also a cancelled one until its
-    end)."""
-    stmt = select(SubscriptionRow.id).where(
-        SubscriptionRow.vin == vin,
-        SubscriptionRow.account_id == account_id,
-        SubscriptionRow.package == package,
-        SubscriptionRow.status.in_(
-            ("complimentary", "trialing", "active", "past_due", "cancelled")
-        ),
-        or_(SubscriptionRow.service_ends_on.is_(None), SubscriptionRow.service_ends_on > today),
+async def kinds_in_service(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID, today: date
+) -> set[tuple[str, str]]:
+    """(package, kind) of every subscription of the account on the car whose service runs
+    today (also a cancelled one until its end): ``in_service`` for all packages at once."""
+    stmt = (
+        select(SubscriptionRow.package, SubscriptionRow.kind)
+        .where(
+            SubscriptionRow.vin == vin,
+            SubscriptionRow.account_id == account_id,
+            SubscriptionRow.status.in_(
+                ("complimentary", "trialing", "active", "past_due", "cancelled")
+            ),
+            or_(SubscriptionRow.service_ends_on.is_(None), SubscriptionRow.service_ends_on > today),
+        )
+        .distinct()
     )
-    if kind is not None:
-        stmt = stmt.where(SubscriptionRow.kind == kind)
-    return (await session.scalars(stmt.limit(1))).first() is not None
+    return {(package, kind) for package, kind in (await session.execute(stmt)).all()}
 
 
 # --- the billing run -------------------------------------------------------------------------

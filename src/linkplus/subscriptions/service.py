@@ -45,6 +45,7 @@ from linkplus.billing.proration import CancellationOutcome, CancellationRule
 from linkplus.connected_services import service as connected_services
 from linkplus.connected_services.availability import VehicleFacts, package_available
 from linkplus.connected_services.catalogue import service_catalogue
+from linkplus.db import read_memo
 from linkplus.dealers import service as dealers
 from linkplus.dealers.errors import DealerNotFound
 from linkplus.errors import ProblemError
@@ -720,20 +721,18 @@ async def in_service(
     catalogue sells as paid (Map Care, the service pack: their free years come from the price
     catalogue). Standard and stolen-vehicle tracking keep their own activations in
     ``connected_services``."""
-    if await repository.in_service(
-        session, vin=vin, account_id=account_id, package=package, today=today, kind=Kind.paid
-    ):
+    key = (in_service, vin, account_id, today)
+    memo = read_memo(session)  # the Centre asks for each package of one car in turn
+    running = memo.get(key)
+    if running is None:
+        running = memo[key] = await repository.kinds_in_service(
+            session, vin=vin, account_id=account_id, today=today
+        )
+    if (package, Kind.paid.value) in running:
         return True
     if package not in catalogue.price_catalogue().complimentary:
         return False
-    return await repository.in_service(
-        session,
-        vin=vin,
-        account_id=account_id,
-        package=package,
-        today=today,
-        kind=Kind.complimentary,
-    )
+    return (package, Kind.complimentary.value) in running
 
 
 payments.register_active_paid_subscription_check(has_active_paid_subscription)

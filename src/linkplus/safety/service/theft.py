@@ -271,9 +271,9 @@ async def start_tracking(
     if await _switched_off(session, case.vin):
         raise SafetySwitchedOff()
     now = runtime.clock.now()
-    command_id = await _command(
-        session, runtime, case, TRACKING_START, interval_s=TRACKING_INTERVAL_SECONDS
-    )
+    # The hold is in place before the start leaves (it commits with the command's counter):
+    # the car's first tracking position can reach the gateway before this request commits,
+    # and it must already find the case's hold, or it would be handled as an ordinary position.
     await privacy.hold_location(
         session,
         runtime,
@@ -282,6 +282,17 @@ async def start_tracking(
         reference=str(case.id),
         at=now,
     )
+    try:
+        command_id = await _command(
+            session, runtime, case, TRACKING_START, interval_s=TRACKING_INTERVAL_SECONDS
+        )
+    except CarUnreachable:
+        # The car never got the start: the hold ends where it began, so it covers nothing.
+        await privacy.release_location(
+            session, runtime, vin=case.vin, reference=str(case.id), at=now
+        )
+        await runtime.db.commit(session)
+        raise
     await remote.set_stolen_vehicle_tracking(
         session, vin=case.vin, active=True, now=now, reference=str(case.id)
     )
