@@ -78,11 +78,9 @@ class Settings(BaseSettings):
     location_retention_days: int = Field(default=90, ge=1)
     signal_history_retention_days: int = Field(default=400, ge=1)
     # Erasure of an account (docs/privacy-rights.md, "Erasure"): the grace period in which the
-    # owner can cancel, the reminder before it ends, and how long invoices and credit notes are
-    # kept for the tax law (10 years: German AO 147 and HGB 257; most EU states ask 5 to 10).
+    # owner can cancel, and how many days before its end the reminder goes out.
     erasure_grace_days: int = Field(default=7, ge=1, le=60)
     erasure_reminder_days: int = Field(default=2, ge=1, le=30)
-    invoice_retention_years: int = Field(default=10, ge=1, le=30)
     message_dedupe_hours: int = Field(default=48, ge=1)
     vehicle_online_minutes: int = Field(default=15, ge=1)
     refresh_command_minutes: int = Field(default=10, ge=1, le=24 * 60)

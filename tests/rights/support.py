@@ -25,6 +25,7 @@ from linkplus.models.accounts import Account, SignInSession
 from linkplus.models.payments import PaymentCard
 from linkplus.models.safety import CaseKind, CaseState, SafetyCase, SafetyCaseEntry
 from linkplus.models.twin import PositionFix, VehicleLinkState
+from linkplus.privacy import data_map
 from linkplus.protocol.vehicle import Channel, topic
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import credentials
@@ -284,6 +285,31 @@ async def scan(runtime: Runtime, needles: Needles) -> set[Finding]:
                     for label in _hits(row[column.name], needles):
                         found.add(Finding(table.name, column.name, label))
     return found
+
+
+# What an account's data is, as the scan labels it (``Needles``): its content (what the map
+# may keep in a kept record) and the identifiers that link a record to the account, which no
+# record may keep (the kept ones name the erasure's pseudonym instead).
+IDENTIFIERS = ("account id", "session id", "card id", "trip id", "command", "schedule")
+
+
+def kept_places(needles: Needles) -> dict[tuple[str, str], set[str]]:
+    """Where the personal-data map lets the account's data stay after its erasure: the personal
+    columns of the tables it keeps as they are (invoices, the payment provider's own records),
+    and the positions of the tables it pseudonymises (a safety case's position is what the case
+    is about). Never an identifier of the account."""
+    content = {
+        label for label in (*needles.text, *needles.numbers) if not label.startswith(IDENTIFIERS)
+    }
+    positions = set(needles.numbers)
+    allowed: dict[tuple[str, str], set[str]] = {}
+    for table in data_map.load().tables.values():
+        for column in table.columns.values():
+            if table.erasure == "keep" and column.personal:
+                allowed[(table.name, column.name)] = content
+            elif table.erasure == "pseudonymise" and column.category == "location":
+                allowed[(table.name, column.name)] = positions
+    return allowed
 
 
 def outside(found: set[Finding], allowed: dict[tuple[str, str], set[str]]) -> list[Finding]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
@@ -281,18 +281,31 @@ async def accounts_by_id(
 
 
 async def erase_car_history(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
-    """The account's past primary stretches with the car, its identity checks and failed
-    ownership proofs there. A blocked ownership check stays (removing and re-adding a car must
-    not give fresh tries) until the account itself is erased."""
-    for model in (PastPrimaryPeriod, IdentityCheck, OwnershipFailure):
+    """The account's past primary stretches with the car and its identity checks there go; its
+    failed ownership proofs stay for the car's count and forget the account. A blocked
+    ownership check stays (removing and re-adding a car must not give fresh tries) until the
+    account itself is erased."""
+    for model in (PastPrimaryPeriod, IdentityCheck):
         await session.execute(delete(model).where(model.account_id == account_id, model.vin == vin))
-    await session.flush()
+    await _forget_failures(session, account_id=account_id, vin=vin)
 
 
 async def erase_account_history(session: AsyncSession, *, account_id: uuid.UUID) -> None:
     """What is left of the account in the garage once its cars are gone."""
-    for model in (PastPrimaryPeriod, IdentityCheck, OwnershipFailure, OwnershipCheck):
+    for model in (PastPrimaryPeriod, IdentityCheck, OwnershipCheck):
         await session.execute(delete(model).where(model.account_id == account_id))
+    await _forget_failures(session, account_id=account_id, vin=None)
+
+
+async def _forget_failures(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
+) -> None:
+    """A wrong reading stays counted against the car (deleting a throw-away account must not
+    lower the count); it no longer names the account (the data map's rule)."""
+    stmt = update(OwnershipFailure).where(OwnershipFailure.account_id == account_id)
+    if vin is not None:
+        stmt = stmt.where(OwnershipFailure.vin == vin)
+    await session.execute(stmt.values(account_id=None))
     await session.flush()
 
 

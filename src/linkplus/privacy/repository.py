@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -170,26 +170,20 @@ async def holds_since(
 # --- erasure (rights) ------------------------------------------------------------------------
 
 
-async def erase_privacy_changes(
-    session: AsyncSession, *, account_id: uuid.UUID, vin: str, spans: Sequence[Span]
+async def forget_privacy_changes(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
 ) -> None:
-    """The car's privacy-mode changes made by the account or in its time with the car."""
-    await session.execute(
-        delete(PrivacyModeChange).where(
-            PrivacyModeChange.vin == vin,
-            or_(
-                PrivacyModeChange.account_id == account_id,
-                during(PrivacyModeChange.changed_at, spans),
-            ),
-        )
-    )
+    """The privacy-mode changes the account made (on one car, or on all) forget it: the rows
+    stay, as the car's history says whether location was shared at a time (the data map's
+    rule for ``privacy_mode_changes``)."""
+    stmt = update(PrivacyModeChange).where(PrivacyModeChange.account_id == account_id)
+    if vin is not None:
+        stmt = stmt.where(PrivacyModeChange.vin == vin)
+    await session.execute(stmt.values(account_id=None))
     await session.flush()
 
 
-async def erase_account_records(session: AsyncSession, *, account_id: uuid.UUID) -> None:
-    """Every consent (with its history) and privacy-mode change the account made."""
+async def erase_consents(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    """Every consent the account gave, with its history."""
     await session.execute(delete(Consent).where(Consent.account_id == account_id))
-    await session.execute(
-        delete(PrivacyModeChange).where(PrivacyModeChange.account_id == account_id)
-    )
     await session.flush()

@@ -22,6 +22,7 @@ from linkplus.models.accounts import Account
 from linkplus.models.erasure import ErasureRequest, ErasureState
 from linkplus.notifications import service as notifications
 from linkplus.payments import service as payments
+from linkplus.privacy import data_map
 from linkplus.rights import erasure_repository as repository
 from linkplus.rights.erasure_rules import ERASED, kept
 from linkplus.rights.errors import (
@@ -77,7 +78,7 @@ async def preview(session: AsyncSession, runtime: Runtime, account: Account) -> 
         erased=erased,
         kept=[
             KeptOut(what=k.what, fields=k.fields, rule=k.rule, kept_for=k.kept_for)
-            for k in kept(invoice_years=settings.invoice_retention_years)
+            for k in kept(data_map.load(), settings)
         ],
         request=request_out(current) if current is not None else None,
     )

@@ -27,7 +27,7 @@ async def erase_car_data(
     await trips.erase_car_data(session, account_id=account_id, vin=vin)
     await remote.erase_car_data(session, account_id=account_id, vin=vin)
     await vehicle_link.erase_car_data(session, vin=vin, spans=spans)
-    await privacy.erase_car_data(session, account_id=account_id, vin=vin, spans=spans)
+    await privacy.erase_car_data(session, account_id=account_id, vin=vin)
     await connected_services.erase_car_data(session, account_id=account_id, vin=vin)
     await notifications.erase_car_data(session, account_id=account_id, vin=vin)
     await garage.erase_car_data(session, account_id=account_id, vin=vin)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linkplus.config import Settings
+from linkplus.privacy.data_map import DataMap
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -37,37 +40,61 @@ ERASED = (
 )
 
 
-def kept(*, invoice_years: int) -> tuple[Kept, ...]:
-    return (
-        Kept(
-            "Invoices and credit notes",
-            "as issued: number, date, your name and billing address, the lines (package, "
-            "car's VIN, period) and the amounts; filed under a pseudonym instead of your "
-            "account",
-            "Tax law: invoices must be kept unchanged (GDPR art. 17(3)(b); in Germany "
-            "AO 147 and HGB 257)",
-            f"{invoice_years} years from issue",
+# What stays of an erased account, grouped as the owner reads it; each group's rule and period
+# come from the personal-data map (``privacy/data/data_map.toml``) of its first table. Every
+# table the map pseudonymises belongs to a group (tests/rights/test_erasure_rules.py).
+KEPT_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "Invoices and credit notes",
+        ("invoice_documents", "invoice_lines"),
+        "as issued: number, date, your name and billing address, the lines (package, car's VIN, "
+        "period) and the amounts; filed under a pseudonym instead of your account",
+    ),
+    (
+        "Subscriptions and payments",
+        ("subscriptions", "subscription_charges", "subscription_refunds", "subscription_notices"),
+        "package, plan, dates, amounts, charges and refunds with the provider's ids, under the "
+        "pseudonym; no billing address, no card, no payment token",
+    ),
+    (
+        "Safety cases",
+        (
+            "safety_cases",
+            "safety_case_entries",
+            "safety_positions",
+            "safety_attempts",
+            "safety_police_links",
+            "location_holds",
         ),
-        Kept(
-            "Subscriptions and payments",
-            "package, plan, dates, amounts, charges and refunds with the provider's ids; no "
-            "billing address, no card, no payment token; under the pseudonym",
-            "The accounting record the invoices and refunds refer to (same tax rule)",
-            f"{invoice_years} years",
-        ),
-        Kept(
-            "Safety cases",
-            "emergency calls and stolen-vehicle cases: what happened, where, what the agents "
-            "and the police were told; no longer linked to your account",
-            "Emergency and police records (GDPR art. 17(3)(b) and (e): legal obligation, "
-            "public interest; the emergency services may ask for them)",
-            "as long as the safety case rules keep them",
-        ),
-        Kept(
-            "Audit log",
-            "who did what and when; your account's id and every identifier of yours replaced "
-            "by a pseudonym",
-            "Accountability of the platform (GDPR art. 5(2)); the log is append-only",
-            "as long as the audit log is kept",
-        ),
-    )
+        "emergency calls and stolen-vehicle cases: what happened, where, what the agents and the "
+        "police were told; no longer linked to your account",
+    ),
+    (
+        "Audit log",
+        ("audit_log",),
+        "who did what and when; your account's id and every identifier of yours (e-mail "
+        "address, sign-in sessions) replaced by the pseudonym",
+    ),
+    (
+        "Your cars' own history",
+        ("ownership_failures", "privacy_mode_changes"),
+        "wrong odometer readings typed for a car, and when its location sharing was switched, "
+        "without your account",
+    ),
+)
+
+
+def kept(data_map: DataMap, settings: Settings) -> tuple[Kept, ...]:
+    """The kept groups with the map's rule and the period its setting has here."""
+    groups = []
+    for what, tables, fields in KEPT_GROUPS:
+        entry = data_map.tables[tables[0]]
+        retention = data_map.retention[entry.retention]
+        kept_for = (
+            f"{getattr(settings, retention.setting)} {retention.unit} "
+            f"(LINKPLUS_{retention.setting.upper()})"
+            if retention.setting
+            else retention.rule
+        )
+        groups.append(Kept(what, fields, entry.kept_because, kept_for))
+    return tuple(groups)
