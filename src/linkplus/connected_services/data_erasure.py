@@ -10,9 +10,5 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.connected_services import repository
 
 
-async def erase_car_data(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
-    await repository.erase_services(session, account_id=account_id, vin=vin)
-
-
 async def erase_account_data(session: AsyncSession, *, account_id: uuid.UUID) -> None:
     await repository.erase_services(session, account_id=account_id, vin=None)

@@ -1,13 +1,16 @@
 """Removing a car erases that account's personal data about the car (seed 000), through the same
 per-domain erasure functions the account's erasure uses. It runs inside the removal's own
 transaction (a reaction to ``VehicleRemovedFromAccount``), so the car leaves the garage and its
-data goes in one commit. What the account's tenure covers: ``garage.tenure``."""
+data goes in one commit. What the account's tenure covers: ``garage.tenure``.
+
+The services' activations are left to the connected services' own reaction, which stops them
+(and tells what it stopped) after the commit; like the subscriptions, they are the record of the
+contract and go with the account's erasure."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.connected_services import data_erasure as connected_services
 from linkplus.garage import data_erasure as garage
 from linkplus.garage.events import VehicleRemovedFromAccount
 from linkplus.kit.spans import Span
@@ -28,6 +31,5 @@ async def erase_car_data(
     await remote.erase_car_data(session, account_id=account_id, vin=vin)
     await vehicle_link.erase_car_data(session, vin=vin, spans=spans)
     await privacy.erase_car_data(session, account_id=account_id, vin=vin)
-    await connected_services.erase_car_data(session, account_id=account_id, vin=vin)
     await notifications.erase_car_data(session, account_id=account_id, vin=vin)
     await garage.erase_car_data(session, account_id=account_id, vin=vin)
