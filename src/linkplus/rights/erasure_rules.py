@@ -71,9 +71,10 @@ KEPT_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
     (
         "Audit log",
-        ("audit_log",),
-        "who did what and when; your account's id and every identifier of yours (e-mail "
-        "address, sign-in sessions) replaced by the pseudonym",
+        ("audit_log", "erasure_requests"),
+        "who did what and when, and that your account was erased and when; your account's id "
+        "and every identifier of yours (e-mail address, sign-in sessions) replaced by the "
+        "pseudonym",
     ),
     (
         "Your cars' own history",
