@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     post_trip_alert_minutes: int = Field(default=7, ge=5, le=10)
     location_retention_days: int = Field(default=90, ge=1)
     signal_history_retention_days: int = Field(default=400, ge=1)
+    # Erasure of an account (docs/privacy-rights.md, "Erasure"): the grace period in which the
+    # owner can cancel, and how many days before its end the reminder goes out.
+    erasure_grace_days: int = Field(default=7, ge=1, le=60)
+    erasure_reminder_days: int = Field(default=2, ge=1, le=30)
     message_dedupe_hours: int = Field(default=48, ge=1)
     vehicle_online_minutes: int = Field(default=15, ge=1)
     refresh_command_minutes: int = Field(default=10, ge=1, le=24 * 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -44,6 +45,10 @@ async def test_removal_needs_confirmation(runtime: Runtime, client: httpx.AsyncC
     assert len((await client.get("/api/v1/garage/vehicles", headers=headers)).json()) == 1
 
 
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 async def test_removal_ends_the_primary_role_and_publishes_the_event(
     runtime: Runtime, client: httpx.AsyncClient, worker: Worker
 ) -> None:
@@ -63,7 +68,16 @@ async def test_removal_ends_the_primary_role_and_publishes_the_event(
         "secondary"
     )
 
-    expected = {"vin": car.vin, "account_id": str(owner.id), "was_primary": True}
+    # The account's tenure rides along: the rights domain erases its data about the car in it.
+    # Its running stretch ends just after the removal (what the car recorded at that moment).
+    since = runtime.clock.now()
+    until = since + timedelta(microseconds=1)
+    expected = {
+        "vin": car.vin,
+        "account_id": str(owner.id),
+        "was_primary": True,
+        "tenure": [[iso(since), iso(until)]],
+    }
     async with runtime.db.transaction() as session:
         queued = (await session.scalars(select(Job).where(Job.name == REACTION))).all()
         assert [j.payload for j in queued] == [expected]
@@ -92,8 +106,9 @@ async def test_secondary_removal_leaves_the_primary_alone(
         payloads = [
             j.payload for j in (await session.scalars(select(Job).where(Job.name == REACTION)))
         ]
+    # A secondary account had no time of its own with the car: nothing of the car's is erased.
     assert payloads == [
-        {"vin": car.vin, "account_id": str(secondary_owner.id), "was_primary": False}
+        {"vin": car.vin, "account_id": str(secondary_owner.id), "was_primary": False, "tenure": []}
     ]
     # Re-adding works with fresh proof, as a secondary account.
     readded = await add_car(client, secondary, car)

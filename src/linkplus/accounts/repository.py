@@ -311,3 +311,43 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         "refresh_tokens": list(tokens),
         "account_tokens": list(links),
     }
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def session_ids_of(session: AsyncSession, *, account_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(SignInSession.id).where(SignInSession.account_id == account_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def end_every_session(session: AsyncSession, *, account_id: uuid.UUID) -> list[uuid.UUID]:
+    """Delete the account's sign-in sessions (their refresh tokens with them) and its e-mail
+    links; returns the sessions' ids."""
+    ids = list(
+        (
+            await session.scalars(
+                select(SignInSession.id).where(SignInSession.account_id == account_id)
+            )
+        ).all()
+    )
+    if ids:
+        await session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(ids)))
+        await session.execute(delete(SignInSession).where(SignInSession.id.in_(ids)))
+    await session.execute(delete(AccountToken).where(AccountToken.account_id == account_id))
+    await session.flush()
+    return ids
+
+
+async def delete_account(
+    session: AsyncSession, *, account_id: uuid.UUID, throttle_keys: list[str]
+) -> None:
+    """The account row itself, and the throttle and notice rows keyed by its address."""
+    await session.execute(
+        delete(SignInThrottle).where(SignInThrottle.email_key_hash.in_(throttle_keys))
+    )
+    await session.execute(
+        delete(AddressNotice).where(AddressNotice.email_key_hash.in_(throttle_keys))
+    )
+    await session.execute(delete(Account).where(Account.id == account_id))
+    await session.flush()

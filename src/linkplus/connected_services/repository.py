@@ -85,3 +85,16 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         )
     ).all()
     return {"service_activations": list(activations), "sell_checklist_marks": list(marks)}
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_services(session: AsyncSession, *, account_id: uuid.UUID, vin: str | None) -> None:
+    """The account's service activations and sell-checklist marks (one car, or all)."""
+    for model in (ServiceActivation, SellChecklistMark):
+        stmt = delete(model).where(model.account_id == account_id)
+        if vin is not None:
+            stmt = stmt.where(model.vin == vin)
+        await session.execute(stmt)
+    await session.flush()

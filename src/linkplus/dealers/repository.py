@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
@@ -38,3 +38,11 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         )
     ).all()
     return {"preferred_dealers": list(rows)}
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_preferred_dealer(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    await session.execute(delete(PreferredDealer).where(PreferredDealer.account_id == account_id))
+    await session.flush()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert
@@ -305,3 +305,41 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         "ownership_failures": await rows(OwnershipFailure, OwnershipFailure.failed_at),
         "vehicle_ownership_guards": list(guards),
     }
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_car_history(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
+    """The account's past primary stretches with the car and its identity checks there go; its
+    failed ownership proofs stay for the car's count and forget the account. A blocked
+    ownership check stays (removing and re-adding a car must not give fresh tries) until the
+    account itself is erased."""
+    for model in (PastPrimaryPeriod, IdentityCheck):
+        await session.execute(delete(model).where(model.account_id == account_id, model.vin == vin))
+    await _forget_failures(session, account_id=account_id, vin=vin)
+
+
+async def erase_account_history(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    """What is left of the account in the garage once its cars are gone."""
+    for model in (PastPrimaryPeriod, IdentityCheck, OwnershipCheck):
+        await session.execute(delete(model).where(model.account_id == account_id))
+    await _forget_failures(session, account_id=account_id, vin=None)
+
+
+async def _forget_failures(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
+) -> None:
+    """A wrong reading stays counted against the car (deleting a throw-away account must not
+    lower the count); it no longer names the account (the data map's rule)."""
+    stmt = update(OwnershipFailure).where(OwnershipFailure.account_id == account_id)
+    if vin is not None:
+        stmt = stmt.where(OwnershipFailure.vin == vin)
+    await session.execute(stmt.values(account_id=None))
+    await session.flush()
+
+
+async def past_vins(session: AsyncSession, account_id: uuid.UUID) -> list[str]:
+    """Cars the account was primary of before (left before removal erased their data)."""
+    stmt = select(PastPrimaryPeriod.vin).where(PastPrimaryPeriod.account_id == account_id)
+    return sorted(set((await session.scalars(stmt)).all()))

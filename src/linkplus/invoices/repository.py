@@ -254,3 +254,21 @@ async def export_rows(
         )
     ).all()
     return documents, list(lines)
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def pseudonymise(
+    session: AsyncSession, *, account_id: uuid.UUID, pseudonym: uuid.UUID
+) -> int:
+    """Issued documents stay as issued (the tax law's record); only the account id they were
+    filed under becomes the pseudonym (the database allows no other change)."""
+    result = await session.execute(
+        update(InvoiceDocument)
+        .where(InvoiceDocument.account_id == account_id)
+        .values(account_id=pseudonym)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)

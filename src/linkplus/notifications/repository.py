@@ -322,3 +322,40 @@ async def delete_emails_before(
         and_(OutboundEmail.sent_at.is_(None), OutboundEmail.created_at < before),
     )
     return await delete_in_batches(session, OutboundEmail.id, where=old, budget=budget)
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_car_notifications(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str
+) -> None:
+    """The account's inbox entries that point at the car."""
+    await session.execute(
+        delete(Notification).where(
+            Notification.account_id == account_id, Notification.link.contains(vin)
+        )
+    )
+    await session.flush()
+
+
+async def erase_account_messages(
+    session: AsyncSession, *, account_id: uuid.UUID, addresses: list[str]
+) -> None:
+    """The inbox, every e-mail sent to the account or to its addresses (with attachments),
+    the push subscriptions and the preferences."""
+    mails = select(OutboundEmail.id).where(
+        or_(
+            OutboundEmail.account_id == account_id,
+            func.lower(OutboundEmail.to_address).in_([a.lower() for a in addresses]),
+        )
+    )
+    ids = list((await session.scalars(mails)).all())
+    if ids:
+        await session.execute(
+            delete(OutboundEmailAttachment).where(OutboundEmailAttachment.email_id.in_(ids))
+        )
+        await session.execute(delete(OutboundEmail).where(OutboundEmail.id.in_(ids)))
+    for model in (Notification, PushSubscription, NotificationPreference):
+        await session.execute(delete(model).where(model.account_id == account_id))
+    await session.flush()

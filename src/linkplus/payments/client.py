@@ -88,6 +88,12 @@ class HttpPaymentProvider:
             reference=got.reference,
         )
 
+    async def forget_card(self, token: str) -> None:
+        try:
+            await self._call("DELETE", f"/v1/tokens/{_segment(token)}", wire.CardForgotten)
+        except ProviderNotFound:
+            return  # forgotten before: the erasure may run again after a failure
+
     async def three_ds_verify(self, token: str, *, return_url: str) -> ThreeDSResult:
         got = await self._call(
             "POST",

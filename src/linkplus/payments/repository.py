@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,3 +94,17 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         )
     ).all()
     return {"payment_cards": list(cards)}
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def all_cards(session: AsyncSession, *, account_id: uuid.UUID) -> list[PaymentCard]:
+    """Every card row of the account, removed ones too (they still hold the provider's token)."""
+    stmt = select(PaymentCard).where(PaymentCard.account_id == account_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def delete_cards(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    await session.execute(delete(PaymentCard).where(PaymentCard.account_id == account_id))
+    await session.flush()

@@ -49,6 +49,13 @@ class CardResponse(BaseModel):
     three_ds: str
 
 
+class CardForgotten(BaseModel):
+    """The answer to deleting a card: the provider no longer knows the token."""
+
+    token: str
+    forgotten: bool
+
+
 class ThreeDSRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import during, during_per_car
@@ -201,3 +201,25 @@ async def export_rows(
         "privacy_mode_changes": list(changes),
         "location_holds": list(holds),
     }
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def forget_privacy_changes(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
+) -> None:
+    """The privacy-mode changes the account made (on one car, or on all) forget it: the rows
+    stay, as the car's history says whether location was shared at a time (the data map's
+    rule for ``privacy_mode_changes``)."""
+    stmt = update(PrivacyModeChange).where(PrivacyModeChange.account_id == account_id)
+    if vin is not None:
+        stmt = stmt.where(PrivacyModeChange.vin == vin)
+    await session.execute(stmt.values(account_id=None))
+    await session.flush()
+
+
+async def erase_consents(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    """Every consent the account gave, with its history."""
+    await session.execute(delete(Consent).where(Consent.account_id == account_id))
+    await session.flush()

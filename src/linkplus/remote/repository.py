@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import (
@@ -330,3 +330,30 @@ async def delete_commands_finished_before(
     return await delete_in_batches(
         session, RemoteCommand.id, where=RemoteCommand.finished_at < before, budget=budget
     )
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_commands(
+    session: AsyncSession, *, account_id: uuid.UUID, vin: str | None
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Delete the account's commands (with their state changes) and climate schedules, on one
+    car or on all; returns the commands' ids (whose answers the vehicle link then forgets) and
+    the schedules' ids."""
+    schedules = select(ClimateSchedule.id).where(ClimateSchedule.account_id == account_id)
+    commands = select(RemoteCommand.id).where(RemoteCommand.account_id == account_id)
+    if vin is not None:
+        schedules = schedules.where(ClimateSchedule.vin == vin)
+        commands = commands.where(RemoteCommand.vin == vin)
+    schedule_ids = list((await session.scalars(schedules)).all())
+    if schedule_ids:
+        await session.execute(delete(ClimateSchedule).where(ClimateSchedule.id.in_(schedule_ids)))
+    ids = list((await session.scalars(commands)).all())
+    if ids:
+        await session.execute(
+            delete(RemoteCommandChange).where(RemoteCommandChange.command_id.in_(ids))
+        )
+        await session.execute(delete(RemoteCommand).where(RemoteCommand.id.in_(ids)))
+    await session.flush()
+    return ids, schedule_ids

@@ -1,4 +1,5 @@
-"""The owner's data rights in the JSON API, under ``/api/v1/privacy/...`` (owner token)."""
+"""The owner's data rights in the JSON API (owner token): the data export under
+``/api/v1/privacy/exports``, the erasure of the account under ``/api/v1/account/erasure``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ from fastapi.responses import FileResponse
 from linkplus.auth.deps import CurrentOwner
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import problem_responses
-from linkplus.rights import export
-from linkplus.rights.schemas import DownloadIn, ExportOut
+from linkplus.rights import erasure, export
+from linkplus.rights.schemas import (
+    DownloadIn,
+    ErasureIn,
+    ErasurePreviewOut,
+    ErasureRequestOut,
+    ExportOut,
+)
 
 router = APIRouter(tags=["privacy"])
 
@@ -67,3 +74,36 @@ async def download_export(
         filename=found.filename,
         headers={"Cache-Control": "private, no-store"},
     )
+
+
+# --- erasure ---------------------------------------------------------------------------------
+
+
+@router.get("/account/erasure")
+async def erasure_preview(
+    owner: CurrentOwner, session: SessionDep, runtime: RuntimeDep
+) -> ErasurePreviewOut:
+    """What erasing the account would erase, what is kept and by which rule, and the request in
+    its grace period when there is one."""
+    return await erasure.preview(session, runtime, owner)
+
+
+@router.post(
+    "/account/erasure",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(403, 409),
+)
+async def request_erasure(
+    data: ErasureIn, owner: CurrentOwner, session: SessionDep, runtime: RuntimeDep
+) -> ErasureRequestOut:
+    """Erase the account after the grace period (the password again); it can be cancelled
+    until then."""
+    return await erasure.request_erasure(session, runtime, owner, data)
+
+
+@router.delete("/account/erasure", responses=problem_responses(404, 409))
+async def cancel_erasure(
+    owner: CurrentOwner, session: SessionDep, runtime: RuntimeDep
+) -> ErasureRequestOut:
+    """Cancel the erasure while its grace period runs."""
+    return await erasure.cancel_erasure(session, runtime, owner)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import dialect_insert, during, during_per_car
@@ -273,3 +273,22 @@ async def export_rows(
         "safety_reactivations": await rows(Reactivation, Reactivation.created_at),
         "safety_systems": list(systems),
     }
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def pseudonymise(session: AsyncSession, *, account_id: uuid.UUID, pseudonym: str) -> None:
+    """Safety cases stay (what happened in an emergency or a theft, and what the agents did),
+    no longer linked to the account: the case forgets it, the timeline names the pseudonym;
+    open reactivation codes go."""
+    await session.execute(delete(Reactivation).where(Reactivation.account_id == account_id))
+    await session.execute(
+        update(SafetyCase).where(SafetyCase.account_id == account_id).values(account_id=None)
+    )
+    await session.execute(
+        update(SafetyCaseEntry)
+        .where(SafetyCaseEntry.actor_id == str(account_id))
+        .values(actor_id=pseudonym)
+    )
+    await session.flush()

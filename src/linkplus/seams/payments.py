@@ -109,6 +109,11 @@ class PaymentProvider(Protocol):
         """The public details of a tokenised card. ``ProviderNotFound`` for an unknown token."""
         ...
 
+    async def forget_card(self, token: str) -> None:
+        """Delete the card at the provider (the owner's erasure): the token can no longer be
+        charged or read. An unknown token counts as already forgotten."""
+        ...
+
     async def three_ds_verify(self, token: str, *, return_url: str) -> ThreeDSResult:
         """The card's 3-D Secure outcome, asked server to server (never trusted from the browser);
         ``challenge_required`` with a page to send the owner to if no check was done yet."""

@@ -403,3 +403,47 @@ async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str,
         "subscription_refunds": await rows(SubscriptionRefund, SubscriptionRefund.created_at),
         "subscription_notices": await rows(SubscriptionNotice, SubscriptionNotice.sent_at),
     }
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def unsettled_count(session: AsyncSession, subscription_ids: Sequence[uuid.UUID]) -> int:
+    """Charges and refunds of these subscriptions still waiting for the provider."""
+    if not subscription_ids:
+        return 0
+    count = 0
+    for model in (SubscriptionCharge, SubscriptionRefund):
+        stmt = select(model.id).where(
+            model.subscription_id.in_(subscription_ids), model.state == PENDING
+        )
+        count += len((await session.scalars(stmt)).all())
+    return count
+
+
+async def pseudonymise(
+    session: AsyncSession, *, account_id: uuid.UUID, pseudonym: uuid.UUID
+) -> None:
+    """Keep the account's subscriptions (the billing record the invoices and refunds refer to)
+    under the pseudonym, without the billing address (the invoices carry it) and without the
+    card and its provider token on the charges."""
+    ids = [row.id for row in await of_account(session, account_id)]
+    await session.execute(
+        update(SubscriptionRow)
+        .where(SubscriptionRow.account_id == account_id)
+        .values(
+            account_id=pseudonym,
+            billing_name=None,
+            billing_street=None,
+            billing_postcode=None,
+            billing_city=None,
+            billing_country=None,
+        )
+    )
+    if ids:
+        await session.execute(
+            update(SubscriptionCharge)
+            .where(SubscriptionCharge.subscription_id.in_(ids))
+            .values(card_id=None, provider_token=None)
+        )
+    await session.flush()

@@ -13,6 +13,7 @@ declined charge is committed as ``purchase_declined`` before the 402 answer.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +50,7 @@ from linkplus.connected_services.catalogue import service_catalogue
 from linkplus.db import read_memo
 from linkplus.dealers import service as dealers
 from linkplus.dealers.errors import DealerNotFound
+from linkplus.errors import ProblemError
 from linkplus.garage.deps import CallerVehicle
 from linkplus.jobs import enqueue
 from linkplus.kit.money import Money
@@ -258,6 +260,18 @@ def _offer_out(
 # --- subscribe -------------------------------------------------------------------------------
 
 
+# An account about to be erased buys nothing new. The rights domain, which stands above this
+# one, says so through this hook (the default, with nothing registered, blocks nothing).
+PurchaseBlock = Callable[[AsyncSession, uuid.UUID], Awaitable[ProblemError | None]]
+_purchase_blocks: list[PurchaseBlock] = []
+
+
+def register_purchase_block(check: PurchaseBlock) -> None:
+    """``check`` answers the refusal to raise when the account may not buy now, else None."""
+    if check not in _purchase_blocks:
+        _purchase_blocks.append(check)
+
+
 async def subscribe(
     session: AsyncSession, runtime: Runtime, caller: CallerVehicle, data: SubscribeIn
 ) -> SubscribeOut:
@@ -265,6 +279,10 @@ async def subscribe(
     now = runtime.clock.now()
     today = _today(now)
     account, vin = caller.account, caller.vehicle.vin
+    for check in _purchase_blocks:
+        refusal = await check(session, account.id)
+        if refusal is not None:
+            raise refusal
     customer, car = await _trial_sets(session, account.id, vin)
     found = catalogue.offer(
         data.package,

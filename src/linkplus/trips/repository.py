@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -185,3 +185,16 @@ async def delete_samples_before(
         values={"samples": ROUTE_DELETED},
         budget=budget,
     )
+
+
+# --- erasure (rights) ------------------------------------------------------------------------
+
+
+async def erase_trips(session: AsyncSession, *, account_id: uuid.UUID, vin: str | None) -> None:
+    """Delete the account's trips and the notes of trips not saved (on one car, or on all)."""
+    for model in (Trip, TripNotSaved):
+        stmt = delete(model).where(model.account_id == account_id)
+        if vin is not None:
+            stmt = stmt.where(model.vin == vin)
+        await session.execute(stmt)
+    await session.flush()

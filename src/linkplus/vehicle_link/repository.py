@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,7 +18,14 @@ from sqlalchemy import ColumnElement, Table, Uuid, delete, func, or_, select, te
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkplus.db import PurgeBudget, Purged, delete_in_batches, dialect_insert, during_per_car
+from linkplus.db import (
+    PurgeBudget,
+    Purged,
+    delete_in_batches,
+    dialect_insert,
+    during,
+    during_per_car,
+)
 from linkplus.kit.spans import Span
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.models.twin import (
@@ -578,3 +585,34 @@ async def export_rows(
         ),
         "vehicle_command_results": list(results),
     }
+
+
+# --- erasure (rights): what the car recorded in an account's time with it -----------------
+
+
+async def erase_car_records(session: AsyncSession, *, vin: str, spans: Sequence[Span]) -> None:
+    """Delete the car's positions, status values, events, trip uploads and post-trip checks
+    made in ``spans``, and forget the parked position when it was taken then."""
+    for model, column in (
+        (PositionFix, PositionFix.ts),
+        (SignalSample, SignalSample.ts),
+        (TwinSignal, TwinSignal.ts),
+        (VehicleEventRecord, VehicleEventRecord.occurred_at),
+        (TripUploadRecord, TripUploadRecord.occurred_at),
+        (PostTripCheck, PostTripCheck.trip_ended_at),
+    ):
+        await session.execute(delete(model).where(model.vin == vin, during(column, spans)))
+    await session.execute(
+        update(VehicleLinkState)
+        .where(VehicleLinkState.vin == vin, during(VehicleLinkState.parked_at, spans))
+        .values(parked_at=None, parked_latitude=None, parked_longitude=None, parked_heading=None)
+    )
+    await session.flush()
+
+
+async def erase_command_results(session: AsyncSession, command_ids: Collection[uuid.UUID]) -> None:
+    """The car's answers to commands that are being erased."""
+    if command_ids:
+        await session.execute(
+            delete(CommandResultRecord).where(CommandResultRecord.command_id.in_(command_ids))
+        )

@@ -22,6 +22,7 @@ from linkplus.web.console import router as console_router
 from linkplus.web.console_safety import router as console_safety_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
+from linkplus.web.erasure_pages import router as erasure_router
 from linkplus.web.errors_pages import install_error_pages
 from linkplus.web.export_pages import router as export_router
 from linkplus.web.garage_pages import router as garage_router
@@ -63,6 +64,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(status_router)
     app.include_router(auth_router)
     app.include_router(account_router)
+    app.include_router(erasure_router)  # before the portal's /account/privacy/{document}
     app.include_router(privacy_router)
     app.include_router(export_router)
     app.include_router(access_router)

@@ -4,7 +4,7 @@ response shapes."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from linkplus.garage.schemas import (
     OwnershipCheckOut,
     Role,
 )
+from linkplus.garage.tenure import tenure_of
 from linkplus.models.garage import (
     GarageEntry,
     OwnershipCheck,
@@ -203,9 +204,12 @@ async def _commit_then_refuse(
     raise refusal
 
 
+_MOMENT = timedelta(microseconds=1)
+
+
 async def _unlink(
     session: AsyncSession,
-    now: datetime,
+    runtime: Runtime,
     *,
     account_id: uuid.UUID,
     vin: str,
@@ -214,6 +218,19 @@ async def _unlink(
     action: str,
     details: dict[str, str],
 ) -> None:
+    """Take the car out of the account. The event carries the account's tenure up to now, so the
+    reactions erase its data about the car (the rights domain's ``erase_car_data``)."""
+    now = runtime.clock.now()
+    entry = await repository.get_entry(session, account_id=account_id, vin=vin)
+    primary = await repository.primary_of(session, vin)
+    tenure = tenure_of(
+        account_id,
+        linked_since=entry.added_at if entry is not None else now,
+        past=await repository.past_periods(session, vin=vin, account_id=account_id),
+        primary_since=primary.since
+        if primary is not None and primary.account_id == account_id
+        else None,
+    )
     await repository.delete_entry(session, account_id=account_id, vin=vin)
     was_primary = await repository.delete_primary(session, vin=vin, account_id=account_id, at=now)
     check = await repository.ownership_check(session, account_id=account_id, vin=vin)
@@ -222,8 +239,16 @@ async def _unlink(
         await repository.delete_ownership_check(session, account_id=account_id, vin=vin)
     await publish(
         session,
-        VehicleRemovedFromAccount(vin=vin, account_id=account_id, was_primary=was_primary),
+        VehicleRemovedFromAccount(
+            vin=vin,
+            account_id=account_id,
+            was_primary=was_primary,
+            # The running stretch ends just after now: what the car recorded at the very moment
+            # of the removal was still recorded in the account's time.
+            tenure=tuple((span.start, span.end or now + _MOMENT) for span in tenure.spans),
+        ),
         now=now,
+        runtime=runtime,
     )
     await audit.record(
         session,

@@ -154,7 +154,7 @@ async def remove_vehicle(
         raise VehicleNotFound()
     await _unlink(
         session,
-        runtime.clock.now(),
+        runtime,
         account_id=account.id,
         vin=vin,
         actor_type="owner",

@@ -279,7 +279,7 @@ async def staff_remove_vehicle(
         raise AccountNotLinked()
     await _unlink(
         session,
-        runtime.clock.now(),
+        runtime,
         account_id=account_id,
         vin=vehicle.vin,
         actor_type="staff",

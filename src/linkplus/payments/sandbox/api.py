@@ -88,6 +88,13 @@ async def card(token: str, store: StoreDep) -> wire.CardResponse:
     )
 
 
+@router.delete("/tokens/{token}")
+async def forget_card(token: str, store: StoreDep) -> wire.CardForgotten:
+    async with store.transaction() as s:
+        await ledger.forget(s, await ledger.card_for_platform(s, token))
+    return wire.CardForgotten(token=token, forgotten=True)
+
+
 @router.post("/tokens/{token}/3ds")
 async def three_ds(
     token: str,

@@ -189,6 +189,24 @@ async def card_for_platform(s: AsyncSession, token: str) -> SandboxCard:
     return card
 
 
+FORGOTTEN = "forgotten"
+
+
+async def forget(s: AsyncSession, card: SandboxCard) -> None:
+    """The card's holder and details go, and the reference of the session it was typed in (the
+    platform's account); the token stays only as the key of the provider's own record of past
+    charges (which a provider keeps for its own legal duties), and is unknown to every call
+    from now on."""
+    typed_in = await repository.card_session(s, card.session_id)
+    if typed_in is not None:
+        typed_in.reference = ""
+    card.holder = ""
+    card.fingerprint = ""
+    card.last4 = ""
+    card.reference = ""
+    card.behaviour = FORGOTTEN
+
+
 async def three_ds(
     s: AsyncSession, *, now: datetime, token: str, return_url: str
 ) -> tuple[ThreeDS, SandboxChallenge | None]:

@@ -44,7 +44,9 @@ async def card_session(session: AsyncSession, session_id: str) -> SandboxCardSes
 
 
 async def card(session: AsyncSession, token: str) -> SandboxCard | None:
-    return await session.get(SandboxCard, token)
+    """The card behind ``token``; None for an unknown one or one the owner had deleted."""
+    row = await session.get(SandboxCard, token)
+    return None if row is None or row.behaviour == "forgotten" else row
 
 
 async def challenge(session: AsyncSession, challenge_id: str) -> SandboxChallenge | None:
