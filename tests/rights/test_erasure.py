@@ -16,6 +16,7 @@ from linkplus.models.erasure import ErasureRequest
 from linkplus.models.invoices import InvoiceDocument
 from linkplus.models.jobs import Job
 from linkplus.models.payments import SandboxRefund
+from linkplus.models.rights import DataExport
 from linkplus.models.subscriptions import SubscriptionRow
 from linkplus.payments.errors import ProviderNotFound
 from linkplus.payments.sandbox.store import SandboxStore
@@ -30,7 +31,7 @@ from tests.rights.erasure_support import (
     scan,
 )
 from tests.subscriptions.support import Customer, subscribe
-from tests.support import DEFAULT_PASSWORD, Mailbox
+from tests.support import DEFAULT_PASSWORD, Mailbox, bearer_for, make_owner
 
 URL = "/api/v1/account/erasure"
 
@@ -221,3 +222,23 @@ async def test_queued_jobs_that_name_the_account_are_waited_for_and_then_forgott
     async with runtime.db.transaction() as session:
         for job in await session.scalars(select(Job)):
             assert str(person.account_id) not in str(job.payload), job.name
+
+
+async def test_the_accounts_export_files_go_with_the_erasure(
+    runtime: Runtime, client: httpx.AsyncClient, worker: Worker, clock: ManualClock
+) -> None:
+    """An export is a zip of all the owner's data in the data dir: erasing the account deletes
+    it too (its row went with the account, and the hourly purge finds files by their rows)."""
+    owner = await make_owner(runtime)
+    headers = await bearer_for(runtime, owner)
+    asked = await client.post("/api/v1/privacy/exports", headers=headers)
+    assert asked.status_code == 202, asked.text
+    await worker.run_due()
+    files = list((runtime.settings.data_dir / "exports").glob("*.zip"))
+    assert len(files) == 1
+    erase = await client.post(URL, json={"password": DEFAULT_PASSWORD}, headers=headers)
+    assert erase.status_code == 202, erase.text
+    await _run_until_done(runtime, worker, clock)
+    assert not files[0].exists()
+    async with runtime.db.read() as session:
+        assert list(await session.scalars(select(DataExport))) == []

@@ -37,6 +37,7 @@ from linkplus.payments import data_erasure as payments
 from linkplus.privacy import data_erasure as privacy
 from linkplus.remote import data_erasure as remote
 from linkplus.rights import erasure_repository as repository
+from linkplus.rights import export
 from linkplus.runtime import Runtime
 from linkplus.safety import data_erasure as safety
 from linkplus.subscriptions import data_erasure as subscriptions
@@ -119,4 +120,5 @@ async def _erase_everything(
         session, account_id=str(account_id), identifiers=named_by, pseudonym=kept_name
     )
     await jobs.forget_finished(session, named_by)
+    await export.forget_account(session, runtime, account_id)  # the zips in the data dir too
     await accounts.delete_account(session, runtime, account)

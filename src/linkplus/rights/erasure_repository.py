@@ -40,3 +40,13 @@ async def due(session: AsyncSession, now: datetime) -> list[ErasureRequest]:
         ErasureRequest.erase_after <= now,
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def of_account(session: AsyncSession, account_id: uuid.UUID) -> list[ErasureRequest]:
+    """Every erasure request the account made (cancelled ones too), oldest first: the export."""
+    stmt = (
+        select(ErasureRequest)
+        .where(ErasureRequest.account_id == account_id)
+        .order_by(ErasureRequest.requested_at)
+    )
+    return list((await session.scalars(stmt)).all())

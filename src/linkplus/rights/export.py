@@ -38,7 +38,7 @@ from linkplus.dealers import data_export as dealers_export
 from linkplus.garage import data_export as garage_export
 from linkplus.invoices import data_export as invoices_export
 from linkplus.models.accounts import Account
-from linkplus.models.exported import DomainExport
+from linkplus.models.exported import DomainExport, table_of
 from linkplus.models.notifications import Category
 from linkplus.models.rights import DataExport, ExportState
 from linkplus.notifications import data_export as notifications_export
@@ -46,7 +46,7 @@ from linkplus.notifications import service as notifications
 from linkplus.payments import data_export as payments_export
 from linkplus.privacy import data_export as privacy_export
 from linkplus.remote import data_export as remote_export
-from linkplus.rights import export_archive, repository
+from linkplus.rights import erasure_repository, export_archive, repository
 from linkplus.rights.errors import ExportExpired, ExportInProgress, ExportNotFound, ExportNotReady
 from linkplus.rights.schemas import BuildExportJob, ExportOut
 from linkplus.runtime import Runtime
@@ -229,6 +229,14 @@ async def gather(
         await subscriptions_export.export(session, account_id),
         await safety_export.export(session, account_id, cars),
         await audit_export.export(session, account_id),
+        DomainExport(
+            "rights",
+            [
+                table_of(
+                    "erasure_requests", await erasure_repository.of_account(session, account_id)
+                )
+            ],
+        ),
     ]
 
 
@@ -345,3 +353,19 @@ async def purge_expired(session: AsyncSession, runtime: Runtime) -> int:
     await session.flush()
     await repository.give_up_stale(session, requested_before=now - STALE_AFTER)
     return len(expired)
+
+
+async def forget_account(session: AsyncSession, runtime: Runtime, account_id: uuid.UUID) -> int:
+    """For the erasure of the account: delete its export files and rows (a file outlives its
+    row otherwise, and the hourly purge finds files by their rows). Returns the files deleted."""
+    rows = await repository.exports_of_account(session, account_id, limit=None)
+    deleted = 0
+    for row in rows:
+        path = export_path(runtime.settings, row.id)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            deleted += 1
+        await session.delete(row)
+    await session.flush()
+    return deleted
+

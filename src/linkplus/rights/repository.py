@@ -37,14 +37,16 @@ async def get_export(session: AsyncSession, export_id: uuid.UUID) -> DataExport 
 
 
 async def exports_of_account(
-    session: AsyncSession, account_id: uuid.UUID, *, limit: int
+    session: AsyncSession, account_id: uuid.UUID, *, limit: int | None
 ) -> list[DataExport]:
+    """The account's exports, newest first (``limit`` of them; None: all)."""
     stmt = (
         select(DataExport)
         .where(DataExport.account_id == account_id)
         .order_by(DataExport.requested_at.desc(), DataExport.id)
-        .limit(limit)
     )
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list((await session.scalars(stmt)).all())
 
 
