@@ -1,6 +1,7 @@
 """Erasure of an account (issue 15, GDPR art. 17, seed 000): the preview, the grace period and
 its cancel, and the job that leaves nothing of the owner behind outside the documented kept
-records, proven by scanning every table and column of the database (tests/rights/support.py)."""
+records, proven by scanning every table and column of the database (the scan is in this
+package's support.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from linkplus.payments.errors import ProviderNotFound
 from linkplus.payments.sandbox.store import SandboxStore
 from linkplus.rights import erasure_job
 from linkplus.runtime import Runtime
-from tests.rights.erasure_support import (
+from tests.rights_erasure.support import (
     Person,
     kept_places,
     needles_for,

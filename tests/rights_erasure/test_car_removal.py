@@ -18,7 +18,7 @@ from linkplus.models.payments import PaymentCard
 from linkplus.models.remote import ClimateSchedule, RemoteCommand
 from linkplus.models.twin import PositionFix
 from linkplus.runtime import Runtime
-from tests.rights.erasure_support import (
+from tests.rights_erasure.support import (
     PARKED,
     Needles,
     outside,
