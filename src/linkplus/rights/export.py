@@ -368,4 +368,3 @@ async def forget_account(session: AsyncSession, runtime: Runtime, account_id: uu
         await session.delete(row)
     await session.flush()
     return deleted
-
