@@ -13,6 +13,7 @@ import html
 import json
 import os
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,8 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import select
 
+from linkplus.accounts import errors as accounts_errors
+from linkplus.jobs.worker import Worker
 from linkplus.kit.clock import ManualClock
 from linkplus.kit.money import Money
 from linkplus.models.accounts import Account
@@ -28,6 +31,8 @@ from linkplus.models.notifications import Category
 from linkplus.notifications import service as notifications
 from linkplus.remote import preconditions
 from linkplus.remote import service as remote_service
+from linkplus.rights import erasure_rules
+from linkplus.rights import errors as rights_errors
 from linkplus.runtime import Runtime
 from linkplus.safety import rules as safety_rules
 from linkplus.trips import views as trip_views
@@ -453,6 +458,89 @@ def test_the_safety_and_trips_sentences_the_pages_mark_are_the_domains_own() -> 
     assert german[safety_rules.UNKNOWN_LIGHT].string == (
         "Das Fahrzeug hat sein Notrufsystem noch nicht gemeldet."
     )
+
+
+def test_the_erasure_preview_and_rights_refusals_the_pages_mark_are_the_domains_own() -> None:
+    """The erasure page shows the preview's fixed lines (what is erased, the kept groups and
+    exactly what stays) and the export and erasure refusals as its own sentences: each copy
+    marked for the catalogue is the domain's sentence, so none can drift back to English."""
+    assert tuple((item.what, item.detail) for item in erasure_rules.ERASED) == domain_words.ERASED
+    assert (domain_words.ERASED_CARS, domain_words.ERASED_CARDS) == (
+        erasure_rules.CARS,
+        erasure_rules.CARDS,
+    )
+    assert tuple((what, stays) for what, _, stays in erasure_rules.KEPT_GROUPS) == domain_words.KEPT
+    refusals = (
+        accounts_errors.WrongPassword(),
+        rights_errors.ExportInProgress(uuid.uuid4()),
+        rights_errors.ExportNotReady("queued"),
+        rights_errors.ExportNotReady("failed"),
+        rights_errors.ExportExpired(),
+        rights_errors.ErasureNotRequested(),
+        rights_errors.ErasureUnderWay(),
+    )
+    assert tuple(refusal.detail for refusal in refusals) == domain_words.RIGHTS_REFUSALS
+    ids = {message.id for message in catalogues.extract() if message.id}
+    assert {what for what, _ in domain_words.ERASED + domain_words.KEPT} <= ids
+    assert set(domain_words.RIGHTS_REFUSALS) <= ids
+
+
+async def test_a_german_owner_reads_the_export_and_erasure_pages_in_german(
+    client: httpx.AsyncClient, runtime: Runtime, clock: ManualClock, worker: Worker
+) -> None:
+    """The privacy portal's links, the export page (its request, the ready export with its
+    date in the owner's zone, a wrong password) and the erasure page (the preview with the
+    domain's lines, the request and the grace period) in German, with no English page words."""
+    clock.set(MOMENT)
+    owner = await _owner(runtime, language="de", zone="Europe/Berlin")
+    await sign_in(client, owner.email, DEFAULT_PASSWORD)
+    portal = (await client.get("/account/privacy")).text
+    assert "Kopie Ihrer Daten herunterladen" in portal
+    assert "Mein Konto löschen" in portal
+
+    asked = await post_form(client, "/privacy/export", "/privacy/export", {})
+    assert asked.status_code == 303
+    made = (await client.get(asked.headers["location"])).text
+    assert "Wir erstellen Ihren Export." in made
+    assert "Ihr Export wird erstellt." in made
+    await worker.run_due()
+    page = (await client.get("/privacy/export")).text
+    assert "Ihre Daten herunterladen" in page
+    assert "Angefordert am 07.01.2027, 14:05 MEZ" in page
+    assert "Sie haben dann 7 Tage Zeit" in page
+    assert "Ihr Passwort (zur Bestätigung, dass Sie es sind)" in page
+    action = re.search(r'action="(/privacy/export/[0-9a-f-]{36}/download)"', page)
+    assert action is not None
+    wrong = await post_form(client, "/privacy/export", action.group(1), {"password": "not it"})
+    assert wrong.status_code == 403
+    assert "Geben Sie Ihr aktuelles Passwort ein." in wrong.text
+    for english in ("Download your data", "Ask for a copy", "Your exports", "Asked for", "ready"):
+        assert english not in text_of(page), english
+
+    erasure = (await client.get("/account/privacy/erasure")).text
+    for german in (
+        "Was gelöscht wird",
+        "Was aufbewahrt wird, und warum",
+        "Ihr Profil",  # the domain's preview lines
+        "Rechnungen und Gutschriften",
+        "Mein Konto nach 7 Tagen löschen",
+        "Mein Konto behalten",
+    ):
+        assert german in erasure, german
+    for english in ("What is erased", "Your profile", "Keep my account", "Erase my account"):
+        assert english not in text_of(erasure), english
+    requested = await post_form(
+        client,
+        "/account/privacy/erasure",
+        "/account/privacy/erasure",
+        {"password": DEFAULT_PASSWORD},
+    )
+    assert requested.status_code == 303
+    grace = (await client.get(requested.headers["location"])).text
+    assert "Ihr Konto wird gelöscht, wenn die Bedenkzeit endet." in grace
+    assert "Sie haben es am 07.01.2027, 14:05 MEZ beantragt." in grace
+    assert "<strong>14.01.2027, 14:05 MEZ</strong>" in grace
+    assert "Löschung abbrechen und Konto behalten" in grace
 
 
 async def test_the_live_remote_view_gets_its_words_in_the_owners_language(

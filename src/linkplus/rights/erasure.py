@@ -24,7 +24,7 @@ from linkplus.notifications import service as notifications
 from linkplus.payments import service as payments
 from linkplus.privacy import data_map
 from linkplus.rights import erasure_repository as repository
-from linkplus.rights.erasure_rules import ERASED, kept
+from linkplus.rights.erasure_rules import CARDS, CARS, ERASED, kept
 from linkplus.rights.errors import (
     ErasureAlreadyRequested,
     ErasureNotRequested,
@@ -61,7 +61,7 @@ async def preview(session: AsyncSession, runtime: Runtime, account: Account) -> 
     erased.insert(
         0,
         ErasedOut(
-            what="Your cars",
+            what=CARS,
             detail=(
                 f"{len(vins)} car(s) leave your garage: " + ", ".join(vins)
                 if vins
@@ -70,7 +70,7 @@ async def preview(session: AsyncSession, runtime: Runtime, account: Account) -> 
             + "; their subscriptions are cancelled with the usual refund rules",
         ),
     )
-    erased.append(ErasedOut(what="Cards in your wallet", detail=f"{len(cards)} card(s)"))
+    erased.append(ErasedOut(what=CARDS, detail=f"{len(cards)} card(s)"))
     settings = runtime.settings
     current = await repository.open_for(session, account.id)
     return ErasurePreviewOut(

@@ -23,6 +23,10 @@ class Erased:
     detail: str
 
 
+# The two lines of the preview that count what the account holds (``erasure.preview``).
+CARS = "Your cars"
+CARDS = "Cards in your wallet"
+
 ERASED = (
     Erased("Your profile", "name, e-mail address, phone, language, time zone, password"),
     Erased("Sign-ins", "every sign-in session and refresh token: you are signed out everywhere"),

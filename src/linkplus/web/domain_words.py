@@ -71,3 +71,89 @@ REBUILT_EXPLANATION = N_(
     " rebuilt from the known points and may not be the road you drove; the trip's figures may be "
     "less accurate."
 )
+
+# ``rights.erasure_rules``: the erasure preview's lines of what is erased, and of what is kept
+# (each group's name and exactly what stays). The rule and the period of a kept group come from
+# the personal-data map and its settings: data, shown in English and marked so (``lang="en"``).
+ERASED_CARS = N_("Your cars")
+ERASED_CARDS = N_("Cards in your wallet")
+ERASED: tuple[tuple[str, str], ...] = (
+    (N_("Your profile"), N_("name, e-mail address, phone, language, time zone, password")),
+    (
+        N_("Sign-ins"),
+        N_("every sign-in session and refresh token: you are signed out everywhere"),
+    ),
+    (N_("Trips"), N_("every trip with its route, scores and coaching")),
+    (
+        N_("Your cars' history in your time"),
+        N_("positions, status values, events, the parked position, privacy-mode changes"),
+    ),
+    (
+        N_("Remote commands"),
+        N_("every command, its history and the car's answers; schedules"),
+    ),
+    (
+        N_("Notifications"),
+        N_("inbox, e-mails sent to you, push subscriptions, preferences"),
+    ),
+    (
+        N_("Consents"),
+        N_("every acceptance of the terms and the privacy notice, with history"),
+    ),
+    (N_("Payment cards"), N_("deleted in the wallet and at the payment provider")),
+    (N_("Connected services"), N_("activations and the sell checklist")),
+    (N_("Preferred dealer"), N_("your choice of dealer")),
+)
+KEPT: tuple[tuple[str, str], ...] = (
+    (
+        N_("Invoices and credit notes"),
+        N_(
+            "as issued: number, date, your name and billing address, the lines (package, car's "
+            "VIN, period) and the amounts; filed under a pseudonym instead of your account"
+        ),
+    ),
+    (
+        N_("Subscriptions and payments"),
+        N_(
+            "package, plan, dates, amounts, charges and refunds with the provider's ids, under the "
+            "pseudonym; no billing address, no card, no payment token"
+        ),
+    ),
+    (
+        N_("Safety cases"),
+        N_(
+            "emergency calls and stolen-vehicle cases: what happened, where, what the agents and "
+            "the police were told; no longer linked to your account"
+        ),
+    ),
+    (
+        N_("Audit log"),
+        N_(
+            "who did what and when, and that your account was erased and when; your account's id "
+            "and every identifier of yours (e-mail address, sign-in sessions) replaced by the "
+            "pseudonym"
+        ),
+    ),
+    (
+        N_("Your cars' own history"),
+        N_(
+            "wrong odometer readings typed for a car, and when its location sharing was switched, "
+            "without your account"
+        ),
+    ),
+)
+
+# ``rights.errors`` and ``accounts.errors``: the refusals the export and erasure pages show that
+# carry no value of their own (those naming a date stay English: the domain writes it in UTC).
+RIGHTS_REFUSALS: tuple[str, ...] = (
+    N_("Enter your current password. If you forgot it, reset it."),
+    N_(
+        "Your data export is already being made. You will be told when it is ready; then "
+        "download it, or ask again after that."
+    ),
+    N_("Your data export is still being made. You will be told when it is ready."),
+    N_("This export could not be made. Ask for a new one."),
+    N_("The download link has expired and the file is deleted. Ask for a new export."),
+    N_("Your account is not due to be erased; there is nothing to cancel."),
+    N_("The grace period is over and your account is being erased; it cannot be stopped."),
+)

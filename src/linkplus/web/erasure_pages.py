@@ -1,7 +1,8 @@
 """Erase my account (GDPR art. 17), under the Data Privacy Portal: the preview of what is erased
 and what is kept with each record's rule, the request with the password again, and the grace
 period with its cancel button. The rules and the job are ``linkplus.rights``; the page calls
-``rights.erasure`` only (docs/privacy-rights.md, "Erasure")."""
+``rights.erasure`` only (docs/privacy-rights.md, "Erasure"). The preview's fixed lines and the
+refusals are the domain's sentences, marked for the catalogue in ``web/domain_words``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.rights import erasure
 from linkplus.rights.schemas import ErasureIn
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -28,9 +30,11 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = "/account/privacy/erasure"
 _NOTICES = {
-    "erasure_requested": "Your account will be erased when the grace period ends. "
-    "We sent you an e-mail; you can cancel here until then.",
-    "erasure_cancelled": "The erasure is cancelled. Your account stays as it is.",
+    "erasure_requested": N_(
+        "Your account will be erased when the grace period ends. "
+        "We sent you an e-mail; you can cancel here until then."
+    ),
+    "erasure_cancelled": N_("The erasure is cancelled. Your account stays as it is."),
 }
 
 
@@ -75,7 +79,7 @@ async def request_erasure(
         data = ErasureIn(password=form_secret(form, "password"))
     except ValidationError:
         return await _page(
-            request, visitor, session, runtime, status=422, error="Enter your password."
+            request, visitor, session, runtime, status=422, error=N_("Enter your password.")
         )
     outcome = await attempt(
         session,

@@ -2,7 +2,8 @@
 your data, see when it is ready, and download it with your password.
 
 The page calls ``rights.export`` only, as the API does; the download is the same streamed zip.
-Its words are English for now (not yet in the catalogues; see docs/privacy-rights.md).
+Its words are in the owner's language (the catalogues); the refusals it shows are the domain's,
+marked in ``web/domain_words``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import FileResponse, Response
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.rights import export
 from linkplus.rights.errors import ExportNotFound
+from linkplus.web.i18n import N_
 from linkplus.web.rendering import see_other
 from linkplus.web.sessions import (
     FormDep,
@@ -31,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = export.EXPORT_PAGE
 _NOTICES = {
-    "export_requested": "We are making your export. You will be told when it is ready.",
+    "export_requested": N_("We are making your export. You will be told when it is ready."),
 }
 
 
