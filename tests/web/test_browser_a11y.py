@@ -79,6 +79,32 @@ async def _add_card(page: Page, base: str) -> None:
     await expect(page).not_to_have_url(re.compile(r"/sandbox-pay/"))
 
 
+async def _export_walk(page: Page, base: str, walk: Walk) -> None:
+    """The export page with none yet, once asked for, and with the ready export's password form
+    (the live server's worker makes it within a second or so)."""
+    await walk.visit("data export", f"{base}/privacy/export")
+    await submit(page, "Ask for a copy of my data")
+    await expect(page.get_by_role("status")).to_contain_text("We are making your export")
+    await walk.check("data export asked for")
+    ready = page.locator(".export-download")
+    for _ in range(60):
+        if await ready.count():
+            break
+        await page.wait_for_timeout(500)  # the worker's poll; bounded, reached on failure
+        await page.reload()
+    await expect(ready).to_have_count(1)
+    await walk.check("data export ready")
+
+
+async def _erasure_walk(page: Page, base: str, walk: Walk) -> None:
+    """The erasure preview, then its grace period (the account is erased only in 7 days)."""
+    await walk.visit("erase my account", f"{base}/account/privacy/erasure")
+    await page.get_by_label("Your password").fill(PASSWORD)
+    await submit(page, "Erase my account after 7 days")
+    await expect(page.get_by_role("heading", name="Your account will be erased")).to_be_visible()
+    await walk.check("erasure grace period")
+
+
 async def _owner_walk(page: Page, base: str, walk: Walk, invoice: str) -> None:
     await walk.visit("sign-up", f"{base}/signup")
     await walk.visit("forgot password", f"{base}/forgot-password")
@@ -113,6 +139,7 @@ async def _owner_walk(page: Page, base: str, walk: Walk, invoice: str) -> None:
     await walk.visit("account", f"{base}/account")
     await walk.visit("privacy portal", f"{base}/account/privacy")
     await walk.visit("who saw my data", f"{base}/privacy/access")
+    await _export_walk(page, base, walk)
     await walk.visit("safety page", f"{base}/vehicle/{VIN}/safety")
     await walk.visit("privacy mode", f"{base}/vehicle/{VIN}/privacy-mode")
     await walk.visit("prepare to sell", f"{base}/vehicle/{VIN}/sell")
@@ -120,6 +147,7 @@ async def _owner_walk(page: Page, base: str, walk: Walk, invoice: str) -> None:
     await walk.visit("preferred dealer", f"{base}/account/dealer")
     await walk.visit("map", f"{base}/map")
     await walk.visit("support", f"{base}/support")
+    await _erasure_walk(page, base, walk)  # last: the grace period stops purchases
 
 
 async def _console_walk(page: Page, base: str, walk: Walk, email: str, case: str) -> None:
@@ -162,7 +190,7 @@ async def test_every_owner_and_console_page_has_no_serious_accessibility_violati
         staff_walk = Walk(await staff.new_page())
         await _console_walk(staff_walk.page, base, staff_walk, admin.email, str(case))
     problems = owner_walk.problems + staff_walk.problems
-    assert len(owner_walk.seen) >= 30
+    assert len(owner_walk.seen) >= 35
     assert len(staff_walk.seen) >= 6
     assert not problems, "\n\n".join(problems)
 
