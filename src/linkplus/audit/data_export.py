@@ -7,27 +7,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.audit import repository
-from linkplus.models.audit import AuditEntry
 from linkplus.models.exported import DomainExport, table_of
 
 
 async def export(session: AsyncSession, account_id: uuid.UUID) -> DomainExport:
-    key = str(account_id)
-    stmt = (
-        select(AuditEntry)
-        .where(
-            or_(
-                (AuditEntry.actor_type == "owner") & (AuditEntry.actor_id == key),
-                (AuditEntry.subject_type == "account") & (AuditEntry.subject_id == key),
-            )
-        )
-        .order_by(AuditEntry.at, AuditEntry.id)
-    )
-    rows = list((await session.scalars(stmt)).all())
+    rows = await repository.entries_of_account(session, account_id)
     looks = await repository.of_account(session, account_id, before_id=None, limit=None)
     staff_private = "which staff member it was stays private (the role and organisation are shown)"
     return DomainExport(

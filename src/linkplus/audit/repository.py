@@ -1,4 +1,4 @@
-"""All SQL of the staff access records."""
+"""All SQL of the staff access records, and the audit log's read for the owner's export."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.models.accounts import Account
-from linkplus.models.audit import StaffAccessRecord
+from linkplus.models.audit import AuditEntry, StaffAccessRecord
 
 
 async def existing_accounts(
@@ -61,4 +61,20 @@ async def of_account(
     stmt = stmt.order_by(StaffAccessRecord.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def entries_of_account(session: AsyncSession, account_id: uuid.UUID) -> list[AuditEntry]:
+    """Every audit entry the account made (as owner) or that is about it, oldest first."""
+    key = str(account_id)
+    stmt = (
+        select(AuditEntry)
+        .where(
+            or_(
+                (AuditEntry.actor_type == "owner") & (AuditEntry.actor_id == key),
+                (AuditEntry.subject_type == "account") & (AuditEntry.subject_id == key),
+            )
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
     return list((await session.scalars(stmt)).all())
