@@ -24,5 +24,8 @@ def test_each_kept_group_names_the_maps_rule_and_this_installations_period() -> 
     }
     invoices = groups["Invoices and credit notes"]
     assert invoices.rule == data_map.load().tables["invoice_documents"].kept_because
-    assert invoices.kept_for == "8 years (LINKPLUS_INVOICE_RETENTION_YEARS)"
+    assert invoices.kept_for == "8 years"
+    assert (invoices.period, invoices.unit) == (8, "years")
+    # The owner reads a period, never the name of the setting behind it.
+    assert all("LINKPLUS_" not in group.kept_for for group in groups.values())
     assert all(group.rule for group in groups.values())

@@ -77,7 +77,14 @@ async def preview(session: AsyncSession, runtime: Runtime, account: Account) -> 
         grace_days=settings.erasure_grace_days,
         erased=erased,
         kept=[
-            KeptOut(what=k.what, fields=k.fields, rule=k.rule, kept_for=k.kept_for)
+            KeptOut(
+                what=k.what,
+                fields=k.fields,
+                rule=k.rule,
+                kept_for=k.kept_for,
+                period=k.period,
+                unit=k.unit,
+            )
             for k in kept(data_map.load(), settings)
         ],
         request=request_out(current) if current is not None else None,

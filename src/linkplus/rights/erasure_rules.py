@@ -14,7 +14,9 @@ class Kept:
     what: str
     fields: str  # exactly what stays
     rule: str
-    kept_for: str
+    kept_for: str  # in words ("8 years"), or the map's rule when no setting bounds it
+    period: int | None = None  # this installation's figure, when a setting bounds it
+    unit: str = ""  # "hours", "days" or "years" with ``period``
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,11 @@ def kept(data_map: DataMap, settings: Settings) -> tuple[Kept, ...]:
     for what, tables, fields in KEPT_GROUPS:
         entry = data_map.tables[tables[0]]
         retention = data_map.retention[entry.retention]
-        kept_for = (
-            f"{getattr(settings, retention.setting)} {retention.unit} "
-            f"(LINKPLUS_{retention.setting.upper()})"
-            if retention.setting
-            else retention.rule
-        )
-        groups.append(Kept(what, fields, entry.kept_because, kept_for))
+        if retention.setting:
+            period: int | None = getattr(settings, retention.setting)
+            kept_for = f"{period} {retention.unit}"
+        else:
+            period, kept_for = None, retention.rule
+        unit = retention.unit if period else ""
+        groups.append(Kept(what, fields, entry.kept_because, kept_for, period, unit))
     return tuple(groups)

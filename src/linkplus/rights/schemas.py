@@ -78,6 +78,8 @@ class KeptOut(BaseModel):
     fields: str
     rule: str
     kept_for: str
+    period: int | None = None
+    unit: str = ""
 
 
 class ErasureRequestOut(BaseModel):
