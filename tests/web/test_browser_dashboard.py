@@ -22,9 +22,11 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import ConsoleMessage, Page, expect
+from sqlalchemy import update
 
 from linkplus.demo import DEMO_HOME
 from linkplus.demo.history import DEFAULT_SEED, give_demo_history
+from linkplus.models.accounts import Account
 from linkplus.runtime import Runtime
 from linkplus.sim.basemap import write_roads
 from linkplus.sim.roads import BRUSSELS, METRES_PER_DEGREE, build_network
@@ -195,4 +197,28 @@ async def test_an_owner_reads_the_dashboard_and_finds_the_car_on_the_map(
             await expect(big).to_have_attribute("data-located", "true")
             await _shot(page, tmp_path, f"map-{size}")
             await context.close()
+
+        # The map's script speaks the owner's language too: its words come from the page.
+        async with registry.db.transaction() as session:
+            await session.execute(
+                update(Account).where(Account.id == car.owner.account.id).values(language="de")
+            )
+        context = await browser.new_context(
+            viewport=PHONE,
+            permissions=["geolocation"],
+            geolocation={"latitude": phone[0], "longitude": phone[1]},
+        )
+        page = await context.new_page()
+        _watch_console(page, errors)
+        await page.goto(f"{base}/signin")
+        await page.get_by_label("E-mail address").fill(car.owner.account.email)
+        await page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+        await submit(page, "Sign in")
+        await page.goto(f"{base}/map")
+        distance = page.locator("[data-lp-distance]")
+        await expect(distance).to_contain_text(
+            f"Ihr Auto ist {metres / 1000:.1f} km entfernt, Richtung Norden"
+        )
+        await expect(page.get_by_role("button", name="Entfernung aktualisieren")).to_be_visible()
+        await context.close()
     assert errors == []

@@ -38,11 +38,12 @@ SAME_AS_ENGLISH: dict[str, frozenset[str]] = {
     ),
     "fr": frozenset(
         {"ABS", "Airbag", "Date", "Distance", "E-mail", "Latitude", "Longitude", "Notifications"}
-        | {"SUV", "Total"}
+        | {"SUV", "Total", "score {score}"}
     ),
     "nl": frozenset(
         {"%(price)s per %(period)s", "ABS", "Account", "Airbag", "E-mail", "Inbox", "Model"}
-        | {"Multimedia", "Online", "Postcode", "Route", "SUV", "Tip:", "open"}
+        | {"Multimedia", "Online", "Postcode", "Route", "SUV", "Tip:", "open", "west"}
+        | {"score {score}"}
     ),
 }
 """Words a language writes as English does; any other translation equal to its English msgid is

@@ -13,7 +13,15 @@
   "use strict";
 
   var L = window.L;
+  /* The words come from the page, in the owner's language (the locate button's and the map's
+     data-words); the English here is only what shows if a page leaves one out. */
   var COMPASS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"];
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return name in values ? String(values[name]) : whole;
+    });
+  }
   var ROAD_WEIGHT = { motorway: 4, ring: 3.5, ramp: 2.5, arterial: 3, residential: 1.5 };
   var EARTH_RADIUS_M = 6371008.8;
 
@@ -80,6 +88,7 @@
     var roadsUrl = box.getAttribute("data-roads");
     var tripsUrl = box.getAttribute("data-trips");
     var small = box.classList.contains("lp-map-small");
+    var tripWords = readJson(box, "data-trip-words") || {};
     var map = L.map(box, {
       attributionControl: Boolean(tiles),
       scrollWheelZoom: !small,
@@ -194,7 +203,7 @@
           onEachFeature: function (feature, layer) {
             var about = feature.properties;
             layer.bindTooltip(about.started_at.slice(0, 16).replace("T", " ") + " · " +
-              about.distance_km + " km · score " + about.score);
+              about.distance_km + " km · " + fill(tripWords.score || "score {score}", { score: about.score }));
           }
         }).eachLayer(function (layer) {
           if (layer.getBounds) {
@@ -230,13 +239,17 @@
     }
     var me = null;
     var path = null;
+    var words = readJson(button, "data-words") || {};
+    var compass = words.compass && words.compass.length === 8 ? words.compass : COMPASS;
 
     function show(position) {
       var phone = { lat: position.coords.latitude, lon: position.coords.longitude };
       var way = distanceAndBearing(phone, drawn.car);
-      var direction = COMPASS[Math.round(way.bearing / 45) % 8];
-      line.textContent = "Your car is " + distanceWords(way.metres) + " away, to the " + direction +
-        " (" + Math.round(way.bearing) + "°).";
+      line.textContent = fill(words.found || "Your car is {distance} away, to the {direction} ({bearing}°).", {
+        distance: distanceWords(way.metres),
+        direction: compass[Math.round(way.bearing / 45) % 8],
+        bearing: Math.round(way.bearing)
+      });
       line.setAttribute("data-metres", String(Math.round(way.metres)));
       line.setAttribute("data-bearing", String(Math.round(way.bearing)));
       if (me) {
@@ -244,7 +257,7 @@
         path.remove();
       }
       me = L.circleMarker([phone.lat, phone.lon], { className: "lp-me", radius: 7, weight: 3 })
-        .bindTooltip("You are here")
+        .bindTooltip(words.here || "You are here")
         .addTo(drawn.map);
       path = L.polyline([[phone.lat, phone.lon], [drawn.car.lat, drawn.car.lon]], {
         className: "lp-me-path",
@@ -253,17 +266,17 @@
       }).addTo(drawn.map);
       drawn.showPhone([phone.lat, phone.lon]);
       drawn.map.getContainer().setAttribute("data-located", "true");
-      button.textContent = "Update distance";
+      button.textContent = words.again || "Update distance";
     }
 
     function refused(error) {
       line.textContent = error.code === 1
-        ? "The browser may not use your position. Allow it in the browser's settings to see the distance."
-        : "Your position could not be found just now. Try again in a moment.";
+        ? words.refused || "The browser may not use your position. Allow it in the browser's settings to see the distance."
+        : words.unknown || "Your position could not be found just now. Try again in a moment.";
     }
 
     function ask() {
-      line.textContent = "Finding your position…";
+      line.textContent = words.finding || "Finding your position…";
       navigator.geolocation.getCurrentPosition(show, refused, {
         enableHighAccuracy: true,
         timeout: 15000,
