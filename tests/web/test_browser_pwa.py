@@ -232,6 +232,27 @@ async def test_without_a_push_key_the_button_says_so_and_nothing_is_stored(
     assert await _subscriptions(live_server.runtime) == []
 
 
+@pytest.mark.browser
+async def test_the_push_offer_speaks_the_owners_language(live_server: LiveServer) -> None:
+    """The words push.js shows come from the page, in the owner's language."""
+    require_chromium()
+    base = live_server.url
+    owner = await make_owner(live_server.runtime, language="fr")
+    async with async_playwright_browser() as browser:
+        context = await browser.new_context(viewport=PHONE, service_workers="allow")
+        await _push_context(live_server, context)
+        page = await context.new_page()
+        await _sign_in(page, base, owner.email)
+        await page.goto(f"{base}/account")
+        button = page.get_by_role("button", name="Activer le push sur cet appareil")
+        await expect(button).to_be_enabled(timeout=WAIT_MS)
+        await expect(page.locator("[data-push-state]")).to_have_text(
+            "Recevez les alertes de votre voiture sur cet appareil, même quand l'application "
+            "est fermée."
+        )
+        await context.close()
+
+
 async def _registration_id(page: Page, scope: str) -> tuple[CDPSession, str]:
     """A DevTools session with its service-worker domain on, and the id it gives the
     registration of ``scope``."""

@@ -21,6 +21,17 @@
   if (!preferences || !("PushManager" in window) || !("Notification" in window)) {
     return;
   }
+  /* The words, in the owner's language, come from the form (data-push-words); the English here
+     is only what shows if the page leaves one out. */
+  var words = {};
+  try {
+    words = JSON.parse(preferences.getAttribute("data-push-words") || "{}");
+  } catch (ignored) {
+    words = {};
+  }
+  function say(name, english) {
+    return words[name] || english;
+  }
   var tokenField = preferences.querySelector('input[name="csrf_token"]');
   var token = tokenField ? tokenField.value : "";
 
@@ -47,16 +58,16 @@
 
   function showOn() {
     show(
-      "Push notifications are on for this browser.",
-      "Turn off push on this device",
+      say("on", "Push notifications are on for this browser."),
+      say("turn_off", "Turn off push on this device"),
       true
     );
   }
 
   function showOff() {
     show(
-      "Get your car's alerts on this device even when the app is closed.",
-      "Turn on push on this device",
+      say("offer", "Get your car's alerts on this device even when the app is closed."),
+      say("turn_on", "Turn on push on this device"),
       false
     );
   }
@@ -107,7 +118,7 @@
       if (response.ok) {
         return response;
       }
-      return problemText(response, "The server did not take it. Reload the page and try again.")
+      return problemText(response, say("not_taken", "The server did not take it. Reload the page and try again."))
         .then(function (text) {
           throw new Error(text);
         });
@@ -119,15 +130,18 @@
       .then(function (permission) {
         if (permission !== "granted") {
           throw new Error(
-            "Your browser blocks notifications from this site. Allow them in the browser's " +
-              "site settings, then try again."
+            say(
+              "blocked",
+              "Your browser blocks notifications from this site. Allow them in the browser's " +
+                "site settings, then try again."
+            )
           );
         }
         return window.fetch("/api/v1/push/public-key", { headers: { Accept: "application/json" } });
       })
       .then(function (response) {
         if (!response.ok) {
-          return problemText(response, "This server does not send push notifications.").then(
+          return problemText(response, say("no_push", "This server does not send push notifications.")).then(
             function (text) {
               throw new Error(text);
             }
@@ -165,7 +179,7 @@
   }
 
   button.disabled = true;
-  button.textContent = "Turn on push on this device";
+  button.textContent = say("turn_on", "Turn on push on this device");
   navigator.serviceWorker.ready
     .then(function (registration) {
       button.addEventListener("click", function () {
@@ -175,7 +189,7 @@
           // Our own messages are Errors; the browser's (a push service it cannot reach, say)
           // are DOMExceptions, whose text is meant for developers.
           var ours = error && error.constructor === Error && error.message;
-          failed(ours || "This browser could not turn on push. Try again later.");
+          failed(ours || say("failed", "This browser could not turn on push. Try again later."));
         });
       });
       return registration.pushManager.getSubscription();
