@@ -152,3 +152,14 @@ async def emails_of(
         return {}
     stmt = select(Account.id, Account.email).where(Account.id.in_(list(set(account_ids))))
     return {row.id: row.email for row in (await session.execute(stmt)).all()}
+
+
+async def revocations_of_car(
+    session: AsyncSession, vin: str, *, reason: str
+) -> list[KeyRevocation]:
+    stmt = (
+        select(KeyRevocation)
+        .where(KeyRevocation.vin == vin, KeyRevocation.reason == reason)
+        .order_by(KeyRevocation.requested_at)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -110,6 +110,14 @@ class InviteCreatedOut(InviteOut):
     )
 
 
+class HandoverOut(BaseModel):
+    """The previous owner's keys, revoked when the car changed hands (counted, not listed)."""
+
+    keys: int
+    requested_at: datetime
+    confirmed_at: datetime | None
+
+
 class CarKeysOut(BaseModel):
     vin: str
     cap: int
@@ -117,6 +125,7 @@ class CarKeysOut(BaseModel):
     suspended: bool
     keys: list[KeyOut]
     invites: list[InviteOut]
+    handover: list[HandoverOut]
 
 
 class InviteForMeOut(BaseModel):

@@ -58,6 +58,7 @@ from linkplus.keys.rules import (
 from linkplus.keys.schemas import (
     AcceptIn,
     CarKeysOut,
+    HandoverOut,
     InviteCreatedOut,
     InviteForMeOut,
     InviteIn,
@@ -180,7 +181,9 @@ async def car_keys(session: AsyncSession, runtime: Runtime, caller: CallerVehicl
     (the previous owner's keys are not shown, only that they were revoked), and invitations."""
     vin = caller.vehicle.vin
     keys = [
-        k for k in await repository.keys_of_car(session, vin) if caller.tenure.covers(k.created_at)
+        k
+        for k in await repository.keys_of_car(session, vin)
+        if caller.tenure.covers(k.created_at) and k.revoked_by != "ownership"
     ]
     invites = [
         i
@@ -209,6 +212,13 @@ async def car_keys(session: AsyncSession, runtime: Runtime, caller: CallerVehicl
             for k in keys
         ],
         invites=[invite_out(i) for i in invites],
+        handover=[
+            HandoverOut(
+                keys=len(r.key_ids), requested_at=r.requested_at, confirmed_at=r.confirmed_at
+            )
+            for r in await repository.revocations_of_car(session, vin, reason="ownership")
+            if caller.tenure.covers(r.requested_at)
+        ],
     )
 
 
