@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.models.accounts import Account
@@ -163,3 +163,22 @@ async def revocations_of_car(
         .order_by(KeyRevocation.requested_at)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def delete_account_rows(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """The keys the account held and the invitations it sent or accepted (erasure)."""
+    await session.execute(
+        delete(KeyInvite).where(
+            (KeyInvite.inviter_id == account_id) | (KeyInvite.accepted_by == account_id)
+        )
+    )
+    await session.execute(
+        update(DigitalKey)
+        .where(
+            DigitalKey.parent_id.in_(
+                select(DigitalKey.id).where(DigitalKey.account_id == account_id)
+            )
+        )
+        .values(parent_id=None)
+    )
+    await session.execute(delete(DigitalKey).where(DigitalKey.account_id == account_id))
