@@ -111,3 +111,14 @@ class BadLimits(InvalidInput):
 
     def __init__(self, why: str) -> None:
         super().__init__(why)
+
+
+class BadPublicKey(InvalidInput):
+    code = "key_bad_public_key"
+    title = "Not a P-256 public key"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The public key is not a point on P-256. Send the raw export of an ECDSA P-256 "
+            "public key (65 bytes) in unpadded base64url."
+        )

@@ -42,6 +42,7 @@ from linkplus.keys.errors import (
     TooManyKeys,
     WrongShareCode,
 )
+from linkplus.keys.errors import BadPublicKey as NotAPublicKey
 from linkplus.keys.rules import (
     INVITE_LIFETIME,
     KEY_REVOKE,
@@ -255,10 +256,7 @@ def _public_key(text: str) -> str:
     try:
         certificates.decode_public(text)
     except BadPublicKey as exc:
-        raise BadLimits(
-            "The public key is not a P-256 point. Send the raw export of an ECDSA P-256 key "
-            "(65 bytes) in base64url."
-        ) from exc
+        raise NotAPublicKey() from exc
     return text
 
 
