@@ -18,6 +18,7 @@ the car applies the limit (``VehicleState.speed_cap_kmh``) and reports it
 from __future__ import annotations
 
 import secrets
+from collections import deque
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,7 +66,7 @@ class KeyReader:
         self.authority = authority
         self.authorised: dict[str, Certificate] = {}
         self.revoked: set[str] = set()
-        self.openings: list[Opening] = []
+        self.openings: deque[Opening] = deque(maxlen=1000)
         self._challenges: dict[bytes, _Challenge] = {}
 
     @classmethod
@@ -93,11 +94,20 @@ class KeyReader:
         self._challenges[nonce] = _Challenge(self.unit.clock.now())
         return nonce
 
-    def present(self, certificate: str, nonce: bytes, response: str) -> Refusal:
-        """The phone's certificate and answer; on ``ok`` the car unlocks and reports it."""
+    def check(
+        self, certificate: str, nonce: bytes, response: str
+    ) -> tuple[Refusal, Certificate | None]:
+        """The car's whole check of a phone's answer (the nonce is spent), without acting on
+        it: what ``bench/keys.py`` times."""
         now = self.unit.clock.now()
         verdict, found = self._judge(certificate, nonce, response, now)
         self.openings.append(Opening(verdict, str(found.key_id) if found else None, now))
+        return verdict, found
+
+    def present(self, certificate: str, nonce: bytes, response: str) -> Refusal:
+        """The phone's certificate and answer; on ``ok`` the car unlocks and reports it."""
+        now = self.unit.clock.now()
+        verdict, found = self.check(certificate, nonce, response)
         if verdict is not Refusal.ok or found is None:
             log.info("sim_key_refused", vin=self.vin, reason=verdict.value)
             return verdict
