@@ -18,8 +18,8 @@ the car applies the limit (``VehicleState.speed_cap_kmh``) and reports it
 from __future__ import annotations
 
 import secrets
-from collections import deque
 import weakref
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
