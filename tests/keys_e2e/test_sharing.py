@@ -211,3 +211,55 @@ async def test_an_invitee_removes_their_own_key_and_others_cannot_touch_it(
     assert (await world.confirmed("car", key["id"]))["revoked_by"] == "holder"
     world.car_state("car").lock()
     assert phone.open(world.reader("car")) is Refusal.revoked
+
+
+async def test_a_revocation_unconfirmed_for_days_is_sent_again_and_confirmed_on_return(
+    world: KeyWorld,
+) -> None:
+    """The car stays away past the first command's life: the platform sends the revocation
+    again under a new command id before it expires; the car refuses the stale copy and confirms
+    the new one when it is back."""
+    phone = SimulatedPhone()
+    _, key = await world.invited_driver("car", phone)
+    unit = world.link.cars["car"].unit
+    unit.set_coverage(False, world.link.clock.now())
+    await world.link.advance(seconds=5)
+    assert (await world.revoke("car", key["id"])).json()["revocation"] == "pending"
+
+    await world.link.advance(days=15)
+    sent = [c for _, c in world.link.publisher.sent if c.type == "key_revoke"]
+    assert len(sent) == 2
+    assert sent[0].msg_id != sent[1].msg_id
+    assert (await world.key_state("car", key["id"]))["revocation"] == "pending"
+
+    unit.set_coverage(True, world.link.clock.now())
+    await world.confirmed("car", key["id"])
+    answers = [world.link.watcher.for_command(c.msg_id) for c in sent]
+    assert answers[0] == [("rejected", "expired")]
+    assert answers[1] == [("received", None), ("succeeded", None)]
+    assert phone.open(world.reader("car")) is Refusal.revoked
+
+
+async def test_a_car_without_a_key_reader_refusing_the_revocation_gets_it_once(
+    world: KeyWorld,
+) -> None:
+    """A refusal that sending again cannot cure (a unit that does not know ``key_revoke``) leaves
+    the revocation pending instead of sending it again and again."""
+    phone = SimulatedPhone()
+    _, key = await world.invited_driver("car", phone)
+    world.link.cars["car"].unit.handlers.pop("key_revoke")
+    assert (await world.revoke("car", key["id"])).status_code == 200
+
+    async def answered() -> bool:
+        return any(
+            world.link.watcher.for_command(c.msg_id)
+            for _, c in world.link.publisher.sent
+            if c.type == "key_revoke"
+        )
+
+    await world.link.until(answered, "the car's refusal")
+    await world.link.advance(seconds=30)
+    sent = [c for _, c in world.link.publisher.sent if c.type == "key_revoke"]
+    assert len(sent) == 1
+    assert world.link.watcher.for_command(sent[0].msg_id) == [("rejected", "unknown_command")]
+    assert (await world.key_state("car", key["id"]))["revocation"] == "pending"

@@ -93,15 +93,6 @@ async def invites_of_car(session: AsyncSession, vin: str) -> list[KeyInvite]:
     return list((await session.scalars(stmt)).all())
 
 
-async def invites_for_email(session: AsyncSession, email: str) -> list[KeyInvite]:
-    stmt = (
-        select(KeyInvite)
-        .where(KeyInvite.email == email, KeyInvite.state == InviteState.open.value)
-        .order_by(KeyInvite.created_at)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
 async def invites_by_account(session: AsyncSession, account_id: uuid.UUID) -> list[KeyInvite]:
     stmt = (
         select(KeyInvite)

@@ -808,15 +808,15 @@ async def on_answer(
     status: str,
     reason: str | None,
 ) -> bool:
-    """The car's answer to a ``key_revoke``: ``succeeded`` confirms the revocation; a refusal
-    (other than a second delivery) sends it again under a new command id. True when it was one
-    of ours."""
+    """The car's answer to a ``key_revoke``: ``succeeded`` confirms the revocation. A refusal
+    leaves it pending: the send job sends it again under a new command id ``RESEND_AFTER`` after
+    the last send (before that command expires), which also covers a car that was away too long
+    and refuses a stale copy as ``expired``. True when it was one of ours."""
     row = await repository.revocation_by_command(session, command_id)
     if row is None or row.vin != vin or row.confirmed_at is not None:
         return False
-    now = runtime.clock.now()
     if status == "succeeded":
-        row.confirmed_at = now
+        row.confirmed_at = runtime.clock.now()
         await _event(
             session,
             runtime,
@@ -827,17 +827,7 @@ async def on_answer(
             title="The car confirmed the revocation",
             body="Your car has withdrawn the revoked keys: they no longer open it.",
         )
-        return True
-    if status in ("rejected", "failed") and reason != signing.VerifyOutcome.replayed.value:
-        row.command_id = uuid.uuid4()
-        row.sent_at = None
-        await session.flush()
-        await enqueue(
-            session,
-            SendRevocationJob(revocation_id=row.id),
-            now=now,
-            dedupe_key=_send_key(row.id, row.attempts),
-        )
+    elif status in ("rejected", "failed") and reason != signing.VerifyOutcome.replayed.value:
         log.warning("key_revocation_refused", vin=vin, reason=reason, revocation_id=str(row.id))
     return True
 
