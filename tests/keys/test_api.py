@@ -4,6 +4,7 @@ primary account only, the cap, limits that do not work; and a revocation waits f
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from tests.connected_services.support import (
     primary_owner_of_new_car,
 )
 from tests.keys_e2e.support import Subscribed
+from tests.support import bearer_for
 
 
 async def _car(
@@ -134,6 +136,13 @@ async def test_a_car_has_at_most_the_documented_number_of_keys_and_invitations(
         client, f"{base}/invites", person, {"email": "late@example.com", "role": "full"}
     )
     assert again.status_code == 201
+    runtime.clock.advance(timedelta(days=8))  # the other invitations expired unused
+    person.headers = await bearer_for(runtime, person.account)
+    for n in range(MAX_KEYS_PER_CAR - 1):
+        made = await _post(
+            client, f"{base}/invites", person, {"email": f"e{n}@example.com", "role": "full"}
+        )
+        assert made.status_code == 201, made.text
 
 
 async def test_a_share_code_locks_the_invitation_after_five_wrong_tries(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,8 +65,8 @@ async def children_of(session: AsyncSession, key_ids: Sequence[uuid.UUID]) -> li
     return list((await session.scalars(stmt)).all())
 
 
-async def count_open(session: AsyncSession, vin: str) -> int:
-    """Active keys and open invitations of the car (what the cap counts)."""
+async def count_open(session: AsyncSession, vin: str, *, now: datetime) -> int:
+    """Active keys and open invitations not yet expired of the car (what the cap counts)."""
     keys = await session.scalar(
         select(func.count())
         .select_from(DigitalKey)
@@ -74,7 +75,11 @@ async def count_open(session: AsyncSession, vin: str) -> int:
     invites = await session.scalar(
         select(func.count())
         .select_from(KeyInvite)
-        .where(KeyInvite.vin == vin, KeyInvite.state == InviteState.open.value)
+        .where(
+            KeyInvite.vin == vin,
+            KeyInvite.state == InviteState.open.value,
+            KeyInvite.expires_at > now,
+        )
     )
     return int(keys or 0) + int(invites or 0)
 

@@ -265,7 +265,7 @@ async def _require_can_issue(session: AsyncSession, runtime: Runtime, vin: str) 
         raise ServiceNotActive()
     if await suspended(session, vin):
         raise KeysSuspended()
-    if await repository.count_open(session, vin) >= MAX_KEYS_PER_CAR:
+    if await repository.count_open(session, vin, now=runtime.clock.now()) >= MAX_KEYS_PER_CAR:
         raise TooManyKeys(MAX_KEYS_PER_CAR)
 
 
