@@ -4,6 +4,8 @@ suspended (the car refuses them, the platform issues none)."""
 
 from __future__ import annotations
 
+import uuid
+
 from linkplus.keys.certificates import Refusal
 from linkplus.remote import service as remote
 from linkplus.sim.keys import SimulatedPhone
@@ -101,13 +103,11 @@ async def test_keys_are_suspended_while_stolen_vehicle_tracking_runs(world: KeyW
     await world.invited_driver("car", phone)
     reader = world.reader("car")
     case = "c0ffee00-0000-4000-8000-000000000001"
-    started = await world.link.inject(
-        "car",
-        world.link.signed(
-            "car", "tracking_start", counter=10_000, params={"case": case, "interval_s": 30}
-        ),
+    start = world.link.signed(
+        "car", "tracking_start", counter=10_000, params={"case": case, "interval_s": 30}
     )
-    assert started[0][-1] == ("succeeded", None)
+    await world.link.inject("car", start)
+    await _carried_out(world, start.msg_id)
     assert phone.open(reader) is Refusal.suspended
     assert world.car_state("car").is_locked
 
@@ -121,8 +121,16 @@ async def test_keys_are_suspended_while_stolen_vehicle_tracking_runs(world: KeyW
     refused = await world.invite("car", "friend@example.com")
     assert (refused.status_code, refused.json()["code"]) == (409, "keys_suspended")
 
-    stopped = await world.link.inject(
-        "car", world.link.signed("car", "tracking_stop", counter=10_001, params={"case": case})
-    )
-    assert stopped[0][-1] == ("succeeded", None)
+    stop = world.link.signed("car", "tracking_stop", counter=10_001, params={"case": case})
+    await world.link.inject("car", stop)
+    await _carried_out(world, stop.msg_id)
     assert phone.open(reader) is Refusal.ok
+
+
+async def _carried_out(world: KeyWorld, command_id: uuid.UUID) -> None:
+    """Until the car answered ``succeeded`` (its ``received`` comes first)."""
+
+    async def done() -> bool:
+        return ("succeeded", None) in world.link.watcher.for_command(command_id)
+
+    await world.link.until(done, "the car to carry out the tracking command")
