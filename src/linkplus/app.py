@@ -23,6 +23,7 @@ from linkplus.garage.api import router as garage_router
 from linkplus.garage.staff_api import staff_router as garage_staff_router
 from linkplus.invoices.api import router as invoices_router
 from linkplus.jobs.worker import Worker
+from linkplus.keys.api import router as keys_router
 from linkplus.notifications.api import router as notifications_router
 from linkplus.observability import Metrics, RequestGuard, configure_logging
 from linkplus.payments.api import router as payments_router
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(trips_router, prefix="/api/v1")
     app.include_router(safety_router, prefix="/api/v1")
     app.include_router(safety_staff_router, prefix="/api/v1")
+    app.include_router(keys_router, prefix="/api/v1")
     mount_web(app, runtime)
     document_problems(app)
     app.add_middleware(

@@ -133,6 +133,7 @@ async def account_with_everything(
         },
         "invoice_lines": {"net_minor": 1000, "vat_minor": 190, "gross_minor": 1190},
         "data_exports": {"state": "ready"},
+        "key_revocations": {"command_id": uuid.uuid4()},  # ahead of remote_commands' row
     }
     made: dict[str, dict[str, Any]] = {}
     async with runtime.db.transaction() as session:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from linkplus.bootstrap import build_runtime
 from linkplus.cli import app
 from linkplus.config import Settings
+from linkplus.keys import service as keys
 from linkplus.migrate import upgrade
 from linkplus.models.vehicles import Vehicle
 from linkplus.remote import signing
@@ -89,6 +90,9 @@ def test_provision_prints_the_secret_once_and_rewrites_the_mosquitto_passwords(
     assert key_line.startswith("command key: ")
     printed = signing.key_from_text(key_line.removeprefix("command key: "))
     assert printed == signing.command_key(settings, VIN)
+    # The third, the public key of its key authority (the digital key's certificates).
+    authority_line = result.stdout.strip().splitlines()[2]
+    assert authority_line == f"key authority: {keys.authority_public_text(settings, VIN)}"
 
     unknown = runner.invoke(
         app, ["vehicles", "provision", "JTHZZZZZZZZZZZZZZ", "--data-dir", str(tmp_path)]

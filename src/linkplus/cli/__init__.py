@@ -374,11 +374,13 @@ def vehicles_provision(
     data_dir: Annotated[Path | None, typer.Option(help="Where the SQLite file lives.")] = None,
 ) -> None:
     """Create (or rotate) the telematics unit's MQTT secret and print it, the only time it is
-    shown, then the unit's command-signing key (derived, so it can be printed again). With
+    shown, then the unit's command-signing key and its key authority's public key (both derived,
+    so they can be printed again). With
     LINKPLUS_MOSQUITTO_DIR set, also rewrite Mosquitto's vehicle password file there (then send
     Mosquitto SIGHUP)."""
     from linkplus.bootstrap import build_runtime
     from linkplus.errors import ProblemError
+    from linkplus.keys import service as keys
     from linkplus.remote import signing
     from linkplus.vehicle_link import credentials, mosquitto
 
@@ -403,6 +405,7 @@ def vehicles_provision(
         raise typer.Exit(code=1) from exc
     typer.echo(secret)
     typer.echo(f"command key: {signing.command_key_text(settings, vin.strip().upper())}")
+    typer.echo(f"key authority: {keys.authority_public_text(settings, vin.strip().upper())}")
     console.print(
         f"Unit {vin.strip().upper()} provisioned. The secret above is not stored and will not be "
         "shown again: flash it into the unit now."

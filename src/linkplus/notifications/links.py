@@ -20,6 +20,7 @@ class CarPage(StrEnum):
     services = "services"
     subscriptions = "subscriptions"
     safety = "safety"
+    keys = "keys"
 
 
 def car_page(public_url: str, vin: str, page: CarPage = CarPage.overview) -> str:

@@ -253,6 +253,13 @@ _SIGNALS: list[Signal] = [
         "Vehicle.Private.LinkPlus.Powertrain.IsElectricDriveActive",
         "A hybrid is driving on electric power only (EV mode).",
     ),
+    _int(
+        "Vehicle.Private.LinkPlus.DigitalKey.MaxSpeed",
+        "km/h",
+        "The speed limit the car applies for the digital key that opened it (0: none).",
+        0,
+        300,
+    ),
 ]
 
 SIGNALS: dict[str, Signal] = {signal.path: signal for signal in _SIGNALS}

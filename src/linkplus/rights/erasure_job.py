@@ -30,6 +30,7 @@ from linkplus.garage import service as garage_service
 from linkplus.invoices import data_erasure as invoices
 from linkplus.jobs import RetryLater
 from linkplus.jobs import data_erasure as jobs
+from linkplus.keys import data_erasure as keys
 from linkplus.models.accounts import Account
 from linkplus.models.erasure import ErasureState
 from linkplus.notifications import data_erasure as notifications
@@ -102,6 +103,7 @@ async def _erase_everything(
     # Cars the account had before, whose data an earlier removal did not erase.
     for vin, spans in (await garage.earlier_tenures(session, account_id)).items():
         await vehicle_link.erase_car_data(session, vin=vin, spans=spans)
+    await keys.erase_account_data(session, runtime, account_id=account_id)
     await trips.erase_account_data(session, account_id=account_id)
     await remote.erase_account_data(session, account_id=account_id)
     await privacy.erase_account_data(session, account_id=account_id)

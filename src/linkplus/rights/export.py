@@ -37,6 +37,7 @@ from linkplus.connected_services import data_export as services_export
 from linkplus.dealers import data_export as dealers_export
 from linkplus.garage import data_export as garage_export
 from linkplus.invoices import data_export as invoices_export
+from linkplus.keys import data_export as keys_export
 from linkplus.models.accounts import Account
 from linkplus.models.exported import DomainExport, table_of
 from linkplus.models.notifications import Category
@@ -228,6 +229,7 @@ async def gather(
         await invoices_export.export(session, account_id),
         await subscriptions_export.export(session, account_id),
         await safety_export.export(session, account_id, cars),
+        await keys_export.export(session, account_id),
         await audit_export.export(session, account_id),
         DomainExport(
             "rights",

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from linkplus.keys import certificates
 from linkplus.remote import signing
 from linkplus.sim.car import SimulatedCar
 from linkplus.sim.clock import ScaledClock, SimClock
 from linkplus.sim.commands import REMOTE_HANDLERS
+from linkplus.sim.keys import KEY_HANDLERS, KeyReader
 from linkplus.sim.roads import GeoPoint, build_network
 from linkplus.sim.safety import SAFETY_HANDLERS
 from linkplus.sim.unit import CommandHandler, TelematicsUnit
@@ -71,13 +73,17 @@ class Fleet:
                 secret=car.secret,
                 address=address,
                 clock=self.clock,
-                handlers={**REMOTE_HANDLERS, **SAFETY_HANDLERS, **(handlers or {})},
+                handlers={**REMOTE_HANDLERS, **SAFETY_HANDLERS, **KEY_HANDLERS, **(handlers or {})},
                 command_key=(
                     signing.derive_key(command_master, car.vin) if command_master else None
                 ),
             )
             for car in cars
         ]
+        if command_master:  # the key authority comes from the same master (docs/keys.md)
+            for unit in self.units:
+                authority = certificates.authority_key(command_master, unit.vin)
+                KeyReader.provision(unit, certificates.encode_public(authority.public_key()))
 
     @property
     def stats(self) -> FleetStats:

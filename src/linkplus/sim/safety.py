@@ -211,7 +211,7 @@ class SafetySystem:
             state.heading_deg = _bearing(state.lat, state.lon, lat, lon)
         state.lat, state.lon = lat, lon
         state.position_at = at
-        state.speed_kmh = speed_kmh
+        state.speed_kmh = state.capped(speed_kmh)
         self._remember(lat, lon)
 
     def drive_on(self, at: datetime) -> None:
@@ -490,7 +490,7 @@ class SafetySystem:
         self.unit.switch_ignition(True, at)
         self.drive_on(at)
         state.heading_deg = heading_deg
-        state.speed_kmh = speed_kmh
+        state.speed_kmh = state.capped(speed_kmh)
         state.position_at = at
 
     def recovered(self, at: datetime) -> None:
@@ -531,6 +531,13 @@ def _interval(command: Command) -> int | None:
     if not MIN_TRACKING_INTERVAL_S <= value <= MAX_TRACKING_INTERVAL_S:
         return None
     return value
+
+
+def tracking_active(unit: TelematicsUnit) -> bool:
+    """Stolen-vehicle tracking runs on this unit (started and not stopped): its digital keys
+    are suspended meanwhile (``sim.keys``)."""
+    system = SafetySystem._systems.get(unit)
+    return system is not None and system.tracking is not None
 
 
 async def tracking_start(unit: TelematicsUnit, command: Command) -> None:

@@ -77,6 +77,7 @@ class VehicleState:
     occupants: int = 0  # people in the car, as the seat sensors count them
     battery_connected: bool = True  # the 12 V battery's terminals (a thief may pull them)
     speed_kmh: float = 0.0
+    speed_cap_kmh: int | None = None  # set by the digital key that opened the car (sim.keys)
     tyres_kpa: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(TYRES, NOMINAL_TYRE_KPA)
     )
@@ -116,6 +117,10 @@ class VehicleState:
         self.boot_locked = True
         self.alarm_armed = True
         self.locked_with_physical_key = physical_key
+
+    def capped(self, speed_kmh: float) -> float:
+        """The speed the car lets itself reach under its digital key's limit."""
+        return speed_kmh if self.speed_cap_kmh is None else min(speed_kmh, self.speed_cap_kmh)
 
     def unlock(self) -> None:
         for door in self.doors.values():
@@ -188,6 +193,7 @@ class VehicleState:
             "Vehicle.Private.LinkPlus.WarningLights.Active": sorted(self.warning_lights),
             "Vehicle.Private.LinkPlus.RearSeatReminder.IsActive": self.rear_seat_reminder,
             "Vehicle.Private.LinkPlus.PrivacyMode.IsOn": self.privacy_mode,
+            "Vehicle.Private.LinkPlus.DigitalKey.MaxSpeed": self.speed_cap_kmh or 0,
         }
         for name, kpa in self.tyres_kpa.items():
             row, side = name.split(".")

@@ -118,10 +118,13 @@ async def send_system_command(
     params: dict[str, JsonValue],
     lifetime: timedelta,
     publish_timeout: float | None = PUBLISH_TIMEOUT_SECONDS,
+    command_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Sign and publish a command no owner asked for (stolen-vehicle tracking on and off), with
     the car's next counter, as the owner's commands are signed: the car checks it the same way.
-    Returns the command's id (the car answers with it). Raises ``NoBroker`` (before anything is
+    Returns the command's id (the car answers with it): ``command_id`` when given, so a caller
+    that follows the answers (digital-key revocations) stores the id before the car can answer
+    it. Raises ``NoBroker`` (before anything is
     written), ``PublishFailed`` or ``TimeoutError``.
 
     The counter is committed before the publish, together with what the caller's session holds
@@ -133,7 +136,7 @@ async def send_system_command(
     if publisher is None:
         raise NoBroker()
     now = runtime.clock.now()
-    command_id = uuid.uuid4()
+    command_id = command_id or uuid.uuid4()
     counter = await repository.next_counter(session, vin)
     await runtime.db.commit(session)
     command = signing.sign_command(
