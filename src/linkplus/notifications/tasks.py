@@ -9,6 +9,7 @@ write lock for as long as a slow relay or push service takes to answer.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
@@ -22,6 +23,10 @@ from linkplus.notifications.schemas import DeliverEmailJob, DeliverEmailsJob, De
 from linkplus.seams.mail import PushChannel, PushTarget
 
 log = structlog.get_logger("linkplus.notifications")
+
+RETRY_ALONE_AFTER = timedelta(seconds=10)
+"""When an e-mail of a ``DeliverEmailsJob`` that the relay refused is tried again, in a job of its
+own (then with the worker's back-off)."""
 
 
 @task()
@@ -68,8 +73,8 @@ async def deliver_email(ctx: JobContext, job: DeliverEmailJob) -> None:
 async def deliver_emails(ctx: JobContext, job: DeliverEmailsJob) -> None:
     """Send several outbox rows (none with attachments) one after another, reading and
     counting them together. One the relay does not take now gets a
-    ``DeliverEmailJob`` of its own (retried with back-off, on its own); the rest are marked
-    sent. A row already sent is never sent again."""
+    ``DeliverEmailJob`` of its own, due ``RETRY_ALONE_AFTER`` later (then retried with the
+    worker's back-off); the rest are marked sent. A row already sent is never sent again."""
     transport = ctx.runtime.mail
     if transport is None:
         return
@@ -106,6 +111,7 @@ async def deliver_emails(ctx: JobContext, job: DeliverEmailsJob) -> None:
             ctx.session,
             DeliverEmailJob(email_id=email_id),
             now=ctx.now,
+            run_at=ctx.now + RETRY_ALONE_AFTER,
             dedupe_key=f"email:{email_id}",
         )
 
