@@ -76,9 +76,7 @@ async def queue_email(
 
     Attachments are stored with the message, so every delivery attempt sends the same files.
     """
-    address = to.strip()
-    if "\r" in address or "\n" in address or address.count("@") != 1:
-        raise ValueError(f"not a single e-mail address: {to!r}")
+    address = _single_address(to)
     email = await repository.add_email(
         session,
         OutboundEmail(
@@ -240,7 +238,7 @@ async def notify_many(
                 OutboundEmail(
                     id=uuid.uuid4(),
                     account_id=notice.account_id,
-                    to_address=address.strip(),
+                    to_address=_single_address(address),
                     subject=_shorten(" ".join(notice.title.split()), _SUBJECT_MAX),
                     text_body=_email_text(notice.category, notice.body, notice.link),
                     html_body=None,
@@ -407,6 +405,13 @@ async def unsubscribe_push(session: AsyncSession, *, account_id: uuid.UUID, endp
 
 def _page_size(limit: int) -> int:
     return max(1, min(limit, MAX_PAGE))
+
+
+def _single_address(to: str) -> str:
+    address = to.strip()
+    if "\r" in address or "\n" in address or address.count("@") != 1:
+        raise ValueError(f"not a single e-mail address: {to!r}")
+    return address
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -1,9 +1,11 @@
 """Following a command to its end: the car's answers, the expiry, and what they leave behind.
 
-The car's answers arrive as ``CommandResultReceived`` events, handled inside the gateway's
-transaction that stores them (``tasks.on_answer``). Every final state is audited and told to
-the car's primary account, and the expiry job of a command that ended is cancelled. A completed
-command records what now runs on the car (climate, engine, hazard lights) and until when.
+The car's answers arrive as one ``CommandResultsReceived`` event per gateway batch, handled
+inside the gateway's transaction that stores them (``tasks.on_answers``, ``apply_answers``).
+Every final state is audited and told to the car's primary account, and the expiry job of a
+command that ended is cancelled; what a batch's answers write is written together (``_Moves``),
+in a fixed number of statements per batch. A completed command records what now runs on the
+car (climate, engine, hazard lights) and until when.
 """
 
 from __future__ import annotations
