@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.models.audit import AuditEntry
@@ -38,6 +38,31 @@ async def record(
         )
     )
     await session.flush()
+
+
+async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Append several entries in one statement; each a dict of ``record``'s keyword arguments
+    (``now`` included). The request id comes from the logging context, as in ``record``."""
+    if not entries:
+        return
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    await session.execute(
+        insert(AuditEntry).values(
+            [
+                {
+                    "at": entry["now"],
+                    "actor_type": entry["actor_type"],
+                    "actor_id": entry.get("actor_id"),
+                    "action": entry["action"],
+                    "subject_type": entry.get("subject_type"),
+                    "subject_id": entry.get("subject_id"),
+                    "request_id": request_id,
+                    "details": entry.get("details") or {},
+                }
+                for entry in entries
+            ]
+        )
+    )
 
 
 async def entries_for(

@@ -77,6 +77,16 @@ async def primary_of(session: AsyncSession, vin: str) -> PrimaryAccount | None:
     return await session.scalar(select(PrimaryAccount).where(PrimaryAccount.vin == vin))
 
 
+async def primaries_of(session: AsyncSession, vins: Iterable[str]) -> dict[str, uuid.UUID]:
+    wanted = list(dict.fromkeys(vins))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(PrimaryAccount.vin, PrimaryAccount.account_id).where(PrimaryAccount.vin.in_(wanted))
+    )
+    return dict(rows.all())
+
+
 async def primary_for_update(session: AsyncSession, vin: str) -> PrimaryAccount | None:
     """The car's primary row, locked on PostgreSQL while a switch decides on it."""
     stmt = (

@@ -1,6 +1,14 @@
 """Durable background jobs: queued in the caller's transaction, run by a worker after commit."""
 
-from linkplus.jobs.queue import cancel, enqueue, enqueue_many, enqueue_task, run_again
+from linkplus.jobs.queue import (
+    cancel,
+    cancel_many,
+    enqueue,
+    enqueue_at,
+    enqueue_many,
+    enqueue_task,
+    run_again,
+)
 from linkplus.jobs.registry import (
     JobContext,
     JobPayload,
@@ -20,7 +28,9 @@ __all__ = [
     "ScheduledRun",
     "Task",
     "cancel",
+    "cancel_many",
     "enqueue",
+    "enqueue_at",
     "enqueue_many",
     "enqueue_task",
     "register",

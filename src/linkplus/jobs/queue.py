@@ -156,6 +156,31 @@ async def enqueue_many(
         await _insert(session, rows[start : start + _ROWS_PER_STATEMENT], deduped=True, now=now)
 
 
+async def enqueue_at(
+    session: AsyncSession,
+    jobs: Sequence[tuple[JobPayload, str, datetime]],
+    *,
+    now: datetime,
+) -> None:
+    """Several (payload, dedupe key, due time) jobs in one statement; a key already queued is
+    not queued again (a command's send and expiry jobs, stored with it)."""
+    rows = []
+    for payload, key, run_at in jobs:
+        spec = _registered(type(payload).task)
+        rows.append(
+            _row(
+                spec.name,
+                _stored(spec, payload),
+                now=now,
+                run_at=run_at,
+                dedupe_key=key,
+                max_attempts=spec.max_attempts,
+            )
+        )
+    if rows:
+        await _insert(session, rows, deduped=True, now=now)
+
+
 async def cancel(session: AsyncSession, dedupe_key: str, *, now: datetime) -> bool:
     """Cancel the queued job with ``dedupe_key`` in the caller's transaction (its work was done
     another way: a command published at once, a command that ended before its expiry job). A job
@@ -167,3 +192,16 @@ async def cancel(session: AsyncSession, dedupe_key: str, *, now: datetime) -> bo
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def cancel_many(session: AsyncSession, dedupe_keys: Sequence[str], *, now: datetime) -> int:
+    """``cancel`` for several keys in one statement; how many were cancelled."""
+    if not dedupe_keys:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(Job.dedupe_key.in_(list(dedupe_keys)), Job.state == JobState.queued)
+        .values(state=JobState.cancelled, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

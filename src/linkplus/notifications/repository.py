@@ -28,6 +28,18 @@ async def account_email(session: AsyncSession, account_id: uuid.UUID) -> str | N
     return account.email if account is not None else None
 
 
+async def account_emails(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """``account_email`` for several accounts in one statement."""
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        select(Account.id, Account.email).where(Account.id.in_(list(set(account_ids))))
+    )
+    return dict(rows.all())
+
+
 # --- inbox -----------------------------------------------------------------------------------
 
 
@@ -115,6 +127,19 @@ async def get_preference(
     return await session.get(NotificationPreference, (account_id, category))
 
 
+async def preferences_of(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], categories: Sequence[str]
+) -> dict[tuple[uuid.UUID, str], NotificationPreference]:
+    """The stored preferences of several accounts for ``categories``, by (account, category)."""
+    if not account_ids or not categories:
+        return {}
+    stmt = select(NotificationPreference).where(
+        NotificationPreference.account_id.in_(list(set(account_ids))),
+        NotificationPreference.category.in_(list(set(categories))),
+    )
+    return {(row.account_id, row.category): row for row in (await session.scalars(stmt)).all()}
+
+
 async def save_preference(session: AsyncSession, preference: NotificationPreference) -> None:
     session.add(preference)
     await session.flush()
@@ -127,6 +152,47 @@ async def add_email(session: AsyncSession, email: OutboundEmail) -> OutboundEmai
     session.add(email)
     await session.flush()
     return email
+
+
+async def add_all(
+    session: AsyncSession, notifications: Sequence[Notification], emails: Sequence[OutboundEmail]
+) -> None:
+    """Inbox entries and outbox e-mails in one flush (one multi-row INSERT per table)."""
+    session.add_all([*notifications, *emails])
+    await session.flush()
+
+
+async def emails_by_ids(
+    session: AsyncSession, email_ids: Sequence[uuid.UUID]
+) -> list[OutboundEmail]:
+    if not email_ids:
+        return []
+    stmt = select(OutboundEmail).where(OutboundEmail.id.in_(list(set(email_ids))))
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_delivery_attempts(session: AsyncSession, email_ids: Sequence[uuid.UUID]) -> None:
+    if not email_ids:
+        return
+    await session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(list(email_ids)))
+        .values(attempts=OutboundEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_emails_sent(
+    session: AsyncSession, email_ids: Sequence[uuid.UUID], *, now: datetime
+) -> None:
+    if not email_ids:
+        return
+    await session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(list(email_ids)), OutboundEmail.sent_at.is_(None))
+        .values(sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def get_email(session: AsyncSession, email_id: uuid.UUID) -> OutboundEmail | None:
@@ -228,6 +294,20 @@ async def has_push_subscriptions(session: AsyncSession, *, account_id: uuid.UUID
         select(PushSubscription.id).where(PushSubscription.account_id == account_id).limit(1)
     )
     return found is not None
+
+
+async def accounts_with_push(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of the accounts have at least one push subscription."""
+    if not account_ids:
+        return set()
+    found = await session.scalars(
+        select(PushSubscription.account_id)
+        .where(PushSubscription.account_id.in_(list(set(account_ids))))
+        .distinct()
+    )
+    return set(found.all())
 
 
 async def delete_push_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> None:

@@ -184,6 +184,16 @@ class DeliverEmailJob(JobPayload):
     attachments: bool = False
 
 
+class DeliverEmailsJob(JobPayload):
+    """Send several outbox rows without attachments (the e-mails of one batch of notifications,
+    ``service.notify_many``). One that cannot be sent now gets a ``DeliverEmailJob`` of its own,
+    retried on its own; the others are not held up by it."""
+
+    task: ClassVar[str] = "notifications.deliver_emails"
+    max_attempts: ClassVar[int] = 12
+    email_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+
+
 class DeliverPushJob(JobPayload):
     """Push one notification: to every browser of the account (fanned out into one job per
     browser), or to the one ``subscription_id`` names."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.config import Settings
 from linkplus.db import PurgeBudget
-from linkplus.jobs import enqueue
+from linkplus.jobs import JobPayload, enqueue, enqueue_many
 from linkplus.kit.clock import utc
 from linkplus.models.notifications import (
     Category,
@@ -37,6 +37,7 @@ from linkplus.notifications.push import vapid_public_key
 from linkplus.notifications.schemas import (
     CategoryPreferences,
     DeliverEmailJob,
+    DeliverEmailsJob,
     DeliverPushJob,
     NotificationPreferencesIn,
     NotificationPreferencesOut,
@@ -44,6 +45,7 @@ from linkplus.notifications.schemas import (
 )
 
 MAX_PAGE = 100
+_EMAILS_PER_JOB = 500
 _TITLE_MAX = 200
 _KIND_MAX = 64
 _SUBJECT_MAX = 300
@@ -74,9 +76,7 @@ async def queue_email(
 
     Attachments are stored with the message, so every delivery attempt sends the same files.
     """
-    address = to.strip()
-    if "\r" in address or "\n" in address or address.count("@") != 1:
-        raise ValueError(f"not a single e-mail address: {to!r}")
+    address = _single_address(to)
     email = await repository.add_email(
         session,
         OutboundEmail(
@@ -176,6 +176,88 @@ async def notify(
             dedupe_key=f"push:{notification.id}",
         )
     return notification
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for ``notify_many``: ``notify``'s arguments but the time."""
+
+    account_id: uuid.UUID
+    category: Category
+    kind: str
+    title: str
+    body: str
+    link: str | None = None
+
+
+async def notify_many(
+    session: AsyncSession, *, now: datetime, notices: Sequence[Notice]
+) -> list[Notification]:
+    """``notify`` for several notices at once (the owners' messages of one gateway batch), in the
+    same number of statements however many there are: the accounts' addresses, their
+    preferences and push subscriptions are read together, the inbox entries and e-mails are
+    written together, and the e-mails go out with one delivery job (``DeliverEmailsJob``). An
+    account that no longer exists is skipped (its car answered after it was erased)."""
+    if not notices:
+        return []
+    for notice in notices:
+        if len(notice.kind) > _KIND_MAX:
+            raise ValueError(f"notification kind longer than {_KIND_MAX} characters")
+    accounts = [notice.account_id for notice in notices]
+    addresses = await repository.account_emails(session, accounts)
+    stored = await repository.preferences_of(
+        session, accounts, [notice.category.value for notice in notices]
+    )
+    with_push = await repository.accounts_with_push(session, accounts)
+    notifications: list[Notification] = []
+    emails: list[OutboundEmail] = []
+    pushed: list[Notification] = []
+    for notice in notices:
+        address = addresses.get(notice.account_id)
+        if address is None:
+            continue
+        notification = Notification(
+            id=uuid.uuid4(),
+            account_id=notice.account_id,
+            category=notice.category.value,
+            kind=notice.kind,
+            title=_shorten(notice.title, _TITLE_MAX),
+            body=notice.body,
+            link=notice.link,
+            created_at=now,
+            read_at=None,
+        )
+        notifications.append(notification)
+        row = stored.get((notice.account_id, notice.category.value))
+        channels = preferences.effective(
+            notice.category,
+            None if row is None else preferences.Channels(email=row.email, push=row.push),
+        )
+        if channels.email:
+            emails.append(
+                OutboundEmail(
+                    id=uuid.uuid4(),
+                    account_id=notice.account_id,
+                    to_address=_single_address(address),
+                    subject=_shorten(" ".join(notice.title.split()), _SUBJECT_MAX),
+                    text_body=_email_text(notice.category, notice.body, notice.link),
+                    html_body=None,
+                    category=notice.category.value,
+                    created_at=now,
+                    attempts=0,
+                )
+            )
+        if channels.push and notice.account_id in with_push:
+            pushed.append(notification)
+    await repository.add_all(session, notifications, emails)
+    jobs: list[tuple[JobPayload, str]] = [
+        (DeliverPushJob(notification_id=n.id), f"push:{n.id}") for n in pushed
+    ]
+    for start in range(0, len(emails), _EMAILS_PER_JOB):
+        chunk = [email.id for email in emails[start : start + _EMAILS_PER_JOB]]
+        jobs.append((DeliverEmailsJob(email_ids=chunk), f"emails:{chunk[0]}"))
+    await enqueue_many(session, jobs, now=now)
+    return notifications
 
 
 async def inbox(
@@ -323,6 +405,13 @@ async def unsubscribe_push(session: AsyncSession, *, account_id: uuid.UUID, endp
 
 def _page_size(limit: int) -> int:
     return max(1, min(limit, MAX_PAGE))
+
+
+def _single_address(to: str) -> str:
+    address = to.strip()
+    if "\r" in address or "\n" in address or address.count("@") != 1:
+        raise ValueError(f"not a single e-mail address: {to!r}")
+    return address
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -9,6 +9,7 @@ write lock for as long as a slow relay or push service takes to answer.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
@@ -18,10 +19,14 @@ from linkplus.jobs import JobContext, RetryLater, Schedule, ScheduledRun, enqueu
 from linkplus.models.notifications import Notification
 from linkplus.notifications import repository, service
 from linkplus.notifications.mail import Attachment, OutgoingMail, build_message
-from linkplus.notifications.schemas import DeliverEmailJob, DeliverPushJob
+from linkplus.notifications.schemas import DeliverEmailJob, DeliverEmailsJob, DeliverPushJob
 from linkplus.seams.mail import PushChannel, PushTarget
 
 log = structlog.get_logger("linkplus.notifications")
+
+RETRY_ALONE_AFTER = timedelta(seconds=10)
+"""When an e-mail of a ``DeliverEmailsJob`` that the relay refused is tried again, in a job of its
+own (then with the worker's back-off)."""
 
 
 @task()
@@ -62,6 +67,53 @@ async def deliver_email(ctx: JobContext, job: DeliverEmailJob) -> None:
             raise RetryLater(reason) from exc
         raise
     await repository.mark_email_sent(ctx.session, email_id, now=ctx.now)
+
+
+@task()
+async def deliver_emails(ctx: JobContext, job: DeliverEmailsJob) -> None:
+    """Send several outbox rows (none with attachments) one after another, reading and
+    counting them together. One the relay does not take now gets a
+    ``DeliverEmailJob`` of its own, due ``RETRY_ALONE_AFTER`` later (then retried with the
+    worker's back-off); the rest are marked sent. A row already sent is never sent again."""
+    transport = ctx.runtime.mail
+    if transport is None:
+        return
+    async with ctx.runtime.db.transaction() as session:
+        emails = [
+            e for e in await repository.emails_by_ids(session, job.email_ids) if not e.sent_at
+        ]
+        await repository.count_delivery_attempts(session, [email.id for email in emails])
+        outgoing = [
+            OutgoingMail(
+                message_key=email.id.hex,
+                to=email.to_address,
+                subject=email.subject,
+                text=email.text_body,
+                html=email.html_body,
+            )
+            for email in emails
+        ]
+    sent: list[uuid.UUID] = []
+    failed: list[tuple[uuid.UUID, str]] = []
+    for email, mail in zip(emails, outgoing, strict=True):
+        message = build_message(mail, sender=ctx.runtime.settings.mail_from, sent_at=ctx.now)
+        try:
+            await transport.send(message)
+        except Exception as exc:  # this one is retried on its own; the others go on
+            failed.append((email.id, f"{type(exc).__name__}: {exc}"))
+            continue
+        sent.append(email.id)
+    await repository.mark_emails_sent(ctx.session, sent, now=ctx.now)
+    for email_id, reason in failed:
+        log.warning("email_delivery_deferred", email_id=str(email_id), error=reason[:200])
+        await repository.record_delivery_failure(ctx.session, email_id, reason[:2000])
+        await enqueue(
+            ctx.session,
+            DeliverEmailJob(email_id=email_id),
+            now=ctx.now,
+            run_at=ctx.now + RETRY_ALONE_AFTER,
+            dedupe_key=f"email:{email_id}",
+        )
 
 
 @task()
@@ -139,5 +191,5 @@ async def purge(ctx: JobContext, run: ScheduledRun) -> None:
         await run_again(ctx, purge)
 
 
-TASKS = [deliver_email, deliver_push]
+TASKS = [deliver_email, deliver_emails, deliver_push]
 SCHEDULES = [Schedule("notifications.daily_purge", purge, daily_at="03:35")]

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.db import (
@@ -26,6 +26,7 @@ from linkplus.models.remote import (
     RemoteVehicleState,
     SvtActive,
 )
+from linkplus.remote.lifecycle import State
 
 # --- commands ------------------------------------------------------------------------------------
 
@@ -42,6 +43,23 @@ async def get_command(
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def commands_for_update(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, RemoteCommand]:
+    """Several commands, locked (on PostgreSQL) in id order, so two transactions locking
+    overlapping sets never wait on each other in a circle."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(RemoteCommand)
+        .where(RemoteCommand.id.in_(wanted))
+        .order_by(RemoteCommand.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in (await session.scalars(stmt)).all()}
 
 
 async def by_idempotency_key(
@@ -104,6 +122,32 @@ async def accepted_since_for_account(
     return list((await session.scalars(stmt)).all())
 
 
+async def accepted_since(
+    session: AsyncSession, *, vin: str, account_id: uuid.UUID, since: datetime
+) -> tuple[list[datetime], list[datetime]]:
+    """``accepted_since_for_vehicle`` and ``accepted_since_for_account`` in one statement."""
+    stmt = select(
+        RemoteCommand.created_at,
+        RemoteCommand.vin,
+        RemoteCommand.account_id,
+        RemoteCommand.schedule_id,
+    ).where(
+        RemoteCommand.created_at > since,
+        or_(
+            RemoteCommand.vin == vin,
+            and_(RemoteCommand.account_id == account_id, RemoteCommand.schedule_id.is_(None)),
+        ),
+    )
+    per_vehicle: list[datetime] = []
+    per_account: list[datetime] = []
+    for at, row_vin, row_account, schedule_id in (await session.execute(stmt)).all():
+        if row_vin == vin:
+            per_vehicle.append(at)
+        if row_account == account_id and schedule_id is None:
+            per_account.append(at)
+    return per_vehicle, per_account
+
+
 async def commands_by_ids(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, RemoteCommand]:
@@ -121,6 +165,13 @@ async def add_change(
 ) -> None:
     session.add(RemoteCommandChange(vin=vin, command_id=command_id, state=state, at=at))
     await session.flush()
+
+
+async def add_changes(session: AsyncSession, changes: Sequence[Mapping[str, Any]]) -> None:
+    """Several state changes (``vin``, ``command_id``, ``state``, ``at``) in one statement, in
+    the given order (the stream shows them in id order)."""
+    if changes:
+        await session.execute(insert(RemoteCommandChange).values(list(changes)))
 
 
 async def changes_after(
@@ -190,6 +241,65 @@ async def vehicle_state(
     stmt = select(RemoteVehicleState).where(RemoteVehicleState.vin == vin)
     if for_update:
         stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def remote_facts(
+    session: AsyncSession, vin: str, *, busy_key: str
+) -> tuple[RemoteVehicleState | None, bool, uuid.UUID | None]:
+    """What accepting a command reads of the car, in one statement once the car has its state
+    row (from its first command on): that row, whether stolen-vehicle tracking is on, and the
+    command that holds ``busy_key``."""
+    svt = select(SvtActive.vin).where(SvtActive.vin == vin).exists()
+    busy = select(RemoteCommand.id).where(RemoteCommand.busy_key == busy_key).scalar_subquery()
+    found = (
+        await session.execute(
+            select(RemoteVehicleState, svt.label("svt"), busy.label("busy")).where(
+                RemoteVehicleState.vin == vin
+            )
+        )
+    ).first()
+    if found is not None:
+        return found[0], bool(found[1]), found[2]
+    busy_row = await busy_command(session, busy_key)
+    return (
+        None,
+        await svt_flag(session, vin) is not None,
+        busy_row.id if busy_row is not None else None,
+    )
+
+
+async def insert_command(session: AsyncSession, values: Mapping[str, Any]) -> bool:
+    """Store a command unless it would take a busy slot or an idempotency key another command
+    holds (a unique index says no): True when stored. No savepoint is needed for the refusal,
+    so the caller's transaction goes on either way."""
+    stmt = (
+        dialect_insert(session, RemoteCommand)
+        .values(dict(values))
+        .on_conflict_do_nothing()
+        .returning(RemoteCommand.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def mark_sent(
+    session: AsyncSession, command_id: uuid.UUID, *, now: datetime
+) -> RemoteCommand | None:
+    """Move an ``accepted`` command that has not expired and has its counter to ``sent``,
+    locking it (the UPDATE takes the row lock a SELECT ... FOR UPDATE would); the command, or
+    None when it is not such a command. One statement."""
+    stmt = (
+        update(RemoteCommand)
+        .where(
+            RemoteCommand.id == command_id,
+            RemoteCommand.state == State.accepted.value,
+            RemoteCommand.expires_at > now,
+            RemoteCommand.counter.is_not(None),
+        )
+        .values(state=State.sent.value, sent_at=now, updated_at=now)
+        .returning(RemoteCommand)
+        .execution_options(synchronize_session=False)
+    )
     return (await session.scalars(stmt)).one_or_none()
 
 

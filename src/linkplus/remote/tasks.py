@@ -18,7 +18,7 @@ from linkplus.remote import climate_schedules, service
 from linkplus.remote.schemas import ExpireCommandJob, RunClimateScheduleJob, SendCommandJob
 from linkplus.runtime import Runtime
 from linkplus.seams.commands import PublishFailed
-from linkplus.vehicle_link.events import CommandResultReceived
+from linkplus.vehicle_link.events import CommandResultReceived, CommandResultsReceived
 
 
 @task()
@@ -49,6 +49,22 @@ async def on_answer(session: AsyncSession, runtime: Runtime, event: CommandResul
     )
 
 
+async def on_answers(
+    session: AsyncSession, runtime: Runtime, event: CommandResultsReceived
+) -> None:
+    """A gateway batch's answers, moved together (``service.apply_answers``)."""
+    await service.apply_answers(
+        session,
+        runtime,
+        [
+            service.CarAnswer(
+                vin=one.vin, command_id=one.command_id, status=one.status, reason=one.reason
+            )
+            for one in event.results
+        ],
+    )
+
+
 @task("remote.command_result")
 async def command_result(ctx: JobContext, event: CommandResultReceived) -> None:
     """Answers queued as jobs by an earlier release; new answers go through ``on_answer``."""
@@ -71,4 +87,7 @@ async def purge_history(ctx: JobContext, run: ScheduledRun) -> None:
 
 TASKS = [send_command, expire_command, command_result, run_climate_schedule]
 SCHEDULES = [Schedule("remote.daily_purge", purge_history, daily_at="03:30")]
-REACTIONS = [Reaction(CommandResultReceived, on_answer)]
+REACTIONS = [
+    Reaction(CommandResultReceived, on_answer),
+    Reaction(CommandResultsReceived, on_answers),
+]

@@ -101,3 +101,12 @@ class CommandResultReceived(DomainEvent):
     command_id: uuid.UUID
     status: str
     reason: str | None
+
+
+class CommandResultsReceived(DomainEvent):
+    """The answers of one gateway batch, in the order they arrived: published once per batch, so
+    that the remote-control feature moves all their commands with a fixed number of statements
+    (and tells their owners together) inside the gateway's transaction."""
+
+    name: ClassVar[str] = "vehicle_link.command_results_received"
+    results: tuple[CommandResultReceived, ...]

@@ -41,6 +41,7 @@ from linkplus.vehicle_link import ingest, repository
 from linkplus.vehicle_link.events import (
     AlertRaised,
     CommandResultReceived,
+    CommandResultsReceived,
     EmergencyReported,
     EmergencySystemReported,
     EmergencyVoiceReported,
@@ -494,8 +495,9 @@ async def _record_odometers(
 async def _record_command_results(
     session: AsyncSession, runtime: Runtime, plan: BatchPlan, *, now: datetime
 ) -> None:
-    """Store the cars' answers and tell the remote-control feature in this same transaction, in
-    the order they arrived (a car's ``received`` before its ``succeeded``)."""
+    """Store the cars' answers and tell the remote-control feature in this same transaction, all
+    of the batch in one event, in the order they arrived (a car's ``received`` before its
+    ``succeeded``)."""
     await repository.add_command_results(
         session,
         [
@@ -511,14 +513,19 @@ async def _record_command_results(
             for vin, result in plan.command_results
         ],
     )
-    for vin, result in plan.command_results:
+    if plan.command_results:
         await publish(
             session,
-            CommandResultReceived(
-                vin=vin,
-                command_id=result.command_id,
-                status=result.status.value,
-                reason=result.reason,
+            CommandResultsReceived(
+                results=tuple(
+                    CommandResultReceived(
+                        vin=vin,
+                        command_id=result.command_id,
+                        status=result.status.value,
+                        reason=result.reason,
+                    )
+                    for vin, result in plan.command_results
+                )
             ),
             now=now,
             runtime=runtime,

@@ -4,7 +4,7 @@ the public Connectivity Match."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -46,6 +46,7 @@ __all__ = [
     "connectivity_match",
     "find_by_plate",
     "get_vehicle",
+    "get_vehicles",
     "import_csv",
     "model_of",
     "record_odometer",
@@ -58,6 +59,11 @@ _CLIMATE = frozenset({Capability.remote_climate_basic, Capability.remote_climate
 async def get_vehicle(session: AsyncSession, vin: str) -> Vehicle | None:
     """The registered car with this VIN (already normalized), if the factory has reported it."""
     return await repository.get_vehicle(session, vin)
+
+
+async def get_vehicles(session: AsyncSession, vins: Iterable[str]) -> dict[str, Vehicle]:
+    """The registered cars among ``vins``, by VIN, in one statement per 500."""
+    return await repository.vehicles_by_vin(session, vins)
 
 
 async def find_by_plate(session: AsyncSession, plate: str) -> Vehicle | None:

@@ -29,6 +29,7 @@ from linkplus.garage.service.owner import (
     list_vehicles,
     odometer,
     primary_account_id,
+    primary_account_ids,
     remove_vehicle,
     vehicle_summary,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "odometer",
     "primary_account_at",
     "primary_account_id",
+    "primary_account_ids",
     "record_identity_check",
     "remove_vehicle",
     "staff_find_vehicle",

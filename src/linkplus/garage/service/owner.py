@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -222,6 +223,11 @@ async def claim_primary(
 async def primary_account_id(session: AsyncSession, vin: str) -> uuid.UUID | None:
     primary = await repository.primary_of(session, vin)
     return primary.account_id if primary is not None else None
+
+
+async def primary_account_ids(session: AsyncSession, vins: Iterable[str]) -> dict[str, uuid.UUID]:
+    """The primary account of each of ``vins`` that has one, in one statement."""
+    return await repository.primaries_of(session, vins)
 
 
 async def garage_vins(session: AsyncSession, account_id: uuid.UUID) -> list[str]:

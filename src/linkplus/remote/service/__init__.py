@@ -35,7 +35,14 @@ from linkplus.remote.service.accept import (
     fingerprint,
     submit,
 )
-from linkplus.remote.service.answers import DONE, NOTIFY_KIND, apply_answer, expire
+from linkplus.remote.service.answers import (
+    DONE,
+    NOTIFY_KIND,
+    CarAnswer,
+    apply_answer,
+    apply_answers,
+    expire,
+)
 from linkplus.remote.service.reading import (
     Availability,
     advanced_climate_refusal,
@@ -73,11 +80,13 @@ __all__ = [
     "STREAM_LOOKBACK",
     "TITLES",
     "Availability",
+    "CarAnswer",
     "NoBroker",
     "Target",
     "accept",
     "advanced_climate_refusal",
     "apply_answer",
+    "apply_answers",
     "car_facts",
     "command_availability",
     "command_events",

@@ -85,8 +85,17 @@ async def set_stolen_vehicle_tracking(
         await repository.clear_svt(session, vin)
 
 
-async def car_facts(session: AsyncSession, runtime: Runtime, target: Target) -> CarFacts:
+async def car_facts(
+    session: AsyncSession,
+    runtime: Runtime,
+    target: Target,
+    *,
+    stolen_vehicle_tracking: bool | None = None,
+) -> CarFacts:
+    """The facts the checks read; ``stolen_vehicle_tracking`` when the caller has read it."""
     vin = target.vehicle.vin
+    if stolen_vehicle_tracking is None:
+        stolen_vehicle_tracking = await stolen_vehicle_tracking_active(session, vin=vin)
     state = await vehicle_link.car_state_of(session, vin=vin)
     return CarFacts(
         powertrain=target.model.powertrain,
@@ -102,7 +111,7 @@ async def car_facts(session: AsyncSession, runtime: Runtime, target: Target) -> 
         outside_c=state.outside_c,
         engine_running=state.engine_running,
         asleep=await vehicle_link.is_asleep(session, runtime, vin=vin),
-        stolen_vehicle_tracking=await stolen_vehicle_tracking_active(session, vin=vin),
+        stolen_vehicle_tracking=stolen_vehicle_tracking,
     )
 
 

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from linkplus.audit import service as audit
 from linkplus.garage.deps import CallerVehicle
-from linkplus.jobs import enqueue
+from linkplus.jobs import enqueue_at
 from linkplus.models.remote import RemoteCommand
 from linkplus.remote import limits, repository, signing
 from linkplus.remote.errors import (
@@ -132,16 +132,13 @@ async def submit(
             if existing.vin != target.vehicle.vin or existing.request_fingerprint != print_:
                 raise IdempotencyKeyReused()
             return command_out(existing, now=now), False
-    _check_rate(
-        runtime,
-        now=now,
-        per_vehicle=await repository.accepted_since_for_vehicle(
-            session, target.vehicle.vin, now - _window(runtime)
-        ),
-        per_account=await repository.accepted_since_for_account(
-            session, target.account_id, now - _window(runtime)
-        ),
+    per_vehicle, per_account = await repository.accepted_since(
+        session,
+        vin=target.vehicle.vin,
+        account_id=target.account_id,
+        since=now - _window(runtime),
     )
+    _check_rate(runtime, now=now, per_vehicle=per_vehicle, per_account=per_account)
     publish_here = runtime.vehicle_link is not None
     row = await accept(
         session,
@@ -182,6 +179,10 @@ def _check_rate(
         raise RateLimited(verdict.scope, verdict.retry_after)
 
 
+def _columns(row: RemoteCommand) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in RemoteCommand.__table__.columns}
+
+
 async def accept(
     session: AsyncSession,
     runtime: Runtime,
@@ -199,10 +200,12 @@ async def accept(
     vin = target.vehicle.vin
     command_type = CommandType(body.type)
     settings = body.settings() if isinstance(body, ClimateStartIn) else {}
-    state_row = await repository.vehicle_state(session, vin)
+    subsystem = SUBSYSTEM[command_type]
+    busy_key = f"{vin}:{subsystem.value}"
+    state_row, svt_on, busy_id = await repository.remote_facts(session, vin, busy_key=busy_key)
     running = running_state(state_row)
     advanced_run = state_row is not None and state_row.climate_advanced
-    facts = await car_facts(session, runtime, target)
+    facts = await car_facts(session, runtime, target, stolen_vehicle_tracking=svt_on)
     refusal = first_refusal(
         command_type,
         settings,
@@ -216,11 +219,14 @@ async def accept(
     if refusal is not None:
         log.info("remote_command_refused", vin=vin, type=command_type.value, code=refusal.code)
         raise CommandRefused(refusal.code, retry_after=refusal.retry_after, **refusal.extra)
-    subsystem = SUBSYSTEM[command_type]
-    busy_key = f"{vin}:{subsystem.value}"
-    busy = await repository.busy_command(session, busy_key)
-    if busy is not None:
-        raise CommandInProgress(subsystem.value, str(busy.id))
+    if busy_id is not None:
+        raise CommandInProgress(subsystem.value, str(busy_id))
+    # The counter is reserved here, in the commit that stores the command, not when it is
+    # published: a publish whose commit is lost (a crash in between) then never leaves a counter
+    # the car has used for another command to take (remote/signing.py, the replay window). When
+    # the command is not stored after all (below), the request's transaction rolls back and the
+    # counter with it.
+    counter = await repository.next_counter(session, vin)
     row = RemoteCommand(
         id=uuid.uuid4(),
         vin=vin,
@@ -231,7 +237,7 @@ async def accept(
         params=command_params(command_type, body, target.model, advanced_run=advanced_run),
         state=State.accepted.value,
         reason=None,
-        counter=None,
+        counter=counter,
         busy_key=busy_key,
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
@@ -243,32 +249,25 @@ async def accept(
         runs_until=None,
         updated_at=now,
     )
-    try:
-        async with session.begin_nested():
-            await repository.add_command(session, row)
-    except IntegrityError:
+    if not await repository.insert_command(session, _columns(row)):
         # Another request took the slot (or the key) between the checks and the insert.
         if idempotency_key is not None:
-            raise IdempotencyKeyReused() from None
-        raise CommandInProgress(subsystem.value, "") from None
-    # The counter is reserved here, in the commit that stores the command, not when it is
-    # published: a publish whose commit is lost (a crash in between) then never leaves a counter
-    # the car has used for another command to take (remote/signing.py, the replay window).
-    row.counter = await repository.next_counter(session, vin)
+            raise IdempotencyKeyReused()
+        raise CommandInProgress(subsystem.value, "")
+    make_transient_to_detached(row)
+    session.add(row)  # in the session as stored, without reading it back
     await repository.add_change(session, vin=vin, command_id=row.id, state=row.state, at=now)
-    await enqueue(
+    await enqueue_at(
         session,
-        SendCommandJob(command_id=row.id),
+        [
+            (
+                SendCommandJob(command_id=row.id),
+                send_key(row.id),
+                now + SEND_FALLBACK if publish_here else now,
+            ),
+            (ExpireCommandJob(command_id=row.id), expire_key(row.id), row.expires_at),
+        ],
         now=now,
-        run_at=now + SEND_FALLBACK if publish_here else now,
-        dedupe_key=send_key(row.id),
-    )
-    await enqueue(
-        session,
-        ExpireCommandJob(command_id=row.id),
-        now=now,
-        run_at=row.expires_at,
-        dedupe_key=expire_key(row.id),
     )
     await audit.record(
         session,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from pydantic import JsonValue
@@ -45,9 +45,14 @@ async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand 
     acceptance) sends it instead."""
     try:
         async with runtime.db.transaction() as session:
-            row = await send(
-                session, runtime, command_id=command_id, publish_timeout=PUBLISH_TIMEOUT_SECONDS
-            )
+            row = await _send_accepted(session, runtime, command_id=command_id)
+            if row is None:  # not accepted, expired, or gone: ``send`` says which, as the job
+                row = await send(
+                    session,
+                    runtime,
+                    command_id=command_id,
+                    publish_timeout=PUBLISH_TIMEOUT_SECONDS,
+                )
             if row is not None and State(row.state) is State.sent:
                 await cancel_job(session, send_key(command_id), now=runtime.clock.now())
             return row
@@ -63,6 +68,49 @@ async def send_now(runtime: Runtime, *, command_id: uuid.UUID) -> RemoteCommand 
         # says so, not an error that invites a second command.
         log.exception("remote_command_send_failed", command_id=str(command_id))
         return None
+
+
+async def _send_accepted(
+    session: AsyncSession, runtime: Runtime, *, command_id: uuid.UUID
+) -> RemoteCommand | None:
+    """``send`` for the command a request has just stored, in two statements: the command moves
+    to ``sent`` (and is locked) by one UPDATE that finds it ``accepted`` and not expired, then
+    it is published, then its state change is recorded. None, with nothing written, when the
+    UPDATE finds no such command. A failed or slow publish raises: the transaction rolls back
+    and the command is ``accepted`` again, for the send job."""
+    now = runtime.clock.now()
+    if runtime.vehicle_link is None:
+        raise NoBroker()
+    row = await repository.mark_sent(session, command_id, now=now)
+    if row is None:
+        return None
+    await _publish(runtime, row, now=now, within=PUBLISH_TIMEOUT_SECONDS)
+    await repository.add_change(session, vin=row.vin, command_id=row.id, state=row.state, at=now)
+    return row
+
+
+async def _publish(
+    runtime: Runtime, row: RemoteCommand, *, now: datetime, within: float | None
+) -> None:
+    """Sign the command with its counter and publish it, waiting at most ``within`` seconds."""
+    publisher = runtime.vehicle_link
+    if publisher is None:
+        raise NoBroker()
+    assert row.counter is not None
+    command = signing.sign_command(
+        signing.command_key(runtime.settings, row.vin),
+        Command(
+            msg_id=row.id,
+            sent_at=now,
+            type=wire_type(CommandType(row.type)),
+            expires_at=row.expires_at,
+            params=row.params,
+        ),
+        vin=row.vin,
+        counter=row.counter,
+    )
+    async with asyncio.timeout(within):
+        await publisher.publish_command(row.vin, command)
 
 
 async def send(
@@ -89,21 +137,7 @@ async def send(
         raise NoBroker()
     if row.counter is None:  # stored by a version that took the counter when publishing
         row.counter = await repository.next_counter(session, row.vin)
-    counter = row.counter
-    command = signing.sign_command(
-        signing.command_key(runtime.settings, row.vin),
-        Command(
-            msg_id=row.id,
-            sent_at=now,
-            type=wire_type(CommandType(row.type)),
-            expires_at=row.expires_at,
-            params=row.params,
-        ),
-        vin=row.vin,
-        counter=counter,
-    )
-    async with asyncio.timeout(publish_timeout):
-        await publisher.publish_command(row.vin, command)
+    await _publish(runtime, row, now=now, within=publish_timeout)
     row.sent_at = now
     await _move(session, row, State.sent, now=now)
     return row
