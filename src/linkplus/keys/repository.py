@@ -125,11 +125,19 @@ async def get_revocation(
     return await session.scalar(stmt)
 
 
-async def revocation_by_command(
-    session: AsyncSession, command_id: uuid.UUID
-) -> KeyRevocation | None:
-    stmt = select(KeyRevocation).where(KeyRevocation.command_id == command_id).with_for_update()
-    return await session.scalar(stmt)
+async def revocations_by_commands(
+    session: AsyncSession, command_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, KeyRevocation]:
+    """The revocations sent under any of ``command_ids``, by command id, locked (in id order)."""
+    if not command_ids:
+        return {}
+    stmt = (
+        select(KeyRevocation)
+        .where(KeyRevocation.command_id.in_(list(set(command_ids))))
+        .order_by(KeyRevocation.id)
+        .with_for_update()
+    )
+    return {row.command_id: row for row in await session.scalars(stmt) if row.command_id}
 
 
 async def revocations(

@@ -799,20 +799,34 @@ async def send_now(runtime: Runtime, *, revocation_id: uuid.UUID) -> None:
         log.warning("key_revocation_deferred", revocation_id=str(revocation_id), error=str(exc))
 
 
-async def on_answer(
+async def on_answers(
+    session: AsyncSession, runtime: Runtime, answers: Sequence[remote.CarAnswer]
+) -> None:
+    """A gateway batch's answers (in arrival order), the revocations among their commands read
+    in one statement. The car's answer to a ``key_revoke``: ``succeeded`` confirms the
+    revocation. A refusal leaves it pending: the send job sends it again under a new command id
+    ``RESEND_AFTER`` after the last send (before that command expires), which also covers a car
+    that was away too long and refuses a stale copy as ``expired``."""
+    rows = await repository.revocations_by_commands(
+        session, [answer.command_id for answer in answers]
+    )
+    for answer in answers:
+        row = rows.get(answer.command_id)
+        if row is not None:
+            await _apply_answer(
+                session, runtime, row, vin=answer.vin, status=answer.status, reason=answer.reason
+            )
+
+
+async def _apply_answer(
     session: AsyncSession,
     runtime: Runtime,
+    row: KeyRevocation | None,
     *,
     vin: str,
-    command_id: uuid.UUID,
     status: str,
     reason: str | None,
 ) -> bool:
-    """The car's answer to a ``key_revoke``: ``succeeded`` confirms the revocation. A refusal
-    leaves it pending: the send job sends it again under a new command id ``RESEND_AFTER`` after
-    the last send (before that command expires), which also covers a car that was away too long
-    and refuses a stale copy as ``expired``. True when it was one of ours."""
-    row = await repository.revocation_by_command(session, command_id)
     if row is None or row.vin != vin or row.confirmed_at is not None:
         return False
     if status == "succeeded":

@@ -16,7 +16,7 @@ from linkplus.keys.schemas import SendRevocationJob
 from linkplus.remote import service as remote
 from linkplus.runtime import Runtime
 from linkplus.seams.commands import PublishFailed
-from linkplus.vehicle_link.events import CommandResultReceived
+from linkplus.vehicle_link.events import CommandResultsReceived
 
 BROKER_RETRY = timedelta(seconds=5)
 
@@ -31,14 +31,19 @@ async def send_revocation(ctx: JobContext, job: SendRevocationJob) -> None:
         raise RetryLater(f"the MQTT broker is away: {exc}", delay=BROKER_RETRY) from exc
 
 
-async def on_answer(session: AsyncSession, runtime: Runtime, event: CommandResultReceived) -> None:
-    await service.on_answer(
+async def on_answers(
+    session: AsyncSession, runtime: Runtime, event: CommandResultsReceived
+) -> None:
+    """A gateway batch's answers: those to revocations confirm them (``service.on_answers``)."""
+    await service.on_answers(
         session,
         runtime,
-        vin=event.vin,
-        command_id=event.command_id,
-        status=event.status,
-        reason=event.reason,
+        [
+            remote.CarAnswer(
+                vin=one.vin, command_id=one.command_id, status=one.status, reason=one.reason
+            )
+            for one in event.results
+        ],
     )
 
 
@@ -63,4 +68,4 @@ SUBSCRIPTIONS = [
     Subscription(PrimaryAccountChanged, primary_changed),
     Subscription(VehicleRemovedFromAccount, vehicle_removed),
 ]
-REACTIONS = [Reaction(CommandResultReceived, on_answer)]
+REACTIONS = [Reaction(CommandResultsReceived, on_answers)]
