@@ -30,8 +30,8 @@ END = "# --- end of generated contracts ---"
 WIRING = [["cli"], ["demo"], ["app"], ["bootstrap"], ["web", "sim"]]
 DOMAINS = [
     ["rights"],
-    ["subscriptions", "safety"],
-    ["invoices", "payments", "remote", "trips"],
+    ["subscriptions", "safety", "support"],
+    ["invoices", "payments", "remote", "trips", "maintenance"],
     ["billing", "vehicle_link"],
     ["connected_services"],
     ["privacy"],

@@ -17,6 +17,7 @@ from linkplus.connected_services import tasks as services_tasks
 from linkplus.db import Database, create_engine
 from linkplus.invoices import tasks as invoices_tasks
 from linkplus.kit.clock import Clock, SystemClock
+from linkplus.maintenance import tasks as maintenance_tasks
 from linkplus.notifications import tasks as notifications_tasks
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.remote import tasks as remote_tasks
@@ -37,6 +38,7 @@ DOMAIN_TASKS: list[ModuleType] = [
     safety_tasks,
     subscriptions_tasks,
     rights_tasks,
+    maintenance_tasks,
 ]
 
 
