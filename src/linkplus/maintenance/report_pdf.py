@@ -75,6 +75,7 @@ def _when(moment: datetime) -> str:
 
 def render(report: MonthlyReport) -> bytes:
     pdf = _Sheet()
+    pdf.set_compression(False)  # the text stays searchable in the file; reports are small
     pdf.set_creation_date(report.made_at)
     pdf.add_page()
     pdf.set_font("helvetica", "B", 16)

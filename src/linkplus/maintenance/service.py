@@ -148,12 +148,14 @@ async def _tell_warnings(
 ) -> None:
     vehicle = await vehicles.get_vehicle(session, vin)
     assert vehicle is not None
+    # The most serious first; at equal severity the light (what the driver sees) first.
+    ordered = sorted(raised, key=lambda key: key[0] is not WarningSource.light)
     explained = sorted(
         (
             explanations.light(code)
             if source is WarningSource.light
             else explanations.trouble_code(code)
-            for source, code in raised
+            for source, code in ordered
         ),
         key=lambda e: e.severity.rank,
     )
