@@ -215,5 +215,3 @@ def test_each_stage_is_told_once_and_a_skipped_stage_is_not_told_late() -> None:
 def test_model_schedules_are_written_per_model_with_a_default() -> None:
     assert schedule.interval_for("UX300E") == schedule.Interval(30000, 24)
     assert schedule.interval_for("UX250H") == schedule.Interval(15000, 12)
-
-
