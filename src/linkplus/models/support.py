@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from linkplus.models.base import Base, new_uuid
+from linkplus.models.base import Base, BigIntPK, new_uuid
 
 
 class SupportCaseState(StrEnum):
@@ -45,9 +45,11 @@ class SupportCase(Base):
 
 
 class SupportMessage(Base):
+    """One message of a case's thread; the numbering gives the thread's order."""
+
     __tablename__ = "support_messages"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("support_cases.id", ondelete="CASCADE"), index=True
     )

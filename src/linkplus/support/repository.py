@@ -51,9 +51,7 @@ async def cases_of_account(session: AsyncSession, account_id: uuid.UUID) -> list
 
 async def messages(session: AsyncSession, case_id: uuid.UUID) -> list[SupportMessage]:
     stmt = (
-        select(SupportMessage)
-        .where(SupportMessage.case_id == case_id)
-        .order_by(SupportMessage.created_at, SupportMessage.id)
+        select(SupportMessage).where(SupportMessage.case_id == case_id).order_by(SupportMessage.id)
     )
     return list((await session.scalars(stmt)).all())
 
@@ -78,7 +76,7 @@ async def messages_of_account(session: AsyncSession, account_id: uuid.UUID) -> l
         select(SupportMessage)
         .join(SupportCase, SupportCase.id == SupportMessage.case_id)
         .where(SupportCase.account_id == account_id)
-        .order_by(SupportMessage.created_at)
+        .order_by(SupportMessage.id)
     )
     return list((await session.scalars(stmt)).all())
 

@@ -131,7 +131,12 @@ def upgrade() -> None:
 
     op.create_table(
         "support_messages",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("author", sa.String(length=8), nullable=False),
         sa.Column("staff_id", sa.Uuid(), nullable=True),
