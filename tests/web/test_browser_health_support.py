@@ -104,3 +104,56 @@ async def test_the_owner_reads_a_warning_and_gets_an_answer_from_the_customer_ce
             await expect(page.locator(".case-state")).to_have_text("Answered")
             await assert_accessible(page)
             await _shot(page, tmp_path, "support-case")
+
+
+@pytest.mark.browser
+async def test_an_agent_works_a_case_in_the_console(
+    live_server: LiveServer, registry: Runtime, tmp_path: Path
+) -> None:
+    require_chromium()
+    base = live_server.url
+    async with httpx.AsyncClient(base_url=base) as api:
+        car = await owned_car(registry, api, email="case.owner@example.com")
+        owner_headers = await bearer_for(registry, car.account)
+        opened = await api.post(
+            "/api/v1/support/cases",
+            json={
+                "category": "car_and_app",
+                "subject": "Trips missing since Monday",
+                "message": "My trips since Monday do not show in the app.",
+                "vin": car.vin,
+            },
+            headers=owner_headers,
+        )
+        assert opened.status_code == 201, opened.text
+        case = opened.json()
+        agent = await make_staff(registry, role=StaffRole.agent)
+
+        async with async_playwright_browser() as browser:
+            page = await (await browser.new_context(viewport=PHONE)).new_page()
+            await page.goto(f"{base}/console/signin")
+            await page.get_by_label("Staff e-mail address").fill(agent.email)
+            await page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+            await submit(page, "Sign in to the console")
+            await page.get_by_role("link", name="Support cases").click()
+            await page.get_by_role("link", name=case["reference"]).click()
+            await expect(
+                page.get_by_role("heading", name="Trips missing since Monday")
+            ).to_be_visible()
+            await expect(page.locator(".facts")).to_contain_text(car.account.email)
+            await page.get_by_label("Your answer").fill("Please open the car's privacy mode page.")
+            await submit(page, "Send the answer")
+            await expect(page.get_by_role("status")).to_contain_text("Your answer is sent")
+            await _shot(page, tmp_path, "console-case")
+            await submit(page, "Close the case")
+            await expect(page.get_by_role("status")).to_contain_text("The case is closed.")
+
+        shown = (await api.get(f"/api/v1/support/cases/{case['id']}", headers=owner_headers)).json()
+        assert shown["state"] == "closed"
+        assert shown["messages"][-1] == {
+            "author": "agent",
+            "body": "Please open the car's privacy mode page.",
+            "created_at": shown["messages"][-1]["created_at"],
+        }
+        records = (await api.get("/api/v1/privacy/access-records", headers=owner_headers)).json()
+        assert {r["what"] for r in records["records"]} == {"support_case"}

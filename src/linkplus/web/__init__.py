@@ -20,6 +20,7 @@ from linkplus.web.auth_pages import router as auth_router
 from linkplus.web.cars import NotPrimaryHere
 from linkplus.web.console import router as console_router
 from linkplus.web.console_safety import router as console_safety_router
+from linkplus.web.console_support import router as console_support_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
 from linkplus.web.erasure_pages import router as erasure_router
@@ -74,6 +75,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(console_router)
     app.include_router(console_vehicles_router)
     app.include_router(console_safety_router)
+    app.include_router(console_support_router)
     app.include_router(safety_router)
     app.include_router(maintenance_router)
     app.include_router(support_router)
