@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from linkplus.jobs.worker import Worker
 from linkplus.models.accounts import StaffRole
+from tests.connected_services.support import link
 from tests.maintenance.support import inbox
 from tests.remote_e2e.support import RemoteLink
 from tests.support import bearer_for, make_owner, make_staff
@@ -149,3 +150,19 @@ async def test_owner_records_and_refusals(mlink: RemoteLink) -> None:
     assert unknown.json()["code"] == "unknown_dealer"
     history = await mlink.get("car", "service-history")
     assert [r["work"] for r in history] == ["New winter tyres"]
+
+
+async def test_a_secondary_account_sees_the_history_but_not_the_mileage_figures(
+    mlink: RemoteLink,
+) -> None:
+    car = mlink.cars["car"]
+    await _record_service(mlink, km=round(car.state.odometer_km), work="Annual service")
+    second = await make_owner(mlink.runtime)
+    await link(mlink.runtime, second, car.vin, primary=False)
+    headers = await bearer_for(mlink.runtime, second)
+    base = f"/api/v1/vehicles/{car.vin}"
+    history = await mlink.client.get(f"{base}/service-history", headers=headers)
+    assert [r["work"] for r in history.json()] == ["Annual service"]
+    for tail in ("service", "health"):
+        refused = await mlink.client.get(f"{base}/{tail}", headers=headers)
+        assert refused.status_code == 403, tail

@@ -60,9 +60,10 @@ async def health_report_pdf(
 
 @router.get("/vehicles/{vin}/service")
 async def service_due(
-    car: GarageVehicle, session: SessionDep, runtime: RuntimeDep
+    car: PrimaryVehicle, session: SessionDep, runtime: RuntimeDep
 ) -> ServiceDueOut:
-    """When the next service is due, by distance and by time, whichever comes first."""
+    """When the next service is due, by distance and by time, whichever comes first (the
+    primary account's: it is read from the car's mileage)."""
     return await service.service_due(session, runtime, car)
 
 

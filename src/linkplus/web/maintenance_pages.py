@@ -73,7 +73,7 @@ async def _page(
         "name": car_name(summary.model_name, summary.nickname),
         "report": None,
         "unavailable": None,
-        "due": await maintenance.service_due(session, runtime, caller),
+        "due": None,
         "history": await maintenance.service_history(session, caller),
         "month": runtime.clock.now().strftime("%Y-%m"),
         "today": runtime.clock.now().date().isoformat(),
@@ -83,6 +83,7 @@ async def _page(
         "judgements": JUDGEMENTS,
     }
     if caller.is_primary:
+        context["due"] = await maintenance.service_due(session, runtime, caller)
         try:
             context["report"] = await maintenance.health_report(session, runtime, caller)
         except ProblemError as exc:
