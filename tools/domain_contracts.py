@@ -30,8 +30,8 @@ END = "# --- end of generated contracts ---"
 WIRING = [["cli"], ["demo"], ["app"], ["bootstrap"], ["web", "sim"]]
 DOMAINS = [
     ["rights"],
-    ["subscriptions", "safety", "keys"],
-    ["invoices", "payments", "remote", "trips"],
+    ["subscriptions", "safety", "keys", "support"],
+    ["invoices", "payments", "remote", "trips", "maintenance"],
     ["billing", "vehicle_link"],
     ["connected_services"],
     ["privacy"],

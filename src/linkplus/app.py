@@ -24,6 +24,8 @@ from linkplus.garage.staff_api import staff_router as garage_staff_router
 from linkplus.invoices.api import router as invoices_router
 from linkplus.jobs.worker import Worker
 from linkplus.keys.api import router as keys_router
+from linkplus.maintenance.api import router as maintenance_router
+from linkplus.maintenance.api import staff_router as maintenance_staff_router
 from linkplus.notifications.api import router as notifications_router
 from linkplus.observability import Metrics, RequestGuard, configure_logging
 from linkplus.payments.api import router as payments_router
@@ -37,6 +39,8 @@ from linkplus.safety.api import router as safety_router
 from linkplus.safety.api import staff_router as safety_staff_router
 from linkplus.security_headers import SecurityHeaders
 from linkplus.subscriptions.api import router as subscriptions_router
+from linkplus.support.api import router as support_router
+from linkplus.support.api import staff_router as support_staff_router
 from linkplus.trips.api import router as trips_router
 from linkplus.vehicle_link.api import router as vehicle_link_router
 from linkplus.vehicle_link.runner import VehicleLinkRunner
@@ -133,6 +137,10 @@ def create_app(
     app.include_router(safety_router, prefix="/api/v1")
     app.include_router(safety_staff_router, prefix="/api/v1")
     app.include_router(keys_router, prefix="/api/v1")
+    app.include_router(maintenance_router, prefix="/api/v1")
+    app.include_router(maintenance_staff_router, prefix="/api/v1")
+    app.include_router(support_router, prefix="/api/v1")
+    app.include_router(support_staff_router, prefix="/api/v1")
     mount_web(app, runtime)
     document_problems(app)
     app.add_middleware(

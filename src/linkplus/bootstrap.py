@@ -18,6 +18,7 @@ from linkplus.db import Database, create_engine
 from linkplus.invoices import tasks as invoices_tasks
 from linkplus.keys import tasks as keys_tasks
 from linkplus.kit.clock import Clock, SystemClock
+from linkplus.maintenance import tasks as maintenance_tasks
 from linkplus.notifications import tasks as notifications_tasks
 from linkplus.notifications.delivery import build_mail_transport, build_push_channel
 from linkplus.remote import tasks as remote_tasks
@@ -39,6 +40,7 @@ DOMAIN_TASKS: list[ModuleType] = [
     subscriptions_tasks,
     rights_tasks,
     keys_tasks,
+    maintenance_tasks,
 ]
 
 

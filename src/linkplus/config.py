@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     gateway_batch_size: int = Field(default=500, ge=1, le=5000)
     gateway_batch_window_ms: float = Field(default=5.0, ge=0, le=1000)
     post_trip_alert_minutes: int = Field(default=7, ge=5, le=10)
+    # Service reminders (docs/maintenance.md): the two notices before a service is due, each at
+    # whichever comes first of its days and its kilometres.
+    service_notice_first_days: int = Field(default=30, ge=1, le=365)
+    service_notice_first_km: int = Field(default=1500, ge=1, le=50_000)
+    service_notice_second_days: int = Field(default=7, ge=0, le=365)
+    service_notice_second_km: int = Field(default=500, ge=0, le=50_000)
     location_retention_days: int = Field(default=90, ge=1)
     signal_history_retention_days: int = Field(default=400, ge=1)
     # Erasure of an account (docs/privacy-rights.md, "Erasure"): the grace period in which the

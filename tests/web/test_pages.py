@@ -97,7 +97,9 @@ async def test_signed_in_pages_show_the_five_sections_and_are_not_cached(
         assert page.headers["referrer-policy"] == "same-origin"
     vehicle = await client.get("/vehicle")
     assert "No cars in your garage yet" in vehicle.text
-    assert "not available yet" in (await client.get("/support")).text
+    support = (await client.get("/support")).text  # Contact us by category, no cases yet
+    assert "Service and Maintenance" in support
+    assert "You have not contacted us yet." in support
     empty_map = (await client.get("/map")).text  # the Map is built: it says to add a car
     assert "No car in your garage yet" in empty_map
     assert 'href="/vehicle/add"' in empty_map

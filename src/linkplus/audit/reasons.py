@@ -27,6 +27,7 @@ class ReasonCode(StrEnum):
     stolen_vehicle_case = "stolen_vehicle_case"
     payment_dispute = "payment_dispute"
     legal_request = "legal_request"
+    support_case = "support_case"
     other = "other"
 
 
@@ -38,6 +39,7 @@ REASON_WORDS: dict[str, str] = {
     ReasonCode.stolen_vehicle_case: "Stolen-vehicle case",
     ReasonCode.payment_dispute: "Payment dispute",
     ReasonCode.legal_request: "Legal request (a court or an authority)",
+    ReasonCode.support_case: "Your support case",
     ReasonCode.other: "Other",
 }
 
@@ -50,6 +52,7 @@ class ViewKind(StrEnum):
     subscriptions = "subscriptions"
     case = "case"
     position_trail = "position_trail"
+    support_case = "support_case"
 
 
 VIEW_WORDS: dict[str, str] = {
@@ -58,6 +61,7 @@ VIEW_WORDS: dict[str, str] = {
     ViewKind.subscriptions: "Your subscriptions, charges and refunds",
     ViewKind.case: "A safety case with your name, phone and car",
     ViewKind.position_trail: "Your car's position trail in a theft case",
+    ViewKind.support_case: "Your support case: its messages, and the car or invoice it names",
 }
 
 # Each role's organisation. The staff model has no employer field yet, so a dealer's own name
@@ -146,3 +150,8 @@ def case_reason(kind: str, case_id: str) -> AccessReason:
     """An agent working a safety case they hold: the case is the reason."""
     code = ReasonCode.stolen_vehicle_case if kind == "theft" else ReasonCode.emergency_response
     return AccessReason(code, f"case {case_id[:8].upper()}", ReasonSource.case)
+
+
+def support_case_reason(case_id: str) -> AccessReason:
+    """A customer-centre agent opening the owner's own support case: the case is the reason."""
+    return AccessReason(ReasonCode.support_case, f"case {case_id[:8].upper()}", ReasonSource.case)

@@ -21,9 +21,15 @@ class CarPage(StrEnum):
     subscriptions = "subscriptions"
     safety = "safety"
     keys = "keys"
+    health = "health"
 
 
 def car_page(public_url: str, vin: str, page: CarPage = CarPage.overview) -> str:
     """The absolute address of one of a car's pages."""
     base = f"{public_url.rstrip('/')}/vehicle/{vin}"
     return f"{base}/{page.value}" if page.value else base
+
+
+def support_case_page(public_url: str, case_id: object) -> str:
+    """The owner's page of one support case."""
+    return f"{public_url.rstrip('/')}/support/cases/{case_id}"

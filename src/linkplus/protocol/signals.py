@@ -10,6 +10,7 @@ warning lights, rear-seat reminder, privacy mode, alarm), the signal lives under
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +38,8 @@ class Signal:
     minimum: float | None = None
     maximum: float | None = None
     allowed: tuple[str, ...] = ()
+    pattern: str | None = None  # ``string[]`` without ``allowed``: each member matches this
+    max_items: int | None = None  # ``string[]``: at most this many members
 
     @property
     def is_extension(self) -> bool:
@@ -67,6 +70,15 @@ WARNING_LIGHTS = (
     "traction_battery",
     "service_due",
 )
+
+ENGINE_OIL_LEVELS = ("CRITICALLY_LOW", "LOW", "NORMAL", "HIGH", "CRITICALLY_HIGH")
+"""VSS 4.x ``Vehicle.Powertrain.CombustionEngine.EngineOil.Level``: the oil level as the car judges
+it (VSS gives the levels, not a measurement)."""
+
+DTC_PATTERN = r"[PCBU][0-3][0-9A-F]{3}"
+"""An OBD-II diagnostic trouble code as SAE J2012 writes it: the system letter (P powertrain,
+C chassis, B body, U network), then four characters (the first 0 to 3)."""
+DTC_MAX = 64
 
 LOW_VOLTAGE_SYSTEM_STATES = ("UNDEFINED", "LOCK", "OFF", "ACC", "ON", "START")
 
@@ -193,6 +205,28 @@ _SIGNALS: list[Signal] = [
         1_000_000,
     ),
     _num("Vehicle.TraveledDistance", "km", "Odometer.", 0, 10_000_000),
+    Signal(
+        "Vehicle.OBD.DTCList",
+        SignalType.text_set,
+        None,
+        "Diagnostic trouble codes the car holds active (OBD-II, SAE J2012; empty list: none).",
+        pattern=DTC_PATTERN,
+        max_items=DTC_MAX,
+    ),
+    Signal(
+        "Vehicle.Powertrain.CombustionEngine.EngineOil.Level",
+        SignalType.text,
+        None,
+        "Engine oil level as the car judges it (cars with a combustion engine and an oil sensor).",
+        allowed=ENGINE_OIL_LEVELS,
+    ),
+    _num(
+        "Vehicle.Service.DistanceToService",
+        "km",
+        "Distance left until the next service the car itself schedules (negative: overdue).",
+        -100_000,
+        100_000,
+    ),
     *_tyres(),
     _num(
         "Vehicle.LowVoltageBattery.CurrentVoltage",
@@ -307,6 +341,11 @@ def value_problem(signal: Signal, value: object) -> str | None:
                 return "expected a list of strings"
             if len(set(value)) != len(value):
                 return "expected distinct values"
+            if signal.max_items is not None and len(value) > signal.max_items:
+                return f"expected at most {signal.max_items} values"
+            if signal.pattern is not None:
+                wrong = [v for v in value if not re.fullmatch(signal.pattern, v)]
+                return f"{wrong[0][:20]!r} does not match {signal.pattern}" if wrong else None
             unknown = [v for v in value if v not in signal.allowed]
             return f"unknown value {unknown[0]!r}" if unknown else None
     return "unsupported signal type"  # pragma: no cover - every SignalType is matched above

@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.garage import data_erasure as garage
 from linkplus.garage.events import VehicleRemovedFromAccount
 from linkplus.kit.spans import Span
+from linkplus.maintenance import data_erasure as maintenance
 from linkplus.notifications import data_erasure as notifications
 from linkplus.privacy import data_erasure as privacy
 from linkplus.remote import data_erasure as remote
 from linkplus.runtime import Runtime
+from linkplus.support import data_erasure as support
 from linkplus.trips import data_erasure as trips
 from linkplus.vehicle_link import data_erasure as vehicle_link
 
@@ -32,4 +34,6 @@ async def erase_car_data(
     await vehicle_link.erase_car_data(session, vin=vin, spans=spans)
     await privacy.erase_car_data(session, account_id=account_id, vin=vin)
     await notifications.erase_car_data(session, account_id=account_id, vin=vin)
+    await maintenance.erase_car_data(session, account_id=account_id, vin=vin, spans=spans)
+    await support.erase_car_data(session, account_id=account_id, vin=vin)
     await garage.erase_car_data(session, account_id=account_id, vin=vin)

@@ -31,6 +31,7 @@ from linkplus.invoices import data_erasure as invoices
 from linkplus.jobs import RetryLater
 from linkplus.jobs import data_erasure as jobs
 from linkplus.keys import data_erasure as keys
+from linkplus.maintenance import data_erasure as maintenance
 from linkplus.models.accounts import Account
 from linkplus.models.erasure import ErasureState
 from linkplus.notifications import data_erasure as notifications
@@ -43,6 +44,7 @@ from linkplus.runtime import Runtime
 from linkplus.safety import data_erasure as safety
 from linkplus.subscriptions import data_erasure as subscriptions
 from linkplus.subscriptions.errors import LifecycleRefused
+from linkplus.support import data_erasure as support
 from linkplus.trips import data_erasure as trips
 from linkplus.vehicle_link import data_erasure as vehicle_link
 
@@ -109,6 +111,8 @@ async def _erase_everything(
     await privacy.erase_account_data(session, account_id=account_id)
     await connected_services.erase_account_data(session, account_id=account_id)
     await dealers.erase_account_data(session, account_id=account_id)
+    await maintenance.erase_account_data(session, account_id=account_id)
+    await support.erase_account_data(session, account_id=account_id)
     await garage.erase_account_data(session, account_id=account_id)
     await notifications.erase_account_data(
         session, account_id=account_id, addresses=[account.email]

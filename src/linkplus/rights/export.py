@@ -38,6 +38,7 @@ from linkplus.dealers import data_export as dealers_export
 from linkplus.garage import data_export as garage_export
 from linkplus.invoices import data_export as invoices_export
 from linkplus.keys import data_export as keys_export
+from linkplus.maintenance import data_export as maintenance_export
 from linkplus.models.accounts import Account
 from linkplus.models.exported import DomainExport, table_of
 from linkplus.models.notifications import Category
@@ -53,6 +54,7 @@ from linkplus.rights.schemas import BuildExportJob, ExportOut
 from linkplus.runtime import Runtime
 from linkplus.safety import data_export as safety_export
 from linkplus.subscriptions import data_export as subscriptions_export
+from linkplus.support import data_export as support_export
 from linkplus.trips import data_export as trips_export
 from linkplus.vehicle_link import data_export as vehicle_link_export
 from linkplus.vehicles import data_export as vehicles_export
@@ -230,6 +232,8 @@ async def gather(
         await subscriptions_export.export(session, account_id),
         await safety_export.export(session, account_id, cars),
         await keys_export.export(session, account_id),
+        await maintenance_export.export(session, account_id, cars),
+        await support_export.export(session, account_id),
         await audit_export.export(session, account_id),
         DomainExport(
             "rights",

@@ -124,6 +124,8 @@ class SimulatedCar:
             outside_c=outside_temperature_c(seed, start),
         )
         state.charging.limit_pct = 100 if model.powertrain is Powertrain.phev else 80
+        if model.powertrain is not Powertrain.bev:
+            state.oil_level = "NORMAL"  # every combustion engine of the catalogue has a sensor
         leak = None
         if rng.random() < 0.25:
             leak = _Leak(TYRES[int(rng.integers(4))], float(rng.uniform(1.5, 5.0)))

@@ -88,6 +88,9 @@ class VehicleState:
     alarm_armed: bool = True
     alarm_triggered: bool = False
     warning_lights: set[str] = field(default_factory=set)
+    trouble_codes: set[str] = field(default_factory=set)  # OBD-II codes active now
+    oil_level: str | None = None  # VSS EngineOil.Level; None: the car has no oil sensor
+    distance_to_service_km: float | None = None  # None: the car does not schedule its service
     rear_seat_reminder: bool = False
     privacy_mode: bool = False
     electric_drive_active: bool = False
@@ -129,6 +132,17 @@ class VehicleState:
         self.alarm_armed = False
         self.alarm_triggered = False
         self.locked_with_physical_key = False
+
+    def report_fault(self, light: str | None, codes: tuple[str, ...] = ()) -> None:
+        """A fault: the warning light ``light`` comes on, with the trouble codes it stored."""
+        if light is not None:
+            self.warning_lights.add(light)
+        self.trouble_codes.update(codes)
+
+    def clear_faults(self) -> None:
+        """The workshop repaired the car and cleared its codes: every light goes out."""
+        self.warning_lights.clear()
+        self.trouble_codes.clear()
 
     def close_everything(self) -> None:
         for door in self.doors.values():
@@ -191,10 +205,15 @@ class VehicleState:
             "Vehicle.Private.LinkPlus.Alarm.IsTriggered": self.alarm_triggered,
             "Vehicle.Private.LinkPlus.SmartKey.IsInside": self.smart_key_inside,
             "Vehicle.Private.LinkPlus.WarningLights.Active": sorted(self.warning_lights),
+            "Vehicle.OBD.DTCList": sorted(self.trouble_codes),
             "Vehicle.Private.LinkPlus.RearSeatReminder.IsActive": self.rear_seat_reminder,
             "Vehicle.Private.LinkPlus.PrivacyMode.IsOn": self.privacy_mode,
             "Vehicle.Private.LinkPlus.DigitalKey.MaxSpeed": self.speed_cap_kmh or 0,
         }
+        if self.oil_level is not None:
+            values["Vehicle.Powertrain.CombustionEngine.EngineOil.Level"] = self.oil_level
+        if self.distance_to_service_km is not None:
+            values["Vehicle.Service.DistanceToService"] = round(self.distance_to_service_km, 1)
         for name, kpa in self.tyres_kpa.items():
             row, side = name.split(".")
             values[f"Vehicle.Chassis.Axle.{row}.Wheel.{side}.Tire.Pressure"] = round(kpa)

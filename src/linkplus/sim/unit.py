@@ -264,6 +264,22 @@ class TelematicsUnit:
             ),
         )
 
+    def fault(self, light: str | None, codes: tuple[str, ...], at: datetime) -> None:
+        """A fault comes up: the light goes on (an ``alert`` event), then the whole status
+        (the warning lights and trouble codes as they are now)."""
+        self.car.advance(at)
+        new_light = light is not None and light not in self.car.state.warning_lights
+        self.car.state.report_fault(light, codes)
+        if new_light:
+            self._alert(AlertKind.warning_light, at, light)
+        self.send_status(at)
+
+    def repaired(self, at: datetime) -> None:
+        """The workshop cleared the faults: the status shows no light and no code."""
+        self.car.advance(at)
+        self.car.state.clear_faults()
+        self.send_status(at)
+
     def _alert(self, kind: AlertKind, at: datetime, detail: str | None) -> None:
         msg_id, seq = self._next_ids()
         self._queue(

@@ -31,6 +31,15 @@ class AlertRaised(DomainEvent):
     occurred_at: datetime
 
 
+class HealthReported(DomainEvent):
+    """The car sent its warning lights or trouble codes (whole lists, changed or not); the
+    maintenance feature compares them with what it knows, from the twin, once stored."""
+
+    name: ClassVar[str] = "vehicle_link.health_reported"
+    vin: str
+    reported_at: datetime  # the newest reading's vehicle time in the batch
+
+
 class EmergencyReported(DomainEvent):
     """One attempt of an SOS call or a collision notification, for the safety feature.
     ``type`` is the protocol event type; ``msd`` the eCall data set in base64; ``sensor`` the

@@ -30,7 +30,7 @@ from linkplus.notifications.links import CarPage, car_page
 from linkplus.privacy import service as privacy
 from linkplus.protocol.vehicle import COMMAND_REFRESH, AlertKind, Command, TripUpload
 from linkplus.runtime import Runtime
-from linkplus.vehicle_link import alerts, car_state, repository, status, twin
+from linkplus.vehicle_link import alerts, car_health, car_state, repository, status, twin
 from linkplus.vehicle_link.errors import (
     LocationNotShared,
     LocationUnknown,
@@ -92,6 +92,14 @@ async def twin_values(
 async def car_state_of(session: AsyncSession, *, vin: str) -> car_state.CarState:
     """The car's doors, key, alarm, battery, outside temperature and power as last reported."""
     return car_state.car_state(await twin_values(session, vin=vin))
+
+
+async def car_health_of(
+    session: AsyncSession, *, vin: str, tenure: Tenure | None = None
+) -> car_health.CarHealth:
+    """The car's warning lights, trouble codes, tyres, 12 V battery, oil, odometer and service
+    distance as last reported (in ``tenure``: that account's time with the car)."""
+    return car_health.car_health(await twin_values(session, vin=vin, tenure=tenure))
 
 
 async def vehicle_status(

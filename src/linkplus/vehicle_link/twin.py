@@ -45,6 +45,7 @@ from linkplus.vehicle_link.events import (
     EmergencyReported,
     EmergencySystemReported,
     EmergencyVoiceReported,
+    HealthReported,
     HeldPosition,
     TrackingReported,
     TripUploaded,
@@ -125,6 +126,7 @@ async def apply_batch(
             for r in _unique(r for r in plan.readings if r.path in ingest.HISTORY_SIGNALS)
         ],
     )
+    await _tell_health(session, runtime, plan.readings, now=now)
     fixes = [
         f for f in every_fix if not stolen.covers(f.vin, f.ts) and await judge.shared(f.vin, f.ts)
     ]
@@ -146,6 +148,23 @@ async def apply_batch(
     recorded = await _record_odometers(session, plan.readings, known_odometers or {})
     await _record_command_results(session, runtime, plan, now=now)
     return recorded
+
+
+HEALTH_SIGNALS = frozenset({"Vehicle.Private.LinkPlus.WarningLights.Active", "Vehicle.OBD.DTCList"})
+
+
+async def _tell_health(
+    session: AsyncSession, runtime: Runtime, readings: list[Reading], *, now: datetime
+) -> None:
+    """One ``HealthReported`` per car whose batch carried its warning lights or trouble codes."""
+    newest: dict[str, datetime] = {}
+    for reading in readings:
+        if reading.path in HEALTH_SIGNALS:
+            newest[reading.vin] = max(reading.ts, newest.get(reading.vin, reading.ts))
+    for vin, reported_at in sorted(newest.items()):
+        await publish(
+            session, HealthReported(vin=vin, reported_at=reported_at), now=now, runtime=runtime
+        )
 
 
 @dataclass(frozen=True)

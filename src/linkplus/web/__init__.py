@@ -20,6 +20,7 @@ from linkplus.web.auth_pages import router as auth_router
 from linkplus.web.cars import NotPrimaryHere
 from linkplus.web.console import router as console_router
 from linkplus.web.console_safety import router as console_safety_router
+from linkplus.web.console_support import router as console_support_router
 from linkplus.web.console_vehicles import router as console_vehicles_router
 from linkplus.web.dealer_pages import router as dealer_router
 from linkplus.web.erasure_pages import router as erasure_router
@@ -28,6 +29,7 @@ from linkplus.web.export_pages import router as export_router
 from linkplus.web.garage_pages import router as garage_router
 from linkplus.web.invoice_pages import router as invoice_router
 from linkplus.web.mailbox import router as mailbox_router
+from linkplus.web.maintenance_pages import router as maintenance_router
 from linkplus.web.privacy_pages import router as privacy_router
 from linkplus.web.remote_pages import router as remote_router
 from linkplus.web.rendering import see_other
@@ -43,6 +45,7 @@ from linkplus.web.sessions import (
 )
 from linkplus.web.status_pages import router as status_router
 from linkplus.web.subscription_pages import router as subscription_router
+from linkplus.web.support_pages import router as support_router
 from linkplus.web.trips_pages import router as trips_router
 from linkplus.web.wallet_pages import router as wallet_router
 
@@ -72,7 +75,10 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(console_router)
     app.include_router(console_vehicles_router)
     app.include_router(console_safety_router)
+    app.include_router(console_support_router)
     app.include_router(safety_router)
+    app.include_router(maintenance_router)
+    app.include_router(support_router)
     if runtime.settings.dev_mailbox:
         app.include_router(mailbox_router)
     install_error_pages(app)  # web addresses answer errors as pages; the API keeps its JSON

@@ -1,5 +1,5 @@
 """The five sections of the bottom bar. Vehicle is My Garage (``web.garage_pages``); Map is
-``web.map_pages``; Support says plainly that it is not built yet; Notifications is the inbox."""
+``web.map_pages``; Support is ``web.support_pages``; Notifications is the inbox."""
 
 from __future__ import annotations
 
@@ -26,11 +26,6 @@ async def home(visitor: VisitorDep) -> Response:
     if not visitor.confirmed:
         return see_other("/activation-email")
     return see_other("/vehicle")
-
-
-@router.get("/support")
-async def support(request: Request, visitor: OwnerDep) -> Response:
-    return render(request, visitor, "support.html", section="support")
 
 
 @router.get("/notifications")
