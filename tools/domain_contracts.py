@@ -30,7 +30,7 @@ END = "# --- end of generated contracts ---"
 WIRING = [["cli"], ["demo"], ["app"], ["bootstrap"], ["web", "sim"]]
 DOMAINS = [
     ["rights"],
-    ["subscriptions", "safety"],
+    ["subscriptions", "safety", "charging"],
     ["invoices", "payments", "remote", "trips"],
     ["billing", "vehicle_link"],
     ["connected_services"],
