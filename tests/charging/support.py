@@ -86,9 +86,7 @@ async def served(runtime: Runtime) -> AsyncIterator[Served]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, ws=WEBSOCKETS, log_config=None, access_log=False, lifespan="on"
-    )
+    config = uvicorn.Config(app, ws=WEBSOCKETS, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
@@ -106,7 +104,9 @@ async def served(runtime: Runtime) -> AsyncIterator[Served]:
         sock.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, what: str, seconds: float = 20) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, what: str, seconds: float = 20
+) -> None:
     """Wait until ``check()`` holds; the bound is reached only on failure."""
     for _ in range(int(seconds / 0.05)):
         if await check():

@@ -55,6 +55,7 @@ ALLOWED_WITHHELD = {
     ("safety_reactivations", "code_hash"),
     ("staff_access_records", "staff_id"),  # staff stay private: the owner sees role and why
     ("staff_access_records", "staff_session"),
+    ("chargers", "password_hash"),  # the charger's password: a new one can be set
 }
 
 

@@ -251,3 +251,101 @@ async def window(
 async def delete_window(session: AsyncSession, row: ChargingWindow) -> None:
     await session.delete(row)
     await session.flush()
+
+
+# --- the owner's rights (export, erasure) -------------------------------------------------------
+
+
+async def export_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, Sequence[object]]:
+    """The account's chargers with their cars and windows, its sessions with their meter
+    values, and the commands it sent."""
+    chargers = (
+        await session.scalars(
+            select(Charger).where(Charger.account_id == account_id).order_by(Charger.identity)
+        )
+    ).all()
+    charger_ids = [charger.id for charger in chargers]
+    links = (
+        await session.scalars(
+            select(ChargerVehicle)
+            .where(ChargerVehicle.charger_id.in_(charger_ids))
+            .order_by(ChargerVehicle.charger_id, ChargerVehicle.vin)
+        )
+    ).all()
+    windows_rows = (
+        await session.scalars(
+            select(ChargingWindow)
+            .where(ChargingWindow.charger_id.in_(charger_ids))
+            .order_by(ChargingWindow.charger_id, ChargingWindow.number)
+        )
+    ).all()
+    sessions = (
+        await session.scalars(
+            select(ChargingSession)
+            .where(ChargingSession.account_id == account_id)
+            .order_by(ChargingSession.started_at, ChargingSession.id)
+        )
+    ).all()
+    readings = (
+        await session.scalars(
+            select(ChargingMeterValue)
+            .where(ChargingMeterValue.session_id.in_([row.id for row in sessions]))
+            .order_by(ChargingMeterValue.session_id, ChargingMeterValue.id)
+        )
+    ).all()
+    commands = (
+        await session.scalars(
+            select(ChargerCommand)
+            .where(ChargerCommand.account_id == account_id)
+            .order_by(ChargerCommand.requested_at, ChargerCommand.id)
+        )
+    ).all()
+    return {
+        "chargers": list(chargers),
+        "charger_vehicles": list(links),
+        "charging_windows": list(windows_rows),
+        "charging_sessions": list(sessions),
+        "charging_meter_values": list(readings),
+        "charger_commands": list(commands),
+    }
+
+
+async def erase_account(session: AsyncSession, *, account_id: uuid.UUID) -> None:
+    """The account's sessions (their meter values with them) and commands go; its chargers
+    leave the account, without name, password or token, cars or windows, and stay registered
+    for whoever onboards them next with their label."""
+    await session.execute(delete(ChargingSession).where(ChargingSession.account_id == account_id))
+    await session.execute(delete(ChargerCommand).where(ChargerCommand.account_id == account_id))
+    owned = select(Charger.id).where(Charger.account_id == account_id).scalar_subquery()
+    await session.execute(delete(ChargerVehicle).where(ChargerVehicle.charger_id.in_(owned)))
+    await session.execute(delete(ChargingWindow).where(ChargingWindow.charger_id.in_(owned)))
+    await session.execute(
+        update(Charger)
+        .where(Charger.account_id == account_id)
+        .values(
+            account_id=None,
+            name=None,
+            onboarded_at=None,
+            password_hash=None,
+            id_tag=None,
+            connected=False,
+        )
+    )
+    await session.flush()
+
+
+async def erase_car(session: AsyncSession, *, account_id: uuid.UUID, vin: str) -> None:
+    """A car leaves the account: it is no longer linked to the account's chargers, and the
+    account's sessions no longer name it (their energy and cost stay the account's)."""
+    owned = select(Charger.id).where(Charger.account_id == account_id).scalar_subquery()
+    await session.execute(
+        delete(ChargerVehicle).where(
+            ChargerVehicle.charger_id.in_(owned), ChargerVehicle.vin == vin
+        )
+    )
+    await session.execute(
+        update(ChargingSession)
+        .where(ChargingSession.account_id == account_id, ChargingSession.vin == vin)
+        .values(vin=None)
+    )
+    await session.flush()

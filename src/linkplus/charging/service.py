@@ -425,3 +425,11 @@ async def delete_window(session: AsyncSession, charger: Charger, number: int) ->
 
 
 COMMAND_WINDOW = timedelta(minutes=10)  # a start's car is looked up this far back (OCPP 1.6)
+
+
+async def expire_commands(session: AsyncSession, *, now: datetime, after_seconds: int) -> int:
+    """Starts and stops no process sent in time (the charger was not connected anywhere) end
+    as expired, so the owner's app stops waiting for them."""
+    return await repository.expire_commands(
+        session, requested_before=now - timedelta(seconds=after_seconds), at=now
+    )

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.accounts import data_erasure as accounts
 from linkplus.accounts import service as accounts_service
 from linkplus.audit import data_erasure as audit
+from linkplus.charging import data_erasure as charging
 from linkplus.connected_services import data_erasure as connected_services
 from linkplus.dealers import data_erasure as dealers
 from linkplus.garage import data_erasure as garage
@@ -104,6 +105,7 @@ async def _erase_everything(
         await vehicle_link.erase_car_data(session, vin=vin, spans=spans)
     await trips.erase_account_data(session, account_id=account_id)
     await remote.erase_account_data(session, account_id=account_id)
+    await charging.erase_account_data(session, account_id=account_id)
     await privacy.erase_account_data(session, account_id=account_id)
     await connected_services.erase_account_data(session, account_id=account_id)
     await dealers.erase_account_data(session, account_id=account_id)
