@@ -433,3 +433,21 @@ async def expire_commands(session: AsyncSession, *, now: datetime, after_seconds
     return await repository.expire_commands(
         session, requested_before=now - timedelta(seconds=after_seconds), at=now
     )
+
+
+async def plug_in_cars(session: AsyncSession, account: Account) -> list[tuple[str, str]]:
+    """The account's cars that can charge at home: (VIN, model name)."""
+    found: list[tuple[str, str]] = []
+    for vin in await garage.garage_vins(session, account.id):
+        car = await garage.caller_vehicle(session, account, vin)
+        if car.model.powertrain in PLUG_IN:
+            found.append((vin, car.model.name))
+    return found
+
+
+async def read_label(identity: str, activation_code: str, qr: str) -> tuple[str, str]:
+    """The identity and code the owner typed, or those in the QR code's text when given."""
+    scanned = activation.read_qr(qr) if qr else None
+    if qr and scanned is None:
+        raise ActivationRefused()
+    return scanned if scanned is not None else (identity, activation_code)
