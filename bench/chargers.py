@@ -1,9 +1,11 @@
-"""Home chargers over OCPP: N simulated chargers (OCPP 2.0.1, the ``ocpp`` library as a charging
-station, one WebSocket each, HTTP Basic auth) connected to one ``linkplus ocpp`` process, each
-in a charging session, send meter values on a compressed clock (every message is a quarter hour
-of charging) as fast as the answers come back.
+"""Home chargers over OCPP (the issue's ``bench/ocpp.py``; named ``chargers.py`` because a script's
+folder comes first on Python's path, so a ``bench/ocpp.py`` would stand in for the ``ocpp``
+library in every bench that imports the platform): N simulated chargers (OCPP 2.0.1, the
+``ocpp`` library as a charging station, one WebSocket each, HTTP Basic auth) connected to one
+``linkplus ocpp`` process, each in a charging session, send meter values on a compressed clock
+(every message is a quarter hour of charging) as fast as the answers come back.
 
-Usage: ``.venv/bin/python bench/ocpp.py [--quick] [--chargers N] [--messages K]``
+Usage: ``.venv/bin/python bench/chargers.py [--quick] [--chargers N] [--messages K]``
 
 * **ours**: the platform's central system (``linkplus ocpp``, a process of its own, on a SQLite
   file in a temporary data dir): each message authenticated at connect, each meter value stored
@@ -37,9 +39,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on the path, where this file (ocpp.py) would
-# stand in for the ocpp library: take the folder off, the repository root on.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))  # bench._support and tests.*: the helpers the other benches use
 
 from bench._support import machine  # noqa: E402
