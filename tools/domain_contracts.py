@@ -30,7 +30,7 @@ END = "# --- end of generated contracts ---"
 WIRING = [["cli"], ["demo"], ["app"], ["bootstrap"], ["web", "sim"]]
 DOMAINS = [
     ["rights"],
-    ["subscriptions", "safety", "keys", "support"],
+    ["subscriptions", "safety", "keys", "support", "charging"],
     ["invoices", "payments", "remote", "trips", "maintenance"],
     ["billing", "vehicle_link"],
     ["connected_services"],

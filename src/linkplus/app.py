@@ -16,6 +16,9 @@ from linkplus.accounts.api import router as accounts_router
 from linkplus.accounts.api import staff_router
 from linkplus.api_docs import mount_api_docs
 from linkplus.bootstrap import register_tasks
+from linkplus.charging.api import router as charging_router
+from linkplus.charging.central import CentralSystem
+from linkplus.charging.server import ocpp_route
 from linkplus.connected_services.api import router as services_router
 from linkplus.dealers.api import router as dealers_router
 from linkplus.errors import document_problems, install_error_handlers, problem
@@ -58,6 +61,9 @@ def create_app(
     with_worker = settings.worker_enabled if run_worker is None else run_worker
     with_gateway = settings.gateway_enabled if run_gateway is None else run_gateway
     metrics = Metrics()
+    # Home chargers: the OCPP central system at /ocpp/{charger_id}, unless standalone processes
+    # (`linkplus ocpp`) hold them.
+    central = CentralSystem(runtime) if settings.ocpp_enabled else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,10 +75,14 @@ def create_app(
             await vehicle_link.start()
         if with_worker:
             task = asyncio.create_task(Worker(runtime).run_forever(stop))
+        if central is not None:
+            await central.start()
         try:
             yield
         finally:
             stop.set()
+            if central is not None:
+                await central.stop()
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
@@ -141,6 +151,10 @@ def create_app(
     app.include_router(maintenance_staff_router, prefix="/api/v1")
     app.include_router(support_router, prefix="/api/v1")
     app.include_router(support_staff_router, prefix="/api/v1")
+    app.include_router(charging_router, prefix="/api/v1")
+    if central is not None:
+        app.router.routes.append(ocpp_route(central))
+        app.state.ocpp = central
     mount_web(app, runtime)
     document_problems(app)
     app.add_middleware(

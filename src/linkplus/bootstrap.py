@@ -12,6 +12,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from linkplus import events, jobs
+from linkplus.charging import tasks as charging_tasks
 from linkplus.config import Settings
 from linkplus.connected_services import tasks as services_tasks
 from linkplus.db import Database, create_engine
@@ -38,6 +39,7 @@ DOMAIN_TASKS: list[ModuleType] = [
     invoices_tasks,
     safety_tasks,
     subscriptions_tasks,
+    charging_tasks,
     rights_tasks,
     keys_tasks,
     maintenance_tasks,

@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 300
 
+    # Home chargers (OCPP, docs/charging.md). The central system answers WebSockets at
+    # /ocpp/{charger_id} inside serve unless ``ocpp_enabled`` is false (a standalone
+    # ``linkplus ocpp`` process then holds the chargers). ``ocpp_url`` is the address owners enter
+    # in their charger (default: the public URL with ws/wss and /ocpp).
+    ocpp_enabled: bool = True
+    ocpp_url: str | None = None
+    ocpp_heartbeat_seconds: int = Field(default=300, ge=10, le=86_400)
+    ocpp_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    ocpp_command_seconds: int = Field(default=60, ge=5, le=3600)
+
     # Vehicle link. Without ``mqtt_url`` serve and demo start an MQTT broker (amqtt) inside the
     # process on 127.0.0.1:``mqtt_port``; with it they connect to that broker (the gateway
     # listener of a Mosquitto, say) and start none.
@@ -194,6 +204,15 @@ class Settings(BaseSettings):
         if self.map_tiles_url is None:
             return None
         return parse_web_address(self.map_tiles_url, field="LINKPLUS_MAP_TILES_URL")
+
+    @property
+    def resolved_ocpp_url(self) -> str:
+        """Where chargers connect (their identity is appended)."""
+        if self.ocpp_url:
+            return self.ocpp_url.rstrip("/")
+        base = self.public_url.rstrip("/")
+        scheme, rest = base.split("://", 1)
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ocpp"
 
     @property
     def base_map_path(self) -> Path:

@@ -19,6 +19,11 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+# uvicorn's WebSocket implementation for /ocpp/{charger_id}: the sans-I/O one on the pinned
+# websockets, which can answer a refused upgrade with a real HTTP status (401 for a charger
+# with the wrong password) and does not use websockets' deprecated legacy server.
+WEBSOCKETS = "websockets-sansio"
+
 
 class PortUnavailable(Exception):
     """Nothing can listen on the address: taken by another program, or not allowed."""

@@ -56,6 +56,7 @@ ALLOWED_WITHHELD = {
     ("staff_access_records", "staff_id"),  # staff stay private: the owner sees role and why
     ("staff_access_records", "staff_session"),
     ("key_invites", "code_hash"),
+    ("chargers", "password_hash"),  # the charger's password: a new one can be set
 }
 
 

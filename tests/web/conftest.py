@@ -21,6 +21,7 @@ from linkplus.app import create_app
 from linkplus.bootstrap import build_runtime
 from linkplus.config import Settings
 from linkplus.runtime import Runtime
+from linkplus.serving import WEBSOCKETS
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
 from tests.servers import free_port
 from tests.web.support import LiveServer
@@ -85,7 +86,9 @@ async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveSe
         log_level="WARNING",
     )
     app = create_app(build_runtime(settings), run_worker=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on", ws=WEBSOCKETS)  # as serve runs
+    )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
     )

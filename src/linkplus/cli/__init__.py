@@ -18,13 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from linkplus.cli.billing import billing_app
+from linkplus.cli.charging import chargers_app, ocpp
 from linkplus.cli.simulate import simulate
 from linkplus.cli.vehicles import vehicles_app
 from linkplus.config import Settings
 from linkplus.discovery import announce, locate, not_found_hint
 from linkplus.migrate import revisions, upgrade
 from linkplus.models.accounts import StaffRole
-from linkplus.serving import PortUnavailable, bind_tcp, check_free, http_protocol
+from linkplus.serving import WEBSOCKETS, PortUnavailable, bind_tcp, check_free, http_protocol
 
 app = typer.Typer(
     help="linkplus: open connected-vehicle services platform.",
@@ -39,6 +40,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(vehicles_app, name="vehicles")
 app.add_typer(billing_app, name="billing")
+app.add_typer(chargers_app, name="chargers")
+app.command(help="Run only the OCPP central system for home chargers.")(ocpp)
 app.command(help="Drive a simulated fleet over the real vehicle protocol.")(simulate)
 console = Console(stderr=True)
 
@@ -131,6 +134,7 @@ def run_server(
         host=settings.host,
         port=settings.port,
         http=http_protocol(settings.header_timeout_seconds),
+        ws=WEBSOCKETS,
         log_config=None,
         access_log=False,
         lifespan="on",

@@ -3,6 +3,7 @@
 from linkplus.models import (
     accounts,
     audit,
+    charging,
     dealers,
     erasure,
     garage,
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "accounts",
     "audit",
+    "charging",
     "dealers",
     "erasure",
     "garage",

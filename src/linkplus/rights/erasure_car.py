@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.charging import data_erasure as charging
 from linkplus.garage import data_erasure as garage
 from linkplus.garage.events import VehicleRemovedFromAccount
 from linkplus.kit.spans import Span
@@ -31,6 +32,7 @@ async def erase_car_data(
     spans = [Span(start, end) for start, end in event.tenure]
     await trips.erase_car_data(session, account_id=account_id, vin=vin)
     await remote.erase_car_data(session, account_id=account_id, vin=vin)
+    await charging.erase_car_data(session, account_id=account_id, vin=vin)
     await vehicle_link.erase_car_data(session, vin=vin, spans=spans)
     await privacy.erase_car_data(session, account_id=account_id, vin=vin)
     await notifications.erase_car_data(session, account_id=account_id, vin=vin)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.accounts import data_erasure as accounts
 from linkplus.accounts import service as accounts_service
 from linkplus.audit import data_erasure as audit
+from linkplus.charging import data_erasure as charging
 from linkplus.connected_services import data_erasure as connected_services
 from linkplus.dealers import data_erasure as dealers
 from linkplus.garage import data_erasure as garage
@@ -108,6 +109,7 @@ async def _erase_everything(
     await keys.erase_account_data(session, runtime, account_id=account_id)
     await trips.erase_account_data(session, account_id=account_id)
     await remote.erase_account_data(session, account_id=account_id)
+    await charging.erase_account_data(session, account_id=account_id)
     await privacy.erase_account_data(session, account_id=account_id)
     await connected_services.erase_account_data(session, account_id=account_id)
     await dealers.erase_account_data(session, account_id=account_id)

@@ -32,6 +32,7 @@ from linkplus.accounts import data_export as accounts_export
 from linkplus.accounts import service as accounts
 from linkplus.audit import data_export as audit_export
 from linkplus.audit import service as audit
+from linkplus.charging import data_export as charging_export
 from linkplus.config import Settings
 from linkplus.connected_services import data_export as services_export
 from linkplus.dealers import data_export as dealers_export
@@ -234,6 +235,7 @@ async def gather(
         await keys_export.export(session, account_id),
         await maintenance_export.export(session, account_id, cars),
         await support_export.export(session, account_id),
+        await charging_export.export(session, account_id),
         await audit_export.export(session, account_id),
         DomainExport(
             "rights",

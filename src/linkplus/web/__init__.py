@@ -18,6 +18,7 @@ from linkplus.web.account_pages import router as account_router
 from linkplus.web.app_shell import router as app_shell_router
 from linkplus.web.auth_pages import router as auth_router
 from linkplus.web.cars import NotPrimaryHere
+from linkplus.web.charging_pages import router as charging_router
 from linkplus.web.console import router as console_router
 from linkplus.web.console_safety import router as console_safety_router
 from linkplus.web.console_support import router as console_support_router
@@ -72,6 +73,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(export_router)
     app.include_router(access_router)
     app.include_router(dealer_router)
+    app.include_router(charging_router)
     app.include_router(console_router)
     app.include_router(console_vehicles_router)
     app.include_router(console_safety_router)
