@@ -40,6 +40,9 @@ from linkplus.seams.payments import (
 
 Body = TypeVar("Body", bound=BaseModel)
 
+KEEPALIVE = 2.0
+"""Seconds an idle kept-alive connection of ``connections()`` is reused for."""
+
 
 class HttpPaymentProvider:
     """``PaymentProvider`` over HTTP. One short-lived connection per call: calls are rare (a card
@@ -160,7 +163,11 @@ class HttpPaymentProvider:
         if self._shared is not None:  # nested: the outer block's pool serves
             yield
             return
-        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        # An idle connection is dropped well before a server closes it (uvicorn: after 5 s), so
+        # a call never goes out on a connection the server is closing at that moment.
+        limits = httpx.Limits(
+            max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=KEEPALIVE
+        )
         async with self._client(limits) as http:
             self._shared = http
             try:
