@@ -60,8 +60,8 @@ from tests.servers import postgres_server  # noqa: E402
 
 import linkplus.app  # noqa: E402,F401  (wires every domain, as the CLI does)
 from linkplus.billing.anchors import Plan, add_months  # noqa: E402
-from linkplus.bootstrap import register_tasks  # noqa: E402
 from linkplus.billing.catalogue import price_catalogue  # noqa: E402
+from linkplus.bootstrap import register_tasks  # noqa: E402
 from linkplus.config import Settings  # noqa: E402
 from linkplus.db import Database, create_engine  # noqa: E402
 from linkplus.kit.clock import ManualClock  # noqa: E402
@@ -466,7 +466,7 @@ def _line(name: str, got: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 subscriptions (< 1 minute on an idle machine)")
+    parser.add_argument("--quick", action="store_true", help="1,000 subscriptions")
     parser.add_argument("--n", type=int, default=None, help="subscriptions (default 20,000)")
     parser.add_argument("--concurrency", type=int, default=2, help="chunks at once")
     parser.add_argument("--batch", type=int, default=400, help="due rows claimed at a time")
