@@ -219,7 +219,7 @@ def bare_servers(dsn: str, count: int) -> Iterator[list[int]]:
         for port in ports
     ]
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240  # as `serving`: a loaded machine
         for port in ports:
             while True:
                 with (
