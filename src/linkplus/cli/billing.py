@@ -65,7 +65,12 @@ def run(
         typer.Option("--date", help="The day to bill for (YYYY-MM-DD); default today (UTC)."),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=64, help="Subscriptions processed at once.")
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Chunks of subscriptions processed at once (each with up to 16 charges out).",
+        ),
     ] = 4,
     data_dir: Annotated[
         Path | None, typer.Option(help="Where the SQLite file and keys live.")

@@ -9,6 +9,8 @@ HTTP library) so it holds for every transport, including an in-process one.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -38,10 +40,16 @@ from linkplus.seams.payments import (
 
 Body = TypeVar("Body", bound=BaseModel)
 
+KEEPALIVE = 2.0
+"""Seconds an idle kept-alive connection of ``connections()`` is reused for."""
+
 
 class HttpPaymentProvider:
     """``PaymentProvider`` over HTTP. One short-lived connection per call: calls are rare (a card
-    added, a charge a month) and nothing is left open between them."""
+    added, a charge a month) and nothing is left open between them. The billing run, which
+    charges thousands of cards in a few seconds, opens ``connections()`` around its work: inside
+    it every call (from any task) goes through one pool of kept-alive connections, at most
+    ``pool`` of them, which is closed when the block ends."""
 
     def __init__(
         self,
@@ -57,6 +65,7 @@ class HttpPaymentProvider:
         self._api_key = api_key
         self._timeout = timeout
         self._transport = transport
+        self._shared: httpx.AsyncClient | None = None
 
     @classmethod
     def from_settings(
@@ -148,6 +157,38 @@ class HttpPaymentProvider:
 
     # --- transport ---------------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def connections(self, *, pool: int = 32) -> AsyncIterator[None]:
+        """Calls made inside this block share kept-alive connections (at most ``pool``)."""
+        if self._shared is not None:  # nested: the outer block's pool serves
+            yield
+            return
+        # An idle connection is dropped well before a server closes it (uvicorn: after 5 s), so
+        # a call never goes out on a connection the server is closing at that moment.
+        limits = httpx.Limits(
+            max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=KEEPALIVE
+        )
+        async with self._client(limits) as http:
+            self._shared = http
+            try:
+                yield
+            finally:
+                self._shared = None
+
+    def _client(self, limits: httpx.Limits | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=self._transport,
+            timeout=self._timeout,
+            limits=limits or httpx.Limits(),
+        )
+
+    async def _send(
+        self, http: httpx.AsyncClient, method: str, path: str, **options: Any
+    ) -> httpx.Response:
+        async with asyncio.timeout(self._timeout):
+            return await http.request(method, path, **options)
+
     async def _call(
         self,
         method: str,
@@ -161,20 +202,17 @@ class HttpPaymentProvider:
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
         if idempotency_key is not None:
             headers[wire.IDEMPOTENCY_HEADER] = idempotency_key
+        options: dict[str, Any] = {
+            "json": body.model_dump(mode="json") if body is not None else None,
+            "params": params,
+            "headers": headers,
+        }
         try:
-            async with (
-                asyncio.timeout(self._timeout),
-                httpx.AsyncClient(
-                    base_url=self.base_url, transport=self._transport, timeout=self._timeout
-                ) as http,
-            ):
-                response = await http.request(
-                    method,
-                    path,
-                    json=body.model_dump(mode="json") if body is not None else None,
-                    params=params,
-                    headers=headers,
-                )
+            if self._shared is not None:
+                response = await self._send(self._shared, method, path, **options)
+            else:
+                async with asyncio.timeout(self._timeout), self._client() as http:
+                    response = await http.request(method, path, **options)
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise ProviderUnavailable(
                 f"The payment provider did not answer within {self._timeout:g} s. Nothing is "

@@ -52,6 +52,23 @@ async def primary_card(session: AsyncSession, *, account_id: uuid.UUID) -> Payme
     return (await session.scalars(stmt)).first()
 
 
+async def primary_cards(
+    session: AsyncSession, *, account_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PaymentCard]:
+    """``primary_card`` for many accounts in one statement (accounts with no card left out)."""
+    if not account_ids:
+        return {}
+    stmt = select(PaymentCard).where(
+        PaymentCard.account_id.in_(account_ids),
+        PaymentCard.is_primary.is_(True),
+        PaymentCard.removed_at.is_(None),
+    )
+    found: dict[uuid.UUID, PaymentCard] = {}
+    for card in await session.scalars(stmt):
+        found.setdefault(card.account_id, card)
+    return found
+
+
 async def clear_primary(session: AsyncSession, *, account_id: uuid.UUID) -> None:
     """Unset the primary flag first, so setting another never meets the one-primary index."""
     await session.execute(

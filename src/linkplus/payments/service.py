@@ -126,6 +126,14 @@ async def primary_card(session: AsyncSession, *, account_id: uuid.UUID) -> Payme
     return await repository.primary_card(session, account_id=account_id)
 
 
+async def primary_cards(
+    session: AsyncSession, *, account_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PaymentCard]:
+    """``primary_card`` for many accounts at once (the billing run's chunk): one statement.
+    Accounts with no card are not in the answer."""
+    return await repository.primary_cards(session, account_ids=sorted(set(account_ids)))
+
+
 async def start_adding_card(
     runtime: Runtime, account: Account, data: CardSessionIn
 ) -> CardSessionOut:

@@ -20,6 +20,7 @@ import asyncio
 import os
 import socket
 import uuid
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.billing.lifecycle import DayReached, apply
 from linkplus.payments import service as payments
+from linkplus.payments.client import HttpPaymentProvider
 from linkplus.runtime import Runtime
 from linkplus.seams.payments import PaymentProvider
 from linkplus.subscriptions import ledger, repository
@@ -36,6 +38,16 @@ from linkplus.subscriptions.ledger import Tally
 from linkplus.subscriptions.state import state_of
 
 log = structlog.get_logger("linkplus.subscriptions")
+
+
+def _provider_connections(
+    provider: PaymentProvider, *, pool: int
+) -> AbstractAsyncContextManager[None]:
+    """Kept-alive connections to an HTTP provider for the run (any other provider: nothing)."""
+    if isinstance(provider, HttpPaymentProvider):
+        return provider.connections(pool=pool)
+    return nullcontext()
+
 
 LEASE = timedelta(minutes=15)
 
@@ -104,6 +116,7 @@ async def advance_many(
     *,
     day: date,
     provider: PaymentProvider | None = None,
+    charges_at_once: int = 1,
 ) -> Tally:
     """Steps 1, 2 and 3 for several subscriptions, each step in one transaction for all of
     them: the same protocol as one at a time (every attempt is committed before the provider
@@ -118,8 +131,9 @@ async def advance_many(
                 pending[ids[0]] = calls
         else:
             pending = await ledger.advance_chunk(session, runtime, ids, day=day, tally=tally)
-    for calls in pending.values():
-        await ledger.call_provider(provider, calls)
+    # Step 2: every attempt is committed; the provider is asked for several subscriptions at
+    # once (each subscription's own calls stay in order), at most ``charges_at_once``.
+    await ledger.call_provider_many(provider, list(pending.values()), at_once=charges_at_once)
     # The chunk's rows are locked in id order and its invoice series in (country, kind, year)
     # order, the same for every batch, so concurrent batches cannot deadlock.
     if pending:
@@ -128,22 +142,38 @@ async def advance_many(
     return tally
 
 
+CHARGES_AT_ONCE = 16
+"""Provider calls the run has out at once per chunk (the provider's idempotency keys and the
+attempts committed before any call keep this safe; the bound keeps the provider's load sane)."""
+
+
 async def run_billing(
     runtime: Runtime,
     *,
     day: date | None = None,
     worker: str | None = None,
-    batch: int = 100,
-    concurrency: int = 1,
+    batch: int = 200,
+    concurrency: int = 2,
+    chunk: int | None = None,
+    charges_at_once: int = CHARGES_AT_ONCE,
     provider: PaymentProvider | None = None,
 ) -> RunReport:
     """Process every subscription due on or before ``day`` (default: today), then tell owners
-    whose primary card is about to expire. Returns what it did."""
+    whose primary card is about to expire. Returns what it did.
+
+    The due rows are claimed ``batch`` at a time and split into chunks of ``chunk`` (default:
+    the batch shared among the ``concurrency`` chunks that run at once); the next batch is
+    claimed while the chunks of the last one run, and while one chunk waits for the provider
+    another writes, so the database and the provider are busy together. Within a chunk at most
+    ``charges_at_once`` provider calls are out at a time."""
     day = day or today(runtime)
     worker = worker or f"billing:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     report = RunReport(day)
-    gate = asyncio.Semaphore(max(1, concurrency))
+    workers = max(1, concurrency)
+    size = chunk or max(1, -(-batch // workers))
+    provider = provider or payments.provider(runtime)
     held: list[uuid.UUID] = []
+    todo: asyncio.Queue[list[uuid.UUID] | None] = asyncio.Queue(maxsize=workers)
 
     async def one(subscription_id: uuid.UUID) -> None:
         try:
@@ -154,23 +184,21 @@ async def run_billing(
             log.exception("billing_failed", subscription_id=str(subscription_id))
             report.tally.errors += 1
 
-    async def chunk(ids: list[uuid.UUID]) -> None:
-        async with gate:
+    async def take_chunks() -> None:
+        while (ids := await todo.get()) is not None:
             try:
-                report.tally.add(await advance_many(runtime, ids, day=day, provider=provider))
+                report.tally.add(
+                    await advance_many(
+                        runtime, ids, day=day, provider=provider, charges_at_once=charges_at_once
+                    )
+                )
             except Exception as exc:
                 log.warning("billing_batch_failed_one_by_one", size=len(ids), error=repr(exc))
                 for subscription_id in ids:
                     await one(subscription_id)
             report.processed += len(ids)
 
-    async with runtime.db.transaction() as session:
-        # A run under a name already used (the billing job again, after its process died)
-        # takes back what the earlier attempt claimed instead of waiting out that lease.
-        resumed = await repository.release_all(session, worker=worker)
-    if resumed:
-        log.info("billing_run_resumed", worker=worker, rows=resumed)
-    try:
+    async def claim() -> None:
         while True:
             now = runtime.clock.now()
             async with runtime.db.transaction() as session:
@@ -180,8 +208,27 @@ async def run_billing(
             if not ids:
                 break
             held.extend(ids)
-            size = max(1, -(-len(ids) // max(1, concurrency)))
-            await asyncio.gather(*(chunk(ids[i : i + size]) for i in range(0, len(ids), size)))
+            for start in range(0, len(ids), size):
+                await todo.put(ids[start : start + size])
+        for _ in range(workers):
+            await todo.put(None)  # nothing more is due: each chunk taker stops
+
+    async with runtime.db.transaction() as session:
+        # A run under a name already used (the billing job again, after its process died)
+        # takes back what the earlier attempt claimed instead of waiting out that lease.
+        resumed = await repository.release_all(session, worker=worker)
+    if resumed:
+        log.info("billing_run_resumed", worker=worker, rows=resumed)
+    try:
+        async with (
+            _provider_connections(provider, pool=workers * charges_at_once),
+            asyncio.TaskGroup() as group,
+        ):
+            group.create_task(claim())
+            for _ in range(workers):
+                group.create_task(take_chunks())
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None  # what one chunk's own failure would raise
     finally:
         for start in range(0, len(held), 1000):
             async with runtime.db.transaction() as session:

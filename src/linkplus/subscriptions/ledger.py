@@ -17,6 +17,7 @@ not answer leaves the row pending for the next pass; only definitive results are
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -136,7 +137,16 @@ async def record_many(
     ]
     known_charges = set(await repository.charges_by_keys(session, charge_keys))
     known_refunds = set(await repository.refunds_by_keys(session, refund_keys))
-    cards: dict[uuid.UUID, tuple[uuid.UUID | None, str | None]] = {}
+    paying = [
+        row.account_id
+        for row, transition in transitions
+        if any(isinstance(action, Charge) for action in transition.actions)
+    ]
+    # The primary cards of every paying account in one statement (not one per account).
+    found = await payments.primary_cards(session, account_ids=paying) if paying else {}
+    cards: dict[uuid.UUID, tuple[uuid.UUID | None, str | None]] = {
+        account_id: (card.id, card.provider_token) for account_id, card in found.items()
+    }
     recorded: dict[uuid.UUID, _NewAttempts] = {}
     for row, transition in transitions:
         new = recorded.setdefault(row.id, _NewAttempts())
@@ -146,12 +156,7 @@ async def record_many(
                 if key in known_charges:
                     continue  # asked again after a crash or timeout: the same attempt
                 known_charges.add(key)
-                if row.account_id not in cards:
-                    card = await payments.primary_card(session, account_id=row.account_id)
-                    cards[row.account_id] = (
-                        (card.id, card.provider_token) if card is not None else (None, None)
-                    )
-                card_id, token = cards[row.account_id]
+                card_id, token = cards.get(row.account_id, (None, None))
                 charge = SubscriptionCharge(
                     subscription_id=row.id,
                     period=action.period,
@@ -318,6 +323,32 @@ async def call_provider(provider: PaymentProvider, calls: Calls) -> None:
         await _call_charge(provider, charge)
     for refund in calls.refunds:
         await _call_refund(provider, refund)
+
+
+async def call_provider_many(
+    provider: PaymentProvider, pending: Sequence[Calls], *, at_once: int
+) -> None:
+    """``call_provider`` for several subscriptions, at most ``at_once`` of them at a time. Safe
+    because every attempt was committed before (step 1) and each has its own idempotency key:
+    a crash while some calls are out leaves pending rows that the next pass reconciles."""
+    if at_once <= 1 or len(pending) <= 1:
+        for calls in pending:
+            await call_provider(provider, calls)
+        return
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(calls: Calls) -> None:
+        async with gate:
+            await call_provider(provider, calls)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for calls in pending:
+                group.create_task(one(calls))
+    except BaseExceptionGroup as failed:
+        # A call that broke (not a provider refusal, which ``_call_charge`` keeps): the others
+        # were cancelled; the first failure goes on as a single call's would.
+        raise failed.exceptions[0] from None
 
 
 # --- step 3: record the results --------------------------------------------------------------

@@ -258,10 +258,11 @@ def _same_charge(row: SandboxCharge, request: wire.ChargeRequest) -> SandboxChar
 async def charge(
     s: AsyncSession, *, now: datetime, key: str, request: wire.ChargeRequest
 ) -> ChargeOutcome:
-    existing = await repository.charge_by_key(s, key)
+    existing, card = await repository.charge_and_card(s, key=key, token=request.token)
     if existing is not None:
         return ChargeOutcome(_same_charge(existing, request))
-    card = await card_for_platform(s, request.token)
+    if card is None:
+        raise UnknownAtProvider("No card with this token.")
     fault = await _flaky_once(s, now=now, key=key, card=card)
     if fault is Fault.error:
         return ChargeOutcome(None, fault)
@@ -278,7 +279,7 @@ async def charge(
         refunded_minor=0,
         created_at=now,
     )
-    if not await repository.add_once(s, row):
+    if not await repository.insert_charge_once(s, row):
         winner = await repository.charge_by_key(s, key)
         assert winner is not None
         return ChargeOutcome(_same_charge(winner, request))

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkplus.db import dialect_insert
 from linkplus.models.payments import (
     SandboxCard,
     SandboxCardSession,
@@ -37,6 +38,39 @@ async def add_once(
     except IntegrityError:
         return False
     return True
+
+
+async def charge_and_card(
+    session: AsyncSession, *, key: str, token: str
+) -> tuple[SandboxCharge | None, SandboxCard | None]:
+    """The charge made under ``key`` (if any) and the card behind ``token`` (None for an unknown
+    or deleted one), in one statement when the card exists (the usual case)."""
+    found = (
+        await session.execute(
+            select(SandboxCard, SandboxCharge)
+            .select_from(SandboxCard)
+            .outerjoin(SandboxCharge, SandboxCharge.idempotency_key == key)
+            .where(SandboxCard.token == token)
+        )
+    ).first()
+    if found is None:
+        return await charge_by_key(session, key), None
+    card, charge = found
+    return charge, (None if card.behaviour == "forgotten" else card)
+
+
+async def insert_charge_once(session: AsyncSession, row: SandboxCharge) -> bool:
+    """Insert a charge; False if one with its idempotency key exists (another request got there
+    first: on PostgreSQL the second of two concurrent inserts waits for the first to commit).
+    One ``INSERT ... ON CONFLICT DO NOTHING``, no savepoint; ``row`` stays outside the session."""
+    values = {c.key: getattr(row, c.key) for c in SandboxCharge.__mapper__.column_attrs}
+    stmt = (
+        dialect_insert(session, SandboxCharge)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[SandboxCharge.idempotency_key])
+        .returning(SandboxCharge.id)
+    )
+    return (await session.execute(stmt)).first() is not None
 
 
 async def card_session(session: AsyncSession, session_id: str) -> SandboxCardSession | None:
