@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -287,7 +286,7 @@ def worker(
         from linkplus.vehicle_link.runner import command_publisher
 
         runtime = build_runtime(settings)
-        runtime.vehicle_link = command_publisher(settings, instance=f"worker.{os.getpid()}")
+        runtime.vehicle_link = command_publisher(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -304,9 +303,12 @@ def worker(
 @app.command()
 def gateway(
     instance: Annotated[
-        str,
-        typer.Option(help="This process's name, unique among the gateways (letters, digits, _ .)."),
-    ] = "1",
+        str | None,
+        typer.Option(
+            help="This process's name, unique among the platform's processes (letters, digits, "
+            "_ .; setting LINKPLUS_INSTANCE); default: the host's name and the process id."
+        ),
+    ] = None,
     share_group: Annotated[
         str, typer.Option(help="MQTT 5 shared-subscription group the gateways split the load in.")
     ] = "linkplus",
@@ -325,10 +327,9 @@ def gateway(
     from linkplus.observability import configure_logging
     from linkplus.vehicle_link import credentials
     from linkplus.vehicle_link.gateway import Gateway
-    from linkplus.vehicle_link.publisher import instance_name
-    from linkplus.vehicle_link.runner import broker_address
+    from linkplus.vehicle_link.runner import broker_address, process_instance
 
-    settings, running = locate(_settings(data_dir=data_dir))
+    settings, running = locate(_settings(data_dir=data_dir, instance=instance))
     configure_logging(json=settings.log_json, level=settings.log_level)
     if not settings.mqtt_url:
         console.print(
@@ -351,15 +352,16 @@ def gateway(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        name = process_instance(settings)
         process = Gateway(
             runtime,
             broker_address(settings),
             secret=credentials.gateway_secret(settings),
-            instance=instance_name(instance),
+            instance=name,
             share_group=share_group,
             registry=registry,
         )
-        console.print(f"Gateway {instance} running; Ctrl-C stops it.")
+        console.print(f"Gateway {name} running; Ctrl-C stops it.")
         try:
             await process.run(stop)
         finally:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linkplus.protocol.vehicle import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
+from linkplus.vehicle_link.acl import DRAIN_ROOT
 
 QUEUED_MESSAGES = 1_000_000
 """Per client, beyond those in flight: about 20 minutes of a 10,000-car fleet's telemetry (one
@@ -88,6 +89,8 @@ def gateway_acl(gateway_username: str) -> str:
     lines = [f"user {gateway_username}\n"]
     lines += [f"topic read {TOPIC_ROOT}/+/{channel.value}\n" for channel in VEHICLE_CHANNELS]
     lines.append(f"topic write {TOPIC_ROOT}/+/{Channel.commands.value}\n")
+    # A gateway taking over a dead one's session sends itself a marker there (gateway.py).
+    lines.append(f"topic readwrite {DRAIN_ROOT}/+/drained\n")
     return "".join(lines)
 
 
