@@ -138,7 +138,8 @@ class PlatformProcess:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as when the machine loses power."""
-        assert self.process is not None and self.process.poll() is None
+        assert self.process is not None
+        assert self.process.poll() is None
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
