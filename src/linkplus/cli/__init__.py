@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from linkplus.cli.billing import billing_app
+from linkplus.cli.mosquitto import mosquitto_app
 from linkplus.cli.simulate import simulate
 from linkplus.cli.vehicles import vehicles_app
 from linkplus.config import Settings
@@ -38,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(vehicles_app, name="vehicles")
 app.add_typer(billing_app, name="billing")
+app.add_typer(mosquitto_app, name="mosquitto")
 app.command(help="Drive a simulated fleet over the real vehicle protocol.")(simulate)
 console = Console(stderr=True)
 
@@ -223,7 +225,8 @@ def demo(
     from linkplus.demo import demo_fleet, drive_fleet, prepare_demo
     from linkplus.demo.push_key import with_demo_push_key
     from linkplus.remote import signing
-    from linkplus.vehicle_link.runner import broker_address
+    from linkplus.vehicle_link.mosquitto import MosquittoFilesRefused
+    from linkplus.vehicle_link.runner import NoVehicleListener, vehicle_broker_address
 
     settings = _settings(
         port=port,
@@ -235,16 +238,29 @@ def demo(
     sock = claim_ports(settings)
     settings = with_demo_push_key(settings)  # Web Push in the demo: a key kept in the data dir
     migrate_with_progress(settings)
+    try:
+        cars_broker = vehicle_broker_address(settings)  # the cars' listener, never the gateways'
+    except NoVehicleListener as exc:
+        sock.close()
+        console.print(f"[red]Not started:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
     setup = asyncio.run(
         prepare_demo(settings, email=email, password=password, simulate=not no_simulator)
     )
+    if setup.fleet:
+        try:
+            asyncio.run(_push_credentials(settings))
+        except MosquittoFilesRefused as exc:
+            sock.close()
+            console.print(f"[red]Not started:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(code=1) from exc
     companion: Companion | None = None
     if setup.fleet:
 
         async def companion(stop: asyncio.Event) -> None:
             fleet = demo_fleet(
                 setup,
-                broker_address(settings),
+                cars_broker,
                 speed=sim_speed,
                 command_master=signing.master_secret(settings),
             )
@@ -266,6 +282,18 @@ def demo(
         ],
         companion=companion,
     )
+
+
+async def _push_credentials(settings: Settings) -> None:
+    """The demo cars' new secrets to Mosquitto (when LINKPLUS_MOSQUITTO_DIR is set)."""
+    from linkplus.db import Database, create_engine
+    from linkplus.vehicle_link import credentials
+
+    db = Database(create_engine(settings.resolved_database_url, pool=False))
+    try:
+        await credentials.push_to_broker(db, settings)
+    finally:
+        await db.engine.dispose()
 
 
 @app.command()
@@ -377,8 +405,8 @@ def vehicles_provision(
 ) -> None:
     """Create (or rotate) the telematics unit's MQTT secret and print it, the only time it is
     shown, then the unit's command-signing key (derived, so it can be printed again). With
-    LINKPLUS_MOSQUITTO_DIR set, also rewrite Mosquitto's vehicle password file there (then send
-    Mosquitto SIGHUP)."""
+    LINKPLUS_MOSQUITTO_DIR set (see `linkplus mosquitto setup`), also rewrite Mosquitto's vehicle
+    password file there and make Mosquitto reload it."""
     from linkplus.bootstrap import build_runtime
     from linkplus.errors import ProblemError
     from linkplus.remote import signing
@@ -386,22 +414,24 @@ def vehicles_provision(
 
     settings = _settings(data_dir=data_dir)
 
-    async def main() -> tuple[str, list[tuple[str, str]]]:
+    async def main() -> tuple[str, credentials.BrokerSync]:
         runtime = build_runtime(settings)
         try:
             async with runtime.db.transaction() as session:
                 secret = await credentials.provision(
                     session, vin=vin.strip().upper(), now=runtime.clock.now()
                 )
-            async with runtime.db.transaction() as session:
-                return secret, await credentials.broker_password_entries(session)
+            return secret, await credentials.push_to_broker(runtime.db, settings)
         finally:
             await runtime.db.dispose()
 
     try:
-        secret, entries = asyncio.run(main())
+        secret, synced = asyncio.run(main())
     except ProblemError as exc:
         console.print(f"[red]Not provisioned:[/] {exc.detail}", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
+    except mosquitto.MosquittoFilesRefused as exc:
+        console.print(f"[red]Provisioned, but Mosquitto not updated:[/] {exc}", soft_wrap=True)
         raise typer.Exit(code=1) from exc
     typer.echo(secret)
     typer.echo(f"command key: {signing.command_key_text(settings, vin.strip().upper())}")
@@ -409,19 +439,13 @@ def vehicles_provision(
         f"Unit {vin.strip().upper()} provisioned. The secret above is not stored and will not be "
         "shown again: flash it into the unit now."
     )
-    if settings.mosquitto_dir is not None:
-        passwords = settings.mosquitto_dir / "vehicles.passwd"
-        directory = settings.mosquitto_dir
-        setup = mosquitto.MosquittoSetup(
-            directory=directory,
-            config=directory / "mosquitto.conf",
-            vehicle_passwords=passwords,
-            gateway_passwords=directory / "gateway.passwd",
-            vehicle_acl=directory / "vehicles.acl",
-            gateway_acl=directory / "gateway.acl",
+    if synced is credentials.BrokerSync.reloaded:
+        console.print("Mosquitto's password file rewritten and reloaded.")
+    elif synced is credentials.BrokerSync.written:
+        console.print(
+            f"Rewrote {settings.mosquitto_dir}/vehicles.passwd, but found no running Mosquitto "
+            "to reload: start it, or send it SIGHUP."
         )
-        mosquitto.write_vehicle_passwords(setup, entries)
-        console.print(f"Rewrote {passwords}; send Mosquitto SIGHUP to load it.")
 
 
 @db_app.command("upgrade")

@@ -186,7 +186,7 @@ class Gateway:
         self.leases = (share_group is not None) if leases is None else leases
         self.lease_seconds = settings.gateway_lease_seconds
         self.lease_interval = self.lease_seconds / 4
-        self._token = secrets.token_hex(16)  # this run's, so an earlier run's renewals fail
+        self._own_token = ""  # new at every claim: a renewal under an older one fails
         self.taken_over: list[str] = []  # sessions of dead gateways this one emptied and ended
         self._taking_over: set[str] = set()
         self.batch_size = settings.gateway_batch_size
@@ -247,8 +247,8 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await processor
             await self._drain()
-            if self.leases:
-                await self._let_lease_go(self.instance)
+            if self.leases and self._own_token:
+                await self._let_lease_go(self.instance, self._own_token)
 
     async def _session(self, stop: asyncio.Event) -> None:
         client = gateway_client(self.address, secret=self.secret, instance=self.instance)
@@ -272,7 +272,8 @@ class Gateway:
             unstored = asyncio.create_task(self._unstored.wait())
             tasks = {reader, stopping, unstored}
             if self.leases:
-                tasks.add(asyncio.create_task(self._keep_lease(self.instance, lost)))
+                keep = self._keep_lease(self.instance, self._own_token, lost)
+                tasks.add(asyncio.create_task(keep))
                 tasks.add(asyncio.create_task(lost.wait()))
             try:
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -321,19 +322,24 @@ class Gateway:
         told = False
         while not stop.is_set():
             now = self.runtime.clock.now()
+            until = now + timedelta(seconds=self.lease_seconds)
+            token = secrets.token_hex(16)
             try:
                 async with self.runtime.db.transaction() as session:
+                    # Reconnecting (after a lost broker, or a batch to be delivered again):
+                    # the lease this process holds still counts.
+                    if self._own_token and await repository.renew_lease(
+                        session, name=self.instance, token=self._own_token, until=until
+                    ):
+                        return True
                     claimed = await repository.claim_own_lease(
-                        session,
-                        name=self.instance,
-                        token=self._token,
-                        now=now,
-                        until=now + timedelta(seconds=self.lease_seconds),
+                        session, name=self.instance, token=token, now=now, until=until
                     )
             except Exception:
                 log.warning("gateway_lease_unavailable", instance=self.instance, exc_info=True)
                 claimed = False
             if claimed:
+                self._own_token = token
                 return True
             if not told:
                 told = True
@@ -347,7 +353,7 @@ class Gateway:
                 await asyncio.wait_for(stop.wait(), self.lease_interval)
         return False
 
-    async def _keep_lease(self, name: str, lost: asyncio.Event) -> None:
+    async def _keep_lease(self, name: str, token: str, lost: asyncio.Event) -> None:
         """Renew the lease of ``name`` until cancelled; set ``lost`` when another process has
         it, or when it could not be renewed for most of its life (the database is away: an
         adopter may take the session soon, so let it go before that)."""
@@ -360,7 +366,7 @@ class Gateway:
                     held = await repository.renew_lease(
                         session,
                         name=name,
-                        token=self._token,
+                        token=token,
                         until=now + timedelta(seconds=self.lease_seconds),
                     )
             except Exception:
@@ -374,12 +380,12 @@ class Gateway:
                 return
             renewed = time.monotonic()
 
-    async def _let_lease_go(self, name: str) -> None:
+    async def _let_lease_go(self, name: str, token: str) -> None:
         """Let the lease expire now, so that a live gateway takes the session over at once."""
         try:
             async with self.runtime.db.transaction() as session:
                 await repository.release_lease(
-                    session, name=name, token=self._token, now=self.runtime.clock.now()
+                    session, name=name, token=token, now=self.runtime.clock.now()
                 )
         except Exception:
             log.warning("gateway_lease_not_released", name=name, exc_info=True)
@@ -394,8 +400,8 @@ class Gateway:
                 if stop.is_set() or not self.connected.is_set():
                     continue  # take nothing over before this process's own session is up
                 try:
-                    for name in await self._adopt_expired():
-                        task = asyncio.create_task(self._take_over(name, stop))
+                    for name, token in await self._adopt_expired():
+                        task = asyncio.create_task(self._take_over(name, token, stop))
                         running.add(task)
                         task.add_done_callback(running.discard)
                 except Exception:
@@ -406,32 +412,30 @@ class Gateway:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _adopt_expired(self) -> list[str]:
+    async def _adopt_expired(self) -> list[tuple[str, str]]:
+        """Adopt the expired leases of other gateways (never this process's own name: when its
+        own lease ran out, its own loop claims it again and resumes the session)."""
         now = self.runtime.clock.now()
         until = now + timedelta(seconds=self.lease_seconds)
         adopted = []
         async with self.runtime.db.transaction() as session:
             for name in await repository.expired_leases(session, now=now):
-                if name in self._taking_over:
+                if name in self._taking_over or name == self.instance:
                     continue
+                token = secrets.token_hex(16)
                 if await repository.adopt_lease(
-                    session,
-                    name=name,
-                    holder=self.instance,
-                    token=self._token,
-                    now=now,
-                    until=until,
+                    session, name=name, holder=self.instance, token=token, now=now, until=until
                 ):
-                    adopted.append(name)
-        self._taking_over.update(adopted)
+                    adopted.append((name, token))
+        self._taking_over.update(name for name, _ in adopted)
         return adopted
 
-    async def _take_over(self, name: str, stop: asyncio.Event) -> None:
+    async def _take_over(self, name: str, token: str, stop: asyncio.Event) -> None:
         """Empty the session ``name`` of a dead gateway into this one's store, then end it."""
         started = time.monotonic()
         outstanding = _Outstanding()
         lost = asyncio.Event()
-        keeper = asyncio.create_task(self._keep_lease(name, lost))
+        keeper = asyncio.create_task(self._keep_lease(name, token, lost))
         ended = False
         try:
             log.warning("gateway_taking_over", session=name, by=self.instance)
@@ -450,7 +454,7 @@ class Gateway:
                 pass
             ended = True
             async with self.runtime.db.transaction() as session:
-                await repository.end_lease(session, name=name, token=self._token)
+                await repository.end_lease(session, name=name, token=token)
             self.taken_over.append(name)
             log.warning(
                 "gateway_took_over",
@@ -468,7 +472,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
             if not ended:
-                await self._let_lease_go(name)
+                await self._let_lease_go(name, token)
             self._taking_over.discard(name)
 
     async def _empty_session(

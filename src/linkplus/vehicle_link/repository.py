@@ -624,16 +624,17 @@ async def erase_command_results(session: AsyncSession, command_ids: Collection[u
 async def claim_own_lease(
     session: AsyncSession, *, name: str, token: str, now: datetime, until: datetime
 ) -> bool:
-    """Take the lease of the session ``name`` for the process of that name (run ``token``):
-    when there is none, or when the last run of that name let it expire and no other gateway
-    has adopted it. False while it is held (by an earlier run of the name, or by an adopter)."""
+    """Take the lease of the session ``name`` for the process of that name (``token``: new at
+    every claim): when there is none, or when it has expired (an earlier run of the name died or
+    stopped, or a gateway that was emptying the session died: the session, resumed, holds
+    whatever it still had). False while it is held, by an earlier run or by an adopter."""
     statement = dialect_insert(session, GatewayLease).values(
         name=name, holder=name, token=token, expires_at=until
     )
     statement = statement.on_conflict_do_update(
         index_elements=[GatewayLease.name],
         set_={"holder": name, "token": token, "expires_at": until},
-        where=(GatewayLease.expires_at < now) & (GatewayLease.holder == GatewayLease.name),
+        where=GatewayLease.expires_at < now,
     )
     await session.execute(statement)
     held = await session.scalar(select(GatewayLease.token).where(GatewayLease.name == name))

@@ -30,6 +30,25 @@ def broker_address(settings: Settings) -> BrokerAddress:
     return BrokerAddress("127.0.0.1", settings.mqtt_port, MqttVersion.v311)
 
 
+class NoVehicleListener(Exception):
+    """An external broker is configured, but not the listener cars connect to."""
+
+
+def vehicle_broker_address(settings: Settings) -> BrokerAddress:
+    """Where cars (the simulator's, the demo's) connect: ``mqtt_vehicle_url``, else the embedded
+    broker. ``mqtt_url`` is the platform's own listener, which refuses cars: with it set and no
+    vehicle listener named, this raises ``NoVehicleListener`` rather than send cars there."""
+    if settings.mqtt_vehicle_url:
+        return BrokerAddress.from_url(settings.mqtt_vehicle_url)
+    if settings.mqtt_url:
+        raise NoVehicleListener(
+            "LINKPLUS_MQTT_URL names the platform's own listener, which refuses cars: set "
+            "LINKPLUS_MQTT_VEHICLE_URL to the broker's vehicle listener (`linkplus mosquitto "
+            "setup` prints it)"
+        )
+    return BrokerAddress("127.0.0.1", settings.mqtt_port, MqttVersion.v311)
+
+
 def process_instance(settings: Settings) -> str:
     """This process's name among the platform's processes (``LINKPLUS_INSTANCE``), else one
     derived from the host and the process id: a gateway's MQTT session and lease, and the
