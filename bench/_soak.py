@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,6 @@ from linkplus.kit.clock import SystemClock
 from linkplus.migrate import upgrade
 from linkplus.models.twin import SeenMessage
 from linkplus.remote import signing
-from linkplus.sim.clock import replay_start
 from linkplus.sim.fleet import Fleet
 from linkplus.sim.registry import register_fleet
 from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
@@ -78,6 +78,7 @@ async def soak(cars_count: int, seconds: float, speed: float, work: Path) -> dic
         started = time.perf_counter()
         cars = await register_fleet(runtime, vehicles_count=cars_count, seed=5)
         figures["registration_s"] = round(time.perf_counter() - started, 1)
+        print(f"soak: {len(cars)} cars registered in {figures['registration_s']} s", flush=True)
         app = create_app(runtime, run_worker=False)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://bench"
@@ -111,13 +112,16 @@ async def soak(cars_count: int, seconds: float, speed: float, work: Path) -> dic
                     raise RuntimeError("serve did not start:\n" + (work / "serve.log").read_text())
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # the embedded broker starts with the app
+            print("soak: serve ready; the cars drive", flush=True)
             now = runtime.clock.now().replace(microsecond=0)
             fleet = Fleet(
                 cars,
                 BrokerAddress("127.0.0.1", mqtt_port, MqttVersion.v311),
                 seed=5,
                 speed=speed,
-                start=replay_start(now, speed),
+                # The cars replay the last ``seconds × speed`` of their days (trips, parking,
+                # charging) and reach the platform's time as the soak ends.
+                start=now - timedelta(seconds=seconds * speed),
                 platform_start=now,
                 command_master=signing.master_secret(settings),
             )
@@ -144,6 +148,7 @@ async def soak(cars_count: int, seconds: float, speed: float, work: Path) -> dic
             published = fleet.stats.sent
             connections = sum(unit.stats.connections for unit in fleet.units)
             stop.set()
+            print("soak: stopping the cars", flush=True)
             await driving
             processes = {
                 "serve": process_figures(serve.pid, cpu_serve, ran),

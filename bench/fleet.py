@@ -199,7 +199,10 @@ def main() -> None:
         "--soak-seconds", type=float, default=None, help="Soak time (180; quick 20; 0: none)."
     )
     parser.add_argument(
-        "--soak-speed", type=float, default=60.0, help="Simulated time per real time."
+        "--soak-speed",
+        type=float,
+        default=3600.0,
+        help="Simulated time per real time: the cars replay seconds × speed of their past.",
     )
     args = parser.parse_args()
     if args.cars is None:
