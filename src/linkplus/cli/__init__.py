@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import socket
 import sys
@@ -357,6 +358,8 @@ def gateway(
     from linkplus.vehicle_link.gateway import Gateway
     from linkplus.vehicle_link.runner import broker_address, process_instance
 
+    if instance is not None and not re.fullmatch(r"[A-Za-z0-9_.]{1,40}", instance):
+        raise typer.BadParameter("use 1 to 40 letters, digits, '_' or '.'", param_hint="--instance")
     settings, running = locate(_settings(data_dir=data_dir, instance=instance))
     configure_logging(json=settings.log_json, level=settings.log_level)
     if not settings.mqtt_url:
