@@ -21,8 +21,18 @@ shares one event loop with the units and the watcher, as it shares one with the 
 there); *reference* is Mosquitto 2 (started from its binary as the tests start it, with the
 per-VIN password file and ACLs that ``vehicle_link.mosquitto`` writes), the broker a deployment
 uses. ``connections`` above ``cars`` counts connections that were lost or refused and made
-again. The database is SQLite in a temporary directory. ``--quick`` (300 cars) runs in under a
-minute; the last line of output is one line of JSON with the figures and the machine.
+again. The database is SQLite in a temporary directory.
+
+**Soak** (``bench/_soak.py``, issue 22): a real ``linkplus serve`` process (embedded broker,
+gateway, SQLite) and ``--soak-cars`` simulated cars (``sim.fleet``: driving, parking, trips,
+answering commands; registered through ``sim.registry`` in short transactions) for
+``--soak-seconds``. It reports the most cars connected at once and the connections made, the
+messages the cars had acknowledged (published) against those stored (``vehicle_messages_seen``),
+the status read (``GET /vehicles/{vin}/status`` of a car with an owner, every 0.25 s) p50/p95
+during the load, and CPU (share of one core) and resident memory per process.
+
+``--quick``: only the soak, 100 cars for 20 s (under a minute); the last line of output is one
+line of JSON with the figures and the machine.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.*: the same Mosquitto helper and fleet as the tests
 
+from bench._soak import soak  # noqa: E402
 from tests.servers import free_port, mosquitto_server  # noqa: E402
 from tests.sim.support import FleetFigures, provision_fleet, run_fleet  # noqa: E402
 
@@ -177,20 +188,44 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="Under a minute: 300 cars.")
+    parser.add_argument("--quick", action="store_true", help="Under a minute: the soak only.")
     parser.add_argument("--cars", type=int, default=None, help="Cars (default 1000).")
     parser.add_argument("--statuses", type=int, default=5, help="Status messages per car.")
     parser.add_argument(
         "--no-mosquitto", dest="mosquitto", action="store_false", help="Skip the reference."
     )
+    parser.add_argument("--soak-cars", type=int, default=None, help="Soak cars (1000; quick 100).")
+    parser.add_argument(
+        "--soak-seconds", type=float, default=None, help="Soak time (180; quick 20; 0: none)."
+    )
+    parser.add_argument(
+        "--soak-speed",
+        type=float,
+        default=3600.0,
+        help="Simulated time per real time: the cars replay seconds × speed of their past.",
+    )
     args = parser.parse_args()
     if args.cars is None:
         args.cars = 300 if args.quick else 1000
+    if args.soak_cars is None:
+        args.soak_cars = 100 if args.quick else 1000
+    if args.soak_seconds is None:
+        args.soak_seconds = 20.0 if args.quick else 180.0
     if args.mosquitto and shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin") is None:
         print("mosquitto not found: no reference run", flush=True)
         args.mosquitto = False
     with tempfile.TemporaryDirectory(prefix="linkplus-fleet-") as tmp:
-        result = asyncio.run(main_async(args, Path(tmp)))
+        result: dict[str, Any] = {"bench": "fleet", "quick": args.quick}
+        if not args.quick:
+            result = asyncio.run(main_async(args, Path(tmp) / "brokers"))
+        if args.soak_seconds > 0:
+            (Path(tmp) / "soak").mkdir()
+            soaked = asyncio.run(
+                soak(args.soak_cars, args.soak_seconds, args.soak_speed, Path(tmp) / "soak")
+            )
+            print(f"soak: {json.dumps(soaked)}", flush=True)
+            result["soak"] = soaked
+        result["machine"] = machine()
     print(json.dumps(result, separators=(",", ":")))
 
 

@@ -57,7 +57,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """The runtime of one process: database, clock, mail and push adapters (the broker
     connection and the payment provider are added where they are used)."""
     register_tasks()
-    db = Database(create_engine(settings.resolved_database_url))
+    db = Database(
+        create_engine(settings.resolved_database_url, busy_seconds=settings.sqlite_busy_seconds)
+    )
     return Runtime(
         settings=settings,
         db=db,

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     mqtt_url: str | None = None
     mqtt_port: int = 1883
     gateway_enabled: bool = True
+    # Scale-out (docs/scaling.md). ``instance``: this process's name among the platform's
+    # processes, in its MQTT client ids and its gateway lease; default "<host>.<pid>", so two
+    # processes never share one. ``gateway_lease_seconds``: how long a gateway that stopped
+    # renewing its lease keeps its broker session before a live gateway takes the session over.
+    # ``mqtt_vehicle_url``: the broker's vehicle listener, where `simulate` and the demo's cars
+    # connect (``mqtt_url`` is the platform's own listener).
+    instance: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.]{1,40}$")
+    gateway_lease_seconds: float = Field(default=10.0, ge=1, le=300)
+    mqtt_vehicle_url: str | None = None
     gateway_batch_size: int = Field(default=500, ge=1, le=5000)
     gateway_batch_window_ms: float = Field(default=5.0, ge=0, le=1000)
     post_trip_alert_minutes: int = Field(default=7, ge=5, le=10)
@@ -100,8 +109,12 @@ class Settings(BaseSettings):
     message_dedupe_hours: int = Field(default=48, ge=1)
     vehicle_online_minutes: int = Field(default=15, ge=1)
     refresh_command_minutes: int = Field(default=10, ge=1, le=24 * 60)
-    # Where ``linkplus vehicles provision`` rewrites Mosquitto's vehicle password file.
+    # Where ``linkplus mosquitto setup`` wrote Mosquitto's files: provisioning a unit (and
+    # ``simulate``) rewrites the vehicle password file there and makes Mosquitto reload it.
     mosquitto_dir: Path | None = None
+    # SQLite: how long a transaction waits for the write lock before the request is answered
+    # 503 database_busy (with Retry-After).
+    sqlite_busy_seconds: float = Field(default=30.0, gt=0, le=600)
 
     # Payments: the provider API (default: the sandbox provider inside this app, at
     # {public_url}/sandbox-pay), the key the platform presents to it (default: derived from the

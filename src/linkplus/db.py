@@ -36,15 +36,20 @@ from linkplus.config import Settings
 from linkplus.kit.spans import Span
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own transaction handling is switched off; the "begin" hook below issues BEGIN.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off; the "begin" hook issues BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # How long a transaction waits for the write lock; then "database is locked", which
+        # the API answers 503 database_busy with Retry-After (errors.py).
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        cursor.close()
+
+    return connect
 
 
 READ_ONLY = "linkplus_read_only"
@@ -58,13 +63,13 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool: bool = True) -> AsyncEngine:
+def create_engine(url: str, *, pool: bool = True, busy_seconds: float = 30.0) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, poolclass=NullPool if not pool else None)
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_seconds))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs: dict[str, Any] = {"pool_pre_ping": True}

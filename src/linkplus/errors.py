@@ -17,6 +17,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
@@ -125,6 +127,22 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+BUSY_RETRY_SECONDS = 5
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be had in time, not that anything is wrong:
+    SQLite's write lock held by another writer past the busy timeout, or no pooled connection
+    free within the pool's timeout. The request's transaction was rolled back: a 503 with
+    Retry-After, never a 500."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig).lower()
+        return "database is locked" in message or "database table is locked" in message
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -166,6 +184,22 @@ def install_error_handlers(app: FastAPI) -> None:
             detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not database_busy(exc):
+            return await _bug(request, exc)
+        log.warning("database_busy", path=request.url.path, error=str(exc)[:200])
+        return problem(
+            503,
+            "database_busy",
+            "The platform is busy",
+            "The database is busy with other work. Nothing was changed: send the request "
+            f"again in {BUSY_RETRY_SECONDS} seconds.",
+            instance=request.url.path,
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

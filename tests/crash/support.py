@@ -25,7 +25,7 @@ from linkplus.vehicle_link.client import BrokerAddress, gateway_client
 from linkplus.vehicle_link.gateway import SHARE_GROUP
 from tests.servers import free_port
 
-SERVE_INSTANCE = "serve"  # the gateway client id ``serve`` uses (vehicle_link.runner)
+SERVE_INSTANCE = "serve"  # the LINKPLUS_INSTANCE of every ServeProcess: its gateway session
 
 
 class Reader:
@@ -95,6 +95,10 @@ class ServeProcess:
                 # No fixed port 1883: a test that needs the vehicle link points it elsewhere.
                 "LINKPLUS_MQTT_PORT": str(free_port()),
                 "LINKPLUS_WORKER_POLL_SECONDS": "0.2",
+                # The gateway's session is the one open_gateway_session prepared; a restart of
+                # the killed process claims its lease again once it has run out.
+                "LINKPLUS_INSTANCE": SERVE_INSTANCE,
+                "LINKPLUS_GATEWAY_LEASE_SECONDS": "3",
                 "LINKPLUS_LOG_LEVEL": "WARNING",
                 "LINKPLUS_ARGON2_TIME_COST": "1",
                 "LINKPLUS_ARGON2_MEMORY_KIB": "8192",

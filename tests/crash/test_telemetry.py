@@ -126,7 +126,7 @@ async def test_no_message_the_broker_accepted_is_lost_or_doubled_by_kill_9(
     missing = set(accepted.messages) - seen
     assert not missing, (
         f"{len(missing)} of {len(accepted.messages)} messages the broker accepted are not "
-        f"stored ({at_kill} were stored at the kill)"
+        f"stored ({at_kill} were stored at the kill); the process said:\n{serve.log()[-3000:]}"
     )
     expected = {(vin, ts) for vin, ts in accepted.messages.values()}
     assert {key: n for key, n in history.items() if key in expected} == dict.fromkeys(expected, 1)

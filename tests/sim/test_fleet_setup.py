@@ -15,6 +15,7 @@ from linkplus.sim.clock import REPLAY, ManualClock, ScaledClock, replay_start
 from linkplus.sim.registry import fleet_vehicles, register_fleet
 from linkplus.vehicle_link import credentials
 from linkplus.vehicle_link.client import MqttVersion
+from linkplus.vehicle_link.runner import NoVehicleListener
 from linkplus.vehicles import service as vehicles
 from linkplus.vehicles.catalogue import Powertrain
 
@@ -47,7 +48,7 @@ async def test_registering_twice_keeps_the_cars_and_rotates_the_unit_secrets(
             assert not await credentials.verify(session, vin=old.vin, secret=old.secret)
 
 
-def test_the_cars_use_the_given_broker_else_the_configured_else_the_embedded_one() -> None:
+def test_the_cars_use_the_given_broker_else_the_vehicle_listener_else_the_embedded_one() -> None:
     settings = Settings(mqtt_port=18830)  # an address worked out, never bound
     embedded = broker_address(settings, None)
     assert (embedded.host, embedded.port, embedded.version) == (
@@ -55,9 +56,18 @@ def test_the_cars_use_the_given_broker_else_the_configured_else_the_embedded_one
         18830,
         MqttVersion.v311,
     )
-    configured = Settings(mqtt_url="mqtt://broker.example:1884")
-    assert broker_address(configured, None).host == "broker.example"
+    configured = Settings(
+        mqtt_url="mqtt://broker.example:1884", mqtt_vehicle_url="mqtt://cars.example:8883"
+    )
+    assert (broker_address(configured, None).host, broker_address(configured, None).port) == (
+        "cars.example",
+        8883,
+    )
     assert broker_address(configured, "mqtt://other:1999").port == 1999
+    # The platform's own listener refuses cars: never send them there (issue 22: refused
+    # forever, 705 log lines in 4 minutes).
+    with pytest.raises(NoVehicleListener, match="LINKPLUS_MQTT_VEHICLE_URL"):
+        broker_address(Settings(mqtt_url="mqtt://broker.example:1884"), None)
 
 
 async def test_scaled_clock_replays_the_past_at_speed_then_follows_the_platform() -> None:

@@ -72,9 +72,11 @@ def test_provision_prints_the_secret_once_and_rewrites_the_mosquitto_passwords(
     upgrade(settings.resolved_database_url)
     asyncio.run(_register(settings))
     broker_dir = tmp_path / "mosquitto"
-    broker_dir.mkdir()
     monkeypatch.setenv("LINKPLUS_MOSQUITTO_DIR", str(broker_dir))
     monkeypatch.setenv("LINKPLUS_SECRET_KEY", "cli-test-secret-key-long-enough-for-hs256")
+    setup = runner.invoke(app, ["mosquitto", "setup", "--data-dir", str(tmp_path)])
+    assert setup.exit_code == 0, setup.output
+    assert (broker_dir / "vehicles.passwd").read_text() == ""  # no unit provisioned yet
 
     result = runner.invoke(app, ["vehicles", "provision", VIN.lower(), "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output

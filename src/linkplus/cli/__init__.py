@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import re
 import signal
 import socket
 import sys
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from linkplus.cli.billing import billing_app
 from linkplus.cli.charging import chargers_app, ocpp
+from linkplus.cli.mosquitto import mosquitto_app
 from linkplus.cli.simulate import simulate
 from linkplus.cli.vehicles import vehicles_app
 from linkplus.config import Settings
@@ -42,6 +43,7 @@ app.add_typer(vehicles_app, name="vehicles")
 app.add_typer(billing_app, name="billing")
 app.add_typer(chargers_app, name="chargers")
 app.command(help="Run only the OCPP central system for home chargers.")(ocpp)
+app.add_typer(mosquitto_app, name="mosquitto")
 app.command(help="Drive a simulated fleet over the real vehicle protocol.")(simulate)
 console = Console(stderr=True)
 
@@ -228,7 +230,8 @@ def demo(
     from linkplus.demo import demo_fleet, drive_fleet, prepare_demo
     from linkplus.demo.push_key import with_demo_push_key
     from linkplus.remote import signing
-    from linkplus.vehicle_link.runner import broker_address
+    from linkplus.vehicle_link.mosquitto import MosquittoFilesRefused
+    from linkplus.vehicle_link.runner import NoVehicleListener, vehicle_broker_address
 
     settings = _settings(
         port=port,
@@ -240,16 +243,29 @@ def demo(
     sock = claim_ports(settings)
     settings = with_demo_push_key(settings)  # Web Push in the demo: a key kept in the data dir
     migrate_with_progress(settings)
+    try:
+        cars_broker = vehicle_broker_address(settings)  # the cars' listener, never the gateways'
+    except NoVehicleListener as exc:
+        sock.close()
+        console.print(f"[red]Not started:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
     setup = asyncio.run(
         prepare_demo(settings, email=email, password=password, simulate=not no_simulator)
     )
+    if setup.fleet:
+        try:
+            asyncio.run(_push_credentials(settings))
+        except MosquittoFilesRefused as exc:
+            sock.close()
+            console.print(f"[red]Not started:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(code=1) from exc
     companion: Companion | None = None
     if setup.fleet:
 
         async def companion(stop: asyncio.Event) -> None:
             fleet = demo_fleet(
                 setup,
-                broker_address(settings),
+                cars_broker,
                 speed=sim_speed,
                 command_master=signing.master_secret(settings),
             )
@@ -273,6 +289,18 @@ def demo(
     )
 
 
+async def _push_credentials(settings: Settings) -> None:
+    """The demo cars' new secrets to Mosquitto (when LINKPLUS_MOSQUITTO_DIR is set)."""
+    from linkplus.db import Database, create_engine
+    from linkplus.vehicle_link import credentials
+
+    db = Database(create_engine(settings.resolved_database_url, pool=False))
+    try:
+        await credentials.push_to_broker(db, settings)
+    finally:
+        await db.engine.dispose()
+
+
 @app.command()
 def worker(
     data_dir: Annotated[
@@ -291,7 +319,7 @@ def worker(
         from linkplus.vehicle_link.runner import command_publisher
 
         runtime = build_runtime(settings)
-        runtime.vehicle_link = command_publisher(settings, instance=f"worker.{os.getpid()}")
+        runtime.vehicle_link = command_publisher(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -308,9 +336,12 @@ def worker(
 @app.command()
 def gateway(
     instance: Annotated[
-        str,
-        typer.Option(help="This process's name, unique among the gateways (letters, digits, _ .)."),
-    ] = "1",
+        str | None,
+        typer.Option(
+            help="This process's name, unique among the platform's processes (letters, digits, "
+            "_ .; setting LINKPLUS_INSTANCE); default: the host's name and the process id."
+        ),
+    ] = None,
     share_group: Annotated[
         str, typer.Option(help="MQTT 5 shared-subscription group the gateways split the load in.")
     ] = "linkplus",
@@ -329,10 +360,11 @@ def gateway(
     from linkplus.observability import configure_logging
     from linkplus.vehicle_link import credentials
     from linkplus.vehicle_link.gateway import Gateway
-    from linkplus.vehicle_link.publisher import instance_name
-    from linkplus.vehicle_link.runner import broker_address
+    from linkplus.vehicle_link.runner import broker_address, process_instance
 
-    settings, running = locate(_settings(data_dir=data_dir))
+    if instance is not None and not re.fullmatch(r"[A-Za-z0-9_.]{1,40}", instance):
+        raise typer.BadParameter("use 1 to 40 letters, digits, '_' or '.'", param_hint="--instance")
+    settings, running = locate(_settings(data_dir=data_dir, instance=instance))
     configure_logging(json=settings.log_json, level=settings.log_level)
     if not settings.mqtt_url:
         console.print(
@@ -355,15 +387,16 @@ def gateway(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        name = process_instance(settings)
         process = Gateway(
             runtime,
             broker_address(settings),
             secret=credentials.gateway_secret(settings),
-            instance=instance_name(instance),
+            instance=name,
             share_group=share_group,
             registry=registry,
         )
-        console.print(f"Gateway {instance} running; Ctrl-C stops it.")
+        console.print(f"Gateway {name} running; Ctrl-C stops it.")
         try:
             await process.run(stop)
         finally:
@@ -379,9 +412,8 @@ def vehicles_provision(
 ) -> None:
     """Create (or rotate) the telematics unit's MQTT secret and print it, the only time it is
     shown, then the unit's command-signing key and its key authority's public key (both derived,
-    so they can be printed again). With
-    LINKPLUS_MOSQUITTO_DIR set, also rewrite Mosquitto's vehicle password file there (then send
-    Mosquitto SIGHUP)."""
+    so they can be printed again). With LINKPLUS_MOSQUITTO_DIR set (see `linkplus mosquitto
+    setup`), also rewrite Mosquitto's vehicle password file there and make Mosquitto reload it."""
     from linkplus.bootstrap import build_runtime
     from linkplus.errors import ProblemError
     from linkplus.keys import service as keys
@@ -390,22 +422,24 @@ def vehicles_provision(
 
     settings = _settings(data_dir=data_dir)
 
-    async def main() -> tuple[str, list[tuple[str, str]]]:
+    async def main() -> tuple[str, credentials.BrokerSync]:
         runtime = build_runtime(settings)
         try:
             async with runtime.db.transaction() as session:
                 secret = await credentials.provision(
                     session, vin=vin.strip().upper(), now=runtime.clock.now()
                 )
-            async with runtime.db.transaction() as session:
-                return secret, await credentials.broker_password_entries(session)
+            return secret, await credentials.push_to_broker(runtime.db, settings)
         finally:
             await runtime.db.dispose()
 
     try:
-        secret, entries = asyncio.run(main())
+        secret, synced = asyncio.run(main())
     except ProblemError as exc:
         console.print(f"[red]Not provisioned:[/] {exc.detail}", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
+    except mosquitto.MosquittoFilesRefused as exc:
+        console.print(f"[red]Provisioned, but Mosquitto not updated:[/] {exc}", soft_wrap=True)
         raise typer.Exit(code=1) from exc
     typer.echo(secret)
     typer.echo(f"command key: {signing.command_key_text(settings, vin.strip().upper())}")
@@ -414,19 +448,13 @@ def vehicles_provision(
         f"Unit {vin.strip().upper()} provisioned. The secret above is not stored and will not be "
         "shown again: flash it into the unit now."
     )
-    if settings.mosquitto_dir is not None:
-        passwords = settings.mosquitto_dir / "vehicles.passwd"
-        directory = settings.mosquitto_dir
-        setup = mosquitto.MosquittoSetup(
-            directory=directory,
-            config=directory / "mosquitto.conf",
-            vehicle_passwords=passwords,
-            gateway_passwords=directory / "gateway.passwd",
-            vehicle_acl=directory / "vehicles.acl",
-            gateway_acl=directory / "gateway.acl",
+    if synced is credentials.BrokerSync.reloaded:
+        console.print("Mosquitto's password file rewritten and reloaded.")
+    elif synced is credentials.BrokerSync.written:
+        console.print(
+            f"Rewrote {settings.mosquitto_dir}/vehicles.passwd, but found no running Mosquitto "
+            "to reload: start it, or send it SIGHUP."
         )
-        mosquitto.write_vehicle_passwords(setup, entries)
-        console.print(f"Rewrote {passwords}; send Mosquitto SIGHUP to load it.")
 
 
 @db_app.command("upgrade")

@@ -21,19 +21,22 @@ from linkplus.remote import signing
 from linkplus.sim.clock import replay_start
 from linkplus.sim.fleet import Fleet
 from linkplus.sim.registry import register_fleet
-from linkplus.vehicle_link.client import BrokerAddress, MqttVersion
+from linkplus.vehicle_link import credentials
+from linkplus.vehicle_link.client import BrokerAddress
+from linkplus.vehicle_link.mosquitto import MosquittoFilesRefused
+from linkplus.vehicle_link.runner import NoVehicleListener, vehicle_broker_address
 
 console = Console(stderr=True)
 REFRESH_SECONDS = 0.5
 
 
 def broker_address(settings: Settings, mqtt_url: str | None) -> BrokerAddress:
-    """The broker the cars connect to: ``mqtt_url``, else the configured one, else the broker
-    ``serve`` starts inside its process (MQTT 3.1.1 on 127.0.0.1)."""
-    url = mqtt_url or settings.mqtt_url
-    if url:
-        return BrokerAddress.from_url(url)
-    return BrokerAddress("127.0.0.1", settings.mqtt_port, MqttVersion.v311)
+    """The broker the cars connect to: ``mqtt_url``, else the configured vehicle listener
+    (``LINKPLUS_MQTT_VEHICLE_URL``), else the broker ``serve`` starts inside its process (MQTT
+    3.1.1 on 127.0.0.1). Never the platform's own listener (``LINKPLUS_MQTT_URL``)."""
+    if mqtt_url:
+        return BrokerAddress.from_url(mqtt_url)
+    return vehicle_broker_address(settings)
 
 
 def _status(fleet: Fleet) -> Text:
@@ -49,13 +52,17 @@ def _status(fleet: Fleet) -> Text:
 async def _run(
     settings: Settings, *, vehicles: int, seed: int, speed: float, url: str | None
 ) -> None:
+    address = broker_address(settings, url)
     runtime = build_runtime(settings)
     try:
         cars = await register_fleet(runtime, vehicles_count=vehicles, seed=seed)
         start = runtime.clock.now().replace(microsecond=0)
+        # The new secrets reach Mosquitto before any car tries them.
+        synced = await credentials.push_to_broker(runtime.db, settings)
     finally:
         await runtime.db.dispose()
-    address = broker_address(settings, url)
+    if synced is credentials.BrokerSync.written:
+        console.print("Mosquitto's password file rewritten, but no running Mosquitto to reload.")
     console.print(
         f"{len(cars)} simulated car(s) registered; connecting to {address.host}:{address.port} "
         f"(MQTT {address.version.value}). Ctrl-C stops."
@@ -98,8 +105,9 @@ def simulate(
     mqtt_url: Annotated[
         str | None,
         typer.Option(
-            envvar="LINKPLUS_MQTT_URL",
-            help="Broker for the cars (mqtt://host:port); default: the one `serve` starts.",
+            envvar="LINKPLUS_MQTT_VEHICLE_URL",
+            help="The broker's vehicle listener (mqtt://host:port); default: the broker `serve` "
+            "starts. Not LINKPLUS_MQTT_URL, the platform's own listener, which refuses cars.",
         ),
     ] = None,
     data_dir: Annotated[
@@ -112,5 +120,9 @@ def simulate(
     settings, _running = locate(Settings(**overrides))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)  # the registry tables must exist, as for `serve`
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(settings, vehicles=vehicles, seed=seed, speed=speed, url=mqtt_url))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(settings, vehicles=vehicles, seed=seed, speed=speed, url=mqtt_url))
+    except (NoVehicleListener, MosquittoFilesRefused) as exc:
+        console.print(f"[red]Not started:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(code=1) from exc

@@ -73,24 +73,37 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+REGISTRATION_CHUNK = 50
+"""Cars registered and provisioned per transaction: on SQLite a transaction holds the one write
+lock, and a fleet of 1,000 in one transaction held it for about a minute, while every request
+of the platform waited for it (and, after the busy timeout, failed)."""
+SQLITE_PAUSE_SECONDS = 0.12
+"""Between two chunks on SQLite: a writer waiting for the lock polls for it (SQLite's busy
+handler, every 100 ms once it has waited a while) and would never find it free if the next
+chunk took it at once."""
+
+
 async def register_fleet(runtime: Runtime, *, vehicles_count: int, seed: int) -> list[SimCar]:
-    """Register the seed's cars (idempotently) and provision their units; returns the fleet."""
+    """Register the seed's cars (idempotently) and provision their units; returns the fleet.
+    Each chunk of ``REGISTRATION_CHUNK`` cars is one short transaction of its own (a chunk
+    stored before an interruption stays stored; running it again is safe)."""
     cars = fleet_vehicles(vehicles_count, seed=seed)
     directory = runtime.settings.data_dir / "simulator"
-    path: Path = directory / f"fleet-seed-{seed}.csv"
-    await asyncio.to_thread(_write, path, feed_csv(cars))
-    async with runtime.db.transaction() as session:
-        report = await vehicles.import_csv(session, runtime, path)
-        if not report.imported:
-            reasons = "; ".join(row.reason for row in report.rejected)
-            raise RuntimeError(f"the simulated fleet could not be registered: {reasons}")
-        now = runtime.clock.now()
-        fleet = [
-            SimCar(
-                vin=car.vin,
-                secret=await credentials.provision(session, vin=car.vin, now=now),
-                model=car.model,
-            )
-            for car in cars
-        ]
+    fleet: list[SimCar] = []
+    for first in range(0, len(cars), REGISTRATION_CHUNK):
+        if first and runtime.db.dialect == "sqlite":
+            await asyncio.sleep(SQLITE_PAUSE_SECONDS)
+        chunk = cars[first : first + REGISTRATION_CHUNK]
+        path: Path = directory / f"fleet-seed-{seed}-{first // REGISTRATION_CHUNK + 1}.csv"
+        await asyncio.to_thread(_write, path, feed_csv(chunk))
+        async with runtime.db.transaction() as session:
+            report = await vehicles.import_csv(session, runtime, path)
+            if not report.imported:
+                reasons = "; ".join(row.reason for row in report.rejected)
+                raise RuntimeError(f"the simulated fleet could not be registered: {reasons}")
+        async with runtime.db.transaction() as session:
+            now = runtime.clock.now()
+            for car in chunk:
+                secret = await credentials.provision(session, vin=car.vin, now=now)
+                fleet.append(SimCar(vin=car.vin, secret=secret, model=car.model))
     return fleet

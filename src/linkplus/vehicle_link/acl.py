@@ -20,6 +20,13 @@ GATEWAY_CLIENT_PREFIX = "linkplus-gateway"
 _GATEWAY_CLIENT_RE = re.compile(r"linkplus-gateway(-[A-Za-z0-9_.]{1,64})?")
 _SHARE_GROUP_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _VEHICLE_CHANNEL_NAMES = frozenset(channel.value for channel in VEHICLE_CHANNELS)
+DRAIN_ROOT = "linkplus/gateway"
+
+
+def drain_marker_topic(session: str) -> str:
+    """Where a gateway taking over the session of a dead one (``session``: its instance name)
+    sends itself the marker that says the session holds nothing more (gateway.py)."""
+    return f"{DRAIN_ROOT}/{session}/drained"
 
 
 class Role(StrEnum):
@@ -84,6 +91,9 @@ def _vehicle_allowed(vin: str, topic: str, action: Action) -> bool:
 
 
 def _gateway_allowed(topic: str, action: Action) -> bool:
+    if topic.startswith(f"{DRAIN_ROOT}/"):
+        parts = topic.split("/")
+        return len(parts) == 4 and parts[3] == "drained" and bool(parts[2])
     if action is Action.subscribe and topic.startswith("$share/"):
         group, _, topic = topic.removeprefix("$share/").partition("/")
         if not _SHARE_GROUP_RE.fullmatch(group):

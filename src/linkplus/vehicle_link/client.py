@@ -69,18 +69,23 @@ def gateway_client(
     secret: str,
     instance: str = "1",
     session_expiry: int = GATEWAY_SESSION_EXPIRY_SECONDS,
+    clean_start: bool = False,
 ) -> aiomqtt.Client:
-    """A gateway process's connection; each process needs its own ``instance`` name."""
+    """A gateway process's connection; each process needs its own ``instance`` name (client id
+    ``linkplus-gateway-<instance>``: two connections with one client id take the id from each
+    other, and the broker closes the older one). ``session_expiry=0`` with ``clean_start``: a
+    connection that keeps nothing once it closes (the command publisher's)."""
     return _client(
         address,
         username=GATEWAY_USERNAME,
         password=secret,
         identifier=f"{GATEWAY_CLIENT_PREFIX}-{instance}",
         session_expiry=session_expiry,
+        clean_start=clean_start,
     )
 
 
-def acknowledge_after_processing(client: aiomqtt.Client) -> Callable[[aiomqtt.Message], None]:
+def acknowledge_after_processing(client: aiomqtt.Client) -> Callable[[aiomqtt.Message], bool]:
     """Turn off the automatic PUBACK of ``client`` (call before connecting) and return the
     function that acknowledges one received message.
 
@@ -98,9 +103,14 @@ def acknowledge_after_processing(client: aiomqtt.Client) -> Callable[[aiomqtt.Me
     paho = client._client  # private, see above
     paho.manual_ack_set(True)
 
-    def acknowledge(message: aiomqtt.Message) -> None:
-        if message.qos > 0 and paho.is_connected():
-            paho.ack(message.mid, message.qos)
+    def acknowledge(message: aiomqtt.Message) -> bool:
+        """Send the PUBACK; False when it could not be sent (the connection is gone)."""
+        if message.qos == 0:
+            return True
+        if not paho.is_connected():
+            return False
+        paho.ack(message.mid, message.qos)
+        return True
 
     return acknowledge
 
@@ -131,6 +141,7 @@ def _client(
     identifier: str,
     session_expiry: int,
     timeout: float = 10.0,
+    clean_start: bool = False,
 ) -> aiomqtt.Client:
     if address.version is MqttVersion.v5:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -142,7 +153,7 @@ def _client(
             password=password,
             identifier=identifier,
             protocol=aiomqtt.ProtocolVersion.V5,
-            clean_start=False,
+            clean_start=clean_start,
             properties=properties,
             tls_context=address.tls,
             timeout=timeout,
@@ -155,7 +166,7 @@ def _client(
         password=password,
         identifier=identifier,
         protocol=aiomqtt.ProtocolVersion.V311,
-        clean_session=False,
+        clean_session=clean_start,
         tls_context=address.tls,
         timeout=timeout,
         socket_options=NO_DELAY,

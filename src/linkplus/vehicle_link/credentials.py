@@ -18,11 +18,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkplus.config import Settings
+from linkplus.db import Database
 from linkplus.kit.secrets import sign
 from linkplus.models.telematics import TelematicsCredential
 from linkplus.protocol.vehicle import is_vin
@@ -178,3 +180,25 @@ async def broker_password_entries(session: AsyncSession) -> list[tuple[str, str]
 def gateway_secret(settings: Settings) -> str:
     """The gateway's broker password, derived from the platform key so it needs no setting."""
     return sign(settings.resolved_secret_key, "linkplus.vehicle_link.gateway.mqtt-password")
+
+
+class BrokerSync(StrEnum):
+    """What ``push_to_broker`` did."""
+
+    not_configured = "not_configured"  # no LINKPLUS_MOSQUITTO_DIR: the embedded broker asks us
+    reloaded = "reloaded"
+    written = "written"  # the file is new, but no Mosquitto could be signalled to reload it
+
+
+async def push_to_broker(db: Database, settings: Settings) -> BrokerSync:
+    """Bring Mosquitto's vehicle password file in step with the database and make the broker
+    reload it (call after the provisioning committed). The file keeps its owner and mode, so the
+    broker can always read it; when it could not be written so, nothing is replaced and
+    ``mosquitto.MosquittoFilesRefused`` says why."""
+    if settings.mosquitto_dir is None:
+        return BrokerSync.not_configured
+    async with db.read() as session:
+        entries = await broker_password_entries(session)
+    setup = mosquitto.setup_files(settings.mosquitto_dir)
+    await asyncio.to_thread(mosquitto.write_vehicle_passwords, setup, entries)
+    return BrokerSync.reloaded if mosquitto.reload(setup) else BrokerSync.written

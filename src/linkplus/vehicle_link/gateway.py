@@ -24,6 +24,17 @@ from the broker on its next connection; the ones it had stored but not yet ackno
 again too and are counted as ``duplicate`` (de-duplication by ``msg_id`` keeps each message
 stored once). A batch with a message that could not be stored is not acknowledged at all: the
 gateway reconnects, after the back-off, so that the broker delivers it again.
+
+Failover (gateways sharing an MQTT 5 shared subscription, docs/scaling.md): each gateway's
+session is its own (client id ``linkplus-gateway-<instance>``) and held through a lease in the
+database (``gateway_leases``), renewed every quarter of ``gateway_lease_seconds``. The broker
+(Mosquitto 2.0) keeps a dead member's share of the messages queued in its session and never
+hands them to the others, so a gateway whose lease ran out is taken over by a live one: it
+connects with the dead session's client id, unsubscribes it from the shared group (new messages
+go to the live members only), stores and acknowledges what the session held, and knows it has
+all of it when a marker it published to the session itself comes back behind the rest; then it
+ends the session and deletes the lease. A process that lost its lease (it could not renew it in
+time) closes its connection and waits until it can claim its name again.
 """
 
 from __future__ import annotations
@@ -32,10 +43,12 @@ import asyncio
 import contextlib
 import functools
 import gc
+import secrets
 import time
 import uuid
 from collections import Counter as Tally
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from enum import StrEnum
 
 import aiomqtt
@@ -48,21 +61,26 @@ from linkplus.protocol.errors import MalformedMessage
 from linkplus.protocol.vehicle import VEHICLE_CHANNELS, ParsedMessage
 from linkplus.runtime import Runtime
 from linkplus.vehicle_link import ingest, repository, twin
+from linkplus.vehicle_link.acl import drain_marker_topic
 from linkplus.vehicle_link.client import (
     BrokerAddress,
     MqttVersion,
     acknowledge_after_processing,
+    connected,
     gateway_client,
 )
 
 log = structlog.get_logger("linkplus.vehicle_link.gateway")
 
 RawMessage = tuple[str, bytes]
-Acknowledge = Callable[[], None]
+Acknowledge = Callable[[], object]
 SHARE_GROUP = "linkplus"
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 PROVISIONED_CACHE_SECONDS = 300.0
+TAKE_OVER_SECONDS = 120.0
+"""How long emptying a dead gateway's session may take before it is given up (and the lease
+let go, so that it is tried again)."""
 
 _heap_frozen = False
 
@@ -83,6 +101,32 @@ def freeze_startup_heap() -> None:
 
 class MessagesNotStored(Exception):
     """A batch could not be stored: reconnect, so that the broker delivers it again."""
+
+
+class LeaseLost(Exception):
+    """This process no longer holds the lease of the session it is connected to."""
+
+
+class _Outstanding:
+    """What a take-over read from a dead session, and how much of it was acknowledged."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.acknowledged = 0
+        self.marker_seen = False
+
+    def counting(self, acknowledge: Acknowledge) -> Acknowledge:
+        def counted() -> bool:
+            sent = bool(acknowledge())
+            if sent:
+                self.acknowledged += 1
+            return sent
+
+        return counted
+
+    @property
+    def emptied(self) -> bool:
+        return self.marker_seen and self.acknowledged == self.read
 
 
 class Result(StrEnum):
@@ -127,6 +171,7 @@ class Gateway:
         instance: str = "1",
         share_group: str | None = None,
         registry: CollectorRegistry | None = None,
+        leases: bool | None = None,
     ) -> None:
         settings = runtime.settings
         self.runtime = runtime
@@ -137,6 +182,13 @@ class Gateway:
             log.warning("shared_subscription_needs_mqtt5", broker=address.host)
             share_group = None
         self.share_group = share_group
+        # Leases (and taking over a dead gateway's session) where gateways share the load.
+        self.leases = (share_group is not None) if leases is None else leases
+        self.lease_seconds = settings.gateway_lease_seconds
+        self.lease_interval = self.lease_seconds / 4
+        self._own_token = ""  # new at every claim: a renewal under an older one fails
+        self.taken_over: list[str] = []  # sessions of dead gateways this one emptied and ended
+        self._taking_over: set[str] = set()
         self.batch_size = settings.gateway_batch_size
         self.batch_window = settings.gateway_batch_window_ms / 1000
         self.metrics = GatewayMetrics(registry or CollectorRegistry())
@@ -158,10 +210,17 @@ class Gateway:
         """Until ``stop`` is set: stay connected, subscribed, and process what arrives."""
         freeze_startup_heap()
         processor = asyncio.create_task(self._process_forever(), name="gateway-processor")
+        adopter = (
+            asyncio.create_task(self._adopt_forever(stop), name="gateway-adopter")
+            if self.leases
+            else None
+        )
         backoff = BACKOFF_START
         try:
             while not stop.is_set():
                 try:
+                    if self.leases and not await self._claim_own_lease(stop):
+                        break  # stopped while waiting for the lease
                     await self._session(stop)
                     backoff = BACKOFF_START
                 except Exception as exc:  # a lost broker, or a bug: reconnect either way
@@ -171,6 +230,8 @@ class Gateway:
                         log.warning("gateway_disconnected", error=str(exc), retry_in=backoff)
                     elif isinstance(exc, MessagesNotStored):
                         log.warning("gateway_redelivery_needed", retry_in=backoff)
+                    elif isinstance(exc, LeaseLost):
+                        log.warning("gateway_lease_lost", instance=self.instance)
                     else:
                         log.exception("gateway_session_failed", retry_in=backoff)
                     with contextlib.suppress(TimeoutError):
@@ -178,49 +239,278 @@ class Gateway:
                     backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
             self.connected.clear()
+            if adopter is not None:
+                adopter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await adopter
             processor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await processor
             await self._drain()
+            if self.leases and self._own_token:
+                await self._let_lease_go(self.instance, self._own_token)
 
     async def _session(self, stop: asyncio.Event) -> None:
         client = gateway_client(self.address, secret=self.secret, instance=self.instance)
         acknowledge = acknowledge_after_processing(client)
         self._unstored.clear()
-        async with client:
+        lost = asyncio.Event()
+        async with connected(client):
             for channel in VEHICLE_CHANNELS:
                 filter_ = protocol.subscription(channel, share_group=self.share_group)
                 await client.subscribe(filter_, qos=1)
             self.connected.set()
             self.disconnected.clear()
-            log.info("gateway_subscribed", broker=self.address.host, port=self.address.port)
+            log.info(
+                "gateway_subscribed",
+                broker=self.address.host,
+                port=self.address.port,
+                instance=self.instance,
+            )
             reader = asyncio.create_task(self._read(client, acknowledge), name="gateway-reader")
             stopping = asyncio.create_task(stop.wait())
             unstored = asyncio.create_task(self._unstored.wait())
+            tasks = {reader, stopping, unstored}
+            if self.leases:
+                keep = self._keep_lease(self.instance, self._own_token, lost)
+                tasks.add(asyncio.create_task(keep))
+                tasks.add(asyncio.create_task(lost.wait()))
             try:
-                await asyncio.wait(
-                    {reader, stopping, unstored}, return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (reader, stopping, unstored):
+                for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             self.connected.clear()
             if reader.done() and not reader.cancelled() and reader.exception() is not None:
                 raise reader.exception()  # type: ignore[misc]
+            if lost.is_set() and not stop.is_set():
+                raise LeaseLost()
             if unstored.done() and not stop.is_set():
                 raise MessagesNotStored()
 
     async def _read(
-        self, client: aiomqtt.Client, acknowledge: Callable[[aiomqtt.Message], None]
+        self,
+        client: aiomqtt.Client,
+        acknowledge: Callable[[aiomqtt.Message], bool],
+        *,
+        marker: tuple[str, bytes] | None = None,
+        outstanding: _Outstanding | None = None,
     ) -> None:
+        """Queue every message for storing, each with its acknowledgement. When taking over a
+        session (``marker``, ``outstanding``): the marker is acknowledged, not stored, and what
+        was read and acknowledged is counted."""
         async for message in client.messages:
             payload = message.payload
             raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
-            await self._queue.put(
-                ((message.topic.value, raw), functools.partial(acknowledge, message))
+            if marker is not None and outstanding is not None and message.topic.value == marker[0]:
+                acknowledge(message)  # ours: an earlier attempt's marker is only acknowledged
+                if raw == marker[1]:
+                    outstanding.marker_seen = True
+                continue
+            ack: Acknowledge = functools.partial(acknowledge, message)
+            if outstanding is not None:
+                outstanding.read += 1
+                ack = outstanding.counting(ack)
+            await self._queue.put(((message.topic.value, raw), ack))
+
+    # --- leases and taking over a dead gateway's session ----------------------------------------
+
+    async def _claim_own_lease(self, stop: asyncio.Event) -> bool:
+        """Wait until this process holds the lease of its own session; False when stopped."""
+        told = False
+        while not stop.is_set():
+            now = self.runtime.clock.now()
+            until = now + timedelta(seconds=self.lease_seconds)
+            token = secrets.token_hex(16)
+            try:
+                async with self.runtime.db.transaction() as session:
+                    # Reconnecting (after a lost broker, or a batch to be delivered again):
+                    # the lease this process holds still counts.
+                    if self._own_token and await repository.renew_lease(
+                        session, name=self.instance, token=self._own_token, until=until
+                    ):
+                        return True
+                    claimed = await repository.claim_own_lease(
+                        session, name=self.instance, token=token, now=now, until=until
+                    )
+            except Exception:
+                log.warning("gateway_lease_unavailable", instance=self.instance, exc_info=True)
+                claimed = False
+            if claimed:
+                self._own_token = token
+                return True
+            if not told:
+                told = True
+                log.warning(
+                    "gateway_waiting_for_lease",
+                    instance=self.instance,
+                    reason="another run of this instance, or a gateway emptying its session, "
+                    "holds it",
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.lease_interval)
+        return False
+
+    async def _keep_lease(self, name: str, token: str, lost: asyncio.Event) -> None:
+        """Renew the lease of ``name`` until cancelled; set ``lost`` when another process has
+        it, or when it could not be renewed for most of its life (the database is away: an
+        adopter may take the session soon, so let it go before that)."""
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(self.lease_interval)
+            now = self.runtime.clock.now()
+            try:
+                async with self.runtime.db.transaction() as session:
+                    held = await repository.renew_lease(
+                        session,
+                        name=name,
+                        token=token,
+                        until=now + timedelta(seconds=self.lease_seconds),
+                    )
+            except Exception:
+                log.warning("gateway_lease_not_renewed", name=name, exc_info=True)
+                if time.monotonic() - renewed > self.lease_seconds * 0.6:
+                    lost.set()
+                    return
+                continue
+            if not held:
+                lost.set()
+                return
+            renewed = time.monotonic()
+
+    async def _let_lease_go(self, name: str, token: str) -> None:
+        """Let the lease expire now, so that a live gateway takes the session over at once."""
+        try:
+            async with self.runtime.db.transaction() as session:
+                await repository.release_lease(
+                    session, name=name, token=token, now=self.runtime.clock.now()
+                )
+        except Exception:
+            log.warning("gateway_lease_not_released", name=name, exc_info=True)
+
+    async def _adopt_forever(self, stop: asyncio.Event) -> None:
+        """Look for sessions whose gateway stopped renewing its lease, and take them over."""
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.lease_interval)
+                if stop.is_set() or not self.connected.is_set():
+                    continue  # take nothing over before this process's own session is up
+                try:
+                    for name, token in await self._adopt_expired():
+                        task = asyncio.create_task(self._take_over(name, token, stop))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                except Exception:
+                    log.warning("gateway_adoption_failed", exc_info=True)
+        finally:
+            for task in list(running):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _adopt_expired(self) -> list[tuple[str, str]]:
+        """Adopt the expired leases of other gateways (never this process's own name: when its
+        own lease ran out, its own loop claims it again and resumes the session)."""
+        now = self.runtime.clock.now()
+        until = now + timedelta(seconds=self.lease_seconds)
+        adopted = []
+        async with self.runtime.db.transaction() as session:
+            for name in await repository.expired_leases(session, now=now):
+                if name in self._taking_over or name == self.instance:
+                    continue
+                token = secrets.token_hex(16)
+                if await repository.adopt_lease(
+                    session, name=name, holder=self.instance, token=token, now=now, until=until
+                ):
+                    adopted.append((name, token))
+        self._taking_over.update(name for name, _ in adopted)
+        return adopted
+
+    async def _take_over(self, name: str, token: str, stop: asyncio.Event) -> None:
+        """Empty the session ``name`` of a dead gateway into this one's store, then end it."""
+        started = time.monotonic()
+        outstanding = _Outstanding()
+        lost = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_lease(name, token, lost))
+        ended = False
+        try:
+            log.warning("gateway_taking_over", session=name, by=self.instance)
+            async with asyncio.timeout(TAKE_OVER_SECONDS):
+                await self._empty_session(name, outstanding, lost, stop)
+            # Nothing is left in it: end it, so the broker forgets the session altogether.
+            async with connected(
+                gateway_client(
+                    self.address,
+                    secret=self.secret,
+                    instance=name,
+                    session_expiry=0,
+                    clean_start=True,
+                )
+            ):
+                pass
+            ended = True
+            async with self.runtime.db.transaction() as session:
+                await repository.end_lease(session, name=name, token=token)
+            self.taken_over.append(name)
+            log.warning(
+                "gateway_took_over",
+                session=name,
+                by=self.instance,
+                messages=outstanding.read,
+                seconds=round(time.monotonic() - started, 3),
             )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("gateway_take_over_failed", session=name, ended=ended, exc_info=True)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            if not ended:
+                await self._let_lease_go(name, token)
+            self._taking_over.discard(name)
+
+    async def _empty_session(
+        self, name: str, outstanding: _Outstanding, lost: asyncio.Event, stop: asyncio.Event
+    ) -> None:
+        client = gateway_client(self.address, secret=self.secret, instance=name)
+        acknowledge = acknowledge_after_processing(client)
+        marker = (drain_marker_topic(name), secrets.token_hex(16).encode())
+        async with connected(client):
+            # New messages go to the live members of the group from now on.
+            for channel in VEHICLE_CHANNELS:
+                await client.unsubscribe(
+                    protocol.subscription(channel, share_group=self.share_group)
+                )
+            # The broker queues the marker behind everything the session still holds.
+            await client.subscribe(marker[0], qos=1)
+            await client.publish(marker[0], marker[1], qos=1)
+            reader = asyncio.create_task(
+                self._read(client, acknowledge, marker=marker, outstanding=outstanding)
+            )
+            try:
+                while True:
+                    if reader.done():
+                        reader.result()  # the connection broke: raise its error
+                        raise aiomqtt.MqttError("the connection ended while taking over")
+                    if lost.is_set() or stop.is_set():
+                        raise LeaseLost()
+                    if outstanding.emptied:
+                        # An answer from the broker after every acknowledgement: it has taken
+                        # them all in (it handles one connection's packets in order).
+                        await client.unsubscribe(marker[0])
+                        if outstanding.emptied:
+                            return
+                    await asyncio.sleep(0.05)
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                    await reader
 
     async def _process_forever(self) -> None:
         loop = asyncio.get_running_loop()

@@ -13,7 +13,9 @@ still flow between listeners, since they share one topic tree.
 The password files use Mosquitto's own format (``user:$7$<iterations>$<salt>$<hash>``,
 PBKDF2-HMAC-SHA512, as ``mosquitto_passwd`` writes it). The platform stores that hash beside its
 own hash when a unit is provisioned, so the file can be rebuilt from the database at any
-time; the secret itself is never stored. Send Mosquitto SIGHUP after rewriting the files.
+time; the secret itself is never stored. ``linkplus mosquitto setup`` writes everything; each
+provisioning rewrites the vehicle password file (keeping its owner and mode, so the broker can
+always read it) and sends Mosquitto SIGHUP through its pid file (``reload``).
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ import base64
 import hashlib
 import hmac
 import os
+import pwd
 import secrets
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from linkplus.protocol.vehicle import TOPIC_ROOT, VEHICLE_CHANNELS, Channel
+from linkplus.vehicle_link.acl import DRAIN_ROOT
 
 QUEUED_MESSAGES = 1_000_000
 """Per client, beyond those in flight: about 20 minutes of a 10,000-car fleet's telemetry (one
@@ -88,6 +93,8 @@ def gateway_acl(gateway_username: str) -> str:
     lines = [f"user {gateway_username}\n"]
     lines += [f"topic read {TOPIC_ROOT}/+/{channel.value}\n" for channel in VEHICLE_CHANNELS]
     lines.append(f"topic write {TOPIC_ROOT}/+/{Channel.commands.value}\n")
+    # A gateway taking over a dead one's session sends itself a marker there (gateway.py).
+    lines.append(f"topic readwrite {DRAIN_ROOT}/+/drained\n")
     return "".join(lines)
 
 
@@ -142,6 +149,7 @@ def render_config(
         # though each car was told (PUBACK) its message was accepted.
         f"max_queued_messages {queued_messages}",
     ]
+    lines.append(f"pid_file {setup.directory / PID_FILE}")  # where the platform sends SIGHUP
     if persistence:
         lines.append(f"persistence_location {setup.directory}/")
     if run_as:
@@ -181,6 +189,74 @@ def render_config(
     return "\n".join(lines)
 
 
+def setup_files(directory: Path) -> MosquittoSetup:
+    """The files ``write_setup`` writes into ``directory`` (what ``LINKPLUS_MOSQUITTO_DIR``
+    names)."""
+    return MosquittoSetup(
+        directory=directory,
+        config=directory / "mosquitto.conf",
+        vehicle_passwords=directory / "vehicles.passwd",
+        gateway_passwords=directory / "gateway.passwd",
+        vehicle_acl=directory / "vehicles.acl",
+        gateway_acl=directory / "gateway.acl",
+    )
+
+
+PID_FILE = "mosquitto.pid"
+FILE_MODE = 0o640  # the broker's user reads them (as owner or group); nobody else does
+
+
+class MosquittoFilesRefused(Exception):
+    """The broker's files cannot be written so that the broker can read them: nothing was
+    replaced (a broker reloading a file it cannot read refuses every client)."""
+
+
+@dataclass(frozen=True)
+class FileOwner:
+    """Who the broker's files belong to: the user Mosquitto runs as must be able to read them."""
+
+    uid: int | None = None
+    gid: int | None = None
+    mode: int = FILE_MODE
+
+    @classmethod
+    def for_user(cls, run_as: str | None) -> FileOwner:
+        """Files for a Mosquitto that runs as ``run_as`` (None: as this process's user)."""
+        if run_as is None:
+            return cls()
+        try:
+            entry = pwd.getpwnam(run_as)
+        except KeyError:
+            raise MosquittoFilesRefused(f"there is no user {run_as!r} on this machine") from None
+        if os.geteuid() == 0:
+            return cls(entry.pw_uid, entry.pw_gid)
+        if entry.pw_uid == os.geteuid():
+            return cls()
+        if entry.pw_gid in os.getgroups():  # the broker reads them through its group
+            return cls(None, entry.pw_gid)
+        raise MosquittoFilesRefused(
+            f"Mosquitto runs as {run_as!r}, which could not read files written by this user: run "
+            f"the command as root, as {run_as!r}, or as a member of its group"
+        )
+
+    @classmethod
+    def of(cls, path: Path) -> FileOwner:
+        """The owner, group and mode ``path`` has now (kept when it is rewritten)."""
+        found = path.stat()
+        return cls(found.st_uid, found.st_gid, found.st_mode & 0o777)
+
+
+def default_run_as() -> str | None:
+    """Mosquitto started as root runs as the ``mosquitto`` user (its default ``user``)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        return None
+    return "mosquitto"
+
+
 def write_setup(
     directory: Path,
     *,
@@ -193,38 +269,76 @@ def write_setup(
     persistence: bool = True,
     run_as: str | None = None,
 ) -> MosquittoSetup:
-    """Write the configuration, both password files and both ACLs into ``directory``."""
+    """Write the configuration, both password files and both ACLs into ``directory``, owned so
+    that Mosquitto (running as ``run_as``, default: as Mosquitto does when started by this user)
+    can read them and nobody else can."""
+    owner = FileOwner.for_user(run_as or default_run_as())
     directory.mkdir(parents=True, exist_ok=True)
-    setup = MosquittoSetup(
-        directory=directory,
-        config=directory / "mosquitto.conf",
-        vehicle_passwords=directory / "vehicles.passwd",
-        gateway_passwords=directory / "gateway.passwd",
-        vehicle_acl=directory / "vehicles.acl",
-        gateway_acl=directory / "gateway.acl",
-    )
-    write_vehicle_passwords(setup, vehicle_entries)
+    _give(directory, owner, 0o750)  # the broker writes its pid and persistence files here
+    setup = setup_files(directory)
+    _write(setup.vehicle_passwords, password_file(vehicle_entries), owner)
     _write(
-        setup.gateway_passwords, password_file([(gateway_username, password_hash(gateway_secret))])
+        setup.gateway_passwords,
+        password_file([(gateway_username, password_hash(gateway_secret))]),
+        owner,
     )
-    _write(setup.vehicle_acl, vehicle_acl())
-    _write(setup.gateway_acl, gateway_acl(gateway_username))
+    _write(setup.vehicle_acl, vehicle_acl(), owner)
+    _write(setup.gateway_acl, gateway_acl(gateway_username), owner)
     config = render_config(
         setup, vehicles=vehicles, gateway=gateway, tls=tls, persistence=persistence, run_as=run_as
     )
-    _write(setup.config, config)
+    _write(setup.config, config, owner)
     return setup
 
 
 def write_vehicle_passwords(setup: MosquittoSetup, entries: Iterable[tuple[str, str]]) -> None:
-    """Replace the vehicles' password file (then SIGHUP Mosquitto to load it)."""
-    _write(setup.vehicle_passwords, password_file(entries))
+    """Replace the vehicles' password file, keeping its owner, group and mode (then reload)."""
+    try:
+        owner = FileOwner.of(setup.vehicle_passwords)
+    except FileNotFoundError:
+        raise MosquittoFilesRefused(
+            f"{setup.vehicle_passwords} does not exist: run `linkplus mosquitto setup` first"
+        ) from None
+    _write(setup.vehicle_passwords, password_file(entries), owner)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write atomically, readable by the owner only: Mosquitto never sees a half-written file."""
+def reload(setup: MosquittoSetup) -> bool:
+    """SIGHUP to the Mosquitto whose pid file is in the setup's directory: it reads its password
+    and ACL files again, and keeps every connection whose credentials still hold. False when
+    there is no such process to signal (it is not running, or not this user's to signal)."""
+    try:
+        pid = int((setup.directory / PID_FILE).read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _give(path: Path, owner: FileOwner, mode: int) -> None:
+    if owner.uid is not None or owner.gid is not None:
+        os.chown(
+            path, -1 if owner.uid is None else owner.uid, -1 if owner.gid is None else owner.gid
+        )
+    path.chmod(mode)
+
+
+def _write(path: Path, text: str, owner: FileOwner) -> None:
+    """Write atomically with ``owner``'s owner, group and mode: Mosquitto never sees a
+    half-written file, nor one it cannot read (then the old file stays and this raises)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            if owner.uid is not None or owner.gid is not None:
+                uid = -1 if owner.uid is None or owner.uid == os.geteuid() else owner.uid
+                gid = -1 if owner.gid is None else owner.gid
+                os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), owner.mode)
+    except PermissionError as exc:
+        temporary.unlink(missing_ok=True)
+        raise MosquittoFilesRefused(
+            f"cannot give {path.name} the owner the broker reads it as ({exc.strerror}): run "
+            "this as root or as the user that owns the broker's files; nothing was changed"
+        ) from exc
     os.replace(temporary, path)

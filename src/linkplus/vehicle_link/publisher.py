@@ -51,7 +51,16 @@ class MqttCommandPublisher:
             return client
         async with self._lock:  # one connection, however many commands wait for it
             if self._client is None:
-                opened = gateway_client(self._address, secret=self._secret, instance=self._instance)
+                # A session that ends with the connection: the publisher subscribes to
+                # nothing, and a process's pid-derived name is never used again, so a kept
+                # session would only pile up in the broker.
+                opened = gateway_client(
+                    self._address,
+                    secret=self._secret,
+                    instance=self._instance,
+                    session_expiry=0,
+                    clean_start=True,
+                )
                 try:
                     await opened.__aenter__()
                 except aiomqtt.MqttError as exc:

@@ -27,7 +27,7 @@ from linkplus.db import (
     during_per_car,
 )
 from linkplus.kit.spans import Span
-from linkplus.models.telematics import TelematicsCredential
+from linkplus.models.telematics import GatewayLease, TelematicsCredential
 from linkplus.models.twin import (
     CommandResultRecord,
     PositionFix,
@@ -616,3 +616,72 @@ async def erase_command_results(session: AsyncSession, command_ids: Collection[u
         await session.execute(
             delete(CommandResultRecord).where(CommandResultRecord.command_id.in_(command_ids))
         )
+
+
+# --- gateway leases (docs/scaling.md, "Failover") ----------------------------------------------
+
+
+async def claim_own_lease(
+    session: AsyncSession, *, name: str, token: str, now: datetime, until: datetime
+) -> bool:
+    """Take the lease of the session ``name`` for the process of that name (``token``: new at
+    every claim): when there is none, or when it has expired (an earlier run of the name died or
+    stopped, or a gateway that was emptying the session died: the session, resumed, holds
+    whatever it still had). False while it is held, by an earlier run or by an adopter."""
+    statement = dialect_insert(session, GatewayLease).values(
+        name=name, holder=name, token=token, expires_at=until
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[GatewayLease.name],
+        set_={"holder": name, "token": token, "expires_at": until},
+        where=GatewayLease.expires_at < now,
+    )
+    await session.execute(statement)
+    held = await session.scalar(select(GatewayLease.token).where(GatewayLease.name == name))
+    return held == token
+
+
+async def renew_lease(session: AsyncSession, *, name: str, token: str, until: datetime) -> bool:
+    """Extend a lease this run holds; False when it no longer holds it."""
+    result = await session.execute(
+        update(GatewayLease)
+        .where(GatewayLease.name == name, GatewayLease.token == token)
+        .values(expires_at=until)
+    )
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+async def expired_leases(session: AsyncSession, *, now: datetime) -> list[str]:
+    """Sessions whose process stopped renewing its lease (died, or stopped)."""
+    rows = await session.scalars(
+        select(GatewayLease.name).where(GatewayLease.expires_at < now).order_by(GatewayLease.name)
+    )
+    return list(rows)
+
+
+async def adopt_lease(
+    session: AsyncSession, *, name: str, holder: str, token: str, now: datetime, until: datetime
+) -> bool:
+    """Take an expired lease over for another process; True for the one adopter that got it."""
+    result = await session.execute(
+        update(GatewayLease)
+        .where(GatewayLease.name == name, GatewayLease.expires_at < now)
+        .values(holder=holder, token=token, expires_at=until)
+    )
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+async def release_lease(session: AsyncSession, *, name: str, token: str, now: datetime) -> None:
+    """Let a lease expire now (a stopping process, or an adopter that could not finish)."""
+    await session.execute(
+        update(GatewayLease)
+        .where(GatewayLease.name == name, GatewayLease.token == token)
+        .values(expires_at=now)
+    )
+
+
+async def end_lease(session: AsyncSession, *, name: str, token: str) -> None:
+    """Delete the lease of a session that was emptied and ended."""
+    await session.execute(
+        delete(GatewayLease).where(GatewayLease.name == name, GatewayLease.token == token)
+    )

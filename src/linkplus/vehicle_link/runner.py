@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import socket
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -27,11 +30,42 @@ def broker_address(settings: Settings) -> BrokerAddress:
     return BrokerAddress("127.0.0.1", settings.mqtt_port, MqttVersion.v311)
 
 
-def command_publisher(settings: Settings, *, instance: str) -> MqttCommandPublisher:
+class NoVehicleListener(Exception):
+    """An external broker is configured, but not the listener cars connect to."""
+
+
+def vehicle_broker_address(settings: Settings) -> BrokerAddress:
+    """Where cars (the simulator's, the demo's) connect: ``mqtt_vehicle_url``, else the embedded
+    broker. ``mqtt_url`` is the platform's own listener, which refuses cars: with it set and no
+    vehicle listener named, this raises ``NoVehicleListener`` rather than send cars there."""
+    if settings.mqtt_vehicle_url:
+        return BrokerAddress.from_url(settings.mqtt_vehicle_url)
+    if settings.mqtt_url:
+        raise NoVehicleListener(
+            "LINKPLUS_MQTT_URL names the platform's own listener, which refuses cars: set "
+            "LINKPLUS_MQTT_VEHICLE_URL to the broker's vehicle listener (`linkplus mosquitto "
+            "setup` prints it)"
+        )
+    return BrokerAddress("127.0.0.1", settings.mqtt_port, MqttVersion.v311)
+
+
+def process_instance(settings: Settings) -> str:
+    """This process's name among the platform's processes (``LINKPLUS_INSTANCE``), else one
+    derived from the host and the process id: a gateway's MQTT session and lease, and the
+    command publisher's client id, carry it, so no two processes connect under one client id
+    (the broker would close the older connection each time the other one reconnects)."""
+    if settings.instance:
+        return settings.instance
+    host = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())[:30] or "host"
+    return f"{host}.{os.getpid()}"
+
+
+def command_publisher(settings: Settings, *, instance: str | None = None) -> MqttCommandPublisher:
+    name = instance or process_instance(settings)
     return MqttCommandPublisher(
         broker_address(settings),
         secret=credentials.gateway_secret(settings),
-        instance=f"{instance}.commands",
+        instance=f"{name}.commands",
     )
 
 
@@ -39,11 +73,11 @@ class VehicleLinkRunner:
     """Starts and stops the vehicle link of one process."""
 
     def __init__(
-        self, runtime: Runtime, *, registry: CollectorRegistry, instance: str = "serve"
+        self, runtime: Runtime, *, registry: CollectorRegistry, instance: str | None = None
     ) -> None:
         self.runtime = runtime
         self.registry = registry
-        self.instance = instance
+        self.instance = instance or process_instance(runtime.settings)
         self.broker: EmbeddedBroker | None = None
         self.gateway: Gateway | None = None
         self._stop = asyncio.Event()
