@@ -95,6 +95,20 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         "least) and refused without a reason, a rule across two parameters (the staff vehicles "
         "route has it too, under its entry above)"
     ),
+    (r"^/api/v1/vehicles/\{vin\}/keys/owner$", "positive_data_acceptance"): "422 "
+    "key_bad_public_key: the public key must be a point on P-256, which no pattern can state",
+    (r"^/api/v1/keys/invites/\{invite_id\}/accept$", "positive_data_acceptance"): "422 "
+    "key_bad_public_key, as above",
+    (r"^/api/v1/(vehicles/\{vin\}|keys/\{key_id\})/invites$", "positive_data_acceptance"): (
+        "the invitee's e-mail address must be deliverable (email-validator refuses special-use "
+        "and reserved domains), and the limits must work together (422 key_bad_limits: hours "
+        "from before until, valid_from before valid_until, limits only for a limited driver)"
+    ),
+    ("POST /api/v1/support/cases", "positive_data_acceptance"): "422 "
+    "support_invoice_not_for_category / support_car_not_for_category: an invoice only in a "
+    "payments case, a car only in a case about a car; a rule across two fields",
+    ("POST /api/v1/vehicles/{vin}/service-history", "positive_data_acceptance"): "the visit's "
+    "date may not be in the future (the platform's clock) and a cost needs its currency",
     (r"^/api/v1/staff/", "ignored_auth"): "the staff API answers 404, not 401, to a caller "
     "without a staff token, so it does not show that it exists",
 }

@@ -414,10 +414,13 @@ async def test_an_owner_gets_back_her_own_time_but_never_the_next_owners(
         answers = await walk(runtime, app, client, as_anna, values)
     assert leaks(answers, bernds) == []
     api = {w: r.status_code for w, r in answers.items() if w.startswith("/api/v1/vehicles/")}
-    # Open to a secondary account: the car's name and model, and its own selling checklist.
+    # Open to a secondary account: the car's name and model, its own selling checklist, and
+    # the car's service book (dealer visits name no person; an account's own records are its
+    # own only, docs/maintenance.md).
     assert {w for w, code in api.items() if code != 403} == {
         f"/api/v1/vehicles/{vin}?{{}}",
         f"/api/v1/vehicles/{vin}/sell-checklist?{{}}",
+        f"/api/v1/vehicles/{vin}/service-history?{{}}",
     }
 
     # Anna claims the car back: her own first stretch is hers again, Bernd's is not.

@@ -166,6 +166,10 @@ def _int_validator(minimum: int, maximum: int) -> Callable[[Any], int]:
     def validate(value: Any) -> int:
         if isinstance(value, bool):
             raise PydanticCustomError("int_parsing", _range_message(minimum, maximum, "a number"))
+        if isinstance(value, float) and value.is_integer():
+            # JSON has one number type: 5.0 is the integer 5 to JSON Schema ("type": "integer",
+            # which the OpenAPI states) and to clients whose encoders write every number so.
+            value = int(value)
         if isinstance(value, int):  # a JSON number: already an integer, only the range to check
             if not minimum <= value <= maximum:
                 raise PydanticCustomError(
@@ -185,7 +189,8 @@ def _int_validator(minimum: int, maximum: int) -> Callable[[Any], int]:
 class StrictInt:
     """The Pydantic form of ``parse_int`` for query, header, path, form and JSON values:
     ``Annotated[int, StrictInt(0, 10)]``. The bounds also appear in the OpenAPI schema. A JSON
-    integer is checked against the same range; a JSON boolean or float is refused."""
+    integer (5, or 5.0: JSON Schema's integer) is checked against the same range; a JSON boolean
+    or a fraction is refused."""
 
     def __init__(self, minimum: int, maximum: int) -> None:
         self.minimum = minimum

@@ -40,6 +40,7 @@ from linkplus.models.twin import (
     VehicleLinkState,
 )
 from linkplus.models.vehicles import Vehicle
+from linkplus.protocol.signals import SignalValue
 
 Row = dict[str, Any]
 
@@ -359,6 +360,20 @@ async def add_command_results(session: AsyncSession, rows: list[Row]) -> None:
 
 
 # --- reading the twin --------------------------------------------------------------------------
+
+
+async def twin_values(
+    session: AsyncSession, vins: Collection[str], paths: Collection[str]
+) -> dict[tuple[str, str], tuple[SignalValue, datetime]]:
+    """The stored value and its time of each of ``paths`` for ``vins``, by (car, signal)."""
+    if not vins or not paths:
+        return {}
+    rows = await session.execute(
+        select(TwinSignal.vin, TwinSignal.path, TwinSignal.value, TwinSignal.ts).where(
+            TwinSignal.vin.in_(sorted(vins)), TwinSignal.path.in_(sorted(paths))
+        )
+    )
+    return {(vin, path): (value, ts) for vin, path, value, ts in rows}
 
 
 async def twin_signals(session: AsyncSession, vin: str) -> list[TwinSignal]:

@@ -21,6 +21,7 @@ from linkplus.events import publish
 from linkplus.jobs import enqueue
 from linkplus.models.privacy import LocationPurpose, PrivacyModeSource
 from linkplus.privacy import service as privacy
+from linkplus.protocol.signals import SignalValue
 from linkplus.protocol.vehicle import (
     Alert,
     Collision,
@@ -112,6 +113,7 @@ async def apply_batch(
         if not stolen.covers(r.vin, r.ts) and await judge.shared(r.vin, r.ts)
     ]
     readings = plan.readings + shared_locations
+    health_changed = await _health_changes(session, plan.readings)
     await repository.upsert_twin(
         session,
         [
@@ -126,7 +128,10 @@ async def apply_batch(
             for r in _unique(r for r in plan.readings if r.path in ingest.HISTORY_SIGNALS)
         ],
     )
-    await _tell_health(session, runtime, plan.readings, now=now)
+    for vin, reported_at in sorted(health_changed.items()):
+        await publish(
+            session, HealthReported(vin=vin, reported_at=reported_at), now=now, runtime=runtime
+        )
     fixes = [
         f for f in every_fix if not stolen.covers(f.vin, f.ts) and await judge.shared(f.vin, f.ts)
     ]
@@ -153,18 +158,36 @@ async def apply_batch(
 HEALTH_SIGNALS = frozenset({"Vehicle.Private.LinkPlus.WarningLights.Active", "Vehicle.OBD.DTCList"})
 
 
-async def _tell_health(
-    session: AsyncSession, runtime: Runtime, readings: list[Reading], *, now: datetime
-) -> None:
-    """One ``HealthReported`` per car whose batch carried its warning lights or trouble codes."""
-    newest: dict[str, datetime] = {}
+async def _health_changes(session: AsyncSession, readings: list[Reading]) -> dict[str, datetime]:
+    """The cars whose batch changes their warning lights or trouble codes (a newer reading with
+    another value than the twin holds, or the first one), each with the newest reading's time:
+    one ``HealthReported`` each. A car that reports the same lights again in every status is
+    told about once, not at every status (one read for the batch)."""
+    newest: dict[tuple[str, str], Reading] = {}
     for reading in readings:
         if reading.path in HEALTH_SIGNALS:
-            newest[reading.vin] = max(reading.ts, newest.get(reading.vin, reading.ts))
-    for vin, reported_at in sorted(newest.items()):
-        await publish(
-            session, HealthReported(vin=vin, reported_at=reported_at), now=now, runtime=runtime
-        )
+            known = newest.get((reading.vin, reading.path))
+            if known is None or reading.ts > known.ts:
+                newest[reading.vin, reading.path] = reading
+    if not newest:
+        return {}
+    stored = await repository.twin_values(
+        session, {vin for vin, _ in newest}, {path for _, path in newest}
+    )
+    changed: dict[str, datetime] = {}
+    for key, reading in newest.items():
+        before = stored.get(key)
+        if before is not None and (before[1] >= reading.ts or _same(before[0], reading.value)):
+            continue
+        changed[reading.vin] = max(reading.ts, changed.get(reading.vin, reading.ts))
+    return changed
+
+
+def _same(stored: SignalValue, reported: SignalValue) -> bool:
+    """Lists of lights or codes are sets: the order the car lists them in is no change."""
+    if isinstance(stored, list) and isinstance(reported, list):
+        return sorted(stored) == sorted(reported)
+    return stored == reported
 
 
 @dataclass(frozen=True)
