@@ -62,11 +62,12 @@ SIGN_WITH_STORED_KEY = """async ([slot, text]) => {
 }"""
 
 
-async def shot(page: Page, name: str) -> None:
-    path = SHOTS / f"keys-{name}.png"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(path), full_page=True)
-    assert keep_copy(path, path).startswith(b"\x89PNG")
+async def shot(page: Page, folder: Path, name: str) -> None:
+    """A full-page phone-sized picture, copied under ``SHOTS`` for a person to look at."""
+    taken = folder / f"keys-{name}.png"
+    await page.screenshot(path=str(taken), full_page=True)
+    kept = await asyncio.to_thread(keep_copy, taken, SHOTS / taken.name)
+    assert kept.startswith(b"\x89PNG")
 
 
 async def sign_in(page: Page, base: str, email: str) -> None:
@@ -88,7 +89,7 @@ async def until_shown(page: Page, check: Callable[[], Awaitable[bool]], what: st
 
 @pytest.mark.browser
 async def test_invite_accept_use_revoke_and_the_car_stays_shut(
-    live_server: LiveServer, registry: Runtime
+    live_server: LiveServer, registry: Runtime, tmp_path: Path
 ) -> None:
     require_chromium()
     base = live_server.url
@@ -142,7 +143,7 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
             await expect(waiting).to_contain_text(driver_email)
             await expect(waiting).to_contain_text("120 km/h")
             invite_id = await waiting.get_attribute("data-invite")
-            await shot(owner, "owner-invited")
+            await shot(owner, tmp_path, "owner-invited")
             await owner.goto(f"{base}/vehicle/{vin}/keys")  # the code is shown once only
             await expect(owner.locator("[data-share-code]")).to_have_count(0)
 
@@ -173,7 +174,7 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
             await expect(answer).to_have_text("The car is unlocked.", timeout=WAIT_MS)
             assert not unit.car.state.is_locked
             assert unit.car.state.speed_cap_kmh == 120
-            await shot(phone, "driver-opened")
+            await shot(phone, tmp_path, "driver-opened")
 
             # The owner's dashboard shows the doors unlocked (the car's report, over the broker).
             await owner.goto(f"{base}/vehicle/{vin}")
@@ -195,7 +196,7 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
 
             await until_shown(owner, confirmed, "the car's confirmation of the revocation")
             assert str(key.id) in reader.revoked
-            await shot(owner, "owner-revoked")
+            await shot(owner, tmp_path, "owner-revoked")
 
             # The driver can no longer open the car: the page refuses the revoked key ...
             await phone.goto(f"{base}/keys")
@@ -207,6 +208,6 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
             signed = await phone.evaluate(SIGN_WITH_STORED_KEY, [str(driver.id), text])
             assert reader.present(certificate, nonce, signed) is Refusal.revoked
             assert unit.car.state.is_locked
-            await shot(phone, "driver-revoked")
+            await shot(phone, tmp_path, "driver-revoked")
     finally:
         unregister()
