@@ -35,6 +35,7 @@ from tests.support import DEFAULT_PASSWORD, make_owner
 from tests.web.support import (
     PHONE,
     LiveServer,
+    assert_accessible,
     async_playwright_browser,
     keep_copy,
     owner_with_remote_car,
@@ -112,6 +113,10 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
         async with running(unit), async_playwright_browser() as browser:
             owner = await (await browser.new_context(viewport=PHONE)).new_page()
             await sign_in(owner, base, owner_email)
+            await owner.goto(f"{base}/vehicle/{vin}/services")
+            await expect(
+                owner.get_by_role("link", name="Open the Digital key page")
+            ).to_be_visible()
             await owner.goto(f"{base}/vehicle/{vin}")
             await owner.get_by_role("link", name="Digital key").click()
             await expect(owner.get_by_role("heading", name="Digital key", level=1)).to_be_visible()
@@ -144,6 +149,7 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
             await expect(waiting).to_contain_text("120 km/h")
             invite_id = await waiting.get_attribute("data-invite")
             await shot(owner, tmp_path, "owner-invited")
+            await assert_accessible(owner)
             await owner.goto(f"{base}/vehicle/{vin}/keys")  # the code is shown once only
             await expect(owner.locator("[data-share-code]")).to_have_count(0)
 
@@ -175,6 +181,7 @@ async def test_invite_accept_use_revoke_and_the_car_stays_shut(
             assert not unit.car.state.is_locked
             assert unit.car.state.speed_cap_kmh == 120
             await shot(phone, tmp_path, "driver-opened")
+            await assert_accessible(phone)
 
             # The owner's dashboard shows the doors unlocked (the car's report, over the broker).
             await owner.goto(f"{base}/vehicle/{vin}")
