@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkplus.deps import RuntimeDep, SessionDep
 from linkplus.errors import Conflict, Forbidden
 from linkplus.garage import service as garage
-from linkplus.garage.deps import CallerVehicle
 from linkplus.keys import service as keys
 from linkplus.keys.certificates import b64, unb64
 from linkplus.keys.errors import KeyNotFound
@@ -130,13 +129,16 @@ async def _owner_page(
     visitor: Visitor,
     session: AsyncSession,
     runtime: Runtime,
-    caller: CallerVehicle,
+    vin: str,
     *,
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    summary = await garage.vehicle_summary(session, caller)
+    """The owner's page, drawn from the car loaded afresh: after a refusal the service's writes
+    were rolled back (``attempt``), which leaves the objects loaded before it expired."""
     account = owner_account(visitor)
+    caller = await primary_car(session, account, vin, otherwise=None)
+    summary = await garage.vehicle_summary(session, caller)
     car = await keys.car_keys(session, runtime, caller)
     mine = [k for k in await keys.my_keys(session, account) if k.vin == caller.vehicle.vin]
     extra.setdefault("notice", _words(request.query_params.get("done"), NOTICES))
@@ -172,7 +174,7 @@ async def car_keys_page(
     caller = await primary_car(session, owner_account(visitor), vin, otherwise="")
     if caller.vehicle.vin != vin:
         return see_other(keys_path(caller.vehicle.vin))
-    return await _owner_page(request, visitor, session, runtime, caller)
+    return await _owner_page(request, visitor, session, runtime, caller.vehicle.vin)
 
 
 @router.post("/vehicle/{vin}/keys/owner")
@@ -185,6 +187,7 @@ async def make_owner_key(
     runtime: RuntimeDep,
 ) -> Response:
     caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
+    car_vin = caller.vehicle.vin  # read before a refusal's rollback expires it
     fields = {"public_key": form_text(form, "public_key"), "name": form_text(form, "name")}
     if not fields["name"]:
         fields.pop("name")
@@ -196,7 +199,7 @@ async def make_owner_key(
             visitor,
             session,
             runtime,
-            caller,
+            car_vin,
             status=422,
             error=N_(
                 "This browser did not make a key for this phone. Use a browser with Web "
@@ -207,9 +210,15 @@ async def make_owner_key(
     outcome = await attempt(session, visitor, keys.issue_owner_key(session, runtime, caller, body))
     if isinstance(outcome, Refused):
         return await _owner_page(
-            request, visitor, session, runtime, caller, status=outcome.status, error=outcome.detail
+            request,
+            visitor,
+            session,
+            runtime,
+            car_vin,
+            status=outcome.status,
+            error=outcome.detail,
         )
-    return see_other(keys_path(caller.vehicle.vin), done="owner_key")
+    return see_other(keys_path(car_vin), done="owner_key")
 
 
 def _day_start(text: str, zone: ZoneInfo, *, end: bool = False) -> datetime | str | None:
@@ -259,6 +268,7 @@ async def invite(
 ) -> Response:
     account = owner_account(visitor)
     caller = await primary_car(session, account, vin, otherwise=None)
+    car_vin = caller.vehicle.vin  # read before a refusal's rollback expires it
     body, values = invite_body(form, account)
     try:
         parsed = INVITE_INPUT.validate_python(body)
@@ -269,7 +279,7 @@ async def invite(
             visitor,
             session,
             runtime,
-            caller,
+            car_vin,
             status=422,
             error=N_("Some values of the invitation are not valid. Correct them and try again."),
             errors=errors,
@@ -284,14 +294,14 @@ async def invite(
             visitor,
             session,
             runtime,
-            caller,
+            car_vin,
             status=outcome.status,
             error=outcome.detail,
             values=values,
         )
     # The share code is shown on this answer only (never in an address or a redirect).
     await runtime.db.commit(session)
-    return await _owner_page(request, visitor, session, runtime, caller, created=outcome)
+    return await _owner_page(request, visitor, session, runtime, car_vin, created=outcome)
 
 
 @router.post("/vehicle/{vin}/keys/invites/{invite_id}/cancel")
@@ -305,14 +315,21 @@ async def cancel_invite(
     runtime: RuntimeDep,
 ) -> Response:
     caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
+    car_vin = caller.vehicle.vin  # read before a refusal's rollback expires it
     outcome = await attempt(
         session, visitor, keys.cancel_invite(session, runtime, caller, invite_id)
     )
     if isinstance(outcome, Refused):
         return await _owner_page(
-            request, visitor, session, runtime, caller, status=outcome.status, error=outcome.detail
+            request,
+            visitor,
+            session,
+            runtime,
+            car_vin,
+            status=outcome.status,
+            error=outcome.detail,
         )
-    return see_other(keys_path(caller.vehicle.vin), done="cancelled")
+    return see_other(keys_path(car_vin), done="cancelled")
 
 
 @router.post("/vehicle/{vin}/keys/{key_id}/revoke")
@@ -326,18 +343,25 @@ async def revoke(
     runtime: RuntimeDep,
 ) -> Response:
     caller = await primary_car(session, owner_account(visitor), vin, otherwise=None)
+    car_vin = caller.vehicle.vin  # read before a refusal's rollback expires it
     outcome = await attempt(
         session, visitor, keys.revoke_by_owner(session, runtime, caller, key_id)
     )
     if isinstance(outcome, Refused):
         return await _owner_page(
-            request, visitor, session, runtime, caller, status=outcome.status, error=outcome.detail
+            request,
+            visitor,
+            session,
+            runtime,
+            car_vin,
+            status=outcome.status,
+            error=outcome.detail,
         )
     _, revocation_id = outcome
     if revocation_id is not None:
         await runtime.db.commit(session)
         await keys.send_now(runtime, revocation_id=revocation_id)
-    return see_other(keys_path(caller.vehicle.vin), done="revoked")
+    return see_other(keys_path(car_vin), done="revoked")
 
 
 # --- the keys the visitor holds ------------------------------------------------------------------
