@@ -31,6 +31,7 @@ from linkplus.keys import certificates
 from linkplus.keys.certificates import Certificate, Refusal
 from linkplus.keys.rules import KEY_REVOKE
 from linkplus.protocol.vehicle import Command, CommandStatus
+from linkplus.seams import nearby as short_range
 from linkplus.sim.safety import tracking_active
 from linkplus.sim.unit import CommandHandler, TelematicsUnit
 
@@ -74,6 +75,7 @@ class KeyReader:
         """Fit the unit with a reader trusting this key authority (the factory's step)."""
         reader = cls(unit, certificates.decode_public(authority_public))
         cls._readers[unit] = reader
+        short_range.place(reader)  # the demo's phone (the web app) can reach it
         return reader
 
     @classmethod

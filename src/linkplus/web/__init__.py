@@ -29,6 +29,7 @@ from linkplus.web.errors_pages import install_error_pages
 from linkplus.web.export_pages import router as export_router
 from linkplus.web.garage_pages import router as garage_router
 from linkplus.web.invoice_pages import router as invoice_router
+from linkplus.web.keys_pages import router as keys_router
 from linkplus.web.mailbox import router as mailbox_router
 from linkplus.web.maintenance_pages import router as maintenance_router
 from linkplus.web.privacy_pages import router as privacy_router
@@ -65,6 +66,7 @@ def mount_web(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(invoice_router)
     app.include_router(trips_router)
     app.include_router(remote_router)
+    app.include_router(keys_router)
     app.include_router(status_router)
     app.include_router(auth_router)
     app.include_router(account_router)
