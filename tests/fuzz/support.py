@@ -99,11 +99,12 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     "key_bad_public_key: the public key must be a point on P-256, which no pattern can state",
     (r"^/api/v1/keys/invites/\{invite_id\}/accept$", "positive_data_acceptance"): "422 "
     "key_bad_public_key, as above",
-    (r"^/api/v1/(vehicles/\{vin\}|keys/\{key_id\})/invites$", "positive_data_acceptance"): (
+    ("POST /api/v1/vehicles/{vin}/keys/invites", "positive_data_acceptance"): (
         "the invitee's e-mail address must be deliverable (email-validator refuses special-use "
         "and reserved domains), and the limits must work together (422 key_bad_limits: hours "
         "from before until, valid_from before valid_until, limits only for a limited driver)"
     ),
+    ("POST /api/v1/keys/{key_id}/invites", "positive_data_acceptance"): "as above",
     ("POST /api/v1/support/cases", "positive_data_acceptance"): "422 "
     "support_invoice_not_for_category / support_car_not_for_category: an invoice only in a "
     "payments case, a car only in a case about a car; a rule across two fields",
