@@ -9,6 +9,7 @@ polls for its chargers' pending commands (``ocpp_poll_seconds``), takes them in 
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import binascii
@@ -93,8 +94,9 @@ def _readings(meter_value: list[dict[str, Any]] | None) -> list[metering.Reading
     return [metering.read_sample(entry.get("sampled_value", [])) for entry in meter_value or []]
 
 
-class _Station:
-    """What both versions share: one database transaction per message, on the runtime's clock."""
+class _Station(abc.ABC):
+    """What both versions share: one database transaction per message, on the runtime's clock.
+    Each version says how it sends a stored command (``send_command``)."""
 
     identity: str
     central: CentralSystem
@@ -107,10 +109,11 @@ class _Station:
     def _now(self) -> datetime:
         return self.central.runtime.clock.now()
 
+    @abc.abstractmethod
     async def send_command(
         self, action: str, arguments: dict[str, Any], id_tag: str | None
     ) -> tuple[CommandState, str]:
-        raise NotImplementedError
+        """Send ``action`` in this version's words; the state it reached and the answer."""
 
 
 class Station16(_Station, ChargePoint16):  # type: ignore[misc]
