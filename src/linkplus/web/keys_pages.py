@@ -132,10 +132,14 @@ async def _owner_page(
     vin: str,
     *,
     status: int = 200,
+    refused: Refused | None = None,
     **extra: Any,
 ) -> Response:
     """The owner's page, drawn from the car loaded afresh: after a refusal the service's writes
-    were rolled back (``attempt``), which leaves the objects loaded before it expired."""
+    were rolled back (``attempt``), which leaves the objects loaded before it expired. With
+    ``refused``, its status and its words on the page."""
+    if refused is not None:
+        status, extra["error"] = refused.status, refused.detail
     account = owner_account(visitor)
     caller = await primary_car(session, account, vin, otherwise=None)
     summary = await garage.vehicle_summary(session, caller)
@@ -209,15 +213,7 @@ async def make_owner_key(
         )
     outcome = await attempt(session, visitor, keys.issue_owner_key(session, runtime, caller, body))
     if isinstance(outcome, Refused):
-        return await _owner_page(
-            request,
-            visitor,
-            session,
-            runtime,
-            car_vin,
-            status=outcome.status,
-            error=outcome.detail,
-        )
+        return await _owner_page(request, visitor, session, runtime, car_vin, refused=outcome)
     return see_other(keys_path(car_vin), done="owner_key")
 
 
@@ -290,14 +286,7 @@ async def invite(
     )
     if isinstance(outcome, Refused):
         return await _owner_page(
-            request,
-            visitor,
-            session,
-            runtime,
-            car_vin,
-            status=outcome.status,
-            error=outcome.detail,
-            values=values,
+            request, visitor, session, runtime, car_vin, refused=outcome, values=values
         )
     # The share code is shown on this answer only (never in an address or a redirect).
     await runtime.db.commit(session)
@@ -320,15 +309,7 @@ async def cancel_invite(
         session, visitor, keys.cancel_invite(session, runtime, caller, invite_id)
     )
     if isinstance(outcome, Refused):
-        return await _owner_page(
-            request,
-            visitor,
-            session,
-            runtime,
-            car_vin,
-            status=outcome.status,
-            error=outcome.detail,
-        )
+        return await _owner_page(request, visitor, session, runtime, car_vin, refused=outcome)
     return see_other(keys_path(car_vin), done="cancelled")
 
 
@@ -348,15 +329,7 @@ async def revoke(
         session, visitor, keys.revoke_by_owner(session, runtime, caller, key_id)
     )
     if isinstance(outcome, Refused):
-        return await _owner_page(
-            request,
-            visitor,
-            session,
-            runtime,
-            car_vin,
-            status=outcome.status,
-            error=outcome.detail,
-        )
+        return await _owner_page(request, visitor, session, runtime, car_vin, refused=outcome)
     _, revocation_id = outcome
     if revocation_id is not None:
         await runtime.db.commit(session)
